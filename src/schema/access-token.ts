@@ -1,0 +1,60 @@
+import type { EdgeAccessToken } from '../upstreams/edge/types.ts';
+import { builder } from './builder.ts';
+import { EdgeUserRef, edgeListOf } from './edge-user.ts';
+import { compositeId, loadNodes, splitCompositeId } from './nodes.ts';
+import { connectionDescription, resolveListConnection } from './pagination.ts';
+import { UserRef } from './user.ts';
+
+export const AccessTokenRef = builder.objectRef<EdgeAccessToken>('AccessToken');
+
+builder.node(AccessTokenRef, {
+  description: 'An edge API access token. Its secret is shown once, when created, and never by this API.',
+  id: { resolve: (token) => compositeId(token.userId, token.id) },
+  loadManyWithoutCache: (ids, context) => {
+    const keys = ids.map((id) => splitCompositeId(id, 2));
+    return loadNodes(
+      context.edge.accessTokenById,
+      keys.map((key) => ({ userId: key?.[0] ?? '', tokenId: key?.[1] ?? '' })),
+    );
+  },
+  fields: (t) => ({
+    edgeId: t.exposeID('id', { description: "edge's own id of the token." }),
+    title: t.exposeString('title', { nullable: true }),
+    active: t.exposeBoolean('active', { nullable: true }),
+    createdAt: t.expose('createdAt', { type: 'DateTime', nullable: true }),
+    updatedAt: t.expose('updatedAt', { type: 'DateTime', nullable: true }),
+    lastUsedAt: t.expose('lastUsedAt', { type: 'DateTime', nullable: true }),
+    expiresAt: t.expose('expiresAt', { type: 'DateTime', nullable: true }),
+    owner: t.field({
+      type: EdgeUserRef,
+      nullable: true,
+      description: 'The edge account the token belongs to.',
+      resolve: (token, _args, context) => context.edge.userById.load(token.userId),
+    }),
+  }),
+});
+
+const AccessTokenConnection = builder.connectionObject(
+  { type: AccessTokenRef, name: 'AccessTokenConnection' },
+  { name: 'AccessTokenEdge' },
+);
+
+const description = `edge access tokens, in edge's order. ${connectionDescription}`;
+
+builder.objectField(EdgeUserRef, 'accessTokens', (t) =>
+  t.connection(
+    { type: AccessTokenRef, description, resolve: (user, args, context) => resolveListConnection(args, context.edge.accessTokens.load(user.id)) },
+    AccessTokenConnection,
+  ),
+);
+
+builder.objectField(UserRef, 'accessTokens', (t) =>
+  t.connection(
+    {
+      type: AccessTokenRef,
+      description: `${description} Empty when the person has no edge account.`,
+      resolve: (user, args, context) => resolveListConnection(args, edgeListOf(user, context, context.edge.accessTokens)),
+    },
+    AccessTokenConnection,
+  ),
+);

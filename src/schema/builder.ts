@@ -1,0 +1,45 @@
+import SchemaBuilder from '@pothos/core';
+import RelayPlugin from '@pothos/plugin-relay';
+import { DateTimeResolver, JSONResolver } from 'graphql-scalars';
+import type { GatewayContext } from '../server/context.ts';
+import { badUserInput } from './errors.ts';
+
+export const builder = new SchemaBuilder<{
+  Context: GatewayContext;
+  Scalars: {
+    ID: { Input: string; Output: string | number };
+    DateTime: { Input: Date; Output: Date | string };
+    JSON: { Input: unknown; Output: unknown };
+  };
+  Connection: { totalCount: number };
+  DefaultEdgesNullability: false;
+  DefaultNodeNullability: false;
+}>({
+  plugins: [RelayPlugin],
+  relay: {
+    clientMutationId: 'omit',
+    cursorType: 'String',
+    edgesFieldOptions: { nullable: false },
+    nodeFieldOptions: { nullable: false },
+    // Local ids may hold any character (usernames, composite keys): split on the first colon only.
+    encodeGlobalID: (typename, id) => Buffer.from(`${typename}:${id}`).toString('base64url'),
+    decodeGlobalID: (globalID) => {
+      const decoded = Buffer.from(globalID, 'base64url').toString();
+      const colon = decoded.indexOf(':');
+      if (colon <= 0 || colon === decoded.length - 1) throw badUserInput(`Invalid global ID: ${globalID}`);
+      return { typename: decoded.slice(0, colon), id: decoded.slice(colon + 1) };
+    },
+  },
+});
+
+builder.addScalarType('DateTime', DateTimeResolver);
+builder.addScalarType('JSON', JSONResolver);
+
+builder.queryType({});
+
+builder.globalConnectionField('totalCount', (t) =>
+  t.int({
+    description: 'How many items the whole list holds, across all pages.',
+    resolve: (connection) => connection.totalCount,
+  }),
+);

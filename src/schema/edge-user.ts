@@ -1,0 +1,89 @@
+import type { EdgeUser } from '../upstreams/edge/types.ts';
+import { builder } from './builder.ts';
+import { loadNodes } from './nodes.ts';
+import type DataLoader from 'dataloader';
+import type { GateUser } from '../upstreams/gate/types.ts';
+import type { GatewayContext } from '../server/context.ts';
+import { connectionDescription, resolveListConnection } from './pagination.ts';
+import { UserRef } from './user.ts';
+
+export const EdgeUserRef = builder.objectRef<EdgeUser>('EdgeUser');
+
+builder.node(EdgeUserRef, {
+  description: 'A user account on edge.',
+  id: { resolve: (user) => user.id },
+  loadManyWithoutCache: (ids, context) => loadNodes(context.edge.userById, ids),
+  fields: (t) => ({
+    edgeId: t.exposeID('id', { description: "edge's own id of the user." }),
+    username: t.exposeString('username'),
+    email: t.exposeString('email', { nullable: true }),
+    firstName: t.exposeString('firstName', { nullable: true }),
+    lastName: t.exposeString('lastName', { nullable: true }),
+    description: t.exposeString('description', { nullable: true }),
+    organization: t.exposeString('organization', { nullable: true }),
+    isActive: t.exposeBoolean('isActive', { nullable: true }),
+    isSuperuser: t.exposeBoolean('isSuperuser', { nullable: true }),
+    isStaff: t.exposeBoolean('isStaff', { nullable: true }),
+    canInbox: t.exposeBoolean('canInbox', { nullable: true }),
+    allowRestAccess: t.exposeBoolean('allowRestAccess', { nullable: true }),
+    memberships: t.exposeStringList('memberships'),
+    preferences: t.expose('preferences', { type: 'JSON', nullable: true }),
+    dateJoined: t.expose('dateJoined', { type: 'DateTime', nullable: true }),
+    previousLoginDate: t.expose('previousLoginDate', { type: 'DateTime', nullable: true }),
+    user: t.field({
+      type: UserRef,
+      nullable: true,
+      description: 'The person with this username on gate, or null for an account only edge has.',
+      resolve: (user, _args, context) => context.gate.userByUsername.load(user.username),
+    }),
+  }),
+});
+
+builder.objectField(UserRef, 'edgeAccount', (t) =>
+  t.field({
+    type: EdgeUserRef,
+    nullable: true,
+    description: "The person's edge account: exactly this username, case as stored (edge's own search is fuzzy).",
+    resolve: (user, _args, context) => context.edge.userByUsername.load(user.username),
+  }),
+);
+
+const EdgeUserFilter = builder.inputType('EdgeUserFilter', {
+  description: "edge's filters: the string ones are case-insensitive substring matches, AND-ed together.",
+  fields: (t) => ({
+    usernameContains: t.string(),
+    firstNameContains: t.string(),
+    lastNameContains: t.string(),
+    emailContains: t.string(),
+    isActive: t.boolean({ description: 'Exactly this active state.' }),
+  }),
+});
+
+builder.queryField('edgeUsers', (t) =>
+  t.connection(
+    {
+      type: EdgeUserRef,
+      description: `Every edge user, in edge's order. ${connectionDescription}`,
+      args: { filter: t.arg({ type: EdgeUserFilter }) },
+      resolve: (_root, { filter, ...args }, context) =>
+        resolveListConnection(
+          args,
+          context.edge.users.load({
+            username: filter?.usernameContains ?? undefined,
+            firstName: filter?.firstNameContains ?? undefined,
+            lastName: filter?.lastNameContains ?? undefined,
+            email: filter?.emailContains ?? undefined,
+            isActive: filter?.isActive ?? undefined,
+          }),
+        ),
+    },
+    { name: 'EdgeUserConnection' },
+    { name: 'EdgeUserEdge' },
+  ),
+);
+
+/** A per-account edge list (tokens, history) of a person: empty when edge has no such account. */
+export async function edgeListOf<T>(user: GateUser, context: GatewayContext, list: DataLoader<string, T[]>): Promise<T[]> {
+  const account = await context.edge.userByUsername.load(user.username);
+  return account ? list.load(account.id) : [];
+}

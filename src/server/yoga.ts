@@ -1,0 +1,22 @@
+import { createYoga, type YogaServerInstance } from 'graphql-yoga';
+import { schema } from '../schema/index.ts';
+import type { Upstreams } from '../upstreams/index.ts';
+import { createContext, type GatewayContext } from './context.ts';
+import { maskGatewayError } from './errors.ts';
+import { EXAMPLE_QUERY } from './example-query.ts';
+import { requestIdOf, useRequestId } from './plugins/use-request-id.ts';
+
+export type Gateway = YogaServerInstance<Record<string, unknown>, GatewayContext>;
+
+/** The GraphQL server over the given upstreams; it listens nowhere by itself (see `index.ts`). */
+export function createGateway(upstreams: Upstreams): Gateway {
+  return createYoga<Record<string, unknown>, GatewayContext>({
+    schema,
+    graphqlEndpoint: '/graphql',
+    context: ({ request }) => createContext(upstreams, requestIdOf(request)),
+    maskedErrors: { maskError: maskGatewayError },
+    graphiql: { title: 'User gateway', defaultQuery: EXAMPLE_QUERY },
+    landingPage: false,
+    plugins: [useRequestId()],
+  });
+}

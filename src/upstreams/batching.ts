@@ -1,0 +1,66 @@
+import DataLoader from 'dataloader';
+
+/** A batch answers one result per key, in key order; one failed key fails only itself. */
+export function settleEach<K, V>(keys: readonly K[], fetchOne: (key: K) => Promise<V>): Promise<(V | Error)[]> {
+  return Promise.all(keys.map((key) => fetchOne(key).catch((error: unknown) => asError(error))));
+}
+
+export function asError(error: unknown): Error {
+  return error instanceof Error ? error : new Error(String(error));
+}
+
+/** A loader keyed by one string: each distinct key is fetched once per request. */
+export function loaderByKey<V>(fetchOne: (key: string) => Promise<V>): DataLoader<string, V> {
+  return new DataLoader<string, V>((keys) => settleEach(keys, fetchOne));
+}
+
+/** A loader keyed by a plain object (a list's filter and window, say), compared by value. */
+export function loaderByValue<K extends object, V>(fetchOne: (key: K) => Promise<V>): DataLoader<K, V, string> {
+  return new DataLoader<K, V, string>((keys) => settleEach(keys, fetchOne), { cacheKeyFn: (key) => JSON.stringify(key) });
+}
+
+export interface DetailKey {
+  key: string;
+  /** Whether the costlier detailed read is wanted (gate's `balance=true`, `device_info=true`). */
+  detailed: boolean;
+}
+
+/**
+ * One record readable plain or detailed (the detailed read is a superset). Within one batch a key
+ * wanted both ways is read once, detailed, and the answer serves both; a detailed answer is also
+ * primed for later plain loads of the same key. `onRead` lets other loaders learn the record.
+ */
+export function detailLoader<V>(
+  fetchOne: (key: string, detailed: boolean) => Promise<V>,
+  onRead?: (value: V, detailed: boolean) => void,
+): DataLoader<DetailKey, V, string> {
+  const loader: DataLoader<DetailKey, V, string> = new DataLoader<DetailKey, V, string>(
+    async (requests) => {
+      const detailedByKey = new Map<string, boolean>();
+      for (const { key, detailed } of requests) detailedByKey.set(key, detailedByKey.get(key) === true || detailed);
+      const reads = new Map<string, Promise<V | Error>>();
+      for (const [key, detailed] of detailedByKey) {
+        reads.set(
+          key,
+          fetchOne(key, detailed).then(
+            (value) => {
+              if (detailed) loader.prime({ key, detailed: false }, value);
+              onRead?.(value, detailed);
+              return value;
+            },
+            (error: unknown) => asError(error),
+          ),
+        );
+      }
+      return Promise.all(requests.map(({ key }) => reads.get(key) as Promise<V | Error>));
+    },
+    { cacheKeyFn: ({ key, detailed }) => `${detailed ? '+' : '-'}${key}` },
+  );
+  return loader;
+}
+
+/** Primes a record read elsewhere (a list, say); a detailed record also answers plain loads. */
+export function primeDetail<V>(loader: DataLoader<DetailKey, V, string>, key: string, value: V, detailed: boolean): void {
+  loader.prime({ key, detailed: false }, value);
+  if (detailed) loader.prime({ key, detailed: true }, value);
+}

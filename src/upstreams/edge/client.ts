@@ -1,0 +1,116 @@
+import type { z } from 'zod';
+import { nullWhenNotFound, UpstreamError, type UpstreamCall, type UpstreamHttp } from '../http.ts';
+import { parsePayload } from '../validation.ts';
+import {
+  edgeAccessTokenListSchema,
+  edgeAccessTokenSchema,
+  edgeLoginHistorySchema,
+  edgeUserListSchema,
+  edgeUserSchema,
+  type EdgeAccessToken,
+  type EdgeLoginAttempt,
+  type EdgeUser,
+} from './types.ts';
+
+/** Bounds a walk through `Link` headers, so a server linking in circles cannot hold a request. */
+const MAX_PAGES_PER_LIST = 200;
+
+/** edge's string filters are fuzzy (case-insensitive substrings); `isActive` is exact. */
+export interface EdgeUserFilter {
+  username?: string;
+  firstName?: string;
+  lastName?: string;
+  email?: string;
+  isActive?: boolean;
+}
+
+/** The `rel="next"` target of an RFC 5988 `Link` header, if any. */
+export function nextLink(header: string | string[] | undefined): string | undefined {
+  const value = Array.isArray(header) ? header.join(',') : header;
+  if (!value) return undefined;
+  for (const part of value.split(',')) {
+    const match = /<([^>]*)>\s*;(.*)/.exec(part.trim());
+    if (match && /\brel\s*=\s*"?(?:[^"]*\s)?next(?:\s[^"]*)?"?/i.test(match[2] ?? '')) return match[1];
+  }
+  return undefined;
+}
+
+/** edge's users, access tokens and login history, for one incoming request. */
+export class EdgeClient {
+  constructor(
+    private readonly http: UpstreamHttp,
+    private readonly requestId: string,
+  ) {}
+
+  /** Every page of a list, following the `Link` header's next URL as given. */
+  async *#pages<S extends z.ZodType<unknown[]>>(first: UpstreamCall, schema: S, what: string): AsyncGenerator<z.output<S>> {
+    let call: UpstreamCall | undefined = first;
+    const seen = new Set<string>();
+    while (call) {
+      if (seen.size >= MAX_PAGES_PER_LIST || seen.has(call.path)) {
+        throw new UpstreamError('edge', 'UPSTREAM_BAD_RESPONSE', `edge kept linking to more pages of its ${what}`);
+      }
+      seen.add(call.path);
+      const reply = await this.http.request(call, this.requestId);
+      yield parsePayload('edge', schema, reply.body, what);
+      const next = nextLink(reply.headers.link);
+      call = next === undefined ? undefined : this.http.callForUrl(next);
+    }
+  }
+
+  async #readAll<S extends z.ZodType<unknown[]>>(first: UpstreamCall, schema: S, what: string): Promise<z.output<S>> {
+    const all: unknown[] = [];
+    for await (const page of this.#pages(first, schema, what)) all.push(...page);
+    return all as z.output<S>;
+  }
+
+  listUsers(filter: EdgeUserFilter): Promise<EdgeUser[]> {
+    const query = {
+      username: filter.username,
+      first_name: filter.firstName,
+      last_name: filter.lastName,
+      email: filter.email,
+      is_active: filter.isActive,
+    };
+    return this.#readAll({ path: '/users/', query }, edgeUserListSchema, 'user list');
+  }
+
+  /** The user with exactly this username (case as stored): edge's filter only narrows the search. */
+  async findUserByUsername(username: string): Promise<EdgeUser | null> {
+    for await (const page of this.#pages({ path: '/users/', query: { username } }, edgeUserListSchema, 'user list')) {
+      const user = page.find((candidate) => candidate.username === username);
+      if (user) return user;
+    }
+    return null;
+  }
+
+  getUser(id: string): Promise<EdgeUser | null> {
+    return nullWhenNotFound(this.#getOne(`/users/${encodeURIComponent(id)}/`, edgeUserSchema, 'user'));
+  }
+
+  async listAccessTokens(userId: string): Promise<EdgeAccessToken[]> {
+    const tokens = await this.#readAll({ path: `/users/${encodeURIComponent(userId)}/tokens/` }, edgeAccessTokenListSchema, 'token list');
+    return tokens.map((token) => ({ ...token, userId }));
+  }
+
+  async getAccessToken(userId: string, tokenId: string): Promise<EdgeAccessToken | null> {
+    const path = `/users/${encodeURIComponent(userId)}/tokens/${encodeURIComponent(tokenId)}/`;
+    const token = await nullWhenNotFound(this.#getOne(path, edgeAccessTokenSchema, 'token'));
+    return token && { ...token, userId };
+  }
+
+  async listLoginHistory(userId: string): Promise<EdgeLoginAttempt[]> {
+    const history = await this.#readAll({ path: `/users/${encodeURIComponent(userId)}/history/` }, edgeLoginHistorySchema, 'login history');
+    const seen = new Map<string, number>();
+    return history.map((attempt) => {
+      const occurrence = seen.get(attempt.attemptedAt) ?? 0;
+      seen.set(attempt.attemptedAt, occurrence + 1);
+      return { ...attempt, userId, occurrence };
+    });
+  }
+
+  async #getOne<S extends z.ZodType>(path: string, schema: S, what: string): Promise<z.output<S>> {
+    const reply = await this.http.request({ path }, this.requestId);
+    return parsePayload('edge', schema, reply.body, what);
+  }
+}

@@ -1,0 +1,59 @@
+/** A slice of an upstream list, by position: what every upstream's own pagination is mapped to. */
+export interface ListWindow {
+  offset: number;
+  limit: number;
+}
+
+export interface WindowPage<T> {
+  items: T[];
+  /** How many items the whole (filtered) list holds. */
+  total: number;
+}
+
+/**
+ * Reads a window of a limit/offset list whose upstream caps one page at `maxPageSize`: the
+ * slices go out concurrently. A zero-length window still asks for one item, to learn the total.
+ */
+export async function readOffsetWindow<T>(
+  window: ListWindow,
+  maxPageSize: number,
+  readSlice: (offset: number, limit: number) => Promise<WindowPage<T>>,
+): Promise<WindowPage<T>> {
+  if (window.limit === 0) {
+    const { total } = await readSlice(window.offset, 1);
+    return { items: [], total };
+  }
+  const slices: Promise<WindowPage<T>>[] = [];
+  for (let offset = window.offset; offset < window.offset + window.limit; offset += maxPageSize) {
+    slices.push(readSlice(offset, Math.min(maxPageSize, window.offset + window.limit - offset)));
+  }
+  const pages = await Promise.all(slices);
+  return { items: pages.flatMap((page) => page.items), total: pages[0]?.total ?? 0 };
+}
+
+/**
+ * Reads a window of a page/per_page list (0-based pages): the pages covering the window go out
+ * concurrently, and the window is cut from them. An upstream that serves smaller pages than asked
+ * is read again with its own page size.
+ */
+export async function readPagedWindow<T>(
+  window: ListWindow,
+  pageSize: number,
+  readPage: (page: number, perPage: number) => Promise<WindowPage<T> & { perPage: number }>,
+): Promise<WindowPage<T>> {
+  const firstPage = Math.floor(window.offset / pageSize);
+  const lastPage = Math.floor((window.offset + Math.max(window.limit, 1) - 1) / pageSize);
+  const reads: Promise<WindowPage<T> & { perPage: number }>[] = [];
+  for (let page = firstPage; page <= lastPage; page++) reads.push(readPage(page, pageSize));
+  const pages = await Promise.all(reads);
+  const served = pages[0]?.perPage ?? pageSize;
+  if (served > 0 && served < pageSize) return readPagedWindow(window, served, readPage);
+  const start = window.offset - firstPage * pageSize;
+  const items = pages.flatMap((page) => page.items).slice(start, start + window.limit);
+  return { items, total: pages[0]?.total ?? 0 };
+}
+
+/** An in-memory list (edge's, walked through its `Link` headers) read as a window. */
+export function sliceWindow<T>(all: readonly T[], window: ListWindow): WindowPage<T> {
+  return { items: all.slice(window.offset, window.offset + window.limit), total: all.length };
+}

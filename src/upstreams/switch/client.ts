@@ -1,0 +1,96 @@
+import { UpstreamError, type QueryParams, type UpstreamHttp } from '../http.ts';
+import { readPagedWindow, type ListWindow, type WindowPage } from '../paging.ts';
+import { parsePayload } from '../validation.ts';
+import { switchEnvelopeSchema, switchUserPageSchema, type SwitchUser } from './types.ts';
+
+/** The page size the gateway asks for; switch may serve smaller pages, which is handled. */
+export const SWITCH_PAGE_SIZE = 100;
+
+/** switch's documented filters; `name` and `carrierName` are substring matches upstream. */
+export interface SwitchUserFilter {
+  active?: boolean;
+  carrierName?: string;
+  isOnline?: number;
+  name?: string;
+  roleId?: number;
+  userType?: string;
+  createdAfter?: string;
+  createdBefore?: string;
+  lastLoginAfter?: string;
+  lastLoginBefore?: string;
+  neverLoggedIn?: boolean;
+  userIds?: readonly number[];
+}
+
+export interface SwitchUserOrder {
+  /** An upstream field name, e.g. `user_id` or `create_time`. */
+  field: string;
+  direction: 'asc' | 'desc';
+}
+
+const unauthenticatedCodes = new Set([110, 120]);
+
+/** switch's one documented endpoint, `GET /user/list`, for one incoming request. */
+export class SwitchClient {
+  constructor(
+    private readonly http: UpstreamHttp,
+    private readonly requestId: string,
+  ) {}
+
+  async #readPage(query: QueryParams, page: number, perPage: number) {
+    const reply = await this.http.request({ path: '/user/list', query: { ...query, page, per_page: perPage } }, this.requestId);
+    const envelope = parsePayload('switch', switchEnvelopeSchema, reply.body, 'reply');
+    if (envelope.success === false) {
+      const code = envelope.error?.code;
+      const unauthenticated = envelope.error_type === 'unauthenticated_error' || (code != null && unauthenticatedCodes.has(code));
+      throw new UpstreamError(
+        'switch',
+        unauthenticated ? 'UPSTREAM_UNAUTHENTICATED' : 'UPSTREAM_ERROR',
+        `switch refused the user list (${envelope.error?.reason ?? envelope.error_type ?? 'no reason given'})`,
+        reply.status,
+      );
+    }
+    const payload = parsePayload('switch', switchUserPageSchema, envelope.payload, 'user page');
+    return { items: payload.items, total: payload.total, perPage: payload.per_page };
+  }
+
+  async listUsers(filter: SwitchUserFilter, order: SwitchUserOrder | undefined, window: ListWindow): Promise<WindowPage<SwitchUser>> {
+    // An empty `user_id_in` would read as no filter at all upstream.
+    if (filter.userIds?.length === 0) return { items: [], total: 0 };
+    const query = { ...toQuery(filter), order_by: order?.field, order_dir: order?.direction };
+    return readPagedWindow(window, SWITCH_PAGE_SIZE, (page, perPage) => this.#readPage(query, page, perPage));
+  }
+
+  /** The user whose name is exactly this one; switch's `name` filter is a substring match. */
+  async findUserByName(name: string): Promise<SwitchUser | null> {
+    const isTheOne = (user: SwitchUser) => user.name === name;
+    const first = await this.#readPage({ name }, 0, SWITCH_PAGE_SIZE);
+    const found = first.items.find(isTheOne);
+    if (found || first.total <= first.items.length) return found ?? null;
+    const rest = await this.listUsers({ name }, undefined, { offset: first.items.length, limit: first.total - first.items.length });
+    return rest.items.find(isTheOne) ?? null;
+  }
+
+  /** Several users by id in one request (`user_id_in`); missing ids are absent from the answer. */
+  async getUsersByIds(ids: readonly number[]): Promise<SwitchUser[]> {
+    const { items } = await this.listUsers({ userIds: ids }, undefined, { offset: 0, limit: ids.length });
+    return items;
+  }
+}
+
+function toQuery(filter: SwitchUserFilter): QueryParams {
+  return {
+    active: filter.active,
+    carrier_name: filter.carrierName,
+    is_online: filter.isOnline,
+    name: filter.name,
+    role_id: filter.roleId,
+    user_type: filter.userType,
+    create_time_gt: filter.createdAfter,
+    create_time_lt: filter.createdBefore,
+    last_login_time_gt: filter.lastLoginAfter,
+    last_login_time_lt: filter.lastLoginBefore,
+    last_login_time_isnull: filter.neverLoggedIn,
+    user_id_in: filter.userIds?.join(','),
+  };
+}

@@ -1,0 +1,66 @@
+import { z } from 'zod';
+import { optionalBoolean, optionalNumber, optionalString, optionalTimestamp } from '../validation.ts';
+
+/**
+ * A switch user. `passwd` (a password hash) and `cdr_api_token` are secrets: not being in this
+ * schema, they are dropped at the boundary.
+ */
+export const switchUserSchema = z
+  .object({
+    user_id: z.number().int(),
+    name: z.string(),
+    user_type: optionalString,
+    role_id: optionalNumber,
+    role_name: optionalString,
+    carrier_name: optionalString,
+    active: optionalBoolean,
+    is_online: optionalNumber,
+    email: optionalString,
+    first_name: optionalString,
+    last_name: optionalString,
+    fullname: optionalString,
+    client_id: optionalNumber,
+    reseller_id: optionalNumber,
+    create_time: optionalTimestamp,
+    last_login_time: optionalTimestamp,
+    last_seen: optionalTimestamp,
+    login_ip: optionalString,
+    auth_ip: z.array(z.string()).nullish().transform((value) => value ?? []),
+  })
+  .transform((user) => ({
+    userId: user.user_id,
+    name: user.name,
+    userType: user.user_type,
+    roleId: user.role_id,
+    roleName: user.role_name,
+    carrierName: user.carrier_name,
+    active: user.active,
+    isOnline: user.is_online,
+    email: user.email,
+    firstName: user.first_name,
+    lastName: user.last_name,
+    fullName: user.fullname,
+    clientId: user.client_id,
+    resellerId: user.reseller_id,
+    createTime: user.create_time,
+    lastLoginTime: user.last_login_time,
+    lastSeen: user.last_seen,
+    loginIp: user.login_ip,
+    authIps: user.auth_ip,
+  }));
+export type SwitchUser = z.output<typeof switchUserSchema>;
+
+/** The envelope: only `success: false` means an error (the docs' own example has no `success`). */
+export const switchEnvelopeSchema = z.object({
+  success: z.boolean().optional(),
+  error_type: optionalString,
+  error: z.object({ message: optionalString, code: optionalNumber, reason: optionalString }).nullish(),
+  payload: z.unknown().optional(),
+});
+
+export const switchUserPageSchema = z.object({
+  per_page: z.number().int().nonnegative(),
+  total: z.number().int().nonnegative(),
+  page: z.number().int().nonnegative(),
+  items: z.array(switchUserSchema),
+});
