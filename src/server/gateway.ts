@@ -20,12 +20,27 @@ export interface RunningGateway {
 
 type UpstreamKey = keyof GatewayConfig['upstreams'];
 
-function simulatorSettings(simulators: Simulators): Record<UpstreamKey, UpstreamSettings> {
+/** Where the simulators answer and how to authenticate to them, as config would say it. */
+export function simulatorSettings(simulators: Simulators): Record<UpstreamKey, UpstreamSettings> {
   return {
     gate: { url: simulators.gate.url, headers: gateHeaders(simulators.gate.token) },
     edge: { url: simulators.edge.url, headers: edgeHeaders({ username: simulators.edge.username, password: simulators.edge.password }) },
     switch: { url: simulators.switch.url, headers: switchHeaders(simulators.switch.token) },
   };
+}
+
+/** One pool per upstream, sized and timed as configured. */
+export function createUpstreams(
+  settings: Record<UpstreamKey, UpstreamSettings>,
+  limits: Pick<GatewayConfig, 'upstreamConnections' | 'upstreamTimeoutMs'>,
+): Upstreams {
+  const endpoint = ({ url, headers }: UpstreamSettings): UpstreamEndpoint => ({
+    baseUrl: url,
+    headers,
+    connections: limits.upstreamConnections,
+    timeoutMs: limits.upstreamTimeoutMs,
+  });
+  return new Upstreams({ gate: endpoint(settings.gate), edge: endpoint(settings.edge), switch: endpoint(settings.switch) });
 }
 
 /** Serves the gateway over HTTP; upstreams left unconfigured are served by embedded simulators. */
@@ -34,12 +49,12 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
   const simulated = keys.filter((key) => !config.upstreams[key]);
   const simulators = simulated.length ? await startSimulators({ recordRequests: false }) : undefined;
   const fallback = simulators && simulatorSettings(simulators);
-  const endpoint = (key: UpstreamKey): UpstreamEndpoint => {
-    const settings = config.upstreams[key] ?? fallback?.[key];
-    if (!settings) throw new Error(`no ${key} upstream`);
-    return { baseUrl: settings.url, headers: settings.headers, connections: config.upstreamConnections, timeoutMs: config.upstreamTimeoutMs };
+  const settings = (key: UpstreamKey): UpstreamSettings => {
+    const chosen = config.upstreams[key] ?? fallback?.[key];
+    if (!chosen) throw new Error(`no ${key} upstream`);
+    return chosen;
   };
-  const upstreams = new Upstreams({ gate: endpoint('gate'), edge: endpoint('edge'), switch: endpoint('switch') });
+  const upstreams = createUpstreams({ gate: settings('gate'), edge: settings('edge'), switch: settings('switch') }, config);
   const yoga = createGateway(upstreams);
   const server = createServer(yoga);
   await new Promise<void>((resolve, reject) => {

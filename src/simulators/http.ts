@@ -1,0 +1,461 @@
+// Minimal node:http plumbing shared by the three simulated upstreams: routing, body parsing,
+// auth-header parsing, query parsing, field validation, latency and the request log.
+import { createServer, type IncomingHttpHeaders, type IncomingMessage, type OutgoingHttpHeaders, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { JsonObject, JsonValue } from './dataset.ts';
+
+export type UpstreamName = 'gate' | 'edge' | 'switch';
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+export interface SimulatedRequest {
+  upstream: UpstreamName;
+  method: string;
+  /** full path as requested, without the query string */
+  path: string;
+  query: URLSearchParams;
+  headers: IncomingHttpHeaders;
+  /** the x-request-id header, if any */
+  requestId: string | undefined;
+  /** performance.now() when the request arrived */
+  startedAt: number;
+  /** performance.now() when the response was sent; NaN while in flight */
+  endedAt: number;
+  /** 0 while in flight */
+  status: number;
+}
+
+export interface Reply {
+  status: number;
+  /** JSON-serialised; absent means an empty body */
+  body?: unknown;
+  headers?: OutgoingHttpHeaders;
+}
+
+export interface RequestContext {
+  method: HttpMethod;
+  /** path below the API prefix, e.g. "/user/10001/" */
+  path: string;
+  params: Readonly<Record<string, string>>;
+  query: URLSearchParams;
+  headers: IncomingHttpHeaders;
+  /** "http://host:port" as named by the request's Host header */
+  origin: string;
+  /** parsed JSON object for POST/PUT/PATCH, {} otherwise */
+  body: JsonObject;
+}
+
+export type RouteHandler = (context: RequestContext) => Reply;
+
+export interface Route {
+  method: HttpMethod;
+  /** below the prefix; ":name" segments are parameters; a trailing slash is optional on requests */
+  pattern: string;
+  handler: RouteHandler;
+}
+
+export interface SimulatorDefinition {
+  upstream: UpstreamName;
+  /** e.g. "/api/v1" */
+  prefix: string;
+  routes: readonly Route[];
+  /** undefined lets the request through; a Reply rejects it */
+  authenticate(headers: IncomingHttpHeaders): Reply | undefined;
+  /** the upstream's error body for generic failures (404, 405, malformed JSON, 500) */
+  errorBody(status: number, message: string): unknown;
+}
+
+export interface SimulatorServerOptions {
+  latencyMs?: number;
+  /** every API request is appended here; /__simulator/ calls are not */
+  requestLog?: SimulatedRequest[];
+}
+
+export interface SimulatorServer {
+  readonly upstream: UpstreamName;
+  readonly server: Server;
+  /** API requests since start or the last reset */
+  readonly requestCount: number;
+  resetRequestCount(): void;
+  /** resolves to "http://host:port" */
+  listen(port: number, host: string): Promise<string>;
+  close(): Promise<void>;
+}
+
+// ---- replies ----
+
+export function json(status: number, body: unknown, headers?: OutgoingHttpHeaders): Reply {
+  return headers ? { status, body, headers } : { status, body };
+}
+
+export function empty(status: number): Reply {
+  return { status };
+}
+
+interface SerializedReply {
+  status: number;
+  headers: OutgoingHttpHeaders;
+  text: string | undefined;
+}
+
+/** Serialised at once, so that a latency delay cannot leak writes that happen meanwhile. */
+function serialize(reply: Reply): SerializedReply {
+  if (reply.body === undefined) return { status: reply.status, headers: { ...reply.headers }, text: undefined };
+  return {
+    status: reply.status,
+    headers: { 'content-type': 'application/json', ...reply.headers },
+    text: JSON.stringify(reply.body),
+  };
+}
+
+function send(response: ServerResponse, reply: SerializedReply): void {
+  response.writeHead(reply.status, {
+    ...reply.headers,
+    'content-length': reply.text === undefined ? 0 : Buffer.byteLength(reply.text),
+  });
+  response.end(reply.text);
+}
+
+// ---- routing ----
+
+interface CompiledRoute extends Route {
+  regex: RegExp;
+  parameterNames: string[];
+}
+
+function compileRoute(route: Route): CompiledRoute {
+  const parameterNames: string[] = [];
+  const source = route.pattern
+    .replace(/\/+$/, '')
+    .split('/')
+    .map((segment) => {
+      if (!segment.startsWith(':')) return segment.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+      parameterNames.push(segment.slice(1));
+      return '([^/]+)';
+    })
+    .join('/');
+  return { ...route, regex: new RegExp(`^${source}/?$`), parameterNames };
+}
+
+function matchParameters(route: CompiledRoute, path: string): Record<string, string> | undefined {
+  const match = route.regex.exec(path);
+  if (!match) return undefined;
+  const params: Record<string, string> = {};
+  for (const [index, name] of route.parameterNames.entries()) {
+    const raw = match[index + 1] ?? '';
+    try {
+      params[name] = decodeURIComponent(raw);
+    } catch {
+      params[name] = raw;
+    }
+  }
+  return params;
+}
+
+const BODY_METHODS = new Set<string>(['POST', 'PUT', 'PATCH']);
+const MAX_BODY_BYTES = 1_000_000;
+
+class BodyTooLargeError extends Error {}
+
+async function readBody(request: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of request) {
+    const buffer = chunk as Buffer;
+    size += buffer.length;
+    if (size > MAX_BODY_BYTES) throw new BodyTooLargeError('request body too large');
+    chunks.push(buffer);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function pythonTypeName(value: unknown): string {
+  if (Array.isArray(value)) return 'list';
+  if (value === null) return 'NoneType';
+  if (typeof value === 'string') return 'str';
+  if (typeof value === 'boolean') return 'bool';
+  if (typeof value === 'number') return Number.isInteger(value) ? 'int' : 'float';
+  return 'dict';
+}
+
+export function isJsonObject(value: unknown): value is JsonObject {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** An empty body counts as {} (as a form-less DRF request would). */
+function parseJsonObject(text: string): { ok: true; value: JsonObject } | { ok: false; message: string } {
+  if (text.trim() === '') return { ok: true, value: {} };
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    return { ok: false, message: `JSON parse error - ${(error as Error).message}` };
+  }
+  if (!isJsonObject(parsed)) {
+    return { ok: false, message: `Invalid data. Expected a dictionary, but got ${pythonTypeName(parsed)}.` };
+  }
+  return { ok: true, value: parsed };
+}
+
+function delay(milliseconds: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, milliseconds));
+}
+
+const CONTROL_PREFIX = '/__simulator/';
+
+export function createSimulatorServer(definition: SimulatorDefinition, options: SimulatorServerOptions = {}): SimulatorServer {
+  const routes = definition.routes.map(compileRoute);
+  const latencyMs = options.latencyMs ?? 0;
+  let requestCount = 0;
+
+  function answerControl(method: string, path: string): Reply {
+    if (method === 'GET' && path === `${CONTROL_PREFIX}stats`) return json(200, { requests: requestCount });
+    if (method === 'POST' && path === `${CONTROL_PREFIX}reset`) {
+      requestCount = 0;
+      return json(200, { requests: requestCount });
+    }
+    return json(404, { detail: 'Not found.' });
+  }
+
+  async function dispatch(request: IncomingMessage, method: string, url: URL): Promise<Reply> {
+    const { prefix } = definition;
+    const pathname = url.pathname;
+    const underPrefix = pathname === prefix || pathname.startsWith(`${prefix}/`);
+    if (!underPrefix) return json(404, definition.errorBody(404, 'Not found.'));
+    const rejection = definition.authenticate(request.headers);
+    if (rejection) return rejection;
+
+    const path = pathname.slice(prefix.length) || '/';
+    const allowed = new Set<string>();
+    for (const route of routes) {
+      const params = matchParameters(route, path);
+      if (!params) continue;
+      if (route.method !== method) {
+        allowed.add(route.method);
+        continue;
+      }
+      let body: JsonObject = {};
+      if (BODY_METHODS.has(method)) {
+        const parsed = parseJsonObject(await readBody(request));
+        if (!parsed.ok) return json(400, definition.errorBody(400, parsed.message));
+        body = parsed.value;
+      }
+      return route.handler({
+        method: route.method,
+        path,
+        params,
+        query: url.searchParams,
+        headers: request.headers,
+        origin: `http://${request.headers.host ?? 'localhost'}`,
+        body,
+      });
+    }
+    if (allowed.size > 0) {
+      return json(405, definition.errorBody(405, `Method "${method}" not allowed.`), { allow: [...allowed].join(', ') });
+    }
+    return json(404, definition.errorBody(404, 'Not found.'));
+  }
+
+  async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const method = request.method ?? 'GET';
+    const url = new URL(request.url ?? '/', 'http://simulator.invalid');
+    if (url.pathname.startsWith(CONTROL_PREFIX)) {
+      send(response, serialize(answerControl(method, url.pathname)));
+      return;
+    }
+    requestCount++;
+    const record: SimulatedRequest = {
+      upstream: definition.upstream,
+      method,
+      path: url.pathname,
+      query: url.searchParams,
+      headers: request.headers,
+      requestId: singleHeader(request.headers, 'x-request-id'),
+      startedAt: performance.now(),
+      endedAt: Number.NaN,
+      status: 0,
+    };
+    options.requestLog?.push(record);
+    let reply: SerializedReply;
+    try {
+      reply = serialize(await dispatch(request, method, url));
+    } catch (error) {
+      const status = error instanceof BodyTooLargeError ? 413 : 500;
+      reply = serialize(json(status, definition.errorBody(status, status === 413 ? 'Request body too large.' : 'Internal server error.')));
+    }
+    if (latencyMs > 0) await delay(latencyMs);
+    // Stamped before sending: an in-process client may see the response before a 'finish' event fires.
+    record.endedAt = performance.now();
+    record.status = reply.status;
+    send(response, reply);
+  }
+
+  const server = createServer((request, response) => {
+    void handle(request, response);
+  });
+
+  return {
+    upstream: definition.upstream,
+    server,
+    get requestCount() {
+      return requestCount;
+    },
+    resetRequestCount() {
+      requestCount = 0;
+    },
+    listen(port, host) {
+      return new Promise((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(port, host, () => {
+          server.off('error', reject);
+          const address = server.address() as AddressInfo;
+          const hostForUrl = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+          resolve(`http://${hostForUrl}:${address.port}`);
+        });
+      });
+    },
+    close() {
+      return new Promise((resolve, reject) => {
+        if (!server.listening) {
+          resolve();
+          return;
+        }
+        server.close((error) => (error ? reject(error) : resolve()));
+        server.closeAllConnections();
+      });
+    },
+  };
+}
+
+// ---- authentication headers ----
+
+export function readAuthorization(headers: IncomingHttpHeaders): { scheme: string; credentials: string } | undefined {
+  const header = headers.authorization?.trim();
+  if (!header) return undefined;
+  const space = header.indexOf(' ');
+  if (space < 0) return { scheme: header.toLowerCase(), credentials: '' };
+  return { scheme: header.slice(0, space).toLowerCase(), credentials: header.slice(space + 1).trim() };
+}
+
+/** "user:secret" split at the first colon. */
+export function splitUserSecret(text: string): { user: string; secret: string } | undefined {
+  const colon = text.indexOf(':');
+  if (colon < 0) return undefined;
+  return { user: text.slice(0, colon), secret: text.slice(colon + 1) };
+}
+
+export function decodeBasicCredentials(credentials: string): { user: string; secret: string } | undefined {
+  return splitUserSecret(Buffer.from(credentials, 'base64').toString('utf8'));
+}
+
+export function singleHeader(headers: IncomingHttpHeaders, name: string): string | undefined {
+  const value = headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+// ---- query parameters ----
+
+export type Parsed<T> = { ok: true; value: T } | { ok: false; message: string };
+
+/** A filter's value, or undefined when absent or empty (empty filters are ignored, as django-filter does). */
+export function filterValue(query: URLSearchParams, name: string): string | undefined {
+  const value = query.get(name);
+  return value === null || value === '' ? undefined : value;
+}
+
+/** Integer parameter with a default, a lower bound and an optional ceiling that clamps. */
+export function parseIntegerParam(
+  query: URLSearchParams,
+  name: string,
+  rules: { fallback: number; min: number; clampTo?: number },
+): Parsed<number> {
+  const raw = query.get(name);
+  if (raw === null || raw === '') return { ok: true, value: rules.fallback };
+  if (!/^[+-]?\d+$/.test(raw.trim())) return { ok: false, message: 'A valid integer is required.' };
+  const value = Number.parseInt(raw, 10);
+  if (value < rules.min) return { ok: false, message: `Ensure this value is greater than or equal to ${rules.min}.` };
+  return { ok: true, value: rules.clampTo === undefined ? value : Math.min(value, rules.clampTo) };
+}
+
+/** Optional boolean parameter: undefined when absent or empty. */
+export function parseBooleanParam(query: URLSearchParams, name: string): Parsed<boolean | undefined> {
+  const raw = filterValue(query, name)?.toLowerCase();
+  if (raw === undefined) return { ok: true, value: undefined };
+  if (raw === 'true' || raw === '1') return { ok: true, value: true };
+  if (raw === 'false' || raw === '0') return { ok: true, value: false };
+  return { ok: false, message: 'Must be a valid boolean.' };
+}
+
+/** A lenient on/off flag such as ?balance=true: anything but a true-ish value is off. */
+export function isFlagSet(query: URLSearchParams, name: string): boolean {
+  const raw = query.get(name)?.toLowerCase();
+  return raw === 'true' || raw === '1' || raw === 'yes';
+}
+
+export function includesIgnoringCase(haystack: string | null, needle: string): boolean {
+  return haystack !== null && haystack.toLowerCase().includes(needle.toLowerCase());
+}
+
+/** base + the request's query with some parameters replaced (undefined removes one). */
+export function urlWithQuery(base: string, query: URLSearchParams, replacements: Record<string, string | undefined>): string {
+  const next = new URLSearchParams(query);
+  for (const [name, value] of Object.entries(replacements)) {
+    if (value === undefined) next.delete(name);
+    else next.set(name, value);
+  }
+  const text = next.toString();
+  return text === '' ? base : `${base}?${text}`;
+}
+
+// ---- DRF-style body validation (gate and edge both answer 400 {"field": ["message"]}) ----
+
+export type FieldErrors = Record<string, string[]>;
+
+export type FieldKind = 'string' | 'email' | 'boolean' | 'integer' | 'object' | 'string-list';
+
+export interface FieldSpec {
+  kind: FieldKind;
+  required?: boolean;
+  nullable?: boolean;
+  allowBlank?: boolean;
+  min?: number;
+}
+
+const EMAIL_PATTERN = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
+
+function fieldProblem(value: JsonValue, spec: FieldSpec): string | undefined {
+  if (value === null) return spec.nullable ? undefined : 'This field may not be null.';
+  switch (spec.kind) {
+    case 'string':
+    case 'email':
+      if (typeof value !== 'string') return 'Not a valid string.';
+      if (value.trim() === '') return spec.allowBlank ? undefined : 'This field may not be blank.';
+      if (spec.kind === 'email' && !EMAIL_PATTERN.test(value)) return 'Enter a valid email address.';
+      return undefined;
+    case 'boolean':
+      return typeof value === 'boolean' ? undefined : 'Must be a valid boolean.';
+    case 'integer':
+      if (typeof value !== 'number' || !Number.isInteger(value)) return 'A valid integer is required.';
+      if (spec.min !== undefined && value < spec.min) return `Ensure this value is greater than or equal to ${spec.min}.`;
+      return undefined;
+    case 'object':
+      return isJsonObject(value) ? undefined : `Expected a dictionary of items but got type "${pythonTypeName(value)}".`;
+    case 'string-list':
+      if (!Array.isArray(value)) return `Expected a list of items but got type "${pythonTypeName(value)}".`;
+      return value.every((item) => typeof item === 'string') ? undefined : 'Not a valid string.';
+  }
+}
+
+/** Checks the fields named in specs; with partial (PATCH) nothing is required. */
+export function validateFields(body: JsonObject, specs: Readonly<Record<string, FieldSpec>>, mode: { partial: boolean }): FieldErrors | undefined {
+  const errors: FieldErrors = {};
+  for (const [name, spec] of Object.entries(specs)) {
+    const value = body[name];
+    if (value === undefined) {
+      if (spec.required && !mode.partial) errors[name] = ['This field is required.'];
+      continue;
+    }
+    const problem = fieldProblem(value, spec);
+    if (problem) errors[name] = [problem];
+  }
+  return Object.keys(errors).length > 0 ? errors : undefined;
+}

@@ -1,0 +1,88 @@
+// Starts the three simulated upstreams (gate, edge, switch) over one shared dataset.
+import { createDataset, type Dataset } from './dataset.ts';
+import { createEdgeServer } from './edge.ts';
+import { createGateServer } from './gate.ts';
+import type { SimulatedRequest, SimulatorServer } from './http.ts';
+import { createSwitchServer } from './switch.ts';
+
+export * from './dataset.ts';
+export { GATE_PUBLIC_BASE_URL } from './gate.ts';
+export type { SimulatedRequest, UpstreamName } from './http.ts';
+
+export const SIMULATOR_CREDENTIALS = {
+  gate: { token: 'gate-dev-token' },
+  edge: { username: 'admin', password: 'edge-dev-password', token: 'edge-dev-token' },
+  switch: { token: 'switch-dev-token' },
+} as const;
+
+export const API_PREFIXES = { gate: '/api/v1', edge: '/api', switch: '/v1' } as const;
+
+export interface StartSimulatorsOptions {
+  /** default 127.0.0.1 */
+  host?: string;
+  /** default 0 (ephemeral) for each */
+  ports?: { gate?: number; edge?: number; switch?: number };
+  /** delays every API response by this many ms */
+  latencyMs?: number;
+  /** default: a fresh createDataset() */
+  dataset?: Dataset;
+  /** keep every request in `requests` (default true); long-running processes turn it off */
+  recordRequests?: boolean;
+}
+
+export interface Simulators {
+  gate: { url: string; token: string };
+  /** token is in the "user:token" form of `Authorization: Token user:token` */
+  edge: { url: string; username: string; password: string; token: string };
+  switch: { url: string; token: string };
+  /** the dataset the simulators serve and mutate */
+  dataset: Dataset;
+  /** every API request to any of the three, in arrival order */
+  requests: SimulatedRequest[];
+  /** empties `requests` (in place) and zeroes the /__simulator/stats counters */
+  resetRequests(): void;
+  close(): Promise<void>;
+}
+
+export async function startSimulators(options: StartSimulatorsOptions = {}): Promise<Simulators> {
+  const host = options.host ?? '127.0.0.1';
+  const dataset = options.dataset ?? createDataset();
+  const requests: SimulatedRequest[] = [];
+  const serverOptions = {
+    ...(options.latencyMs !== undefined ? { latencyMs: options.latencyMs } : {}),
+    ...(options.recordRequests === false ? {} : { requestLog: requests }),
+  };
+  const gate = createGateServer(dataset, { ...serverOptions, token: SIMULATOR_CREDENTIALS.gate.token });
+  const edge = createEdgeServer(dataset, { ...serverOptions, ...SIMULATOR_CREDENTIALS.edge });
+  const switchServer = createSwitchServer(dataset, { ...serverOptions, token: SIMULATOR_CREDENTIALS.switch.token });
+  const servers: SimulatorServer[] = [gate, edge, switchServer];
+
+  let origins: string[];
+  try {
+    origins = await Promise.all([
+      gate.listen(options.ports?.gate ?? 0, host),
+      edge.listen(options.ports?.edge ?? 0, host),
+      switchServer.listen(options.ports?.switch ?? 0, host),
+    ]);
+  } catch (error) {
+    await Promise.all(servers.map((server) => server.close()));
+    throw error;
+  }
+  const [gateOrigin, edgeOrigin, switchOrigin] = origins as [string, string, string];
+  const { username, password, token } = SIMULATOR_CREDENTIALS.edge;
+
+  return {
+    gate: { url: `${gateOrigin}${API_PREFIXES.gate}`, token: SIMULATOR_CREDENTIALS.gate.token },
+    edge: { url: `${edgeOrigin}${API_PREFIXES.edge}`, username, password, token: `${username}:${token}` },
+    switch: { url: `${switchOrigin}${API_PREFIXES.switch}`, token: SIMULATOR_CREDENTIALS.switch.token },
+    dataset,
+    requests,
+    resetRequests() {
+      requests.length = 0;
+      for (const server of servers) server.resetRequestCount();
+    },
+    async close() {
+      await Promise.all(servers.map((server) => server.close()));
+    },
+  };
+}

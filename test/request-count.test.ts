@@ -1,0 +1,114 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { NestedUsersDocument } from './generated/graphql.ts';
+import { startHarness, type Harness } from './support/harness.ts';
+import type { SimulatedRequest } from '../src/simulators/index.ts';
+
+/** edge's simulator serves 25 items a page unless asked otherwise (the gateway never asks). */
+const EDGE_PAGE_SIZE = 25;
+const FIRST = 50;
+
+let harness: Harness;
+beforeAll(async () => {
+  // Latency makes concurrency observable: requests of one level must overlap in time.
+  harness = await startHarness({ latencyMs: 15 });
+});
+afterAll(() => harness.close());
+
+/** The fewest requests that can answer the nested query, derived from what the simulators hold. */
+function minimalRequestCount(): { total: number; byUpstream: Record<string, number> } {
+  const data = harness.simulators.dataset;
+  const people = data.gateUsers.slice(0, FIRST);
+  const pages = (items: number) => Math.max(1, Math.ceil(items / EDGE_PAGE_SIZE));
+  let edge = 0;
+  for (const person of people) {
+    const fuzzy = data.edgeUsers.filter((user) => user.username.toLowerCase().includes(person.username.toLowerCase()));
+    const exact = fuzzy.findIndex((user) => user.username === person.username);
+    // The search stops at the page holding the exact match, or walks every page in vain.
+    edge += exact === -1 ? pages(fuzzy.length) : Math.floor(exact / EDGE_PAGE_SIZE) + 1;
+    const account = fuzzy[exact];
+    if (account) edge += pages(account.history.length);
+  }
+  const byUpstream = { gate: 1 + 2 * people.length, edge, switch: people.length };
+  return { total: byUpstream.gate + byUpstream.edge + byUpstream.switch, byUpstream };
+}
+
+const countBy = (requests: SimulatedRequest[], key: (request: SimulatedRequest) => string) => {
+  const counts: Record<string, number> = {};
+  for (const request of requests) counts[key(request)] = (counts[key(request)] ?? 0) + 1;
+  return counts;
+};
+
+describe('upstream requests for users(first: 50) with every relation', () => {
+  it('makes exactly the minimal number of upstream requests, none twice', async () => {
+    harness.simulators.resetRequests();
+    const data = await harness.data(NestedUsersDocument, { first: FIRST });
+    expect(data.users.edges).toHaveLength(FIRST);
+    const requests = harness.requests();
+    const expected = minimalRequestCount();
+    expect(countBy(requests, (request) => request.upstream)).toEqual(expected.byUpstream);
+    expect(requests).toHaveLength(expected.total);
+    const distinct = new Set(requests.map((request) => `${request.upstream} ${request.path}?${request.query.toString()}`));
+    expect(distinct.size).toBe(requests.length);
+    // token and balance are one read of the user token, with the balance.
+    const tokenReads = requests.filter((request) => request.path.endsWith('/user_token/'));
+    expect(tokenReads).toHaveLength(FIRST);
+    expect(tokenReads.every((request) => request.query.get('balance') === 'true')).toBe(true);
+  });
+
+  it('sends the lookups of one level concurrently', async () => {
+    harness.simulators.resetRequests();
+    await harness.data(NestedUsersDocument, { first: FIRST });
+    const requests = harness.requests();
+    const list = requests.find((request) => request.path.endsWith('/user/'))!;
+    const secondLevel = requests.filter(
+      (request) =>
+        request.path.endsWith('/user_token/') ||
+        request.path.endsWith('/user_extra/') ||
+        request.path.endsWith('/user/list') ||
+        (request.upstream === 'edge' && request.path.endsWith('/users/') && request.query.get('page') === null),
+    );
+    expect(secondLevel).toHaveLength(4 * FIRST);
+    // Every second-level lookup starts after the list answered and before any of them answered.
+    const firstAnswer = Math.min(...secondLevel.map((request) => request.endedAt));
+    for (const request of secondLevel) {
+      expect(request.startedAt).toBeGreaterThanOrEqual(list.endedAt);
+      expect(request.startedAt).toBeLessThan(firstAnswer);
+    }
+  });
+
+  it('reads the upstream pages of a page above 100 concurrently', async () => {
+    harness.simulators.resetRequests();
+    await harness.data(`{ users(first: 250) { edges { node { username } } } }`);
+    const reads = harness.requests();
+    expect(reads).toHaveLength(3);
+    const firstAnswer = Math.min(...reads.map((request) => request.endedAt));
+    expect(reads.every((request) => request.startedAt < firstAnswer)).toBe(true);
+  });
+
+  it('batches lookups by id where the upstream allows it (switch user_id_in)', async () => {
+    const ids = harness.simulators.dataset.switchUsers.slice(0, 40).map((user) => Buffer.from(`SwitchUser:${user.user_id}`).toString('base64url'));
+    harness.simulators.resetRequests();
+    const result = await harness.data(`query($ids: [ID!]!) { nodes(ids: $ids) { ... on SwitchUser { userId } } }`, { ids });
+    expect((result as { nodes: { userId: number }[] }).nodes.map((node) => node.userId)).toEqual(
+      harness.simulators.dataset.switchUsers.slice(0, 40).map((user) => user.user_id),
+    );
+    const requests = harness.requests();
+    expect(requests).toHaveLength(1);
+    expect(requests[0]?.query.get('user_id_in')?.split(',')).toHaveLength(40);
+  });
+
+  it('passes the incoming x-request-id to every upstream request, and makes one when absent', async () => {
+    harness.simulators.resetRequests();
+    const response = await harness.execute(NestedUsersDocument, { first: 3 }, { 'x-request-id': 'req-abc-123' });
+    expect(response.errors).toBeUndefined();
+    const requests = harness.requests();
+    expect(requests.length).toBeGreaterThan(10);
+    expect(new Set(requests.map((request) => request.requestId))).toEqual(new Set(['req-abc-123']));
+
+    harness.simulators.resetRequests();
+    await harness.execute(NestedUsersDocument, { first: 3 });
+    const generated = new Set(harness.requests().map((request) => request.requestId));
+    expect(generated.size).toBe(1);
+    expect([...generated][0]).toMatch(/^[0-9a-f-]{36}$/);
+  });
+});

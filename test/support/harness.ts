@@ -1,0 +1,68 @@
+import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
+import { print, type GraphQLFormattedError } from 'graphql';
+import { loadConfig, type UpstreamSettings } from '../../src/server/config.ts';
+import { createUpstreams, simulatorSettings } from '../../src/server/gateway.ts';
+import { createGateway, type Gateway } from '../../src/server/yoga.ts';
+import { startSimulators, type SimulatedRequest, type Simulators } from '../../src/simulators/index.ts';
+
+export interface GraphQLResult<T> {
+  data?: T | null;
+  errors?: GraphQLFormattedError[];
+}
+
+export interface Harness {
+  simulators: Simulators;
+  yoga: Gateway;
+  /** Runs an operation in process through `yoga.fetch`, as a client would over HTTP. */
+  execute<T, V extends Record<string, unknown>>(
+    document: TypedDocumentNode<T, V> | string,
+    variables?: V,
+    headers?: Record<string, string>,
+  ): Promise<GraphQLResult<T>>;
+  /** Like `execute`, failing the test on any GraphQL error. */
+  data<T, V extends Record<string, unknown>>(document: TypedDocumentNode<T, V> | string, variables?: V): Promise<T>;
+  /** The upstream requests the simulators saw since the last reset. */
+  requests(): SimulatedRequest[];
+  close(): Promise<void>;
+}
+
+export interface HarnessOptions {
+  latencyMs?: number;
+  /** Replaces what the gateway is told about an upstream (a wrong token, say). */
+  override?: Partial<Record<'gate' | 'edge' | 'switch', Partial<UpstreamSettings>>>;
+}
+
+export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
+  const simulators = await startSimulators({ latencyMs: options.latencyMs });
+  const settings = simulatorSettings(simulators);
+  for (const key of ['gate', 'edge', 'switch'] as const) settings[key] = { ...settings[key], ...options.override?.[key] };
+  const upstreams = createUpstreams(settings, loadConfig({}));
+  const yoga = createGateway(upstreams);
+
+  const execute: Harness['execute'] = async (document, variables, headers = {}) => {
+    const query = typeof document === 'string' ? document : print(document);
+    const response = await yoga.fetch('http://gateway.test/graphql', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json', ...headers },
+      body: JSON.stringify({ query, variables }),
+    });
+    return (await response.json()) as GraphQLResult<never>;
+  };
+
+  return {
+    simulators,
+    yoga,
+    execute,
+    async data(document, variables) {
+      const result = await execute(document, variables);
+      if (result.errors?.length) throw new Error(`GraphQL errors: ${JSON.stringify(result.errors, null, 2)}`);
+      if (!result.data) throw new Error('no data');
+      return result.data;
+    },
+    requests: () => simulators.requests,
+    async close() {
+      await upstreams.close();
+      await simulators.close();
+    },
+  };
+}
