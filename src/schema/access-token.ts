@@ -1,7 +1,7 @@
 import type { EdgeAccessToken } from '../upstreams/edge/types.ts';
 import { builder } from './builder.ts';
 import { EdgeUserRef, edgeListOf } from './edge-user.ts';
-import { compositeId, loadNodes, splitCompositeId } from './nodes.ts';
+import { compositeId, settleNodes, splitCompositeId } from './nodes.ts';
 import { connectionDescription, resolveListConnection } from './pagination.ts';
 import { UserRef } from './user.ts';
 
@@ -10,13 +10,11 @@ export const AccessTokenRef = builder.objectRef<EdgeAccessToken>('AccessToken');
 builder.node(AccessTokenRef, {
   description: 'An edge API access token. Its secret is shown once, when created, and never by this API.',
   id: { resolve: (token) => compositeId(token.userId, token.id) },
-  loadManyWithoutCache: (ids, context) => {
-    const keys = ids.map((id) => splitCompositeId(id, 2));
-    return loadNodes(
-      context.edge.accessTokenById,
-      keys.map((key) => ({ userId: key?.[0] ?? '', tokenId: key?.[1] ?? '' })),
-    );
-  },
+  loadManyWithoutCache: (ids, context) =>
+    settleNodes(ids, async (id) => {
+      const [userId, tokenId] = splitCompositeId(id, 2) ?? [];
+      return userId === undefined || tokenId === undefined ? null : context.edge.accessTokenById.load({ userId, tokenId });
+    }),
   fields: (t) => ({
     edgeId: t.exposeID('id', { description: "edge's own id of the token." }),
     title: t.exposeString('title', { nullable: true }),

@@ -1,6 +1,6 @@
 import type { GateUserToken } from '../upstreams/gate/types.ts';
 import { builder } from './builder.ts';
-import { loadNodes } from './nodes.ts';
+import { settleNodes } from './nodes.ts';
 import { TokenRef } from './token.ts';
 import { UserRef } from './user.ts';
 
@@ -36,8 +36,8 @@ const asBalance = (token: GateUserToken | null): BalanceShape | null => token &&
 builder.node(BalanceRef, {
   description: "The time balance of a person's gate user token (read with `balance=true`).",
   id: { resolve: (balance) => balance.token.id },
-  loadManyWithoutCache: async (ids, context) =>
-    (await loadNodes(context.gate.tokenById, ids.map((key) => ({ key, detailed: true })))).map(async (token) => asBalance(await token)),
+  loadManyWithoutCache: (ids, context) =>
+    settleNodes(ids, async (key) => asBalance(await context.gate.tokenById.load({ key, detailed: true }))),
   fields: (t) => ({
     seconds: t.int({ nullable: true, description: 'Remaining time, in seconds.', resolve: ({ token }) => token.balanceSeconds }),
     totalUsageSeconds: t.int({ nullable: true, resolve: ({ token }) => token.totalUsageSeconds }),

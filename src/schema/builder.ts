@@ -1,8 +1,17 @@
 import SchemaBuilder from '@pothos/core';
 import RelayPlugin from '@pothos/plugin-relay';
 import { DateTimeResolver, JSONResolver } from 'graphql-scalars';
+import { isObjectType, type GraphQLResolveInfo } from 'graphql';
 import type { GatewayContext } from '../server/context.ts';
 import { badUserInput } from './errors.ts';
+
+/** A global id must name a type of this schema that implements Node. */
+function assertNodeType(typename: string, info: GraphQLResolveInfo): void {
+  const type = info.schema.getType(typename);
+  if (!isObjectType(type) || !type.getInterfaces().some((implemented) => implemented.name === 'Node')) {
+    throw badUserInput(`A global ID of this API names a Node type; ${typename} is none.`);
+  }
+}
 
 export const builder = new SchemaBuilder<{
   Context: GatewayContext;
@@ -26,6 +35,18 @@ export const builder = new SchemaBuilder<{
     nodeFieldOptions: { nullable: false },
     // Local ids may hold any character (usernames, composite keys): split on the first colon only.
     encodeGlobalID: (typename, id) => Buffer.from(`${typename}:${id}`).toString('base64url'),
+    nodeQueryOptions: {
+      resolve: (_root, { id }, _context, info, resolveNode) => {
+        assertNodeType(id.typename, info);
+        return resolveNode(id);
+      },
+    },
+    nodesQueryOptions: {
+      resolve: (_root, { ids }, _context, info, resolveNodes) => {
+        for (const id of ids) assertNodeType(id.typename, info);
+        return resolveNodes(ids);
+      },
+    },
     decodeGlobalID: (globalID) => {
       const decoded = Buffer.from(globalID, 'base64url').toString();
       const colon = decoded.indexOf(':');

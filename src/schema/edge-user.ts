@@ -1,6 +1,6 @@
 import type { EdgeUser } from '../upstreams/edge/types.ts';
 import { builder } from './builder.ts';
-import { loadNodes } from './nodes.ts';
+import { settleNodes } from './nodes.ts';
 import type DataLoader from 'dataloader';
 import type { GateUser } from '../upstreams/gate/types.ts';
 import type { GatewayContext } from '../server/context.ts';
@@ -12,7 +12,7 @@ export const EdgeUserRef = builder.objectRef<EdgeUser>('EdgeUser');
 builder.node(EdgeUserRef, {
   description: 'A user account on edge.',
   id: { resolve: (user) => user.id },
-  loadManyWithoutCache: (ids, context) => loadNodes(context.edge.userById, ids),
+  loadManyWithoutCache: (ids, context) => settleNodes(ids, (id) => context.edge.userById.load(id)),
   fields: (t) => ({
     edgeId: t.exposeID('id', { description: "edge's own id of the user." }),
     username: t.exposeString('username'),

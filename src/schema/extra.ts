@@ -1,6 +1,6 @@
 import type { GateDevice, GateUserExtra } from '../upstreams/gate/types.ts';
 import { builder } from './builder.ts';
-import { compositeId, loadNodes, splitCompositeId } from './nodes.ts';
+import { compositeId, settleNodes, splitCompositeId } from './nodes.ts';
 import { connectionDescription, resolveWindowConnection } from './pagination.ts';
 import { selectsPath } from './selection.ts';
 import { UserRef } from './user.ts';
@@ -26,7 +26,7 @@ async function devicesOf(extra: GateUserExtra, context: GatewayContext): Promise
 builder.node(ExtraRef, {
   description: "A person's extended profile on gate (`/user_extra/`): preferences, custom fields, devices.",
   id: { resolve: (extra) => extra.id },
-  loadManyWithoutCache: (ids, context) => loadNodes(context.gate.extraById, ids.map((key) => ({ key, detailed: false }))),
+  loadManyWithoutCache: (ids, context) => settleNodes(ids, (key) => context.gate.extraById.load({ key, detailed: false })),
   fields: (t) => ({
     gateId: t.exposeID('id', { description: "gate's own id of the user extra." }),
     organizationId: t.exposeString('organizationId', { nullable: true }),
@@ -52,7 +52,7 @@ builder.node(DeviceRef, {
   description: 'A device assigned to a person, as listed in their user extra.',
   id: { resolve: ({ extraId, position }) => compositeId(extraId, position) },
   loadManyWithoutCache: (ids, context) =>
-    ids.map(async (id) => {
+    settleNodes(ids, async (id) => {
       const [extraId, position] = splitCompositeId(id, 2) ?? [];
       if (extraId === undefined || position === undefined) return null;
       const extra = await context.gate.extraById.load({ key: extraId, detailed: true });

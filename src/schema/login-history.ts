@@ -1,7 +1,7 @@
 import type { EdgeLoginAttempt } from '../upstreams/edge/types.ts';
 import { builder } from './builder.ts';
 import { EdgeUserRef, edgeListOf } from './edge-user.ts';
-import { compositeId, splitCompositeId } from './nodes.ts';
+import { compositeId, settleNodes, splitCompositeId } from './nodes.ts';
 import { connectionDescription, resolveListConnection } from './pagination.ts';
 import { UserRef } from './user.ts';
 
@@ -11,7 +11,7 @@ builder.node(LoginHistoryRef, {
   description: 'One login attempt on edge.',
   id: { resolve: (attempt) => compositeId(attempt.userId, attempt.attemptedAt, attempt.occurrence) },
   loadManyWithoutCache: (ids, context) =>
-    ids.map(async (id) => {
+    settleNodes(ids, async (id) => {
       const [userId, attemptedAt, occurrence] = splitCompositeId(id, 3) ?? [];
       if (userId === undefined) return null;
       const history = await context.edge.loginHistory.load(userId);

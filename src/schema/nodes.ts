@@ -1,9 +1,13 @@
-import type DataLoader from 'dataloader';
+import { asError } from '../upstreams/batching.ts';
 
-/** Node lookups through a request's loader; a failed key fails only its own node. */
-export async function loadNodes<K, V>(loader: DataLoader<K, V, unknown>, keys: readonly K[]): Promise<(V | Promise<never>)[]> {
-  const results = await loader.loadMany(keys);
-  return results.map((result) => (result instanceof Error ? Promise.reject(result) : result));
+/**
+ * Loads nodes one key at a time through the request's loaders (which batch and cache): values
+ * come back resolved, as the relay plugin needs to tell their type, and a failed key fails only
+ * its own node.
+ */
+export async function settleNodes<K, V>(keys: readonly K[], loadOne: (key: K) => Promise<V | null>): Promise<(V | null | Promise<never>)[]> {
+  const settled = await Promise.all(keys.map((key) => loadOne(key).catch((error: unknown) => asError(error))));
+  return settled.map((result) => (result instanceof Error ? Promise.reject(result) : result));
 }
 
 /** A local id made of several upstream keys (edge token ids live under their user, say). */

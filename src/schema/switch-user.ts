@@ -1,6 +1,6 @@
 import type { SwitchUser } from '../upstreams/switch/types.ts';
 import { builder } from './builder.ts';
-import { loadNodes } from './nodes.ts';
+import { settleNodes } from './nodes.ts';
 import { connectionDescription, resolveWindowConnection } from './pagination.ts';
 import { UserRef } from './user.ts';
 import { badUserInput } from './errors.ts';
@@ -10,11 +10,12 @@ export const SwitchUserRef = builder.objectRef<SwitchUser>('SwitchUser');
 builder.node(SwitchUserRef, {
   description: 'A user of the carrier switch. Its password hash and CDR API token never leave the gateway.',
   id: { resolve: (user) => user.userId },
-  loadManyWithoutCache: (ids, context) => {
-    const numericIds = ids.map(Number);
-    if (!numericIds.every(Number.isSafeInteger)) throw badUserInput('A SwitchUser id must name an integer user id.');
-    return loadNodes(context.switch.userById, numericIds);
-  },
+  loadManyWithoutCache: (ids, context) =>
+    settleNodes(ids, async (id) => {
+      const userId = Number(id);
+      if (!Number.isSafeInteger(userId)) throw badUserInput(`Not a SwitchUser id: ${id}`);
+      return context.switch.userById.load(userId);
+    }),
   fields: (t) => ({
     userId: t.exposeInt('userId', { description: "switch's own id of the user." }),
     name: t.exposeString('name', { description: 'The login name; equals the username of the person.' }),

@@ -1,6 +1,6 @@
 import type { GateUserToken } from '../upstreams/gate/types.ts';
 import { builder } from './builder.ts';
-import { loadNodes } from './nodes.ts';
+import { settleNodes } from './nodes.ts';
 import { connectionDescription, resolveWindowConnection } from './pagination.ts';
 import { selectsPath } from './selection.ts';
 import { UserRef } from './user.ts';
@@ -10,7 +10,7 @@ export const TokenRef = builder.objectRef<GateUserToken>('Token');
 builder.node(TokenRef, {
   description: "A person's AAA account on gate (gate `/user_token/`): access level, sessions and its token.",
   id: { resolve: (token) => token.id },
-  loadManyWithoutCache: (ids, context) => loadNodes(context.gate.tokenById, ids.map((key) => ({ key, detailed: false }))),
+  loadManyWithoutCache: (ids, context) => settleNodes(ids, (key) => context.gate.tokenById.load({ key, detailed: false })),
   fields: (t) => ({
     gateId: t.exposeID('id', { description: "gate's own id of the user token." }),
     username: t.exposeString('username'),

@@ -1,6 +1,6 @@
 import type { GateUser } from '../upstreams/gate/types.ts';
 import { builder } from './builder.ts';
-import { loadNodes } from './nodes.ts';
+import { settleNodes } from './nodes.ts';
 import { connectionDescription, resolveWindowConnection } from './pagination.ts';
 
 export const UserRef = builder.objectRef<GateUser>('User');
@@ -9,7 +9,7 @@ builder.node(UserRef, {
   description:
     'A person, joined across the three upstreams by username. Core fields come from gate `/user/`; each relation is read lazily from its upstream.',
   id: { resolve: (user) => user.username },
-  loadManyWithoutCache: (usernames, context) => loadNodes(context.gate.userByUsername, usernames),
+  loadManyWithoutCache: (usernames, context) => settleNodes(usernames, (username) => context.gate.userByUsername.load(username)),
   fields: (t) => ({
     gateId: t.exposeID('id', { description: "gate's own id of the user (the `parent` of its user extra)." }),
     username: t.exposeString('username'),

@@ -12,7 +12,11 @@ export const maskGatewayError: MaskError = (error, message) => {
     return new GraphQLError(original.message, {
       nodes: error instanceof GraphQLError ? error.nodes : undefined,
       path: error instanceof GraphQLError ? error.path : undefined,
-      extensions: { code: original.code, upstream: original.upstream, ...(original.status ? { upstreamStatus: original.status } : {}) },
+      extensions: {
+        code: original.code,
+        upstream: original.upstream,
+        ...(original.status ? { upstreamStatus: original.status } : {}),
+      },
     });
   }
   return maskError(error, message, false);
