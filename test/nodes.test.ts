@@ -27,10 +27,10 @@ async function idsOfEveryKind(): Promise<Record<string, string>> {
     Token: user!.token!.id,
     Balance: user!.balance!.id,
     Extra: user!.extra!.id,
-    Device: user!.extra!.devices[0]!.id,
+    Device: user!.extra!.devices![0]!.id,
     EdgeUser: user!.edgeAccount!.id,
-    AccessToken: user!.accessTokens.edges[0]!.node.id,
-    LoginHistory: user!.loginHistory.edges[0]!.node.id,
+    AccessToken: user!.accessTokens!.edges[0]!.node.id,
+    LoginHistory: user!.loginHistory!.edges[0]!.node.id,
     SwitchUser: user!.switchAccount!.id,
   };
 }

@@ -41,7 +41,7 @@ const description = `edge access tokens, in edge's order. ${connectionDescriptio
 
 builder.objectField(EdgeUserRef, 'accessTokens', (t) =>
   t.connection(
-    { type: AccessTokenRef, description, resolve: (user, args, context) => resolveListConnection(args, context.edge.accessTokens.load(user.id)) },
+    { type: AccessTokenRef, nullable: true, description, resolve: (user, args, context) => resolveListConnection(args, context.edge.accessTokens.load(user.id)) },
     AccessTokenConnection,
   ),
 );
@@ -50,7 +50,8 @@ builder.objectField(UserRef, 'accessTokens', (t) =>
   t.connection(
     {
       type: AccessTokenRef,
-      description: `${description} Empty when the person has no edge account.`,
+      nullable: true,
+      description: `${description} Empty when the person has no edge account; null when edge fails.`,
       resolve: (user, args, context) => resolveListConnection(args, edgeListOf(user, context, context.edge.accessTokens)),
     },
     AccessTokenConnection,

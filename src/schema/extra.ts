@@ -34,6 +34,7 @@ builder.node(ExtraRef, {
     customFields: t.expose('customFields', { type: 'JSON', nullable: true }),
     devices: t.field({
       type: [DeviceRef],
+      nullable: true,
       description: 'Devices assigned to the person; gate is asked for them only when this field is selected.',
       resolve: (extra, _args, context) => devicesOf(extra, context),
     }),

@@ -40,7 +40,7 @@ const description = `edge login attempts, in edge's order (newest first). ${conn
 
 builder.objectField(EdgeUserRef, 'loginHistory', (t) =>
   t.connection(
-    { type: LoginHistoryRef, description, resolve: (user, args, context) => resolveListConnection(args, context.edge.loginHistory.load(user.id)) },
+    { type: LoginHistoryRef, nullable: true, description, resolve: (user, args, context) => resolveListConnection(args, context.edge.loginHistory.load(user.id)) },
     LoginHistoryConnection,
   ),
 );
@@ -49,7 +49,8 @@ builder.objectField(UserRef, 'loginHistory', (t) =>
   t.connection(
     {
       type: LoginHistoryRef,
-      description: `${description} Empty when the person has no edge account.`,
+      nullable: true,
+      description: `${description} Empty when the person has no edge account; null when edge fails.`,
       resolve: (user, args, context) => resolveListConnection(args, edgeListOf(user, context, context.edge.loginHistory)),
     },
     LoginHistoryConnection,

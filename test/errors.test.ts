@@ -1,0 +1,110 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { UserRelationsDocument, UsersPageDocument } from './generated/graphql.ts';
+import { startHarness, type Harness, type HarnessOptions } from './support/harness.ts';
+import { EVERYWHERE_USERNAME } from '../src/simulators/index.ts';
+import { gateHeaders } from '../src/server/config.ts';
+
+const harnesses: Harness[] = [];
+async function harnessWith(options: HarnessOptions): Promise<Harness> {
+  const harness = await startHarness(options);
+  harnesses.push(harness);
+  return harness;
+}
+afterEach(async () => {
+  await Promise.all(harnesses.splice(0).map((harness) => harness.close()));
+});
+
+/** A stand-in gate that answers every call with the given status and body. */
+async function fakeUpstream(status: number, body: string): Promise<{ url: string; server: Server }> {
+  const server = createServer((_request, response) => {
+    response.writeHead(status, { 'content-type': 'application/json' });
+    response.end(body);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  fakes.push(server);
+  return { url: `http://127.0.0.1:${port}/api/v1`, server };
+}
+const fakes: Server[] = [];
+afterAll(() => Promise.all(fakes.map((server) => new Promise((resolve) => server.close(resolve)))));
+
+function expectNoLeak(result: unknown, ...secrets: string[]) {
+  const text = JSON.stringify(result);
+  expect(text).not.toMatch(/stack|at .*\.ts:\d+/);
+  for (const secret of secrets) expect(text).not.toContain(secret);
+}
+
+describe('upstream failures become GraphQL errors with stable codes', () => {
+  it('names a refused gate token UPSTREAM_UNAUTHENTICATED without showing the token', async () => {
+    const harness = await harnessWith({ override: { gate: { headers: gateHeaders('wrong-gate-secret') } } });
+    const result = await harness.execute(UsersPageDocument, { first: 2 });
+    expect(result.data).toBeNull();
+    expect(result.errors?.[0]).toMatchObject({
+      path: ['users'],
+      extensions: { code: 'UPSTREAM_UNAUTHENTICATED', upstream: 'gate', upstreamStatus: 401 },
+    });
+    expectNoLeak(result, 'wrong-gate-secret');
+  });
+
+  it('reads switch`s success:false envelope (sent with HTTP 200) as a refusal, keeping the rest of the answer', async () => {
+    const harness = await harnessWith({ override: { switch: { headers: { 'x-auth-token': 'wrong-switch-secret' } } } });
+    const result = await harness.execute(UserRelationsDocument, { username: EVERYWHERE_USERNAME });
+    expect(result.data?.user?.username).toBe(EVERYWHERE_USERNAME);
+    expect(result.data?.user?.token).not.toBeNull();
+    expect(result.data?.user?.switchAccount).toBeNull();
+    expect(result.errors).toHaveLength(1);
+    expect(result.errors?.[0]).toMatchObject({
+      path: ['user', 'switchAccount'],
+      extensions: { code: 'UPSTREAM_UNAUTHENTICATED', upstream: 'switch' },
+    });
+    expectNoLeak(result, 'wrong-switch-secret');
+  });
+
+  it('names refused edge credentials on every edge field, and only there', async () => {
+    const basic = `Basic ${Buffer.from('admin:wrong-edge-secret').toString('base64')}`;
+    const harness = await harnessWith({ override: { edge: { headers: { authorization: basic } } } });
+    const result = await harness.execute(UserRelationsDocument, { username: EVERYWHERE_USERNAME });
+    expect(result.data?.user?.switchAccount).not.toBeNull();
+    const failed = result.errors?.map((error) => error.path?.join('.')).sort();
+    expect(failed).toEqual(['user.accessTokens', 'user.edgeAccount', 'user.loginHistory']);
+    expect(new Set(result.errors?.map((error) => error.extensions?.['code']))).toEqual(new Set(['UPSTREAM_UNAUTHENTICATED']));
+    expectNoLeak(result, 'wrong-edge-secret', basic);
+  });
+
+  it('names an upstream that cannot be reached UPSTREAM_UNREACHABLE', async () => {
+    const closed = await fakeUpstream(200, '{}');
+    await new Promise((resolve) => closed.server.close(resolve));
+    const harness = await harnessWith({ override: { gate: { url: closed.url } } });
+    const result = await harness.execute(UsersPageDocument, { first: 1 });
+    expect(result.errors?.[0]?.extensions).toMatchObject({ code: 'UPSTREAM_UNREACHABLE', upstream: 'gate' });
+    expectNoLeak(result, closed.url);
+  });
+
+  it('names a payload that breaks the documented shape UPSTREAM_BAD_RESPONSE, and a 5xx UPSTREAM_ERROR', async () => {
+    const malformed = await fakeUpstream(200, JSON.stringify({ count: 'many', results: [{ password: 'leaked-password' }] }));
+    const broken = await harnessWith({ override: { gate: { url: malformed.url } } });
+    const result = await broken.execute(UsersPageDocument, { first: 1 });
+    expect(result.errors?.[0]?.extensions).toMatchObject({ code: 'UPSTREAM_BAD_RESPONSE', upstream: 'gate' });
+    expect(result.errors?.[0]?.message).toMatch(/gate sent an unexpected user list \(count: /);
+    expectNoLeak(result, 'leaked-password');
+
+    const failing = await fakeUpstream(503, JSON.stringify({ detail: 'internal detail: db password=hunter2' }));
+    const unavailable = await harnessWith({ override: { gate: { url: failing.url } } });
+    const outage = await unavailable.execute(UsersPageDocument, { first: 1 });
+    expect(outage.errors?.[0]?.extensions).toMatchObject({ code: 'UPSTREAM_ERROR', upstream: 'gate', upstreamStatus: 503 });
+    expectNoLeak(outage, 'hunter2');
+  });
+
+  it('gives bad input a clear message and BAD_USER_INPUT', async () => {
+    const harness = await harnessWith({});
+    const tooMany = await harness.execute(UsersPageDocument, { first: 10_000 });
+    expect(tooMany.errors?.[0]).toMatchObject({
+      message: '`first` may be at most 500 (got 10000); page through the list with cursors instead.',
+      extensions: { code: 'BAD_USER_INPUT' },
+    });
+    const invalid = await harness.execute('{ users(first: "ten") { totalCount } }');
+    expect(invalid.errors?.[0]?.message).toMatch(/Int cannot represent/);
+  });
+});
