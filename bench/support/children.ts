@@ -11,8 +11,10 @@ export interface ChildSpec {
   name: string;
   command: string;
   args: readonly string[];
-  /** added to this process's environment */
-  env: Readonly<Record<string, string>>;
+  /** the working directory (the repository root, say) */
+  cwd: string;
+  /** on top of this process's environment; undefined removes an inherited variable */
+  env: Readonly<Record<string, string | undefined>>;
 }
 
 interface ExitStatus {
@@ -42,6 +44,7 @@ export class ManagedChild {
   constructor(spec: ChildSpec) {
     this.name = spec.name;
     this.#process = spawn(spec.command, spec.args, {
+      cwd: spec.cwd,
       env: { ...process.env, ...spec.env },
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: true,
