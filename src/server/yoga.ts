@@ -16,6 +16,8 @@ export function createGateway(upstreams: Upstreams): Gateway {
     context: ({ request }) => createContext(upstreams, requestIdOf(request)),
     maskedErrors: { maskError: maskGatewayError },
     graphiql: { title: 'User gateway', defaultQuery: EXAMPLE_QUERY },
+    // The self-contained GraphiQL (no CDN), loaded on the first visit rather than at start-up.
+    renderGraphiQL: async (options) => (await import('@graphql-yoga/render-graphiql')).renderGraphiQL(options),
     landingPage: false,
     plugins: [useRequestId()],
   });

@@ -1,0 +1,240 @@
+// The cost floor the gateway is compared with: the same upstream fan-out as the nested query,
+// written by hand with undici and no GraphQL. Run by `npm run bench` in its own process, so that
+// its CPU time is its own; it prints one report line (see support/baseline-report.ts).
+import { Pool } from 'undici';
+import { baselineReportLine } from './support/baseline-report.ts';
+import { ownCpuClock, processTreeCpuClock, type CpuClock } from './support/cpu.ts';
+import { measureScenario, runLoad } from './support/load.ts';
+import { SimulatorCounters, upstreamEnvFromProcess, type UpstreamEnv } from './support/simulators.ts';
+import { loadPlans, USERS_PER_QUERY, workloadCountsFromEnv } from './support/workload.ts';
+
+/** Same pool limits as the gateway's defaults (UPSTREAM_CONNECTIONS, UPSTREAM_TIMEOUT_MS). */
+const CONNECTIONS_PER_UPSTREAM = 128;
+const TIMEOUT_MS = 10_000;
+/** Bounds a walk through `Link` headers, as the gateway does. */
+const MAX_PAGES_PER_LIST = 200;
+
+// ---- upstream JSON, only the fields read here ----
+
+interface GateUser {
+  id: string;
+  username: string;
+}
+interface GateUserToken {
+  username: string;
+  is_active: boolean;
+  balance_seconds: number;
+}
+interface GateUserExtra {
+  parent: number;
+  preferences: unknown;
+}
+interface GateList<T> {
+  results: T[];
+}
+interface EdgeUser {
+  id: string;
+  username: string;
+}
+interface SwitchUser {
+  user_id: number;
+  name: string;
+}
+interface SwitchEnvelope {
+  success: boolean;
+  payload?: { items: SwitchUser[] };
+}
+
+interface JsonReply<T> {
+  body: T;
+  nextPageUrl: string | undefined;
+}
+
+/** The `rel="next"` target of an RFC 5988 `Link` header, if any. */
+function nextLink(header: string | string[] | undefined): string | undefined {
+  const value = Array.isArray(header) ? header.join(',') : header;
+  if (!value) return undefined;
+  for (const part of value.split(',')) {
+    const match = /<([^>]*)>\s*;\s*rel="?next"?/.exec(part.trim());
+    if (match) return match[1];
+  }
+  return undefined;
+}
+
+/** One keep-alive pool per upstream, sending that upstream's credentials with every call. */
+class UpstreamPool {
+  readonly #name: string;
+  readonly #pool: Pool;
+  readonly #basePath: string;
+  readonly #headers: Record<string, string>;
+
+  constructor(name: string, baseUrl: string, credentials: Record<string, string>) {
+    const url = new URL(baseUrl);
+    this.#name = name;
+    this.#basePath = url.pathname.replace(/\/+$/, '');
+    this.#headers = { accept: 'application/json', ...credentials };
+    this.#pool = new Pool(url.origin, {
+      connections: CONNECTIONS_PER_UPSTREAM,
+      keepAliveTimeout: 30_000,
+      headersTimeout: TIMEOUT_MS,
+      bodyTimeout: TIMEOUT_MS,
+    });
+  }
+
+  /** GET a path below the API prefix, e.g. `/user/?limit=50`. */
+  get<T>(pathBelowPrefix: string): Promise<JsonReply<T>> {
+    return this.#getPath(this.#basePath + pathBelowPrefix);
+  }
+
+  /** GET a URL the upstream handed out; only its path is used, so credentials stay on this origin. */
+  getLinked<T>(url: string): Promise<JsonReply<T>> {
+    const { pathname, search } = new URL(url);
+    return this.#getPath(pathname + search);
+  }
+
+  async #getPath<T>(path: string): Promise<JsonReply<T>> {
+    const response = await this.#pool.request({ method: 'GET', path, headers: this.#headers });
+    const text = await response.body.text();
+    if (response.statusCode !== 200) throw new Error(`${this.#name} answered ${response.statusCode} to GET ${path}`);
+    return { body: JSON.parse(text) as T, nextPageUrl: nextLink(response.headers.link) };
+  }
+
+  close(): Promise<void> {
+    return this.#pool.close();
+  }
+}
+
+interface Upstreams {
+  gate: UpstreamPool;
+  edge: UpstreamPool;
+  switch: UpstreamPool;
+}
+
+function openUpstreams(env: UpstreamEnv): Upstreams {
+  const basic = Buffer.from(`${env.EDGE_USERNAME}:${env.EDGE_PASSWORD}`).toString('base64');
+  return {
+    gate: new UpstreamPool('gate', env.GATE_URL, { authorization: `Bearer ${env.GATE_TOKEN}` }),
+    edge: new UpstreamPool('edge', env.EDGE_URL, { authorization: `Basic ${basic}` }),
+    switch: new UpstreamPool('switch', env.SWITCH_URL, { 'x-auth-token': env.SWITCH_TOKEN }),
+  };
+}
+
+// ---- the fan-out of the nested query ----
+
+/** What the nested query selects for one user. */
+interface PersonResult {
+  username: string;
+  token: { isActive: boolean } | null;
+  balance: { seconds: number } | null;
+  extra: { preferences: unknown } | null;
+  edgeAccount: { id: string } | null;
+  loginHistory: { totalCount: number };
+  switchAccount: { userId: number } | null;
+}
+
+const query = encodeURIComponent;
+
+async function findToken(upstreams: Upstreams, username: string): Promise<GateUserToken | null> {
+  const { body } = await upstreams.gate.get<GateList<GateUserToken>>(`/user_token/?username=${query(username)}&balance=true`);
+  return body.results.find((token) => token.username === username) ?? null;
+}
+
+async function findExtra(upstreams: Upstreams, gateId: string): Promise<GateUserExtra | null> {
+  const { body } = await upstreams.gate.get<GateList<GateUserExtra>>(`/user_extra/?parent=${query(gateId)}`);
+  return body.results.find((extra) => String(extra.parent) === gateId) ?? null;
+}
+
+async function findSwitchUser(upstreams: Upstreams, name: string): Promise<SwitchUser | null> {
+  const { body } = await upstreams.switch.get<SwitchEnvelope>(`/user/list?name=${query(name)}&page=0&per_page=100`);
+  if (!body.success || !body.payload) throw new Error(`switch refused the user list for ${name}`);
+  return body.payload.items.find((user) => user.name === name) ?? null;
+}
+
+/** edge's username filter is a case-insensitive substring: walk its pages until the exact one. */
+async function findEdgeUser(upstreams: Upstreams, username: string): Promise<EdgeUser | null> {
+  let reply = await upstreams.edge.get<EdgeUser[]>(`/users/?username=${query(username)}`);
+  for (let page = 1; page <= MAX_PAGES_PER_LIST; page++) {
+    const found = reply.body.find((user) => user.username === username);
+    if (found) return found;
+    if (reply.nextPageUrl === undefined) return null;
+    reply = await upstreams.edge.getLinked<EdgeUser[]>(reply.nextPageUrl);
+  }
+  throw new Error(`edge kept linking to more pages of the search for ${username}`);
+}
+
+async function readLoginHistory(upstreams: Upstreams, edgeId: string): Promise<unknown[]> {
+  const attempts: unknown[] = [];
+  let reply = await upstreams.edge.get<unknown[]>(`/users/${query(edgeId)}/history/`);
+  for (let page = 1; page <= MAX_PAGES_PER_LIST; page++) {
+    attempts.push(...reply.body);
+    if (reply.nextPageUrl === undefined) return attempts;
+    reply = await upstreams.edge.getLinked<unknown[]>(reply.nextPageUrl);
+  }
+  throw new Error(`edge kept linking to more pages of the login history of ${edgeId}`);
+}
+
+async function findEdgeAccountWithHistory(upstreams: Upstreams, username: string) {
+  const account = await findEdgeUser(upstreams, username);
+  const history = account ? await readLoginHistory(upstreams, account.id) : [];
+  return { account, history };
+}
+
+async function fetchPerson(upstreams: Upstreams, user: GateUser): Promise<PersonResult> {
+  const [token, extra, switchUser, edge] = await Promise.all([
+    findToken(upstreams, user.username),
+    findExtra(upstreams, user.id),
+    findSwitchUser(upstreams, user.username),
+    findEdgeAccountWithHistory(upstreams, user.username),
+  ]);
+  return {
+    username: user.username,
+    token: token && { isActive: token.is_active },
+    balance: token && { seconds: token.balance_seconds },
+    extra: extra && { preferences: extra.preferences },
+    edgeAccount: edge.account && { id: edge.account.id },
+    loginHistory: { totalCount: edge.history.length },
+    switchAccount: switchUser && { userId: switchUser.user_id },
+  };
+}
+
+async function fetchNestedUsers(upstreams: Upstreams): Promise<PersonResult[]> {
+  const { body } = await upstreams.gate.get<GateList<GateUser>>(`/user/?limit=${USERS_PER_QUERY}&offset=0`);
+  return Promise.all(body.results.map((user) => fetchPerson(upstreams, user)));
+}
+
+async function runOneIteration(upstreams: Upstreams): Promise<void> {
+  const people = await fetchNestedUsers(upstreams);
+  if (people.length !== USERS_PER_QUERY) throw new Error(`baseline got ${people.length} users, expected ${USERS_PER_QUERY}`);
+}
+
+// ---- main ----
+
+function cpuClocks(): Record<string, CpuClock> {
+  const simulatorsPid = Number(process.env['BENCH_SIMULATORS_PID']);
+  return {
+    baseline: ownCpuClock,
+    ...(Number.isInteger(simulatorsPid) && simulatorsPid > 0 ? { simulators: processTreeCpuClock(simulatorsPid) } : {}),
+  };
+}
+
+async function main(): Promise<void> {
+  const env = upstreamEnvFromProcess();
+  const upstreams = openUpstreams(env);
+  const plans = loadPlans(workloadCountsFromEnv());
+  const task = () => runOneIteration(upstreams);
+  const measuring = { counters: new SimulatorCounters(env), cpuClocks: cpuClocks() };
+  try {
+    const warmup = await runLoad(plans.warmup, task);
+    if (warmup.failures > 0) throw new Error(`baseline warm-up: ${warmup.failures} iterations failed: ${warmup.failureSamples.join('; ')}`);
+    const singleClient = await measureScenario(plans.singleClient, task, measuring);
+    const concurrent = await measureScenario(plans.concurrent, task, measuring);
+    console.log(baselineReportLine({ singleClient, concurrent }));
+  } finally {
+    await Promise.all([upstreams.gate.close(), upstreams.edge.close(), upstreams.switch.close()]);
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exitCode = 1;
+});

@@ -1,0 +1,105 @@
+// The simulated upstreams as the benchmark sees them: a child process printing env lines, and
+// the per-origin control endpoints that count API requests.
+import { request } from 'undici';
+import { startChild, type ManagedChild } from './children.ts';
+import { requiredEnv } from './env.ts';
+
+export const UPSTREAM_ENV_KEYS = [
+  'GATE_URL',
+  'GATE_TOKEN',
+  'EDGE_URL',
+  'EDGE_USERNAME',
+  'EDGE_PASSWORD',
+  'SWITCH_URL',
+  'SWITCH_TOKEN',
+] as const;
+
+export type UpstreamEnv = Record<(typeof UPSTREAM_ENV_KEYS)[number], string>;
+
+export const UPSTREAM_NAMES = ['gate', 'edge', 'switch'] as const;
+export type UpstreamName = (typeof UPSTREAM_NAMES)[number];
+export type PerUpstream<T> = Record<UpstreamName, T>;
+
+const STARTUP_TIMEOUT_MS = 30_000;
+
+function isUpstreamEnvKey(key: string): key is keyof UpstreamEnv {
+  return (UPSTREAM_ENV_KEYS as readonly string[]).includes(key);
+}
+
+/** Collects `KEY=value` lines until every upstream variable has been printed. */
+function upstreamEnvCollector(): (line: string) => UpstreamEnv | undefined {
+  const collected: Partial<UpstreamEnv> = {};
+  return (line) => {
+    const match = /^([A-Z_]+)=(.*)$/.exec(line);
+    if (match && isUpstreamEnvKey(match[1] as string)) collected[match[1] as keyof UpstreamEnv] = match[2] as string;
+    return UPSTREAM_ENV_KEYS.every((key) => collected[key] !== undefined) ? (collected as UpstreamEnv) : undefined;
+  };
+}
+
+export interface SimulatorProcess {
+  child: ManagedChild;
+  env: UpstreamEnv;
+}
+
+export async function startSimulatorProcess(options: {
+  repositoryRoot: string;
+  latencyMs: number;
+  ports: PerUpstream<number>;
+}): Promise<SimulatorProcess> {
+  // The tsx binary itself, not `npm run`: npm does not pass SIGTERM on to its script.
+  const child = startChild({
+    name: 'simulators',
+    command: 'node_modules/.bin/tsx',
+    args: ['src/simulators/main.ts'],
+    cwd: options.repositoryRoot,
+    env: {
+      SIMULATOR_LATENCY_MS: String(options.latencyMs),
+      GATE_PORT: String(options.ports.gate),
+      EDGE_PORT: String(options.ports.edge),
+      SWITCH_PORT: String(options.ports.switch),
+    },
+  });
+  const env = await child.waitForStdout(upstreamEnvCollector(), 'upstream env lines', STARTUP_TIMEOUT_MS);
+  return { child, env };
+}
+
+/** The upstream variables a parent process handed down. */
+export function upstreamEnvFromProcess(): UpstreamEnv {
+  return Object.fromEntries(UPSTREAM_ENV_KEYS.map((key) => [key, requiredEnv(key)])) as UpstreamEnv;
+}
+
+/** The API request counters of the three simulators, served outside each API prefix. */
+export class SimulatorCounters {
+  readonly #origins: PerUpstream<string>;
+
+  constructor(env: UpstreamEnv) {
+    this.#origins = {
+      gate: new URL(env.GATE_URL).origin,
+      edge: new URL(env.EDGE_URL).origin,
+      switch: new URL(env.SWITCH_URL).origin,
+    };
+  }
+
+  async #call(upstream: UpstreamName, method: 'GET' | 'POST', path: string): Promise<number> {
+    const response = await request(`${this.#origins[upstream]}/__simulator/${path}`, { method });
+    const body = (await response.body.json()) as { requests?: unknown };
+    if (response.statusCode !== 200 || typeof body.requests !== 'number') {
+      throw new Error(`${upstream} simulator: ${method} /__simulator/${path} answered ${response.statusCode}`);
+    }
+    return body.requests;
+  }
+
+  async #forEach(method: 'GET' | 'POST', path: string): Promise<PerUpstream<number>> {
+    const [gate, edge, switchCount] = await Promise.all(UPSTREAM_NAMES.map((name) => this.#call(name, method, path)));
+    return { gate: gate as number, edge: edge as number, switch: switchCount as number };
+  }
+
+  async reset(): Promise<void> {
+    await this.#forEach('POST', 'reset');
+  }
+
+  /** API requests per simulator since the last reset. */
+  read(): Promise<PerUpstream<number>> {
+    return this.#forEach('GET', 'stats');
+  }
+}
