@@ -1,0 +1,314 @@
+// `npm run bench`: the gateway under the nested query, against simulators with 20 ms per upstream
+// call, next to a hand-written baseline doing the same upstream fan-out. See bench/README.md.
+import { mkdir, writeFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { Pool } from 'undici';
+import { createDataset } from '../src/simulators/dataset.ts';
+import { parseBaselineReportLine, type BaselineReport } from './support/baseline-report.ts';
+import { describeExit, startChild, stopAllChildren, stopChildrenOnExit, type ManagedChild } from './support/children.ts';
+import { ownCpuClock, processTreeCpuClock } from './support/cpu.ts';
+import { criticalPath, type CriticalPath } from './support/critical-path.ts';
+import { measureScenario, runLoad, type QueryTask, type ScenarioResult } from './support/load.ts';
+import { freePorts } from './support/ports.ts';
+import { SimulatorCounters, startSimulatorProcess, type UpstreamEnv } from './support/simulators.ts';
+import { decimal, formatTable, type Cell } from './support/table.ts';
+import {
+  CONCURRENT_CLIENTS,
+  loadPlans,
+  UPSTREAM_LATENCY_MS,
+  USERS_PER_QUERY,
+  workloadCountsAsEnv,
+  workloadCountsFromEnv,
+  type WorkloadCounts,
+} from './support/workload.ts';
+
+const REPOSITORY_ROOT = fileURLToPath(new URL('..', import.meta.url));
+const RESULTS_DIRECTORY = new URL('results/', import.meta.url);
+const RESULTS_FILE = new URL('latest.json', RESULTS_DIRECTORY);
+
+const NESTED_QUERY =
+  'query Nested { users(first: 50) { edges { node { token { isActive } balance { seconds } extra { preferences } edgeAccount { id } loginHistory(first: 3) { totalCount } switchAccount { userId } } } } }';
+
+const GATEWAY_STARTUP_TIMEOUT_MS = 30_000;
+const QUERY_TIMEOUT_MS = 30_000;
+/** Both baseline scenarios, warm-up included; far above what the default counts take. */
+const BASELINE_TIMEOUT_MS = 5 * 60_000;
+
+const GOALS = { cpuRatio: 1.5, floorRatio: 1.25 } as const;
+
+// ---- the gateway process and its client ----
+
+async function startGateway(upstreamEnv: UpstreamEnv, port: number): Promise<ManagedChild> {
+  // node itself with tsx as a loader, not the tsx launcher: the pid is then the process doing the work.
+  const gateway = startChild({
+    name: 'gateway',
+    command: process.execPath,
+    args: ['--import', 'tsx', 'src/index.ts'],
+    cwd: REPOSITORY_ROOT,
+    // An inherited EDGE_TOKEN would make the gateway use it instead of the simulator's basic auth.
+    env: { ...upstreamEnv, HOST: '127.0.0.1', PORT: String(port), EDGE_TOKEN: undefined },
+  });
+  await gateway.waitForStdout(
+    (line) => (line.startsWith('GraphQL gateway ready:') ? line : undefined),
+    'ready line',
+    GATEWAY_STARTUP_TIMEOUT_MS,
+  );
+  return gateway;
+}
+
+function createGatewayClient(port: number): Pool {
+  return new Pool(`http://127.0.0.1:${port}`, {
+    connections: CONCURRENT_CLIENTS,
+    keepAliveTimeout: 30_000,
+    headersTimeout: QUERY_TIMEOUT_MS,
+    bodyTimeout: QUERY_TIMEOUT_MS,
+  });
+}
+
+interface GraphQLAnswer {
+  data?: { __typename?: string; users?: { edges?: unknown[] } } | null;
+  errors?: { message: string }[];
+}
+
+async function postGraphQL(client: Pool, query: string): Promise<GraphQLAnswer> {
+  const response = await client.request({
+    method: 'POST',
+    path: '/graphql',
+    headers: { 'content-type': 'application/json', accept: 'application/json' },
+    body: JSON.stringify({ query }),
+  });
+  const text = await response.body.text();
+  if (response.statusCode !== 200) throw new Error(`gateway answered ${response.statusCode}: ${text.slice(0, 300)}`);
+  const answer = JSON.parse(text) as GraphQLAnswer;
+  if (answer.errors?.length) throw new Error(`GraphQL errors: ${answer.errors.map((error) => error.message).join('; ')}`);
+  return answer;
+}
+
+async function checkGatewayAnswers(client: Pool): Promise<void> {
+  const answer = await postGraphQL(client, '{ __typename }');
+  if (answer.data?.__typename !== 'Query') throw new Error(`gateway answered ${JSON.stringify(answer)} to { __typename }`);
+}
+
+function nestedQueryTask(client: Pool): QueryTask {
+  return async () => {
+    const answer = await postGraphQL(client, NESTED_QUERY);
+    const edges = answer.data?.users?.edges?.length;
+    if (edges !== USERS_PER_QUERY) throw new Error(`expected ${USERS_PER_QUERY} edges, got ${edges ?? 'none'}`);
+  };
+}
+
+async function benchmarkGateway(
+  upstreamEnv: UpstreamEnv,
+  simulators: ManagedChild,
+  counts: WorkloadCounts,
+  port: number,
+): Promise<ScenarioResult[]> {
+  const gateway = await startGateway(upstreamEnv, port);
+  const client = createGatewayClient(port);
+  try {
+    await checkGatewayAnswers(client);
+    const plans = loadPlans(counts);
+    const task = nestedQueryTask(client);
+    const warmup = await runLoad(plans.warmup, task);
+    if (warmup.failures > 0) throw new Error(`gateway warm-up: ${warmup.failures} queries failed: ${warmup.failureSamples.join('; ')}`);
+    const measuring = {
+      counters: new SimulatorCounters(upstreamEnv),
+      cpuClocks: { process: processTreeCpuClock(gateway.pid), simulators: processTreeCpuClock(simulators.pid), driver: ownCpuClock },
+    };
+    return [await measureScenario(plans.singleClient, task, measuring), await measureScenario(plans.concurrent, task, measuring)];
+  } finally {
+    await client.close();
+    // Stopped before the baseline runs, so that the two never share the CPU.
+    await gateway.stop();
+  }
+}
+
+// ---- the baseline process ----
+
+async function benchmarkBaseline(upstreamEnv: UpstreamEnv, simulators: ManagedChild, counts: WorkloadCounts): Promise<BaselineReport> {
+  const baseline = startChild({
+    name: 'baseline',
+    command: process.execPath,
+    args: ['--import', 'tsx', 'bench/baseline.ts'],
+    cwd: REPOSITORY_ROOT,
+    env: { ...upstreamEnv, ...workloadCountsAsEnv(counts), BENCH_SIMULATORS_PID: String(simulators.pid) },
+  });
+  try {
+    const report = await baseline.waitForStdout(parseBaselineReportLine, 'report', BASELINE_TIMEOUT_MS);
+    const exit = await baseline.exited;
+    if (exit.code !== 0) throw new Error(`baseline exited with ${describeExit(exit)}\n${baseline.outputTail()}`);
+    return report;
+  } finally {
+    await baseline.stop();
+  }
+}
+
+// ---- report ----
+
+interface Comparison {
+  measure: string;
+  gateway: number;
+  reference: number;
+  ratio: number;
+  /** the largest acceptable ratio, if the team set one */
+  goal: number | undefined;
+}
+
+function baselineCpu(result: ScenarioResult): number {
+  return result.cpuMsPerQuery['baseline'] ?? Number.NaN;
+}
+
+function gatewayCpu(result: ScenarioResult): number {
+  return result.cpuMsPerQuery['process'] ?? Number.NaN;
+}
+
+function compare(gateway: readonly ScenarioResult[], baseline: BaselineReport, path: CriticalPath): Comparison[] {
+  const [single, concurrent] = gateway as [ScenarioResult, ScenarioResult];
+  const row = (measure: string, gatewayValue: number, reference: number, goal: number | undefined): Comparison => ({
+    measure,
+    gateway: gatewayValue,
+    reference,
+    ratio: gatewayValue / reference,
+    goal,
+  });
+  return [
+    row('CPU ms/query, 1 client (vs baseline)', gatewayCpu(single), baselineCpu(baseline.singleClient), GOALS.cpuRatio),
+    row(`CPU ms/query, ${concurrent.clients} clients (vs baseline)`, gatewayCpu(concurrent), baselineCpu(baseline.concurrent), GOALS.cpuRatio),
+    row('p50 ms, 1 client (vs floor)', single.latencyMs.p50, path.floorMs, GOALS.floorRatio),
+    row('p50 ms, 1 client (vs baseline p50)', single.latencyMs.p50, baseline.singleClient.latencyMs.p50, undefined),
+  ];
+}
+
+function printCriticalPath(path: CriticalPath): void {
+  const requests = path.minimalRequests;
+  console.log(`\nCritical path (first ${path.users} gate users, ${path.latencyPerLevelMs} ms added to every upstream call)`);
+  console.log(`  dependent upstream levels: ${path.levels}    floor: ${path.floorMs} ms`);
+  console.log(`  derived: ${path.explanation}`);
+  console.log(
+    `  expected minimal upstream requests/query: ${requests.total} (gate ${requests.gate}, edge ${requests.edge}, switch ${requests.switch})`,
+  );
+}
+
+interface LabelledResult {
+  label: string;
+  result: ScenarioResult;
+}
+
+function printLatencyTable(rows: readonly LabelledResult[], path: CriticalPath): void {
+  console.log('\nLatency, client side (ms) and throughput');
+  const headers = ['scenario', 'queries', 'failed', 'p50', 'p90', 'p99', 'max', 'queries/s', 'p50/floor'];
+  const body = rows.map(({ label, result }): Cell[] => [
+    label,
+    result.queries,
+    result.failures,
+    decimal(result.latencyMs.p50),
+    decimal(result.latencyMs.p90),
+    decimal(result.latencyMs.p99),
+    decimal(result.latencyMs.max),
+    decimal(result.queriesPerSecond),
+    result.clients === 1 ? decimal(result.latencyMs.p50 / path.floorMs, 2) : '-',
+  ]);
+  console.log(formatTable(headers, body));
+}
+
+function printCostTable(rows: readonly LabelledResult[], path: CriticalPath): void {
+  console.log('\nCost per query (CPU ms: user + system)');
+  const headers = ['scenario', 'upstream req/query', 'expected min', 'CPU gateway|baseline', 'CPU simulators', 'CPU bench driver'];
+  const body = rows.map(({ label, result }): Cell[] => [
+    label,
+    decimal(result.upstreamRequests.perQuery, 1),
+    path.minimalRequests.total,
+    decimal(result.cpuMsPerQuery['process'] ?? result.cpuMsPerQuery['baseline'], 2),
+    decimal(result.cpuMsPerQuery['simulators'], 2),
+    // The baseline drives itself: its own CPU is all there is.
+    decimal(result.cpuMsPerQuery['driver'], 2),
+  ]);
+  console.log(formatTable(headers, body));
+}
+
+function printComparison(comparisons: readonly Comparison[]): void {
+  console.log('\nGateway vs reference');
+  const headers = ['measure', 'gateway', 'reference', 'ratio', 'goal', 'met'];
+  const body = comparisons.map((comparison): Cell[] => [
+    comparison.measure,
+    decimal(comparison.gateway, 2),
+    decimal(comparison.reference, 2),
+    `${decimal(comparison.ratio, 2)}x`,
+    comparison.goal === undefined ? '-' : `<= ${comparison.goal}x`,
+    comparison.goal === undefined ? '-' : comparison.ratio <= comparison.goal ? 'yes' : 'NO',
+  ]);
+  console.log(formatTable(headers, body));
+}
+
+function printFailures(rows: readonly LabelledResult[]): void {
+  for (const { label, result } of rows) {
+    if (result.failures === 0) continue;
+    console.error(`\nFAILED: ${label}: ${result.failures} of ${result.queries} queries failed, e.g.:`);
+    for (const sample of result.failureSamples) console.error(`  ${sample}`);
+  }
+}
+
+async function writeResults(results: object): Promise<void> {
+  await mkdir(RESULTS_DIRECTORY, { recursive: true });
+  await writeFile(RESULTS_FILE, `${JSON.stringify(results, null, 2)}\n`);
+  console.log(`\nwritten to ${fileURLToPath(RESULTS_FILE)}`);
+}
+
+// ---- main ----
+
+async function main(): Promise<number> {
+  stopChildrenOnExit();
+  const counts = workloadCountsFromEnv();
+  const path = criticalPath(createDataset(), USERS_PER_QUERY, UPSTREAM_LATENCY_MS);
+  console.log(
+    `node ${process.version}, ${availableParallelism()} CPUs; warm-up ${counts.warmup}, ` +
+      `1 client ${counts.singleClient}, ${CONCURRENT_CLIENTS} clients ${counts.concurrent} queries`,
+  );
+
+  const [gatePort, edgePort, switchPort, gatewayPort] = (await freePorts(4)) as [number, number, number, number];
+  const simulators = await startSimulatorProcess({
+    repositoryRoot: REPOSITORY_ROOT,
+    latencyMs: UPSTREAM_LATENCY_MS,
+    ports: { gate: gatePort, edge: edgePort, switch: switchPort },
+  });
+  console.log('simulators up; gateway scenarios running');
+  const gateway = await benchmarkGateway(simulators.env, simulators.child, counts, gatewayPort);
+  console.log('baseline scenarios running');
+  const baseline = await benchmarkBaseline(simulators.env, simulators.child, counts);
+
+  const rows: LabelledResult[] = [
+    ...gateway.map((result) => ({ label: `gateway, ${result.name}`, result })),
+    { label: `baseline, ${baseline.singleClient.name}`, result: baseline.singleClient },
+    { label: `baseline, ${baseline.concurrent.name}`, result: baseline.concurrent },
+  ];
+  const comparisons = compare(gateway, baseline, path);
+  printCriticalPath(path);
+  printLatencyTable(rows, path);
+  printCostTable(rows, path);
+  printComparison(comparisons);
+  const failedQueries = rows.reduce((sum, { result }) => sum + result.failures, 0);
+  await writeResults({
+    generatedAt: new Date().toISOString(),
+    machine: { node: process.version, cpus: availableParallelism() },
+    workload: { ...counts, concurrentClients: CONCURRENT_CLIENTS, usersPerQuery: USERS_PER_QUERY, upstreamLatencyMs: UPSTREAM_LATENCY_MS },
+    query: NESTED_QUERY,
+    criticalPath: path,
+    gateway,
+    baseline,
+    comparisons,
+    failedQueries,
+  });
+  printFailures(rows);
+  return failedQueries > 0 ? 1 : 0;
+}
+
+let exitCode = 1;
+try {
+  exitCode = await main();
+} catch (error) {
+  console.error(`\nbench failed: ${error instanceof Error ? error.message : String(error)}`);
+} finally {
+  await stopAllChildren();
+}
+process.exit(exitCode);
