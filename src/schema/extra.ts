@@ -11,7 +11,8 @@ export const ExtraRef = builder.objectRef<GateUserExtra>('Extra');
 /** A device is addressed within its user extra: gate has no device endpoint of its own. */
 interface DeviceShape {
   extraId: number;
-  position: number;
+  /** The device's own id, or its position in the extra's list when it has none. */
+  key: string;
   device: GateDevice;
 }
 
@@ -20,7 +21,7 @@ export const DeviceRef = builder.objectRef<DeviceShape>('Device');
 /** The extra's devices, read again with `device_info=true` when it was read without. */
 async function devicesOf(extra: GateUserExtra, context: GatewayContext): Promise<DeviceShape[]> {
   const detailed = extra.devices ? extra : await context.gate.extraById.load({ key: String(extra.id), detailed: true });
-  return (detailed?.devices ?? []).map((device, position) => ({ extraId: extra.id, position, device }));
+  return (detailed?.devices ?? []).map((device, position) => ({ extraId: extra.id, key: device.deviceId ?? `#${position}`, device }));
 }
 
 builder.node(ExtraRef, {
@@ -51,13 +52,13 @@ builder.node(ExtraRef, {
 
 builder.node(DeviceRef, {
   description: 'A device assigned to a person, as listed in their user extra.',
-  id: { resolve: ({ extraId, position }) => compositeId(extraId, position) },
+  id: { resolve: ({ extraId, key }) => compositeId(extraId, key) },
   loadManyWithoutCache: (ids, context) =>
     settleNodes(ids, async (id) => {
-      const [extraId, position] = splitCompositeId(id, 2) ?? [];
-      if (extraId === undefined || position === undefined) return null;
+      const [extraId, key] = splitCompositeId(id, 2) ?? [];
+      if (extraId === undefined || key === undefined) return null;
       const extra = await context.gate.extraById.load({ key: extraId, detailed: true });
-      return extra ? ((await devicesOf(extra, context))[Number(position)] ?? null) : null;
+      return extra ? ((await devicesOf(extra, context)).find((device) => device.key === key) ?? null) : null;
     }),
   fields: (t) => ({
     deviceId: t.string({ nullable: true, resolve: ({ device }) => device.deviceId }),
