@@ -81,6 +81,7 @@ export function buildQueryString(query: QueryParams | undefined): string {
  */
 export class UpstreamHttp {
   readonly #pool: Pool;
+  readonly #origin: string;
   readonly #basePath: string;
   readonly #headers: Record<string, string>;
 
@@ -89,6 +90,7 @@ export class UpstreamHttp {
     endpoint: UpstreamEndpoint,
   ) {
     const url = new URL(endpoint.baseUrl);
+    this.#origin = url.origin;
     this.#basePath = url.pathname.replace(/\/+$/, '');
     this.#headers = { accept: 'application/json', ...endpoint.headers };
     this.#pool = new Pool(url.origin, {
@@ -99,9 +101,9 @@ export class UpstreamHttp {
     });
   }
 
-  /** Turns an absolute URL the upstream handed out (a `Link` header, say) into a call on this pool. */
+  /** Turns a URL the upstream handed out (a `Link` header, say; maybe relative) into a call on this pool. */
   callForUrl(url: string): UpstreamCall {
-    const { pathname, search } = new URL(url);
+    const { pathname, search } = new URL(url, this.#origin);
     // Credentials only ever go to the configured origin: the link's host is ignored on purpose.
     const path = pathname.startsWith(this.#basePath) ? pathname.slice(this.#basePath.length) : pathname;
     return { path: path + search };

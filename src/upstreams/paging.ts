@@ -23,9 +23,18 @@ export async function readOffsetWindow<T>(
     const { total } = await readSlice(window.offset, 1);
     return { items: [], total };
   }
+  // An upstream that serves fewer items than asked (a lower cap than documented) is read on from
+  // where it stopped, so the window never has a gap.
+  const readWhole = async (offset: number, limit: number): Promise<WindowPage<T>> => {
+    const page = await readSlice(offset, limit);
+    const served = page.items.length;
+    if (served === 0 || served >= limit || offset + served >= page.total) return page;
+    const rest = await readWhole(offset + served, limit - served);
+    return { items: [...page.items, ...rest.items], total: page.total };
+  };
   const slices: Promise<WindowPage<T>>[] = [];
   for (let offset = window.offset; offset < window.offset + window.limit; offset += maxPageSize) {
-    slices.push(readSlice(offset, Math.min(maxPageSize, window.offset + window.limit - offset)));
+    slices.push(readWhole(offset, Math.min(maxPageSize, window.offset + window.limit - offset)));
   }
   const pages = await Promise.all(slices);
   return { items: pages.flatMap((page) => page.items), total: pages[0]?.total ?? 0 };
@@ -34,7 +43,8 @@ export async function readOffsetWindow<T>(
 /**
  * Reads a window of a page/per_page list (0-based pages): the pages covering the window go out
  * concurrently, and the window is cut from them. An upstream that serves smaller pages than asked
- * is read again with its own page size.
+ * (as it says in `perPage`, or as a short page before the end shows) is read again with its own
+ * page size.
  */
 export async function readPagedWindow<T>(
   window: ListWindow,
@@ -46,7 +56,11 @@ export async function readPagedWindow<T>(
   const reads: Promise<WindowPage<T> & { perPage: number }>[] = [];
   for (let page = firstPage; page <= lastPage; page++) reads.push(readPage(page, pageSize));
   const pages = await Promise.all(reads);
-  const served = pages[0]?.perPage ?? pageSize;
+  let served = pageSize;
+  pages.forEach((page, index) => {
+    const beforeEnd = (firstPage + index) * pageSize + page.items.length < page.total;
+    served = Math.min(served, page.perPage, beforeEnd ? page.items.length : pageSize);
+  });
   if (served > 0 && served < pageSize) return readPagedWindow(window, served, readPage);
   const start = window.offset - firstPage * pageSize;
   const items = pages.flatMap((page) => page.items).slice(start, start + window.limit);

@@ -51,7 +51,7 @@ export class SwitchClient {
       );
     }
     const payload = parsePayload('switch', switchUserPageSchema, envelope.payload, 'user page');
-    return { items: payload.items, total: payload.total, perPage: payload.per_page };
+    return { items: payload.items, total: payload.total, perPage: payload.per_page ?? perPage };
   }
 
   async listUsers(filter: SwitchUserFilter, order: SwitchUserOrder | undefined, window: ListWindow): Promise<WindowPage<SwitchUser>> {

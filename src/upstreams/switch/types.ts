@@ -14,7 +14,11 @@ export const switchUserSchema = z
     role_name: optionalString,
     carrier_name: optionalString,
     active: optionalBoolean,
-    is_online: optionalNumber,
+    // An integer state code in the docs (`2`); a boolean is read as 1/0 rather than refused.
+    is_online: z
+      .union([z.number(), z.boolean()])
+      .nullish()
+      .transform((value) => (typeof value === 'boolean' ? Number(value) : (value ?? null))),
     email: optionalString,
     first_name: optionalString,
     last_name: optionalString,
@@ -58,9 +62,9 @@ export const switchEnvelopeSchema = z.object({
   payload: z.unknown().optional(),
 });
 
+/** `per_page` and `page` echo the request; only `total` and `items` are needed to page. */
 export const switchUserPageSchema = z.object({
-  per_page: z.number().int().nonnegative(),
+  per_page: z.number().int().nonnegative().optional(),
   total: z.number().int().nonnegative(),
-  page: z.number().int().nonnegative(),
   items: z.array(switchUserSchema),
 });
