@@ -1,6 +1,6 @@
 /** The query GraphiQL opens with: a few people with what each upstream knows about them. */
-export const EXAMPLE_QUERY = /* GraphQL */ `# People of one organization, joined across gate, edge and switch.
-# Press the run button; then try \`after: "<endCursor>"\` for the next page.
+export const EXAMPLE_QUERY = /* GraphQL */ `# acme's people across gate, edge and switch.
+# Run it; add after: "<endCursor>" for more.
 query PeopleOverview {
   users(first: 5, filter: { organization: "acme" }) {
     totalCount
