@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { Pool } from 'undici';
 import { createDataset } from '../src/simulators/dataset.ts';
 import { parseBaselineReportLine, type BaselineReport } from './support/baseline-report.ts';
-import { describeExit, startChild, stopAllChildren, stopChildrenOnExit, type ManagedChild } from './support/children.ts';
+import { describeExit, exitCodeAfterInterruption, startChild, stopAllChildren, stopChildrenOnExit, type ManagedChild } from './support/children.ts';
 import { ownCpuClock, processTreeCpuClock } from './support/cpu.ts';
 import { criticalPath, type CriticalPath } from './support/critical-path.ts';
 import { measureScenario, runLoad, type QueryTask, type ScenarioResult } from './support/load.ts';
@@ -307,8 +307,11 @@ let exitCode = 1;
 try {
   exitCode = await main();
 } catch (error) {
-  console.error(`\nbench failed: ${error instanceof Error ? error.message : String(error)}`);
+  // After Ctrl-C, errors are only the echo of the children being stopped.
+  if (exitCodeAfterInterruption() === undefined) {
+    console.error(`\nbench failed: ${error instanceof Error ? error.message : String(error)}`);
+  }
 } finally {
   await stopAllChildren();
 }
-process.exit(exitCode);
+process.exit(exitCodeAfterInterruption() ?? exitCode);

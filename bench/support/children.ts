@@ -162,17 +162,22 @@ export async function stopAllChildren(): Promise<void> {
 }
 
 let handlersInstalled = false;
+let interruptedBy: NodeJS.Signals | undefined;
+
+/** 128 + the signal number once Ctrl-C or SIGTERM arrived (the shell's convention), else undefined. */
+export function exitCodeAfterInterruption(): number | undefined {
+  return interruptedBy === undefined ? undefined : 128 + constants.signals[interruptedBy];
+}
 
 /** Ctrl-C, SIGTERM and any exit of this process take every child process group down too. */
 export function stopChildrenOnExit(): void {
   if (handlersInstalled) return;
   handlersInstalled = true;
-  let interrupted = false;
   const onSignal = (signal: NodeJS.Signals) => {
-    if (interrupted) return;
-    interrupted = true;
+    if (interruptedBy !== undefined) return;
+    interruptedBy = signal;
     console.error(`\n${signal}: stopping child processes`);
-    void stopAllChildren().finally(() => process.exit(128 + constants.signals[signal]));
+    void stopAllChildren().finally(() => process.exit(exitCodeAfterInterruption()));
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);

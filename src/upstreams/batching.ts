@@ -64,3 +64,27 @@ export function primeDetail<V>(loader: DataLoader<DetailKey, V, string>, key: st
   loader.prime({ key, detailed: false }, value);
   if (detailed) loader.prime({ key, detailed: true }, value);
 }
+
+/**
+ * A record found by its id or by a second key (a user token by username, a user extra by its
+ * parent), plain or detailed: a read either way answers later loads the other way too.
+ */
+export function detailLoaderPair<V>(options: {
+  byId: (id: string, detailed: boolean) => Promise<V | null>;
+  byKey: (key: string, detailed: boolean) => Promise<V | null>;
+  idOf: (value: V) => string;
+  keyOf: (value: V) => string;
+}) {
+  const byId = detailLoader(options.byId);
+  const byKey = detailLoader(options.byKey, (value, detailed) => {
+    if (value) primeDetail(byId, options.idOf(value), value, detailed);
+  });
+  return {
+    byId,
+    byKey,
+    prime(value: V, detailed: boolean) {
+      primeDetail(byId, options.idOf(value), value, detailed);
+      primeDetail(byKey, options.keyOf(value), value, detailed);
+    },
+  };
+}

@@ -32,6 +32,32 @@ export interface GateExtraFilter {
   organizationId?: string;
 }
 
+/** One of gate's three collections, as its endpoints serve it. */
+interface GateResource<T> {
+  path: string;
+  item: z.ZodType<T>;
+  list: z.ZodType<{ count: number; results: T[] }>;
+  /** The query flag of the costlier detailed read, if the collection has one. */
+  detailFlag?: string;
+  what: string;
+}
+
+const users: GateResource<GateUser> = { path: '/user/', item: gateUserSchema, list: gateUserListSchema, what: 'user' };
+const tokens: GateResource<GateUserToken> = {
+  path: '/user_token/',
+  item: gateUserTokenSchema,
+  list: gateUserTokenListSchema,
+  detailFlag: 'balance',
+  what: 'user token',
+};
+const extras: GateResource<GateUserExtra> = {
+  path: '/user_extra/',
+  item: gateUserExtraSchema,
+  list: gateUserExtraListSchema,
+  detailFlag: 'device_info',
+  what: 'user extra',
+};
+
 /** gate's User, User Token and User Extra endpoints, for one incoming request. */
 export class GateClient {
   constructor(
@@ -39,78 +65,67 @@ export class GateClient {
     private readonly requestId: string,
   ) {}
 
-  async #get<S extends z.ZodType>(path: string, query: QueryParams | undefined, schema: S, what: string): Promise<z.output<S>> {
+  async #get<T>(path: string, query: QueryParams, schema: z.ZodType<T>, what: string): Promise<T> {
     const reply = await this.http.request({ path, query }, this.requestId);
     return parsePayload('gate', schema, reply.body, what);
   }
 
-  #readWindow<S extends z.ZodType<{ count: number; results: unknown[] }>>(
-    path: string,
-    query: QueryParams,
-    window: ListWindow,
-    schema: S,
-    what: string,
-  ): Promise<WindowPage<z.output<S>['results'][number]>> {
+  #withDetail<T>(resource: GateResource<T>, query: QueryParams, detailed: boolean): QueryParams {
+    return resource.detailFlag && detailed ? { ...query, [resource.detailFlag]: true } : query;
+  }
+
+  #list<T>(resource: GateResource<T>, query: QueryParams, window: ListWindow, detailed = false): Promise<WindowPage<T>> {
+    const filtered = this.#withDetail(resource, query, detailed);
     return readOffsetWindow(window, GATE_MAX_PAGE_SIZE, async (offset, limit) => {
-      const page = await this.#get(path, { ...query, limit, offset }, schema, what);
+      const page = await this.#get(resource.path, { ...filtered, limit, offset }, resource.list, `${resource.what} list`);
       return { items: page.results, total: page.count };
     });
   }
 
+  /** The one record a filter names; the filter is exact upstream, and checked as such here. */
+  async #find<T>(resource: GateResource<T>, query: QueryParams, detailed: boolean, isTheOne: (item: T) => boolean): Promise<T | null> {
+    const page = await this.#get(resource.path, this.#withDetail(resource, query, detailed), resource.list, `${resource.what} list`);
+    return page.results.find(isTheOne) ?? null;
+  }
+
+  #read<T>(resource: GateResource<T>, path: string, detailed = false): Promise<T | null> {
+    return nullWhenNotFound(this.#get(resource.path + path, this.#withDetail(resource, {}, detailed), resource.item, resource.what));
+  }
+
   listUsers(filter: GateUserFilter, window: ListWindow): Promise<WindowPage<GateUser>> {
-    return this.#readWindow('/user/', { ...filter }, window, gateUserListSchema, 'user list');
+    return this.#list(users, { ...filter }, window);
   }
 
   getUser(id: string): Promise<GateUser | null> {
-    return nullWhenNotFound(this.#get(`/user/${encodeURIComponent(id)}/`, undefined, gateUserSchema, 'user'));
+    return this.#read(users, `${encodeURIComponent(id)}/`);
   }
 
   getUserByUsername(username: string): Promise<GateUser | null> {
-    return nullWhenNotFound(
-      this.#get(`/user/username/${encodeURIComponent(username)}/`, undefined, gateUserSchema, 'user'),
-    );
+    return this.#read(users, `username/${encodeURIComponent(username)}/`);
   }
 
   listTokens(filter: GateTokenFilter, window: ListWindow, withBalance: boolean): Promise<WindowPage<GateUserToken>> {
-    return this.#readWindow('/user_token/', { ...filter, balance: withBalance || undefined }, window, gateUserTokenListSchema, 'user token list');
+    return this.#list(tokens, { ...filter }, window, withBalance);
   }
 
-  /** The user token of a username; the filter is documented as exact, and checked as such. */
-  async findTokenByUsername(username: string, withBalance: boolean): Promise<GateUserToken | null> {
-    const page = await this.#get(
-      '/user_token/',
-      { username, balance: withBalance || undefined },
-      gateUserTokenListSchema,
-      'user token list',
-    );
-    return page.results.find((token) => token.username === username) ?? null;
+  findTokenByUsername(username: string, withBalance: boolean): Promise<GateUserToken | null> {
+    return this.#find(tokens, { username }, withBalance, (token) => token.username === username);
   }
 
   getToken(id: string, withBalance: boolean): Promise<GateUserToken | null> {
-    return nullWhenNotFound(
-      this.#get(`/user_token/${encodeURIComponent(id)}/`, { balance: withBalance || undefined }, gateUserTokenSchema, 'user token'),
-    );
+    return this.#read(tokens, `${encodeURIComponent(id)}/`, withBalance);
   }
 
   listExtras(filter: GateExtraFilter, window: ListWindow, withDevices: boolean): Promise<WindowPage<GateUserExtra>> {
-    const query = { parent: filter.parent, parent__organization_id: filter.organizationId, device_info: withDevices || undefined };
-    return this.#readWindow('/user_extra/', query, window, gateUserExtraListSchema, 'user extra list');
+    return this.#list(extras, { parent: filter.parent, parent__organization_id: filter.organizationId }, window, withDevices);
   }
 
   /** The user extra of a gate user (a user has at most one). */
-  async findExtraByParent(parent: string, withDevices: boolean): Promise<GateUserExtra | null> {
-    const page = await this.#get(
-      '/user_extra/',
-      { parent, device_info: withDevices || undefined },
-      gateUserExtraListSchema,
-      'user extra list',
-    );
-    return page.results.find((extra) => extra.parent === parent) ?? null;
+  findExtraByParent(parent: string, withDevices: boolean): Promise<GateUserExtra | null> {
+    return this.#find(extras, { parent }, withDevices, (extra) => extra.parent === parent);
   }
 
   getExtra(id: string, withDevices: boolean): Promise<GateUserExtra | null> {
-    return nullWhenNotFound(
-      this.#get(`/user_extra/${encodeURIComponent(id)}/`, { device_info: withDevices || undefined }, gateUserExtraSchema, 'user extra'),
-    );
+    return this.#read(extras, `${encodeURIComponent(id)}/`, withDevices);
   }
 }

@@ -1,7 +1,6 @@
-import { detailLoader, loaderByKey, loaderByValue, primeDetail } from '../batching.ts';
+import { detailLoaderPair, loaderByKey, loaderByValue } from '../batching.ts';
 import type { ListWindow } from '../paging.ts';
 import type { GateClient, GateExtraFilter, GateTokenFilter, GateUserFilter } from './client.ts';
-import type { GateUserExtra, GateUserToken } from './types.ts';
 
 export interface GateListRead<F> {
   filter: F;
@@ -21,47 +20,45 @@ export interface GateDetailedListRead<F> extends GateListRead<F> {
 export function createGateLoaders(client: GateClient) {
   const userById = loaderByKey((id) => client.getUser(id));
   const userByUsername = loaderByKey((username) => client.getUserByUsername(username));
+  const tokens = detailLoaderPair({
+    byId: (id, withBalance) => client.getToken(id, withBalance),
+    byKey: (username, withBalance) => client.findTokenByUsername(username, withBalance),
+    idOf: (token) => String(token.id),
+    keyOf: (token) => token.username,
+  });
+  const extras = detailLoaderPair({
+    byId: (id, withDevices) => client.getExtra(id, withDevices),
+    byKey: (parent, withDevices) => client.findExtraByParent(parent, withDevices),
+    idOf: (extra) => String(extra.id),
+    keyOf: (extra) => extra.parent,
+  });
 
-  const tokenById = detailLoader((id, withBalance) => client.getToken(id, withBalance));
-  const tokenByUsername = detailLoader(
-    (username, withBalance) => client.findTokenByUsername(username, withBalance),
-    (token, withBalance) => token && primeDetail(tokenById, String(token.id), token, withBalance),
-  );
-  const primeToken = (token: GateUserToken, withBalance: boolean) => {
-    primeDetail(tokenById, String(token.id), token, withBalance);
-    primeDetail(tokenByUsername, token.username, token, withBalance);
+  return {
+    userById,
+    userByUsername,
+    tokenById: tokens.byId,
+    tokenByUsername: tokens.byKey,
+    extraById: extras.byId,
+    extraByParent: extras.byKey,
+    users: loaderByValue(async ({ filter, window }: GateListRead<GateUserFilter>) => {
+      const page = await client.listUsers(filter, window);
+      for (const user of page.items) {
+        userById.prime(user.id, user);
+        userByUsername.prime(user.username, user);
+      }
+      return page;
+    }),
+    tokens: loaderByValue(async ({ filter, window, detailed }: GateDetailedListRead<GateTokenFilter>) => {
+      const page = await client.listTokens(filter, window, detailed);
+      for (const token of page.items) tokens.prime(token, detailed);
+      return page;
+    }),
+    extras: loaderByValue(async ({ filter, window, detailed }: GateDetailedListRead<GateExtraFilter>) => {
+      const page = await client.listExtras(filter, window, detailed);
+      for (const extra of page.items) extras.prime(extra, detailed);
+      return page;
+    }),
   };
-
-  const extraById = detailLoader((id, withDevices) => client.getExtra(id, withDevices));
-  const extraByParent = detailLoader(
-    (parent, withDevices) => client.findExtraByParent(parent, withDevices),
-    (extra, withDevices) => extra && primeDetail(extraById, String(extra.id), extra, withDevices),
-  );
-  const primeExtra = (extra: GateUserExtra, withDevices: boolean) => {
-    primeDetail(extraById, String(extra.id), extra, withDevices);
-    primeDetail(extraByParent, extra.parent, extra, withDevices);
-  };
-
-  const users = loaderByValue(async ({ filter, window }: GateListRead<GateUserFilter>) => {
-    const page = await client.listUsers(filter, window);
-    for (const user of page.items) {
-      userById.prime(user.id, user);
-      userByUsername.prime(user.username, user);
-    }
-    return page;
-  });
-  const tokens = loaderByValue(async ({ filter, window, detailed }: GateDetailedListRead<GateTokenFilter>) => {
-    const page = await client.listTokens(filter, window, detailed);
-    for (const token of page.items) primeToken(token, detailed);
-    return page;
-  });
-  const extras = loaderByValue(async ({ filter, window, detailed }: GateDetailedListRead<GateExtraFilter>) => {
-    const page = await client.listExtras(filter, window, detailed);
-    for (const extra of page.items) primeExtra(extra, detailed);
-    return page;
-  });
-
-  return { userById, userByUsername, tokenByUsername, tokenById, extraByParent, extraById, users, tokens, extras };
 }
 
 export type GateLoaders = ReturnType<typeof createGateLoaders>;
