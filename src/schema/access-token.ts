@@ -1,9 +1,7 @@
 import type { EdgeAccessToken } from '../upstreams/edge/types.ts';
 import { builder } from './builder.ts';
-import { EdgeUserRef, edgeListOf } from './edge-user.ts';
+import { addEdgeAccountList, EdgeUserRef } from './edge-user.ts';
 import { compositeId, settleNodes, splitCompositeId } from './nodes.ts';
-import { connectionDescription, resolveListConnection } from './pagination.ts';
-import { UserRef } from './user.ts';
 
 export const AccessTokenRef = builder.objectRef<EdgeAccessToken>('AccessToken');
 
@@ -32,28 +30,10 @@ builder.node(AccessTokenRef, {
   }),
 });
 
-const AccessTokenConnection = builder.connectionObject(
-  { type: AccessTokenRef, name: 'AccessTokenConnection' },
-  { name: 'AccessTokenEdge' },
-);
-
-const description = `edge access tokens, in edge's order. ${connectionDescription}`;
-
-builder.objectField(EdgeUserRef, 'accessTokens', (t) =>
-  t.connection(
-    { type: AccessTokenRef, nullable: true, description, resolve: (user, args, context) => resolveListConnection(args, context.edge.accessTokens.load(user.id)) },
-    AccessTokenConnection,
-  ),
-);
-
-builder.objectField(UserRef, 'accessTokens', (t) =>
-  t.connection(
-    {
-      type: AccessTokenRef,
-      nullable: true,
-      description: `${description} Empty when the person has no edge account; null when edge fails.`,
-      resolve: (user, args, context) => resolveListConnection(args, edgeListOf(user, context, context.edge.accessTokens)),
-    },
-    AccessTokenConnection,
-  ),
-);
+addEdgeAccountList({
+  field: 'accessTokens',
+  node: AccessTokenRef,
+  name: 'AccessToken',
+  description: "edge access tokens, in edge's order.",
+  list: (context) => context.edge.accessTokens,
+});

@@ -1,6 +1,7 @@
 import type { EdgeUser } from '../upstreams/edge/types.ts';
 import { builder } from './builder.ts';
 import { settleNodes } from './nodes.ts';
+import type { ObjectRef } from '@pothos/core';
 import type DataLoader from 'dataloader';
 import type { GateUser } from '../upstreams/gate/types.ts';
 import type { GatewayContext } from '../server/context.ts';
@@ -82,8 +83,47 @@ builder.queryField('edgeUsers', (t) =>
   ),
 );
 
-/** A per-account edge list (tokens, history) of a person: empty when edge has no such account. */
-export async function edgeListOf<T>(user: GateUser, context: GatewayContext, list: DataLoader<string, T[]>): Promise<T[]> {
+type SchemaTypesOf<B> = B extends PothosSchemaTypes.SchemaBuilder<infer Types> ? Types : never;
+
+/** A person's list from their edge account: empty when edge has no such account. */
+async function accountListOf<T>(user: GateUser, context: GatewayContext, list: DataLoader<string, T[]>): Promise<T[]> {
   const account = await context.edge.userByUsername.load(user.username);
   return account ? list.load(account.id) : [];
+}
+
+/**
+ * A per-account edge list (access tokens, login history) as one connection type, served on
+ * `EdgeUser` and on the person. Nullable: when edge fails, the rest of the answer stands.
+ */
+export function addEdgeAccountList<T>(options: {
+  field: string;
+  node: ObjectRef<SchemaTypesOf<typeof builder>, T>;
+  name: string;
+  description: string;
+  list: (context: GatewayContext) => DataLoader<string, T[]>;
+}): void {
+  const connection = builder.connectionObject({ type: options.node, name: `${options.name}Connection` }, { name: `${options.name}Edge` });
+  const description = `${options.description} ${connectionDescription}`;
+  builder.objectField(EdgeUserRef, options.field, (t) =>
+    t.connection(
+      {
+        type: options.node,
+        nullable: true,
+        description,
+        resolve: (account, args, context) => resolveListConnection(args, options.list(context).load(account.id)),
+      },
+      connection,
+    ),
+  );
+  builder.objectField(UserRef, options.field, (t) =>
+    t.connection(
+      {
+        type: options.node,
+        nullable: true,
+        description: `${description} Empty when the person has no edge account; null when edge fails.`,
+        resolve: (user, args, context) => resolveListConnection(args, accountListOf(user, context, options.list(context))),
+      },
+      connection,
+    ),
+  );
 }

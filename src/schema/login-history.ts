@@ -1,9 +1,7 @@
 import type { EdgeLoginAttempt } from '../upstreams/edge/types.ts';
 import { builder } from './builder.ts';
-import { EdgeUserRef, edgeListOf } from './edge-user.ts';
+import { addEdgeAccountList, EdgeUserRef } from './edge-user.ts';
 import { compositeId, settleNodes, splitCompositeId } from './nodes.ts';
-import { connectionDescription, resolveListConnection } from './pagination.ts';
-import { UserRef } from './user.ts';
 
 export const LoginHistoryRef = builder.objectRef<EdgeLoginAttempt>('LoginHistory');
 
@@ -31,28 +29,10 @@ builder.node(LoginHistoryRef, {
   }),
 });
 
-const LoginHistoryConnection = builder.connectionObject(
-  { type: LoginHistoryRef, name: 'LoginHistoryConnection' },
-  { name: 'LoginHistoryEdge' },
-);
-
-const description = `edge login attempts, in edge's order (newest first). ${connectionDescription}`;
-
-builder.objectField(EdgeUserRef, 'loginHistory', (t) =>
-  t.connection(
-    { type: LoginHistoryRef, nullable: true, description, resolve: (user, args, context) => resolveListConnection(args, context.edge.loginHistory.load(user.id)) },
-    LoginHistoryConnection,
-  ),
-);
-
-builder.objectField(UserRef, 'loginHistory', (t) =>
-  t.connection(
-    {
-      type: LoginHistoryRef,
-      nullable: true,
-      description: `${description} Empty when the person has no edge account; null when edge fails.`,
-      resolve: (user, args, context) => resolveListConnection(args, edgeListOf(user, context, context.edge.loginHistory)),
-    },
-    LoginHistoryConnection,
-  ),
-);
+addEdgeAccountList({
+  field: 'loginHistory',
+  node: LoginHistoryRef,
+  name: 'LoginHistory',
+  description: "edge login attempts, in edge's order (newest first).",
+  list: (context) => context.edge.loginHistory,
+});

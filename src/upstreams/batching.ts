@@ -30,7 +30,7 @@ export interface DetailKey {
  * wanted both ways is read once, detailed, and the answer serves both; a detailed answer is also
  * primed for later plain loads of the same key. `onRead` lets other loaders learn the record.
  */
-export function detailLoader<V>(
+function detailLoader<V>(
   fetchOne: (key: string, detailed: boolean) => Promise<V>,
   onRead?: (value: V, detailed: boolean) => void,
 ): DataLoader<DetailKey, V, string> {
@@ -60,7 +60,7 @@ export function detailLoader<V>(
 }
 
 /** Primes a record read elsewhere (a list, say); a detailed record also answers plain loads. */
-export function primeDetail<V>(loader: DataLoader<DetailKey, V, string>, key: string, value: V, detailed: boolean): void {
+function primeDetail<V>(loader: DataLoader<DetailKey, V, string>, key: string, value: V, detailed: boolean): void {
   loader.prime({ key, detailed: false }, value);
   if (detailed) loader.prime({ key, detailed: true }, value);
 }
