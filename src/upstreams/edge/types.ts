@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { optionalBoolean, optionalString, optionalTimestamp, utcTimestamp } from '../validation.ts';
+import { optionalBoolean, optionalString, optionalTimestamp, timestamp, utc } from '../validation.ts';
 
 /** edge users; the upstream's own `url` fields name its internal host and are left behind. */
 export const edgeUserSchema = z
@@ -16,28 +16,28 @@ export const edgeUserSchema = z
     is_staff: optionalBoolean,
     can_inbox: optionalBoolean,
     allow_rest_access: optionalBoolean,
-    memberships: z.array(z.string()).nullish().transform((value) => value ?? []),
-    preferences: z.unknown().optional().transform((value) => value ?? null),
+    memberships: z.array(z.string()).nullish(),
+    preferences: z.unknown().optional(),
     date_joined: optionalTimestamp,
     previous_login_date: optionalTimestamp,
   })
   .transform((user) => ({
     id: user.id,
     username: user.username,
-    email: user.email,
-    firstName: user.first_name,
-    lastName: user.last_name,
-    description: user.description,
-    organization: user.organization,
-    isActive: user.is_active,
-    isSuperuser: user.is_superuser,
-    isStaff: user.is_staff,
-    canInbox: user.can_inbox,
-    allowRestAccess: user.allow_rest_access,
-    memberships: user.memberships,
-    preferences: user.preferences,
-    dateJoined: user.date_joined,
-    previousLoginDate: user.previous_login_date,
+    email: user.email ?? null,
+    firstName: user.first_name ?? null,
+    lastName: user.last_name ?? null,
+    description: user.description ?? null,
+    organization: user.organization ?? null,
+    isActive: user.is_active ?? null,
+    isSuperuser: user.is_superuser ?? null,
+    isStaff: user.is_staff ?? null,
+    canInbox: user.can_inbox ?? null,
+    allowRestAccess: user.allow_rest_access ?? null,
+    memberships: user.memberships ?? [],
+    preferences: user.preferences ?? null,
+    dateJoined: utc(user.date_joined),
+    previousLoginDate: utc(user.previous_login_date),
   }));
 export type EdgeUser = z.output<typeof edgeUserSchema>;
 
@@ -57,12 +57,12 @@ export const edgeAccessTokenSchema = z
   })
   .transform((token) => ({
     id: token.id,
-    title: token.title,
-    active: token.active,
-    createdAt: token.created_on,
-    updatedAt: token.updated_on,
-    lastUsedAt: token.last_used,
-    expiresAt: token.expires,
+    title: token.title ?? null,
+    active: token.active ?? null,
+    createdAt: utc(token.created_on),
+    updatedAt: utc(token.updated_on),
+    lastUsedAt: utc(token.last_used),
+    expiresAt: utc(token.expires),
   }));
 export type EdgeAccessToken = z.output<typeof edgeAccessTokenSchema> & { userId: string };
 
@@ -70,14 +70,14 @@ export const edgeLoginAttemptSchema = z
   .object({
     success: optionalBoolean,
     user_agent: optionalString,
-    attempted_on: utcTimestamp,
+    attempted_on: timestamp,
     remote_address: optionalString,
   })
   .transform((attempt) => ({
-    success: attempt.success,
-    userAgent: attempt.user_agent,
-    attemptedAt: attempt.attempted_on,
-    remoteAddress: attempt.remote_address,
+    success: attempt.success ?? null,
+    userAgent: attempt.user_agent ?? null,
+    attemptedAt: utc(attempt.attempted_on),
+    remoteAddress: attempt.remote_address ?? null,
   }));
 /**
  * History entries have no id upstream: one is identified by its user, its time and, for attempts

@@ -1,37 +1,42 @@
 import { z } from 'zod';
-import { jsonObject, optionalNumber, optionalString, optionalTimestamp } from '../validation.ts';
+import { jsonObject, optionalBoolean, optionalNumber, optionalString, optionalTimestamp, utc } from '../validation.ts';
 
 /** gate lists: `{count, next, previous, results}`; next/previous are ignored (they may name another host). */
 export function gateList<T extends z.ZodType>(item: T) {
   return z.object({ count: z.number().int().nonnegative(), results: z.array(item) });
 }
 
-const gateUserProfile = z.object({
-  first_name: optionalString,
-  last_name: optionalString,
-  role: optionalString,
-  created_at: optionalTimestamp,
-  updated_at: optionalTimestamp,
-  last_login: optionalTimestamp,
-});
+const gateId = z.union([z.string(), z.number()]);
 
 /** gate `/user/`: string ids, profile fields flattened. The password never comes back. */
 export const gateUserSchema = z
   .object({
-    id: z.union([z.string(), z.number()]).transform(String),
+    id: gateId,
     username: z.string(),
     email: optionalString,
     organization: optionalString,
-    profile: gateUserProfile.nullish(),
+    profile: z
+      .object({
+        first_name: optionalString,
+        last_name: optionalString,
+        role: optionalString,
+        created_at: optionalTimestamp,
+        updated_at: optionalTimestamp,
+        last_login: optionalTimestamp,
+      })
+      .nullish(),
   })
-  .transform(({ profile, ...user }) => ({
-    ...user,
+  .transform(({ id, username, email, organization, profile }) => ({
+    id: String(id),
+    username,
+    email: email ?? null,
+    organization: organization ?? null,
     firstName: profile?.first_name ?? null,
     lastName: profile?.last_name ?? null,
     role: profile?.role ?? null,
-    createdAt: profile?.created_at ?? null,
-    updatedAt: profile?.updated_at ?? null,
-    lastLogin: profile?.last_login ?? null,
+    createdAt: utc(profile?.created_at),
+    updatedAt: utc(profile?.updated_at),
+    lastLogin: utc(profile?.last_login),
   }));
 export type GateUser = z.output<typeof gateUserSchema>;
 
@@ -42,7 +47,7 @@ export const gateUserTokenSchema = z
     username: z.string(),
     email: optionalString,
     organization: optionalString,
-    is_active: z.boolean().nullish(),
+    is_active: optionalBoolean,
     token: optionalString,
     balance_seconds: optionalNumber,
     created_at: optionalTimestamp,
@@ -57,17 +62,21 @@ export const gateUserTokenSchema = z
       })
       .nullish(),
   })
-  .transform(({ profile, is_active, balance_seconds, created_at, updated_at, last_login, ...token }) => ({
-    ...token,
-    isActive: is_active ?? null,
-    createdAt: created_at,
-    updatedAt: updated_at,
-    lastLogin: last_login,
-    maxSessions: profile?.max_sessions ?? null,
-    accessLevel: profile?.access_level ?? null,
-    balanceSeconds: balance_seconds,
-    totalUsageSeconds: profile?.total_usage_seconds ?? null,
-    lastActivity: profile?.last_activity ?? null,
+  .transform((token) => ({
+    id: token.id,
+    username: token.username,
+    email: token.email ?? null,
+    organization: token.organization ?? null,
+    isActive: token.is_active ?? null,
+    token: token.token ?? null,
+    createdAt: utc(token.created_at),
+    updatedAt: utc(token.updated_at),
+    lastLogin: utc(token.last_login),
+    maxSessions: token.profile?.max_sessions ?? null,
+    accessLevel: token.profile?.access_level ?? null,
+    balanceSeconds: token.balance_seconds ?? null,
+    totalUsageSeconds: token.profile?.total_usage_seconds ?? null,
+    lastActivity: utc(token.profile?.last_activity),
   }));
 export type GateUserToken = z.output<typeof gateUserTokenSchema>;
 
@@ -81,12 +90,12 @@ const deviceSchema = z
     assigned_date: optionalTimestamp,
   })
   .transform((device) => ({
-    deviceId: device.device_id,
-    deviceType: device.device_type,
-    serialNumber: device.serial_number,
-    model: device.model,
-    status: device.status,
-    assignedAt: device.assigned_date,
+    deviceId: device.device_id ?? null,
+    deviceType: device.device_type ?? null,
+    serialNumber: device.serial_number ?? null,
+    model: device.model ?? null,
+    status: device.status ?? null,
+    assignedAt: utc(device.assigned_date),
   }));
 export type GateDevice = z.output<typeof deviceSchema>;
 
@@ -94,23 +103,23 @@ export type GateDevice = z.output<typeof deviceSchema>;
 export const gateUserExtraSchema = z
   .object({
     id: z.number().int(),
-    parent: z.union([z.number(), z.string()]).transform(String),
-    organization_id: z.union([z.string(), z.number()]).nullish().transform((id) => (id == null ? null : String(id))),
-    preferences: jsonObject.nullish().transform((value) => value ?? null),
-    custom_fields: jsonObject.nullish().transform((value) => value ?? null),
-    device_info: z
-      .object({ assigned_devices: z.array(deviceSchema).nullish(), device_count: optionalNumber })
-      .nullish(),
+    parent: gateId,
+    organization_id: gateId.nullish(),
+    preferences: jsonObject.nullish(),
+    custom_fields: jsonObject.nullish(),
+    device_info: z.object({ assigned_devices: z.array(deviceSchema).nullish() }).nullish(),
     created_at: optionalTimestamp,
     updated_at: optionalTimestamp,
   })
-  .transform(({ organization_id, custom_fields, device_info, created_at, updated_at, ...extra }) => ({
-    ...extra,
-    organizationId: organization_id,
-    customFields: custom_fields,
-    devices: device_info ? (device_info.assigned_devices ?? []) : null,
-    createdAt: created_at,
-    updatedAt: updated_at,
+  .transform((extra) => ({
+    id: extra.id,
+    parent: String(extra.parent),
+    organizationId: extra.organization_id == null ? null : String(extra.organization_id),
+    preferences: extra.preferences ?? null,
+    customFields: extra.custom_fields ?? null,
+    devices: extra.device_info ? (extra.device_info.assigned_devices ?? []) : null,
+    createdAt: utc(extra.created_at),
+    updatedAt: utc(extra.updated_at),
   }));
 export type GateUserExtra = z.output<typeof gateUserExtraSchema>;
 

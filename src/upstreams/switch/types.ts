@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { optionalBoolean, optionalNumber, optionalString, optionalTimestamp } from '../validation.ts';
+import { optionalBoolean, optionalNumber, optionalString, optionalTimestamp, utc } from '../validation.ts';
 
 /**
  * A switch user. `passwd` (a password hash) and `cdr_api_token` are secrets: not being in this
@@ -14,11 +14,7 @@ export const switchUserSchema = z
     role_name: optionalString,
     carrier_name: optionalString,
     active: optionalBoolean,
-    // An integer state code in the docs (`2`); a boolean is read as 1/0 rather than refused.
-    is_online: z
-      .union([z.number(), z.boolean()])
-      .nullish()
-      .transform((value) => (typeof value === 'boolean' ? Number(value) : (value ?? null))),
+    is_online: z.union([z.number(), z.boolean()]).nullish(),
     email: optionalString,
     first_name: optionalString,
     last_name: optionalString,
@@ -29,28 +25,29 @@ export const switchUserSchema = z
     last_login_time: optionalTimestamp,
     last_seen: optionalTimestamp,
     login_ip: optionalString,
-    auth_ip: z.array(z.string()).nullish().transform((value) => value ?? []),
+    auth_ip: z.array(z.string()).nullish(),
   })
   .transform((user) => ({
     userId: user.user_id,
     name: user.name,
-    userType: user.user_type,
-    roleId: user.role_id,
-    roleName: user.role_name,
-    carrierName: user.carrier_name,
-    active: user.active,
-    isOnline: user.is_online,
-    email: user.email,
-    firstName: user.first_name,
-    lastName: user.last_name,
-    fullName: user.fullname,
-    clientId: user.client_id,
-    resellerId: user.reseller_id,
-    createTime: user.create_time,
-    lastLoginTime: user.last_login_time,
-    lastSeen: user.last_seen,
-    loginIp: user.login_ip,
-    authIps: user.auth_ip,
+    userType: user.user_type ?? null,
+    roleId: user.role_id ?? null,
+    roleName: user.role_name ?? null,
+    carrierName: user.carrier_name ?? null,
+    active: user.active ?? null,
+    // An integer state code in the docs (`2`); a boolean is read as 1/0 rather than refused.
+    isOnline: typeof user.is_online === 'boolean' ? Number(user.is_online) : (user.is_online ?? null),
+    email: user.email ?? null,
+    firstName: user.first_name ?? null,
+    lastName: user.last_name ?? null,
+    fullName: user.fullname ?? null,
+    clientId: user.client_id ?? null,
+    resellerId: user.reseller_id ?? null,
+    createTime: utc(user.create_time),
+    lastLoginTime: utc(user.last_login_time),
+    lastSeen: utc(user.last_seen),
+    loginIp: user.login_ip ?? null,
+    authIps: user.auth_ip ?? [],
   }));
 export type SwitchUser = z.output<typeof switchUserSchema>;
 
