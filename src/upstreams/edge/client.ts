@@ -42,26 +42,26 @@ export class EdgeClient {
     private readonly requestId: string,
   ) {}
 
-  /** Every page of a list, following the `Link` header's next URL as given. */
-  async *#pages<S extends z.ZodType<unknown[]>>(first: UpstreamCall, schema: S, what: string): AsyncGenerator<z.output<S>> {
-    let call: UpstreamCall | undefined = first;
+  /**
+   * The pages of a list, following the `Link` header's next URL as given, until there is none or
+   * a page satisfies `enough`.
+   */
+  async #readPages<T>(first: UpstreamCall, schema: z.ZodType<T[]>, what: string, enough?: (page: T[]) => boolean): Promise<T[]> {
+    const items: T[] = [];
     const seen = new Set<string>();
-    while (call) {
+    for (let call: UpstreamCall | undefined = first; call; ) {
       if (seen.size >= MAX_PAGES_PER_LIST || seen.has(call.path)) {
         throw new UpstreamError('edge', 'UPSTREAM_BAD_RESPONSE', `edge kept linking to more pages of its ${what}`);
       }
       seen.add(call.path);
       const reply = await this.http.request(call, this.requestId);
-      yield parsePayload('edge', schema, reply.body, what);
+      const page = parsePayload('edge', schema, reply.body, what);
+      items.push(...page);
+      if (enough?.(page)) break;
       const next = nextLink(reply.headers.link);
       call = next === undefined ? undefined : this.http.callForUrl(next);
     }
-  }
-
-  async #readAll<S extends z.ZodType<unknown[]>>(first: UpstreamCall, schema: S, what: string): Promise<z.output<S>> {
-    const all: unknown[] = [];
-    for await (const page of this.#pages(first, schema, what)) all.push(...page);
-    return all as z.output<S>;
+    return items;
   }
 
   listUsers(filter: EdgeUserFilter): Promise<EdgeUser[]> {
@@ -72,16 +72,16 @@ export class EdgeClient {
       email: filter.email,
       is_active: filter.isActive,
     };
-    return this.#readAll({ path: '/users/', query }, edgeUserListSchema, 'user list');
+    return this.#readPages({ path: '/users/', query }, edgeUserListSchema, 'user list');
   }
 
   /** The user with exactly this username (case as stored): edge's filter only narrows the search. */
   async findUserByUsername(username: string): Promise<EdgeUser | null> {
-    for await (const page of this.#pages({ path: '/users/', query: { username } }, edgeUserListSchema, 'user list')) {
-      const user = page.find((candidate) => candidate.username === username);
-      if (user) return user;
-    }
-    return null;
+    const isTheOne = (candidate: EdgeUser) => candidate.username === username;
+    const searched = await this.#readPages({ path: '/users/', query: { username } }, edgeUserListSchema, 'user list', (page) =>
+      page.some(isTheOne),
+    );
+    return searched.find(isTheOne) ?? null;
   }
 
   getUser(id: string): Promise<EdgeUser | null> {
@@ -89,7 +89,7 @@ export class EdgeClient {
   }
 
   async listAccessTokens(userId: string): Promise<EdgeAccessToken[]> {
-    const tokens = await this.#readAll({ path: `/users/${encodeURIComponent(userId)}/tokens/` }, edgeAccessTokenListSchema, 'token list');
+    const tokens = await this.#readPages({ path: `/users/${encodeURIComponent(userId)}/tokens/` }, edgeAccessTokenListSchema, 'token list');
     return tokens.map((token) => ({ ...token, userId }));
   }
 
@@ -100,7 +100,7 @@ export class EdgeClient {
   }
 
   async listLoginHistory(userId: string): Promise<EdgeLoginAttempt[]> {
-    const history = await this.#readAll({ path: `/users/${encodeURIComponent(userId)}/history/` }, edgeLoginHistorySchema, 'login history');
+    const history = await this.#readPages({ path: `/users/${encodeURIComponent(userId)}/history/` }, edgeLoginHistorySchema, 'login history');
     const seen = new Map<string, number>();
     return history.map((attempt) => {
       const occurrence = seen.get(attempt.attemptedAt) ?? 0;
