@@ -3,7 +3,10 @@ import { builder } from './builder.ts';
 import { addEdgeAccountList, EdgeUserRef } from './edge-user.ts';
 import { compositeId, settleNodes, splitCompositeId } from './nodes.ts';
 
-export const AccessTokenRef = builder.objectRef<EdgeAccessToken>('AccessToken');
+/** An access token with the edge account it lives under (its id is only unique there). */
+type AccessTokenShape = EdgeAccessToken & { userId: string };
+
+export const AccessTokenRef = builder.objectRef<AccessTokenShape>('AccessToken');
 
 builder.node(AccessTokenRef, {
   description: 'An edge API access token. Its secret is shown once, when created, and never by this API.',
@@ -11,7 +14,9 @@ builder.node(AccessTokenRef, {
   loadManyWithoutCache: (ids, context) =>
     settleNodes(ids, async (id) => {
       const [userId, tokenId] = splitCompositeId(id, 2) ?? [];
-      return userId === undefined || tokenId === undefined ? null : context.edge.accessTokenById.load({ userId, tokenId });
+      if (userId === undefined || tokenId === undefined) return null;
+      const token = await context.edge.accessTokenById.load({ userId, tokenId });
+      return token && { ...token, userId };
     }),
   fields: (t) => ({
     edgeId: t.exposeID('id', { description: "edge's own id of the token." }),
@@ -36,4 +41,5 @@ addEdgeAccountList({
   name: 'AccessToken',
   description: "edge access tokens, in edge's order.",
   list: (context) => context.edge.accessTokens,
+  toNode: (userId, tokens, index) => ({ ...(tokens[index] as EdgeAccessToken), userId }),
 });

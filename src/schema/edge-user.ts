@@ -5,7 +5,7 @@ import type { ObjectRef } from '@pothos/core';
 import type DataLoader from 'dataloader';
 import type { GateUser } from '../upstreams/gate/types.ts';
 import type { GatewayContext } from '../server/context.ts';
-import { connectionDescription, resolveListConnection } from './pagination.ts';
+import { connectionDescription, itself, resolveListConnection } from './pagination.ts';
 import { UserRef } from './user.ts';
 
 export const EdgeUserRef = builder.objectRef<EdgeUser>('EdgeUser');
@@ -76,6 +76,7 @@ builder.queryField('edgeUsers', (t) =>
             email: filter?.emailContains ?? undefined,
             isActive: filter?.isActive ?? undefined,
           }),
+          itself,
         ),
     },
     { name: 'EdgeUserConnection' },
@@ -85,22 +86,24 @@ builder.queryField('edgeUsers', (t) =>
 
 type SchemaTypesOf<B> = B extends PothosSchemaTypes.SchemaBuilder<infer Types> ? Types : never;
 
-/** A person's list from their edge account: empty when edge has no such account. */
-async function accountListOf<T>(user: GateUser, context: GatewayContext, list: DataLoader<string, T[]>): Promise<T[]> {
+/** A person's edge account id and its list: no list when edge has no such account. */
+async function accountListOf<T>(user: GateUser, context: GatewayContext, list: DataLoader<string, T[]>) {
   const account = await context.edge.userByUsername.load(user.username);
-  return account ? list.load(account.id) : [];
+  return { accountId: account?.id ?? '', items: account ? await list.load(account.id) : [] };
 }
 
 /**
  * A per-account edge list (access tokens, login history) as one connection type, served on
  * `EdgeUser` and on the person. Nullable: when edge fails, the rest of the answer stands.
  */
-export function addEdgeAccountList<T>(options: {
+export function addEdgeAccountList<T, N>(options: {
   field: string;
-  node: ObjectRef<SchemaTypesOf<typeof builder>, T>;
+  node: ObjectRef<SchemaTypesOf<typeof builder>, N>;
   name: string;
   description: string;
   list: (context: GatewayContext) => DataLoader<string, T[]>;
+  /** Shapes an item of the served page as its node, knowing the account and its place in the list. */
+  toNode: (accountId: string, items: readonly T[], index: number) => N;
 }): void {
   const connection = builder.connectionObject({ type: options.node, name: `${options.name}Connection` }, { name: `${options.name}Edge` });
   const description = `${options.description} ${connectionDescription}`;
@@ -110,7 +113,8 @@ export function addEdgeAccountList<T>(options: {
         type: options.node,
         nullable: true,
         description,
-        resolve: (account, args, context) => resolveListConnection(args, options.list(context).load(account.id)),
+        resolve: (account, args, context) =>
+          resolveListConnection(args, options.list(context).load(account.id), (items, index) => options.toNode(account.id, items, index)),
       },
       connection,
     ),
@@ -121,7 +125,10 @@ export function addEdgeAccountList<T>(options: {
         type: options.node,
         nullable: true,
         description: `${description} Empty when the person has no edge account; null when edge fails.`,
-        resolve: (user, args, context) => resolveListConnection(args, accountListOf(user, context, options.list(context))),
+        resolve: async (user, args, context) => {
+          const { accountId, items } = await accountListOf(user, context, options.list(context));
+          return resolveListConnection(args, items, (all, index) => options.toNode(accountId, all, index));
+        },
       },
       connection,
     ),

@@ -3,28 +3,50 @@ import { builder } from './builder.ts';
 import { addEdgeAccountList, EdgeUserRef } from './edge-user.ts';
 import { compositeId, settleNodes, splitCompositeId } from './nodes.ts';
 
-export const LoginHistoryRef = builder.objectRef<EdgeLoginAttempt>('LoginHistory');
+/**
+ * One attempt in an account's history. Attempts have no id upstream: one is named by its
+ * account, its time and, for attempts in the same instant, how many came before it, worked out
+ * only when the id is asked for.
+ */
+interface LoginHistoryShape {
+  userId: string;
+  history: readonly EdgeLoginAttempt[];
+  index: number;
+}
+
+const attemptOf = ({ history, index }: LoginHistoryShape) => history[index] as EdgeLoginAttempt;
+
+function occurrenceOf({ history, index }: LoginHistoryShape): number {
+  const { attemptedAt } = history[index] as EdgeLoginAttempt;
+  let earlier = 0;
+  for (let position = 0; position < index; position++) if (history[position]?.attemptedAt === attemptedAt) earlier++;
+  return earlier;
+}
+
+export const LoginHistoryRef = builder.objectRef<LoginHistoryShape>('LoginHistory');
 
 builder.node(LoginHistoryRef, {
   description: 'One login attempt on edge.',
-  id: { resolve: (attempt) => compositeId(attempt.userId, attempt.attemptedAt, attempt.occurrence) },
+  id: { resolve: (entry) => compositeId(entry.userId, attemptOf(entry).attemptedAt, occurrenceOf(entry)) },
   loadManyWithoutCache: (ids, context) =>
     settleNodes(ids, async (id) => {
       const [userId, attemptedAt, occurrence] = splitCompositeId(id, 3) ?? [];
       if (userId === undefined) return null;
       const history = await context.edge.loginHistory.load(userId);
-      return history.find((attempt) => attempt.attemptedAt === attemptedAt && String(attempt.occurrence) === occurrence) ?? null;
+      let sameInstant = 0;
+      const index = history.findIndex((attempt) => attempt.attemptedAt === attemptedAt && String(sameInstant++) === occurrence);
+      return index === -1 ? null : { userId, history, index };
     }),
   fields: (t) => ({
-    success: t.exposeBoolean('success', { nullable: true }),
-    userAgent: t.exposeString('userAgent', { nullable: true }),
-    attemptedAt: t.expose('attemptedAt', { type: 'DateTime' }),
-    remoteAddress: t.exposeString('remoteAddress', { nullable: true }),
+    success: t.boolean({ nullable: true, resolve: (entry) => attemptOf(entry).success }),
+    userAgent: t.string({ nullable: true, resolve: (entry) => attemptOf(entry).userAgent }),
+    attemptedAt: t.field({ type: 'DateTime', resolve: (entry) => attemptOf(entry).attemptedAt }),
+    remoteAddress: t.string({ nullable: true, resolve: (entry) => attemptOf(entry).remoteAddress }),
     account: t.field({
       type: EdgeUserRef,
       nullable: true,
       description: 'The edge account that attempted to log in.',
-      resolve: (attempt, _args, context) => context.edge.userById.load(attempt.userId),
+      resolve: (entry, _args, context) => context.edge.userById.load(entry.userId),
     }),
   }),
 });
@@ -35,4 +57,5 @@ addEdgeAccountList({
   name: 'LoginHistory',
   description: "edge login attempts, in edge's order (newest first).",
   list: (context) => context.edge.loginHistory,
+  toNode: (userId, history, index) => ({ userId, history, index }),
 });

@@ -78,7 +78,21 @@ export async function resolveWindowConnection<T>(
   };
 }
 
-/** A connection over a list read whole (edge's lists, reachable only through `Link` headers). */
-export function resolveListConnection<T>(args: ConnectionArguments, list: Promise<readonly T[]>): Promise<WindowConnection<T>> {
-  return resolveWindowConnection(args, async (window) => sliceWindow(await list, window));
+/**
+ * A connection over a list read whole (edge's lists, reachable only through `Link` headers).
+ * `toNode` shapes only the items of the page served, knowing their place in the list.
+ */
+export function resolveListConnection<T, N>(
+  args: ConnectionArguments,
+  list: readonly T[] | Promise<readonly T[]>,
+  toNode: (items: readonly T[], index: number) => N,
+): Promise<WindowConnection<N>> {
+  return resolveWindowConnection(args, async (window) => {
+    const items = await list;
+    const page = sliceWindow(items, window);
+    return { items: page.items.map((_item, index) => toNode(items, window.offset + index)), total: page.total };
+  });
 }
+
+/** The items of a list as they are, for `resolveListConnection`. */
+export const itself = <T>(items: readonly T[], index: number): T => items[index] as T;

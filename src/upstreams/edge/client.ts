@@ -88,25 +88,17 @@ export class EdgeClient {
     return nullWhenNotFound(this.#getOne(`/users/${encodeURIComponent(id)}/`, edgeUserSchema, 'user'));
   }
 
-  async listAccessTokens(userId: string): Promise<EdgeAccessToken[]> {
-    const tokens = await this.#readPages({ path: `/users/${encodeURIComponent(userId)}/tokens/` }, edgeAccessTokenListSchema, 'token list');
-    return tokens.map((token) => ({ ...token, userId }));
+  listAccessTokens(userId: string): Promise<EdgeAccessToken[]> {
+    return this.#readPages({ path: `/users/${encodeURIComponent(userId)}/tokens/` }, edgeAccessTokenListSchema, 'token list');
   }
 
-  async getAccessToken(userId: string, tokenId: string): Promise<EdgeAccessToken | null> {
+  getAccessToken(userId: string, tokenId: string): Promise<EdgeAccessToken | null> {
     const path = `/users/${encodeURIComponent(userId)}/tokens/${encodeURIComponent(tokenId)}/`;
-    const token = await nullWhenNotFound(this.#getOne(path, edgeAccessTokenSchema, 'token'));
-    return token && { ...token, userId };
+    return nullWhenNotFound(this.#getOne(path, edgeAccessTokenSchema, 'token'));
   }
 
-  async listLoginHistory(userId: string): Promise<EdgeLoginAttempt[]> {
-    const history = await this.#readPages({ path: `/users/${encodeURIComponent(userId)}/history/` }, edgeLoginHistorySchema, 'login history');
-    const seen = new Map<string, number>();
-    return history.map((attempt) => {
-      const occurrence = seen.get(attempt.attemptedAt) ?? 0;
-      seen.set(attempt.attemptedAt, occurrence + 1);
-      return { ...attempt, userId, occurrence };
-    });
+  listLoginHistory(userId: string): Promise<EdgeLoginAttempt[]> {
+    return this.#readPages({ path: `/users/${encodeURIComponent(userId)}/history/` }, edgeLoginHistorySchema, 'login history');
   }
 
   async #getOne<S extends z.ZodType>(path: string, schema: S, what: string): Promise<z.output<S>> {

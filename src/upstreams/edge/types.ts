@@ -64,7 +64,7 @@ export const edgeAccessTokenSchema = z
     lastUsedAt: utc(token.last_used),
     expiresAt: utc(token.expires),
   }));
-export type EdgeAccessToken = z.output<typeof edgeAccessTokenSchema> & { userId: string };
+export type EdgeAccessToken = z.output<typeof edgeAccessTokenSchema>;
 
 export const edgeLoginAttemptSchema = z
   .object({
@@ -79,11 +79,7 @@ export const edgeLoginAttemptSchema = z
     attemptedAt: utc(attempt.attempted_on),
     remoteAddress: attempt.remote_address ?? null,
   }));
-/**
- * History entries have no id upstream: one is identified by its user, its time and, for attempts
- * in the same instant, how many came before it.
- */
-export type EdgeLoginAttempt = z.output<typeof edgeLoginAttemptSchema> & { userId: string; occurrence: number };
+export type EdgeLoginAttempt = z.output<typeof edgeLoginAttemptSchema>;
 
 export const edgeUserListSchema = z.array(edgeUserSchema);
 export const edgeAccessTokenListSchema = z.array(edgeAccessTokenSchema);
