@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 // `npm run bench`: the gateway under the nested query, against simulators with 20 ms per upstream
 // call, next to a hand-written baseline doing the same upstream fan-out. See bench/README.md.
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -9,7 +10,7 @@ import { parseBaselineReportLine, type BaselineReport } from './support/baseline
 import { describeExit, exitCodeAfterInterruption, startChild, stopAllChildren, stopChildrenOnExit, type ManagedChild } from './support/children.ts';
 import { ownCpuClock, processTreeCpuClock } from './support/cpu.ts';
 import { criticalPath, type CriticalPath } from './support/critical-path.ts';
-import { measureScenario, runLoad, type QueryTask, type ScenarioResult } from './support/load.ts';
+import { measureScenario, runLoad, type QueryTask, type ScenarioPair, type ScenarioResult } from './support/load.ts';
 import { freePorts } from './support/ports.ts';
 import { SimulatorCounters, startSimulatorProcess, type UpstreamEnv } from './support/simulators.ts';
 import { decimal, formatTable, type Cell } from './support/table.ts';
@@ -39,12 +40,23 @@ const GOALS = { cpuRatio: 1.5, floorRatio: 1.25 } as const;
 
 // ---- the gateway process and its client ----
 
+/**
+ * The node flags `npm start` runs the gateway with (package.json is their one home); the baseline
+ * runs with them too, so that the two are compared on equal terms.
+ */
+function startNodeFlags(): string[] {
+  const scripts = (JSON.parse(readFileSync(`${REPOSITORY_ROOT}/package.json`, 'utf8')) as { scripts: Record<string, string> }).scripts;
+  const words = (scripts['start'] ?? '').split(/\s+/);
+  if (words[0] !== 'node' || words.at(-1) !== 'src/index.ts') throw new Error(`npm start is no longer 'node <flags> src/index.ts': ${scripts['start']}`);
+  return words.slice(1, -1);
+}
+
 async function startGateway(upstreamEnv: UpstreamEnv, port: number): Promise<ManagedChild> {
-  // node itself with tsx as a loader, not the tsx launcher: the pid is then the process doing the work.
+  // node itself, as npm start runs it: the pid is then the process doing the work.
   const gateway = startChild({
     name: 'gateway',
     command: process.execPath,
-    args: ['--import', 'tsx', 'src/index.ts'],
+    args: [...startNodeFlags(), 'src/index.ts'],
     cwd: REPOSITORY_ROOT,
     // An inherited EDGE_TOKEN would make the gateway use it instead of the simulator's basic auth.
     env: { ...upstreamEnv, HOST: '127.0.0.1', PORT: String(port), EDGE_TOKEN: undefined },
@@ -103,7 +115,7 @@ async function benchmarkGateway(
   simulators: ManagedChild,
   counts: WorkloadCounts,
   port: number,
-): Promise<ScenarioResult[]> {
+): Promise<ScenarioPair> {
   const gateway = await startGateway(upstreamEnv, port);
   const client = createGatewayClient(port);
   try {
@@ -114,9 +126,11 @@ async function benchmarkGateway(
     if (warmup.failures > 0) throw new Error(`gateway warm-up: ${warmup.failures} queries failed: ${warmup.failureSamples.join('; ')}`);
     const measuring = {
       counters: new SimulatorCounters(upstreamEnv),
-      cpuClocks: { process: processTreeCpuClock(gateway.pid), simulators: processTreeCpuClock(simulators.pid), driver: ownCpuClock },
+      cpuClocks: { gateway: processTreeCpuClock(gateway.pid), simulators: processTreeCpuClock(simulators.pid), driver: ownCpuClock },
     };
-    return [await measureScenario(plans.singleClient, task, measuring), await measureScenario(plans.concurrent, task, measuring)];
+    const singleClient = await measureScenario(plans.singleClient, task, measuring);
+    const concurrent = await measureScenario(plans.concurrent, task, measuring);
+    return { singleClient, concurrent };
   } finally {
     await client.close();
     // Stopped before the baseline runs, so that the two never share the CPU.
@@ -130,7 +144,7 @@ async function benchmarkBaseline(upstreamEnv: UpstreamEnv, simulators: ManagedCh
   const baseline = startChild({
     name: 'baseline',
     command: process.execPath,
-    args: ['--import', 'tsx', 'bench/baseline.ts'],
+    args: [...startNodeFlags(), 'bench/baseline.ts'],
     cwd: REPOSITORY_ROOT,
     env: { ...upstreamEnv, ...workloadCountsAsEnv(counts), BENCH_SIMULATORS_PID: String(simulators.pid) },
   });
@@ -155,16 +169,15 @@ interface Comparison {
   goal: number | undefined;
 }
 
-function baselineCpu(result: ScenarioResult): number {
-  return result.cpuMsPerQuery['baseline'] ?? Number.NaN;
+type Subject = 'gateway' | 'baseline';
+
+/** CPU ms per query of the process under test (its clock is named after it). */
+function subjectCpu(subject: Subject, result: ScenarioResult): number {
+  return result.cpuMsPerQuery[subject] ?? Number.NaN;
 }
 
-function gatewayCpu(result: ScenarioResult): number {
-  return result.cpuMsPerQuery['process'] ?? Number.NaN;
-}
-
-function compare(gateway: readonly ScenarioResult[], baseline: BaselineReport, path: CriticalPath): Comparison[] {
-  const [single, concurrent] = gateway as [ScenarioResult, ScenarioResult];
+function compare(gateway: ScenarioPair, baseline: BaselineReport, path: CriticalPath): Comparison[] {
+  const { singleClient: single, concurrent } = gateway;
   const row = (measure: string, gatewayValue: number, reference: number, goal: number | undefined): Comparison => ({
     measure,
     gateway: gatewayValue,
@@ -173,8 +186,13 @@ function compare(gateway: readonly ScenarioResult[], baseline: BaselineReport, p
     goal,
   });
   return [
-    row('CPU ms/query, 1 client (vs baseline)', gatewayCpu(single), baselineCpu(baseline.singleClient), GOALS.cpuRatio),
-    row(`CPU ms/query, ${concurrent.clients} clients (vs baseline)`, gatewayCpu(concurrent), baselineCpu(baseline.concurrent), GOALS.cpuRatio),
+    row('CPU ms/query, 1 client (vs baseline)', subjectCpu('gateway', single), subjectCpu('baseline', baseline.singleClient), GOALS.cpuRatio),
+    row(
+      `CPU ms/query, ${concurrent.clients} clients (vs baseline)`,
+      subjectCpu('gateway', concurrent),
+      subjectCpu('baseline', baseline.concurrent),
+      GOALS.cpuRatio,
+    ),
     row('p50 ms, 1 client (vs floor)', single.latencyMs.p50, path.floorMs, GOALS.floorRatio),
     row('p50 ms, 1 client (vs baseline p50)', single.latencyMs.p50, baseline.singleClient.latencyMs.p50, undefined),
   ];
@@ -191,38 +209,49 @@ function printCriticalPath(path: CriticalPath): void {
 }
 
 interface LabelledResult {
-  label: string;
+  subject: Subject;
   result: ScenarioResult;
+}
+
+function label({ subject, result }: LabelledResult): string {
+  return `${subject}, ${result.name}`;
+}
+
+function labelled(subject: Subject, pair: ScenarioPair): LabelledResult[] {
+  return [
+    { subject, result: pair.singleClient },
+    { subject, result: pair.concurrent },
+  ];
 }
 
 function printLatencyTable(rows: readonly LabelledResult[], path: CriticalPath): void {
   console.log('\nLatency, client side (ms) and throughput');
   const headers = ['scenario', 'queries', 'failed', 'p50', 'p90', 'p99', 'max', 'queries/s', 'p50/floor'];
-  const body = rows.map(({ label, result }): Cell[] => [
-    label,
-    result.queries,
-    result.failures,
-    decimal(result.latencyMs.p50),
-    decimal(result.latencyMs.p90),
-    decimal(result.latencyMs.p99),
-    decimal(result.latencyMs.max),
-    decimal(result.queriesPerSecond),
-    result.clients === 1 ? decimal(result.latencyMs.p50 / path.floorMs, 2) : '-',
+  const body = rows.map((row): Cell[] => [
+    label(row),
+    row.result.queries,
+    row.result.failures,
+    decimal(row.result.latencyMs.p50),
+    decimal(row.result.latencyMs.p90),
+    decimal(row.result.latencyMs.p99),
+    decimal(row.result.latencyMs.max),
+    decimal(row.result.queriesPerSecond),
+    row.result.clients === 1 ? decimal(row.result.latencyMs.p50 / path.floorMs, 2) : '-',
   ]);
   console.log(formatTable(headers, body));
 }
 
 function printCostTable(rows: readonly LabelledResult[], path: CriticalPath): void {
   console.log('\nCost per query (CPU ms: user + system)');
-  const headers = ['scenario', 'upstream req/query', 'expected min', 'CPU gateway|baseline', 'CPU simulators', 'CPU bench driver'];
-  const body = rows.map(({ label, result }): Cell[] => [
-    label,
-    decimal(result.upstreamRequests.perQuery, 1),
+  const headers = ['scenario', 'upstream req/query', 'expected min', 'CPU gateway or baseline', 'CPU simulators', 'CPU bench driver'];
+  const body = rows.map((row): Cell[] => [
+    label(row),
+    decimal(row.result.upstreamRequests.perQuery, 1),
     path.minimalRequests.total,
-    decimal(result.cpuMsPerQuery['process'] ?? result.cpuMsPerQuery['baseline'], 2),
-    decimal(result.cpuMsPerQuery['simulators'], 2),
+    decimal(subjectCpu(row.subject, row.result), 2),
+    decimal(row.result.cpuMsPerQuery['simulators'], 2),
     // The baseline drives itself: its own CPU is all there is.
-    decimal(result.cpuMsPerQuery['driver'], 2),
+    decimal(row.result.cpuMsPerQuery['driver'], 2),
   ]);
   console.log(formatTable(headers, body));
 }
@@ -242,10 +271,10 @@ function printComparison(comparisons: readonly Comparison[]): void {
 }
 
 function printFailures(rows: readonly LabelledResult[]): void {
-  for (const { label, result } of rows) {
-    if (result.failures === 0) continue;
-    console.error(`\nFAILED: ${label}: ${result.failures} of ${result.queries} queries failed, e.g.:`);
-    for (const sample of result.failureSamples) console.error(`  ${sample}`);
+  for (const row of rows) {
+    if (row.result.failures === 0) continue;
+    console.error(`\nFAILED: ${label(row)}: ${row.result.failures} of ${row.result.queries} queries failed, e.g.:`);
+    for (const sample of row.result.failureSamples) console.error(`  ${sample}`);
   }
 }
 
@@ -277,11 +306,7 @@ async function main(): Promise<number> {
   console.log('baseline scenarios running');
   const baseline = await benchmarkBaseline(simulators.env, simulators.child, counts);
 
-  const rows: LabelledResult[] = [
-    ...gateway.map((result) => ({ label: `gateway, ${result.name}`, result })),
-    { label: `baseline, ${baseline.singleClient.name}`, result: baseline.singleClient },
-    { label: `baseline, ${baseline.concurrent.name}`, result: baseline.concurrent },
-  ];
+  const rows = [...labelled('gateway', gateway), ...labelled('baseline', baseline)];
   const comparisons = compare(gateway, baseline, path);
   printCriticalPath(path);
   printLatencyTable(rows, path);

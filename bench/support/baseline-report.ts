@@ -1,12 +1,9 @@
 // How the baseline child process hands its measurements to the bench: one marked JSON line on stdout.
-import type { ScenarioResult } from './load.ts';
+import type { ScenarioPair } from './load.ts';
 
 const MARKER = 'BASELINE_REPORT ';
 
-export interface BaselineReport {
-  singleClient: ScenarioResult;
-  concurrent: ScenarioResult;
-}
+export type BaselineReport = ScenarioPair;
 
 export function baselineReportLine(report: BaselineReport): string {
   return MARKER + JSON.stringify(report);

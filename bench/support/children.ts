@@ -34,6 +34,7 @@ export class ManagedChild {
   readonly name: string;
   /** also the process group id: the child leads its own group */
   readonly pid: number;
+  /** once the process has ended and all its output has been read */
   readonly exited: Promise<ExitStatus>;
   #exitStatus: ExitStatus | undefined;
   readonly #process: ChildProcess;
@@ -51,8 +52,9 @@ export class ManagedChild {
     });
     if (this.#process.pid === undefined) throw new Error(`${spec.name}: could not start ${spec.command}`);
     this.pid = this.#process.pid;
+    // 'close', not 'exit': only then has every line the child printed been read.
     this.exited = new Promise((resolve) => {
-      this.#process.once('exit', (code, signal) => {
+      this.#process.once('close', (code, signal) => {
         this.#exitStatus = { code, signal };
         resolve(this.#exitStatus);
       });

@@ -61,6 +61,12 @@ export interface ScenarioResult {
   cpuMsPerQuery: Record<string, number>;
 }
 
+/** The two measured scenarios, as both the gateway run and the baseline report them. */
+export interface ScenarioPair {
+  singleClient: ScenarioResult;
+  concurrent: ScenarioResult;
+}
+
 function readClocks(clocks: Readonly<Record<string, CpuClock>>): Record<string, number> {
   return Object.fromEntries(Object.entries(clocks).map(([name, clock]) => [name, clock()]));
 }
