@@ -10,14 +10,15 @@ export type Gateway = YogaServerInstance<Record<string, unknown>, GatewayContext
 
 /** The GraphQL server over the given upstreams; it listens nowhere by itself (see `index.ts`). */
 export function createGateway(upstreams: Upstreams): Gateway {
+  // GraphiQL is self-contained (no CDN): some 9 MB, loaded and rendered once, on the first visit.
+  let graphiqlPage: Promise<string> | undefined;
   return createYoga<Record<string, unknown>, GatewayContext>({
     schema,
     graphqlEndpoint: '/graphql',
     context: ({ request }) => createContext(upstreams, requestIdOf(request)),
     maskedErrors: { maskError: maskGatewayError },
     graphiql: { title: 'User gateway', defaultQuery: EXAMPLE_QUERY },
-    // The self-contained GraphiQL (no CDN), loaded on the first visit rather than at start-up.
-    renderGraphiQL: async (options) => (await import('@graphql-yoga/render-graphiql')).renderGraphiQL(options),
+    renderGraphiQL: (options) => (graphiqlPage ??= import('@graphql-yoga/render-graphiql').then((module) => module.renderGraphiQL(options))),
     landingPage: false,
     plugins: [useRequestId()],
   });
