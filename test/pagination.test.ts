@@ -170,6 +170,32 @@ describe('edgeUsers (Link headers)', () => {
     );
   });
 
+  it('reads edge`s pages only as far as the query needs', async () => {
+    const pages = Math.ceil(dataset().edgeUsers.length / 25);
+    expect(pages).toBeGreaterThan(5);
+    harness.simulators.resetRequests();
+    const firstPage = await harness.data(`{ edgeUsers(first: 10) { pageInfo { hasNextPage } edges { node { username } } } }`);
+    expect(firstPage).toMatchObject({ edgeUsers: { pageInfo: { hasNextPage: true } } });
+    expect(harness.requests()).toHaveLength(1);
+
+    harness.simulators.resetRequests();
+    await harness.data(`{ edgeUsers(first: 10) { totalCount } }`);
+    expect(harness.requests()).toHaveLength(pages);
+
+    const historyReads = () => harness.requests().filter((request) => request.path.endsWith('/history/'));
+    harness.simulators.resetRequests();
+    const recent = await harness.data(`query($username: String!) { user(username: $username) { loginHistory(first: 3) { edges { node { attemptedAt } } } } }`, {
+      username: LONG_HISTORY_USERNAME,
+    });
+    expect(recent).toMatchObject({ user: { loginHistory: { edges: [{}, {}, {}] } } });
+    expect(historyReads()).toHaveLength(1);
+
+    harness.simulators.resetRequests();
+    const counted = await harness.data(LoginHistoryPageDocument, { username: LONG_HISTORY_USERNAME, first: 3 });
+    expect(counted.user?.loginHistory?.totalCount).toBe(LONG_HISTORY_LENGTH);
+    expect(historyReads()).toHaveLength(Math.ceil(LONG_HISTORY_LENGTH / 25));
+  });
+
   it('reads usernameContains as the fuzzy substring match edge does', async () => {
     const { edgeUsers } = await harness.data(EdgeUsersPageDocument, { first: 50, filter: { usernameContains: 'bob' } });
     const expected = dataset().edgeUsers.filter((user) => user.username.toLowerCase().includes('bob')).map((user) => user.username);

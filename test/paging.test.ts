@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { nextLink } from '../src/upstreams/edge/client.ts';
-import { readOffsetWindow, readPagedWindow } from '../src/upstreams/paging.ts';
+import { PagedList, readOffsetWindow, readPagedWindow, type PageReader } from '../src/upstreams/paging.ts';
 
 const list = Array.from({ length: 240 }, (_, index) => index);
 
@@ -62,5 +62,44 @@ describe('following edge`s Link header', () => {
     expect(nextLink(['<a>; rel="prev"', '<b>; rel="next last"'])).toBe('b');
     expect(nextLink('<http://edge/api/users/?page=9>; rel="last"')).toBeUndefined();
     expect(nextLink(undefined)).toBeUndefined();
+  });
+});
+
+describe('a list read page by page', () => {
+  /** Pages of 10 over `list`, counting reads; the page numbered `failOnce` fails on its first read. */
+  function pagesOfTen(reads: number[], failOnce?: number): PageReader<number> {
+    const failed = new Set<number>();
+    const pageAt = (page: number): PageReader<number> => async () => {
+      reads.push(page);
+      if (page === failOnce && !failed.has(page)) {
+        failed.add(page);
+        throw new Error('upstream hiccup');
+      }
+      const items = list.slice(page * 10, page * 10 + 10);
+      return { items, next: (page + 1) * 10 < list.length ? pageAt(page + 1) : undefined };
+    };
+    return pageAt(0);
+  }
+
+  it('reads only as far as asked, and each page once however many ask at the same time', async () => {
+    const reads: number[] = [];
+    const paged = new PagedList(pagesOfTen(reads));
+    const [first, again, found] = await Promise.all([paged.readTo(15), paged.readTo(12), paged.find((item) => item === 25)]);
+    expect(first.length).toBeGreaterThanOrEqual(15);
+    expect(again.length).toBeGreaterThanOrEqual(12);
+    expect(found).toBe(25);
+    expect(reads).toEqual([0, 1, 2]);
+    expect(paged.complete).toBe(false);
+    expect(await paged.all()).toEqual(list);
+    expect(paged.complete).toBe(true);
+    expect(reads).toHaveLength(24);
+  });
+
+  it('fails the caller whose page failed, and reads that page again for the next one', async () => {
+    const reads: number[] = [];
+    const paged = new PagedList(pagesOfTen(reads, 1));
+    await expect(paged.readTo(20)).rejects.toThrow('upstream hiccup');
+    expect(await paged.readTo(20)).toEqual(list.slice(0, 20));
+    expect(reads).toEqual([0, 1, 1]);
   });
 });

@@ -20,7 +20,7 @@ export const builder = new SchemaBuilder<{
     DateTime: { Input: Date; Output: Date | string };
     JSON: { Input: unknown; Output: unknown };
   };
-  Connection: { totalCount: number };
+  Connection: { totalCount: () => Promise<number> };
   DefaultFieldNullability: false;
   DefaultEdgesNullability: false;
   DefaultNodeNullability: false;
@@ -64,6 +64,6 @@ builder.queryType({});
 builder.globalConnectionField('totalCount', (t) =>
   t.int({
     description: 'How many items the whole list holds, across all pages.',
-    resolve: (connection) => connection.totalCount,
+    resolve: (connection) => connection.totalCount(),
   }),
 );

@@ -4,8 +4,9 @@ import { settleNodes } from './nodes.ts';
 import type { ObjectRef } from '@pothos/core';
 import type DataLoader from 'dataloader';
 import type { GateUser } from '../upstreams/gate/types.ts';
+import { PagedList } from '../upstreams/paging.ts';
 import type { GatewayContext } from '../server/context.ts';
-import { connectionDescription, itself, resolveListConnection } from './pagination.ts';
+import { connectionDescription, itself, pagedListReader, resolveConnection } from './pagination.ts';
 import { UserRef } from './user.ts';
 
 export const EdgeUserRef = builder.objectRef<EdgeUser>('EdgeUser');
@@ -66,17 +67,19 @@ builder.queryField('edgeUsers', (t) =>
       type: EdgeUserRef,
       description: `Every edge user, in edge's order. ${connectionDescription}`,
       args: { filter: t.arg({ type: EdgeUserFilter }) },
-      resolve: (_root, { filter, ...args }, context) =>
-        resolveListConnection(
+      resolve: async (_root, { filter, ...args }, context) =>
+        resolveConnection(
           args,
-          context.edge.users.load({
-            username: filter?.usernameContains ?? undefined,
-            firstName: filter?.firstNameContains ?? undefined,
-            lastName: filter?.lastNameContains ?? undefined,
-            email: filter?.emailContains ?? undefined,
-            isActive: filter?.isActive ?? undefined,
-          }),
-          itself,
+          pagedListReader(
+            await context.edge.users.load({
+              username: filter?.usernameContains ?? undefined,
+              firstName: filter?.firstNameContains ?? undefined,
+              lastName: filter?.lastNameContains ?? undefined,
+              email: filter?.emailContains ?? undefined,
+              isActive: filter?.isActive ?? undefined,
+            }),
+            itself,
+          ),
         ),
     },
     { name: 'EdgeUserConnection' },
@@ -86,10 +89,10 @@ builder.queryField('edgeUsers', (t) =>
 
 type SchemaTypesOf<B> = B extends PothosSchemaTypes.SchemaBuilder<infer Types> ? Types : never;
 
-/** A person's edge account id and its list: no list when edge has no such account. */
-async function accountListOf<T>(user: GateUser, context: GatewayContext, list: DataLoader<string, T[]>) {
+/** A person's edge account id and its list: an empty list when edge has no such account. */
+async function accountListOf<T>(user: GateUser, context: GatewayContext, list: DataLoader<string, PagedList<T>>) {
   const account = await context.edge.userByUsername.load(user.username);
-  return { accountId: account?.id ?? '', items: account ? await list.load(account.id) : [] };
+  return { accountId: account?.id ?? '', items: account ? await list.load(account.id) : PagedList.of<T>([]) };
 }
 
 /**
@@ -101,7 +104,7 @@ export function addEdgeAccountList<T, N>(options: {
   node: ObjectRef<SchemaTypesOf<typeof builder>, N>;
   name: string;
   description: string;
-  list: (context: GatewayContext) => DataLoader<string, T[]>;
+  list: (context: GatewayContext) => DataLoader<string, PagedList<T>>;
   /** Shapes an item of the served page as its node, knowing the account and its place in the list. */
   toNode: (accountId: string, items: readonly T[], index: number) => N;
 }): void {
@@ -113,8 +116,11 @@ export function addEdgeAccountList<T, N>(options: {
         type: options.node,
         nullable: true,
         description,
-        resolve: (account, args, context) =>
-          resolveListConnection(args, options.list(context).load(account.id), (items, index) => options.toNode(account.id, items, index)),
+        resolve: async (account, args, context) =>
+          resolveConnection(
+            args,
+            pagedListReader(await options.list(context).load(account.id), (items, index) => options.toNode(account.id, items, index)),
+          ),
       },
       connection,
     ),
@@ -127,7 +133,7 @@ export function addEdgeAccountList<T, N>(options: {
         description: `${description} Empty when the person has no edge account; null when edge fails.`,
         resolve: async (user, args, context) => {
           const { accountId, items } = await accountListOf(user, context, options.list(context));
-          return resolveListConnection(args, items, (all, index) => options.toNode(accountId, all, index));
+          return resolveConnection(args, pagedListReader(items, (all, index) => options.toNode(accountId, all, index)));
         },
       },
       connection,

@@ -1,7 +1,7 @@
 import type { GateDevice, GateUserExtra } from '../upstreams/gate/types.ts';
 import { builder } from './builder.ts';
 import { compositeId, settleNodes, splitCompositeId } from './nodes.ts';
-import { connectionDescription, resolveWindowConnection } from './pagination.ts';
+import { connectionDescription, countedListReader, resolveConnection } from './pagination.ts';
 import { selectsPath } from './selection.ts';
 import { UserRef } from './user.ts';
 import type { GatewayContext } from '../server/context.ts';
@@ -95,12 +95,12 @@ builder.queryField('extras', (t) =>
       description: `Every gate user extra. ${connectionDescription}`,
       args: { filter: t.arg({ type: ExtraFilter }) },
       resolve: (_root, { filter, ...args }, context, info) =>
-        resolveWindowConnection(args, (window) =>
+        resolveConnection(args, countedListReader((window) =>
           context.gate.extras.load({
             filter: { parent: filter?.parent ?? undefined, organizationId: filter?.organizationId ?? undefined },
             window,
             detailed: selectsPath(info, ['edges', 'node', 'devices']),
-          }),
+          })),
         ),
     },
     { name: 'ExtraConnection' },

@@ -32,7 +32,7 @@ builder.node(LoginHistoryRef, {
     settleNodes(ids, async (id) => {
       const [userId, attemptedAt, occurrence] = splitCompositeId(id, 3) ?? [];
       if (userId === undefined) return null;
-      const history = await context.edge.loginHistory.load(userId);
+      const history = await (await context.edge.loginHistory.load(userId)).all();
       let sameInstant = 0;
       const index = history.findIndex((attempt) => attempt.attemptedAt === attemptedAt && String(sameInstant++) === occurrence);
       return index === -1 ? null : { userId, history, index };

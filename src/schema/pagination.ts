@@ -1,5 +1,5 @@
 import { cursorToOffset, offsetToCursor } from '@pothos/plugin-relay';
-import { sliceWindow, type ListWindow, type WindowPage } from '../upstreams/paging.ts';
+import type { ListWindow, PagedList, WindowPage } from '../upstreams/paging.ts';
 import { badUserInput } from './errors.ts';
 
 /** The largest page one connection field serves; larger pages get an error, never a silent cut. */
@@ -17,8 +17,52 @@ export interface ConnectionArguments {
 export interface WindowConnection<T> {
   edges: { cursor: string; node: T }[];
   pageInfo: { hasNextPage: boolean; hasPreviousPage: boolean; startCursor: string | null; endCursor: string | null };
-  totalCount: number;
+  /** Worked out only when asked for: on edge it means reading every page. */
+  totalCount: () => Promise<number>;
 }
+
+/** An upstream list, read by position. */
+export interface ListReader<T> {
+  /** The items in the window, and whether any come after it. */
+  read(window: ListWindow): Promise<{ items: T[]; more: boolean }>;
+  /** How many items the whole list holds. */
+  count(): Promise<number>;
+}
+
+/** A list whose every read also tells its length (gate's `count`, switch's `total`). */
+export function countedListReader<T>(readWindow: (window: ListWindow) => Promise<WindowPage<T>>): ListReader<T> {
+  let total: Promise<number> | undefined;
+  return {
+    async read(window) {
+      const page = await readWindow(window);
+      total ??= Promise.resolve(page.total);
+      return { items: page.items, more: window.offset + page.items.length < page.total };
+    },
+    count: () => (total ??= readWindow({ offset: 0, limit: 0 }).then((page) => page.total)),
+  };
+}
+
+/**
+ * A list read page by page (edge's), only as far as the window needs: more items follow when
+ * they are already read or a page is still unread. `toNode` shapes the items served, knowing
+ * their place in the list.
+ */
+export function pagedListReader<T, N>(list: PagedList<T>, toNode: (items: readonly T[], index: number) => N): ListReader<N> {
+  return {
+    async read({ offset, limit }) {
+      const items = await list.readTo(offset + limit);
+      const served = Math.max(0, Math.min(limit, items.length - offset));
+      return {
+        items: Array.from({ length: served }, (_item, index) => toNode(items, offset + index)),
+        more: items.length > offset + limit || !list.complete,
+      };
+    },
+    count: async () => (await list.all()).length,
+  };
+}
+
+/** The items of a list as they are, for `pagedListReader`. */
+export const itself = <T>(items: readonly T[], index: number): T => items[index] as T;
 
 export const connectionDescription = `Relay pagination: \`first\`/\`after\` or \`last\`/\`before\`, at most ${MAX_PAGE_SIZE} items a page (${DEFAULT_PAGE_SIZE} when neither \`first\` nor \`last\` is given).`;
 
@@ -46,12 +90,9 @@ function position(name: 'after' | 'before', cursor: string | null | undefined): 
 /**
  * A Relay connection over any upstream list read by position. The window follows the Relay
  * spec's algorithm (after/before narrow, then first, then last); only `last` without `before`
- * costs an extra read, to learn where the list ends.
+ * needs the list's length first.
  */
-export async function resolveWindowConnection<T>(
-  args: ConnectionArguments,
-  readWindow: (window: ListWindow) => Promise<WindowPage<T>>,
-): Promise<WindowConnection<T>> {
+export async function resolveConnection<T>(args: ConnectionArguments, list: ListReader<T>): Promise<WindowConnection<T>> {
   let first = pageSize('first', args.first);
   const last = pageSize('last', args.last);
   const after = position('after', args.after);
@@ -60,39 +101,19 @@ export async function resolveWindowConnection<T>(
   if (first === undefined && last === undefined) first = DEFAULT_PAGE_SIZE;
   if (first !== undefined) end = Math.min(end ?? Number.POSITIVE_INFINITY, start + first);
   if (last !== undefined) {
-    end ??= (await readWindow({ offset: start, limit: 0 })).total;
+    end ??= await list.count();
     start = Math.max(start, end - last);
   }
-  const limit = Math.max(0, (end ?? start) - start);
-  const { items, total } = await readWindow({ offset: start, limit });
+  const { items, more } = await list.read({ offset: start, limit: Math.max(0, (end ?? start) - start) });
   const edges = items.map((node, index) => ({ cursor: offsetToCursor(start + index), node }));
   return {
     edges,
     pageInfo: {
-      hasPreviousPage: start > 0 && total > 0,
-      hasNextPage: start + items.length < total,
+      hasPreviousPage: start > 0,
+      hasNextPage: more,
       startCursor: edges[0]?.cursor ?? null,
       endCursor: edges.at(-1)?.cursor ?? null,
     },
-    totalCount: total,
+    totalCount: () => list.count(),
   };
 }
-
-/**
- * A connection over a list read whole (edge's lists, reachable only through `Link` headers).
- * `toNode` shapes only the items of the page served, knowing their place in the list.
- */
-export function resolveListConnection<T, N>(
-  args: ConnectionArguments,
-  list: readonly T[] | Promise<readonly T[]>,
-  toNode: (items: readonly T[], index: number) => N,
-): Promise<WindowConnection<N>> {
-  return resolveWindowConnection(args, async (window) => {
-    const items = await list;
-    const page = sliceWindow(items, window);
-    return { items: page.items.map((_item, index) => toNode(items, window.offset + index)), total: page.total };
-  });
-}
-
-/** The items of a list as they are, for `resolveListConnection`. */
-export const itself = <T>(items: readonly T[], index: number): T => items[index] as T;

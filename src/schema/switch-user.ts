@@ -1,7 +1,7 @@
 import type { SwitchUser } from '../upstreams/switch/types.ts';
 import { builder } from './builder.ts';
 import { settleNodes } from './nodes.ts';
-import { connectionDescription, resolveWindowConnection } from './pagination.ts';
+import { connectionDescription, countedListReader, resolveConnection } from './pagination.ts';
 import { UserRef } from './user.ts';
 import { badUserInput } from './errors.ts';
 
@@ -104,7 +104,7 @@ builder.queryField('switchUsers', (t) =>
       description: `Every switch user, in the order asked for (switch's default: by user id). ${connectionDescription}`,
       args: { filter: t.arg({ type: SwitchUserFilter }), orderBy: t.arg({ type: SwitchUserOrder }) },
       resolve: (_root, { filter, orderBy, ...args }, context) =>
-        resolveWindowConnection(args, (window) =>
+        resolveConnection(args, countedListReader((window) =>
           context.switch.users.load({
             filter: {
               active: filter?.active ?? undefined,
@@ -122,7 +122,7 @@ builder.queryField('switchUsers', (t) =>
             },
             order: orderBy ? { field: orderBy.field, direction: orderBy.direction ?? 'asc' } : undefined,
             window,
-          }),
+          })),
         ),
     },
     { name: 'SwitchUserConnection' },

@@ -1,7 +1,7 @@
 import type { GateUserToken } from '../upstreams/gate/types.ts';
 import { builder } from './builder.ts';
 import { settleNodes } from './nodes.ts';
-import { connectionDescription, resolveWindowConnection } from './pagination.ts';
+import { connectionDescription, countedListReader, resolveConnection } from './pagination.ts';
 import { selectsPath } from './selection.ts';
 import { UserRef } from './user.ts';
 
@@ -58,12 +58,12 @@ builder.queryField('tokens', (t) =>
       description: `Every gate user token. ${connectionDescription}`,
       args: { filter: t.arg({ type: TokenFilter }) },
       resolve: (_root, { filter, ...args }, context, info) =>
-        resolveWindowConnection(args, (window) =>
+        resolveConnection(args, countedListReader((window) =>
           context.gate.tokens.load({
             filter: { username: filter?.username ?? undefined, organization: filter?.organization ?? undefined },
             window,
             detailed: selectsPath(info, ['edges', 'node', 'balance']),
-          }),
+          })),
         ),
     },
     { name: 'TokenConnection' },

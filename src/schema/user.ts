@@ -1,7 +1,7 @@
 import type { GateUser } from '../upstreams/gate/types.ts';
 import { builder } from './builder.ts';
 import { settleNodes } from './nodes.ts';
-import { connectionDescription, resolveWindowConnection } from './pagination.ts';
+import { connectionDescription, countedListReader, resolveConnection } from './pagination.ts';
 
 export const UserRef = builder.objectRef<GateUser>('User');
 
@@ -46,11 +46,11 @@ builder.queryFields((t) => ({
       description: `Every person gate holds, in gate's order. ${connectionDescription}`,
       args: { filter: t.arg({ type: UserFilter }) },
       resolve: (_root, { filter, ...args }, context) =>
-        resolveWindowConnection(args, (window) =>
+        resolveConnection(args, countedListReader((window) =>
           context.gate.users.load({
             filter: { username: filter?.username ?? undefined, organization: filter?.organization ?? undefined },
             window,
-          }),
+          })),
         ),
     },
     { name: 'UserConnection' },

@@ -71,3 +71,61 @@ export async function readPagedWindow<T>(
 export function sliceWindow<T>(all: readonly T[], window: ListWindow): WindowPage<T> {
   return { items: all.slice(window.offset, window.offset + window.limit), total: all.length };
 }
+
+/** Reads one page of a list; answers its items and how to read the next page, if there is one. */
+export type PageReader<T> = () => Promise<{ items: T[]; next: PageReader<T> | undefined }>;
+
+/**
+ * A list read one page at a time and only as far as asked (edge's, whose next page is named only
+ * by each page's `Link` header). Reads never overlap: a second caller waits for the first and
+ * then finds the pages already in.
+ */
+export class PagedList<T> {
+  readonly #items: T[] = [];
+  #next: PageReader<T> | undefined;
+  #reading: Promise<unknown> = Promise.resolve();
+
+  constructor(first: PageReader<T> | undefined) {
+    this.#next = first;
+  }
+
+  static of<T>(items: readonly T[]): PagedList<T> {
+    const list = new PagedList<T>(undefined);
+    list.#items.push(...items);
+    return list;
+  }
+
+  async #readWhile(wantsMore: () => boolean): Promise<readonly T[]> {
+    const reading = this.#reading.then(async () => {
+      while (this.#next && wantsMore()) {
+        const page = await this.#next();
+        this.#items.push(...page.items);
+        this.#next = page.next;
+      }
+    });
+    // A failed page fails its caller; the next caller tries that page again.
+    this.#reading = reading.catch(() => undefined);
+    await reading;
+    return this.#items;
+  }
+
+  /** Whether every page has been read. */
+  get complete(): boolean {
+    return this.#next === undefined;
+  }
+
+  /** At least the first `count` items, or the whole list when it is shorter. */
+  readTo(count: number): Promise<readonly T[]> {
+    return this.#readWhile(() => this.#items.length < count);
+  }
+
+  /** The first item that satisfies `predicate`, reading no further than it. */
+  async find(predicate: (item: T) => boolean): Promise<T | undefined> {
+    const items = await this.#readWhile(() => !this.#items.some(predicate));
+    return items.find(predicate);
+  }
+
+  all(): Promise<readonly T[]> {
+    return this.#readWhile(() => true);
+  }
+}

@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import { nullWhenNotFound, UpstreamError, type UpstreamCall, type UpstreamHttp } from '../http.ts';
+import { PagedList, type PageReader } from '../paging.ts';
 import { parsePayload } from '../validation.ts';
 import {
   edgeAccessTokenListSchema,
@@ -43,28 +44,26 @@ export class EdgeClient {
   ) {}
 
   /**
-   * The pages of a list, following the `Link` header's next URL as given, until there is none or
-   * a page satisfies `enough`.
+   * A list whose pages are read as far as needed, following each `Link` header's next URL as
+   * given; `onPage` sees each page's items as they come.
    */
-  async #readPages<T>(first: UpstreamCall, schema: z.ZodType<T[]>, what: string, enough?: (page: T[]) => boolean): Promise<T[]> {
-    const items: T[] = [];
+  #list<T>(first: UpstreamCall, schema: z.ZodType<T[]>, what: string, onPage?: (items: T[]) => void): PagedList<T> {
     const seen = new Set<string>();
-    for (let call: UpstreamCall | undefined = first; call; ) {
+    const readPage = (call: UpstreamCall): PageReader<T> => async () => {
       if (seen.size >= MAX_PAGES_PER_LIST || seen.has(call.path)) {
         throw new UpstreamError('edge', 'UPSTREAM_BAD_RESPONSE', `edge kept linking to more pages of its ${what}`);
       }
       seen.add(call.path);
       const reply = await this.http.request(call, this.requestId);
-      const page = parsePayload('edge', schema, reply.body, what);
-      items.push(...page);
-      if (enough?.(page)) break;
+      const items = parsePayload('edge', schema, reply.body, what);
+      onPage?.(items);
       const next = nextLink(reply.headers.link);
-      call = next === undefined ? undefined : this.http.callForUrl(next);
-    }
-    return items;
+      return { items, next: next === undefined ? undefined : readPage(this.http.callForUrl(next)) };
+    };
+    return new PagedList(readPage(first));
   }
 
-  listUsers(filter: EdgeUserFilter): Promise<EdgeUser[]> {
+  listUsers(filter: EdgeUserFilter, onPage?: (users: EdgeUser[]) => void): PagedList<EdgeUser> {
     const query = {
       username: filter.username,
       first_name: filter.firstName,
@@ -72,24 +71,21 @@ export class EdgeClient {
       email: filter.email,
       is_active: filter.isActive,
     };
-    return this.#readPages({ path: '/users/', query }, edgeUserListSchema, 'user list');
+    return this.#list({ path: '/users/', query }, edgeUserListSchema, 'user list', onPage);
   }
 
   /** The user with exactly this username (case as stored): edge's filter only narrows the search. */
   async findUserByUsername(username: string): Promise<EdgeUser | null> {
-    const isTheOne = (candidate: EdgeUser) => candidate.username === username;
-    const searched = await this.#readPages({ path: '/users/', query: { username } }, edgeUserListSchema, 'user list', (page) =>
-      page.some(isTheOne),
-    );
-    return searched.find(isTheOne) ?? null;
+    const search = this.listUsers({ username });
+    return (await search.find((candidate) => candidate.username === username)) ?? null;
   }
 
   getUser(id: string): Promise<EdgeUser | null> {
     return nullWhenNotFound(this.#getOne(`/users/${encodeURIComponent(id)}/`, edgeUserSchema, 'user'));
   }
 
-  listAccessTokens(userId: string): Promise<EdgeAccessToken[]> {
-    return this.#readPages({ path: `/users/${encodeURIComponent(userId)}/tokens/` }, edgeAccessTokenListSchema, 'token list');
+  listAccessTokens(userId: string): PagedList<EdgeAccessToken> {
+    return this.#list({ path: `/users/${encodeURIComponent(userId)}/tokens/` }, edgeAccessTokenListSchema, 'token list');
   }
 
   getAccessToken(userId: string, tokenId: string): Promise<EdgeAccessToken | null> {
@@ -97,8 +93,8 @@ export class EdgeClient {
     return nullWhenNotFound(this.#getOne(path, edgeAccessTokenSchema, 'token'));
   }
 
-  listLoginHistory(userId: string): Promise<EdgeLoginAttempt[]> {
-    return this.#readPages({ path: `/users/${encodeURIComponent(userId)}/history/` }, edgeLoginHistorySchema, 'login history');
+  listLoginHistory(userId: string): PagedList<EdgeLoginAttempt> {
+    return this.#list({ path: `/users/${encodeURIComponent(userId)}/history/` }, edgeLoginHistorySchema, 'login history');
   }
 
   async #getOne<S extends z.ZodType>(path: string, schema: S, what: string): Promise<z.output<S>> {

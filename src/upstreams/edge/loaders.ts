@@ -9,26 +9,27 @@ export interface EdgeTokenKey {
 
 /**
  * edge cannot batch and its username filter is fuzzy: one search per distinct username, matched
- * exactly; lists are read whole (their pages are only reachable through `Link` headers).
+ * exactly. Lists are read page by page, only as far as a query needs (their pages are reachable
+ * only through `Link` headers), and shared by every field of the request that reads them.
  */
 export function createEdgeLoaders(client: EdgeClient) {
   const userById = loaderByKey((id) => client.getUser(id));
-  const primeUser = (user: EdgeUser) => userById.prime(user.id, user);
+  const primeUsers = (users: EdgeUser[]) => {
+    for (const user of users) userById.prime(user.id, user);
+  };
   const userByUsername = loaderByKey(async (username) => {
     const user = await client.findUserByUsername(username);
-    if (user) primeUser(user);
+    if (user) userById.prime(user.id, user);
     return user;
   });
-  const users = loaderByValue(async (filter: EdgeUserFilter) => {
-    const list = await client.listUsers(filter);
-    list.forEach(primeUser);
-    return list;
-  });
-  const accessTokens = loaderByKey((userId) => client.listAccessTokens(userId));
-  const accessTokenById = loaderByValue(({ userId, tokenId }: EdgeTokenKey) => client.getAccessToken(userId, tokenId));
-  const loginHistory = loaderByKey((userId) => client.listLoginHistory(userId));
-
-  return { userById, userByUsername, users, accessTokens, accessTokenById, loginHistory };
+  return {
+    userById,
+    userByUsername,
+    users: loaderByValue(async (filter: EdgeUserFilter) => client.listUsers(filter, primeUsers)),
+    accessTokens: loaderByKey(async (userId) => client.listAccessTokens(userId)),
+    accessTokenById: loaderByValue(({ userId, tokenId }: EdgeTokenKey) => client.getAccessToken(userId, tokenId)),
+    loginHistory: loaderByKey(async (userId) => client.listLoginHistory(userId)),
+  };
 }
 
 export type EdgeLoaders = ReturnType<typeof createEdgeLoaders>;
