@@ -67,11 +67,6 @@ export async function readPagedWindow<T>(
   return { items, total: pages[0]?.total ?? 0 };
 }
 
-/** An in-memory list (edge's, walked through its `Link` headers) read as a window. */
-export function sliceWindow<T>(all: readonly T[], window: ListWindow): WindowPage<T> {
-  return { items: all.slice(window.offset, window.offset + window.limit), total: all.length };
-}
-
 /** Reads one page of a list; answers its items and how to read the next page, if there is one. */
 export type PageReader<T> = () => Promise<{ items: T[]; next: PageReader<T> | undefined }>;
 
