@@ -92,7 +92,7 @@ type SchemaTypesOf<B> = B extends PothosSchemaTypes.SchemaBuilder<infer Types> ?
 /** A person's edge account id and its list: an empty list when edge has no such account. */
 async function accountListOf<T>(user: GateUser, context: GatewayContext, list: DataLoader<string, PagedList<T>>) {
   const account = await context.edge.userByUsername.load(user.username);
-  return { accountId: account?.id ?? '', items: account ? await list.load(account.id) : PagedList.of<T>([]) };
+  return { accountId: account?.id ?? '', list: account ? await list.load(account.id) : PagedList.of<T>([]) };
 }
 
 /**
@@ -132,8 +132,8 @@ export function addEdgeAccountList<T, N>(options: {
         nullable: true,
         description: `${description} Empty when the person has no edge account; null when edge fails.`,
         resolve: async (user, args, context) => {
-          const { accountId, items } = await accountListOf(user, context, options.list(context));
-          return resolveConnection(args, pagedListReader(items, (all, index) => options.toNode(accountId, all, index)));
+          const { accountId, list } = await accountListOf(user, context, options.list(context));
+          return resolveConnection(args, pagedListReader(list, (items, index) => options.toNode(accountId, items, index)));
         },
       },
       connection,
