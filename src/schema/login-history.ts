@@ -27,20 +27,20 @@ export const LoginHistoryRef = builder.objectRef<LoginHistoryShape>('LoginHistor
 
 builder.node(LoginHistoryRef, {
   description: 'One login attempt on edge.',
-  id: { resolve: (entry) => compositeId(entry.userId, attemptOf(entry).attemptedAt, occurrenceOf(entry)) },
+  id: { resolve: (entry) => compositeId(entry.userId, attemptOf(entry).attemptedAt ?? '', occurrenceOf(entry)) },
   loadManyWithoutCache: (ids, context) =>
     settleNodes(ids, async (id) => {
       const [userId, attemptedAt, occurrence] = splitCompositeId(id, 3) ?? [];
       if (userId === undefined) return null;
       const history = await (await context.edge.loginHistory.load(userId)).all();
       let sameInstant = 0;
-      const index = history.findIndex((attempt) => attempt.attemptedAt === attemptedAt && String(sameInstant++) === occurrence);
+      const index = history.findIndex((attempt) => (attempt.attemptedAt ?? '') === attemptedAt && String(sameInstant++) === occurrence);
       return index === -1 ? null : { userId, history, index };
     }),
   fields: (t) => ({
     success: t.boolean({ nullable: true, resolve: (entry) => attemptOf(entry).success }),
     userAgent: t.string({ nullable: true, resolve: (entry) => attemptOf(entry).userAgent }),
-    attemptedAt: t.field({ type: 'DateTime', resolve: (entry) => attemptOf(entry).attemptedAt }),
+    attemptedAt: t.field({ type: 'DateTime', nullable: true, resolve: (entry) => attemptOf(entry).attemptedAt }),
     remoteAddress: t.string({ nullable: true, resolve: (entry) => attemptOf(entry).remoteAddress }),
     account: t.field({
       type: EdgeUserRef,

@@ -15,7 +15,7 @@ export function parsePayload<S extends z.ZodType>(upstream: UpstreamName, schema
 // Field schemas carry no transforms: zod runs them per field, which costs ten times the check
 // itself. Each record's one object-level transform renames and normalises instead.
 const isoTimestamp = /^\d{4}-\d\d-\d\d[T ]\d\d:\d\d(?::\d\d(?:\.\d+)?)?(?:[zZ]|[+-]\d\d:?\d\d)?$/;
-export const timestamp = z.string().regex(isoTimestamp, 'not an ISO-8601 timestamp');
+const timestamp = z.string().regex(isoTimestamp, 'not an ISO-8601 timestamp');
 export const optionalTimestamp = timestamp.nullish();
 export const optionalString = z.string().nullish();
 export const optionalNumber = z.number().nullish();

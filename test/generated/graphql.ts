@@ -143,7 +143,7 @@ export type LoginHistoryPageQueryVariables = Exact<{
 }>;
 
 
-export type LoginHistoryPageQuery = { user: { loginHistory: { totalCount: number, pageInfo: { hasNextPage: boolean, hasPreviousPage: boolean, startCursor: string | null, endCursor: string | null }, edges: Array<{ cursor: string, node: { id: string, attemptedAt: string, success: boolean | null } }> } | null } | null };
+export type LoginHistoryPageQuery = { user: { loginHistory: { totalCount: number, pageInfo: { hasNextPage: boolean, hasPreviousPage: boolean, startCursor: string | null, endCursor: string | null }, edges: Array<{ cursor: string, node: { id: string, attemptedAt: string | null, success: boolean | null } }> } | null } | null };
 
 export type NestedUsersQueryVariables = Exact<{
   first: number;
@@ -162,7 +162,7 @@ type NodeIdentity_EdgeUser_Fragment = { __typename: 'EdgeUser', edgeId: string, 
 
 type NodeIdentity_Extra_Fragment = { __typename: 'Extra', gateId: string, id: string };
 
-type NodeIdentity_LoginHistory_Fragment = { __typename: 'LoginHistory', attemptedAt: string, id: string };
+type NodeIdentity_LoginHistory_Fragment = { __typename: 'LoginHistory', attemptedAt: string | null, id: string };
 
 type NodeIdentity_SwitchUser_Fragment = { __typename: 'SwitchUser', userId: number, id: string };
 
@@ -193,7 +193,7 @@ export type NodeQuery = { node:
     | { __typename: 'Device', deviceId: string | null, id: string }
     | { __typename: 'EdgeUser', edgeId: string, id: string }
     | { __typename: 'Extra', gateId: string, id: string }
-    | { __typename: 'LoginHistory', attemptedAt: string, id: string }
+    | { __typename: 'LoginHistory', attemptedAt: string | null, id: string }
     | { __typename: 'SwitchUser', userId: number, id: string }
     | { __typename: 'Token', gateId: string, id: string }
     | { __typename: 'User', username: string, id: string }
@@ -210,7 +210,7 @@ export type NodesQuery = { nodes: Array<
     | { __typename: 'Device', deviceId: string | null, id: string }
     | { __typename: 'EdgeUser', edgeId: string, id: string }
     | { __typename: 'Extra', gateId: string, id: string }
-    | { __typename: 'LoginHistory', attemptedAt: string, id: string }
+    | { __typename: 'LoginHistory', attemptedAt: string | null, id: string }
     | { __typename: 'SwitchUser', userId: number, id: string }
     | { __typename: 'Token', gateId: string, id: string }
     | { __typename: 'User', username: string, id: string }
@@ -235,7 +235,7 @@ export type UserRelationsQueryVariables = Exact<{
 }>;
 
 
-export type UserRelationsQuery = { user: { username: string, token: { id: string, gateId: string, username: string, email: string | null, organization: string | null, isActive: boolean | null, token: string | null, accessLevel: string | null, maxSessions: number | null, createdAt: string | null, updatedAt: string | null, lastLogin: string | null, user: { username: string } | null } | null, balance: { id: string, seconds: number | null, totalUsageSeconds: number | null, lastActivity: string | null, humanReadable: string | null, token: { gateId: string } } | null, extra: { id: string, gateId: string, organizationId: string | null, preferences: unknown, customFields: unknown, createdAt: string | null, updatedAt: string | null, user: { username: string } | null } | null, edgeAccount: { id: string, edgeId: string, username: string, email: string | null, firstName: string | null, lastName: string | null, description: string | null, organization: string | null, isActive: boolean | null, isSuperuser: boolean | null, isStaff: boolean | null, canInbox: boolean | null, allowRestAccess: boolean | null, memberships: Array<string>, preferences: unknown, dateJoined: string | null, previousLoginDate: string | null, user: { username: string } | null } | null, accessTokens: { totalCount: number, edges: Array<{ node: { id: string, edgeId: string, title: string | null, active: boolean | null, createdAt: string | null, updatedAt: string | null, lastUsedAt: string | null, expiresAt: string | null, owner: { username: string } | null } }> } | null, loginHistory: { totalCount: number, edges: Array<{ node: { id: string, success: boolean | null, userAgent: string | null, attemptedAt: string, remoteAddress: string | null, account: { username: string } | null } }> } | null, switchAccount: { id: string, userId: number, name: string, userType: string | null, roleId: number | null, roleName: string | null, carrierName: string | null, active: boolean | null, isOnline: number | null, email: string | null, firstName: string | null, lastName: string | null, fullName: string | null, clientId: number | null, resellerId: number | null, createTime: string | null, lastLoginTime: string | null, lastSeen: string | null, loginIp: string | null, authIps: Array<string>, user: { username: string } | null } | null } | null };
+export type UserRelationsQuery = { user: { username: string, token: { id: string, gateId: string, username: string, email: string | null, organization: string | null, isActive: boolean | null, token: string | null, accessLevel: string | null, maxSessions: number | null, createdAt: string | null, updatedAt: string | null, lastLogin: string | null, user: { username: string } | null } | null, balance: { id: string, seconds: number | null, totalUsageSeconds: number | null, lastActivity: string | null, humanReadable: string | null, token: { gateId: string } } | null, extra: { id: string, gateId: string, organizationId: string | null, preferences: unknown, customFields: unknown, createdAt: string | null, updatedAt: string | null, user: { username: string } | null } | null, edgeAccount: { id: string, edgeId: string, username: string, email: string | null, firstName: string | null, lastName: string | null, description: string | null, organization: string | null, isActive: boolean | null, isSuperuser: boolean | null, isStaff: boolean | null, canInbox: boolean | null, allowRestAccess: boolean | null, memberships: Array<string>, preferences: unknown, dateJoined: string | null, previousLoginDate: string | null, user: { username: string } | null } | null, accessTokens: { totalCount: number, edges: Array<{ node: { id: string, edgeId: string, title: string | null, active: boolean | null, createdAt: string | null, updatedAt: string | null, lastUsedAt: string | null, expiresAt: string | null, owner: { username: string } | null } }> } | null, loginHistory: { totalCount: number, edges: Array<{ node: { id: string, success: boolean | null, userAgent: string | null, attemptedAt: string | null, remoteAddress: string | null, account: { username: string } | null } }> } | null, switchAccount: { id: string, userId: number, name: string, userType: string | null, roleId: number | null, roleName: string | null, carrierName: string | null, active: boolean | null, isOnline: number | null, email: string | null, firstName: string | null, lastName: string | null, fullName: string | null, clientId: number | null, resellerId: number | null, createTime: string | null, lastLoginTime: string | null, lastSeen: string | null, loginIp: string | null, authIps: Array<string>, user: { username: string } | null } | null } | null };
 
 export type UserDevicesQueryVariables = Exact<{
   username: string;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { optionalBoolean, optionalString, optionalTimestamp, timestamp, utc } from '../validation.ts';
+import { optionalBoolean, optionalString, optionalTimestamp, utc } from '../validation.ts';
 
 /** edge users; the upstream's own `url` fields name its internal host and are left behind. */
 export const edgeUserSchema = z
@@ -70,7 +70,7 @@ export const edgeLoginAttemptSchema = z
   .object({
     success: optionalBoolean,
     user_agent: optionalString,
-    attempted_on: timestamp,
+    attempted_on: optionalTimestamp,
     remote_address: optionalString,
   })
   .transform((attempt) => ({
