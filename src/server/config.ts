@@ -19,6 +19,7 @@ const envSchema = z
     SWITCH_TOKEN: optionalSecret,
     UPSTREAM_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
     UPSTREAM_CONNECTIONS: z.coerce.number().int().positive().default(128),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
   .superRefine((env, ctx) => {
     const require = (when: keyof typeof env, needed: keyof typeof env) => {
@@ -45,6 +46,7 @@ export interface GatewayConfig {
   port: number;
   upstreamTimeoutMs: number;
   upstreamConnections: number;
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /** An upstream left unset is served by its embedded simulator. */
   upstreams: { gate?: UpstreamSettings; edge?: UpstreamSettings; switch?: UpstreamSettings };
 }
@@ -66,6 +68,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
     port: config.PORT,
     upstreamTimeoutMs: config.UPSTREAM_TIMEOUT_MS,
     upstreamConnections: config.UPSTREAM_CONNECTIONS,
+    logLevel: config.LOG_LEVEL,
     upstreams: {
       gate: config.GATE_URL ? { url: config.GATE_URL, headers: gateHeaders(config.GATE_TOKEN ?? '') } : undefined,
       edge: config.EDGE_URL

@@ -4,6 +4,7 @@ import { startSimulators, type Simulators } from '../simulators/index.ts';
 import { Upstreams } from '../upstreams/index.ts';
 import type { UpstreamEndpoint } from '../upstreams/http.ts';
 import { edgeHeaders, gateHeaders, switchHeaders, type GatewayConfig, type UpstreamSettings } from './config.ts';
+import { pino } from 'pino';
 import { createGateway, type Gateway } from './yoga.ts';
 
 export interface RunningGateway {
@@ -55,7 +56,7 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
     return chosen;
   };
   const upstreams = createUpstreams({ gate: settings('gate'), edge: settings('edge'), switch: settings('switch') }, config);
-  const yoga = createGateway(upstreams);
+  const yoga = createGateway(upstreams, { logger: pino({ level: config.logLevel }) });
   const server = createServer(yoga);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

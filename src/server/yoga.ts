@@ -1,4 +1,4 @@
-import { createYoga, type YogaServerInstance } from 'graphql-yoga';
+import { createYoga, type YogaLogger, type YogaServerInstance } from 'graphql-yoga';
 import { schema } from '../schema/index.ts';
 import type { Upstreams } from '../upstreams/index.ts';
 import { createContext, type GatewayContext } from './context.ts';
@@ -8,8 +8,13 @@ import { requestIdOf, useRequestId } from './plugins/use-request-id.ts';
 
 export type Gateway = YogaServerInstance<Record<string, unknown>, GatewayContext>;
 
+export interface GatewayOptions {
+  /** Where errors and warnings go (JSON lines from pino by default); false for none. */
+  logger?: YogaLogger | false;
+}
+
 /** The GraphQL server over the given upstreams; it listens nowhere by itself (see `index.ts`). */
-export function createGateway(upstreams: Upstreams): Gateway {
+export function createGateway(upstreams: Upstreams, options: GatewayOptions = {}): Gateway {
   // GraphiQL is self-contained (no CDN): some 9 MB, loaded and rendered once, on the first visit.
   let graphiqlPage: Promise<string> | undefined;
   return createYoga<Record<string, unknown>, GatewayContext>({
@@ -20,6 +25,7 @@ export function createGateway(upstreams: Upstreams): Gateway {
     graphiql: { title: 'User gateway', defaultQuery: EXAMPLE_QUERY },
     renderGraphiQL: (options) => (graphiqlPage ??= import('@graphql-yoga/render-graphiql').then((module) => module.renderGraphiQL(options))),
     landingPage: false,
+    logging: options.logger ?? true,
     plugins: [useRequestId()],
   });
 }
