@@ -16,9 +16,10 @@ afterEach(async () => {
   await Promise.all(harnesses.splice(0).map((harness) => harness.close()));
 });
 
-/** A stand-in gate that answers every call with the given status and body. */
-async function fakeUpstream(status: number, body: string): Promise<{ url: string; server: Server }> {
+/** A stand-in gate that answers every call with the given status and body, or never answers. */
+async function fakeUpstream(status: number, body: string | 'never'): Promise<{ url: string; server: Server }> {
   const server = createServer((_request, response) => {
+    if (body === 'never') return;
     response.writeHead(status, { 'content-type': 'application/json' });
     response.end(body);
   });
@@ -28,7 +29,14 @@ async function fakeUpstream(status: number, body: string): Promise<{ url: string
   return { url: `http://127.0.0.1:${port}/api/v1`, server };
 }
 const fakes: Server[] = [];
-afterAll(() => Promise.all(fakes.map((server) => new Promise((resolve) => server.close(resolve)))));
+afterAll(() =>
+  Promise.all(
+    fakes.map((server) => {
+      server.closeAllConnections();
+      return new Promise((resolve) => server.close(resolve));
+    }),
+  ),
+);
 
 function expectNoLeak(result: unknown, ...secrets: string[]) {
   const text = JSON.stringify(result);
@@ -80,6 +88,14 @@ describe('upstream failures become GraphQL errors with stable codes', () => {
     const result = await harness.execute(UsersPageDocument, { first: 1 });
     expect(result.errors?.[0]?.extensions).toMatchObject({ code: 'UPSTREAM_UNREACHABLE', upstream: 'gate' });
     expectNoLeak(result, closed.url);
+  });
+
+  // With the default timeout (10 s) this would outlive the test's own 5 s limit.
+  it('gives up on an upstream that does not answer within UPSTREAM_TIMEOUT_MS', { timeout: 5_000 }, async () => {
+    const silent = await fakeUpstream(200, 'never');
+    const harness = await harnessWith({ override: { gate: { url: silent.url } }, upstreamTimeoutMs: 300 });
+    const result = await harness.execute(UsersPageDocument, { first: 1 });
+    expect(result.errors?.[0]?.extensions).toMatchObject({ code: 'UPSTREAM_UNREACHABLE', upstream: 'gate' });
   });
 
   it('names a payload that breaks the documented shape UPSTREAM_BAD_RESPONSE, and a 5xx UPSTREAM_ERROR', async () => {

@@ -64,7 +64,7 @@ export interface UpstreamEndpoint {
   timeoutMs: number;
 }
 
-export function buildQueryString(query: QueryParams | undefined): string {
+function buildQueryString(query: QueryParams | undefined): string {
   if (!query) return '';
   let search = '';
   for (const key in query) {
@@ -118,6 +118,7 @@ export class UpstreamHttp {
       headers['content-type'] = 'application/json';
     }
     let response: Dispatcher.ResponseData;
+    let text: string;
     try {
       response = await this.#pool.request({
         method,
@@ -125,12 +126,13 @@ export class UpstreamHttp {
         headers,
         body,
       });
+      text = await response.body.text();
     } catch (error) {
+      // No connection, a reset, or no headers or body within the timeout.
       throw new UpstreamError(this.upstream, 'UPSTREAM_UNREACHABLE', `${this.upstream} could not be reached`, undefined, {
         cause: error,
       });
     }
-    const text = await response.body.text();
     const status = response.statusCode;
     const parsed = text ? this.#parseJson(text, status) : undefined;
     if (status < 200 || status >= 300) {

@@ -30,13 +30,16 @@ export interface HarnessOptions {
   latencyMs?: number;
   /** Replaces what the gateway is told about an upstream (a wrong token, say). */
   override?: Partial<Record<'gate' | 'edge' | 'switch', Partial<UpstreamSettings>>>;
+  /** UPSTREAM_TIMEOUT_MS, when a test needs it short. */
+  upstreamTimeoutMs?: number;
 }
 
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
   const simulators = await startSimulators({ latencyMs: options.latencyMs });
   const settings = simulatorSettings(simulators);
   for (const key of ['gate', 'edge', 'switch'] as const) settings[key] = { ...settings[key], ...options.override?.[key] };
-  const upstreams = createUpstreams(settings, loadConfig({}));
+  const limits = loadConfig({});
+  const upstreams = createUpstreams(settings, { ...limits, upstreamTimeoutMs: options.upstreamTimeoutMs ?? limits.upstreamTimeoutMs });
   // Tests read errors from the answers; the log would only repeat them.
   const yoga = createGateway(upstreams, { logger: false });
 
