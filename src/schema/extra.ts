@@ -94,14 +94,13 @@ builder.queryField('extras', (t) =>
       type: ExtraRef,
       description: `Every gate user extra. ${connectionDescription}`,
       args: { filter: t.arg({ type: ExtraFilter }) },
-      resolve: (_root, { filter, ...args }, context, info) =>
-        resolveConnection(args, countedListReader((window) =>
-          context.gate.extras.load({
-            filter: { parent: filter?.parent ?? undefined, organizationId: filter?.organizationId ?? undefined },
-            window,
-            detailed: selectsPath(info, ['edges', 'node', 'devices']),
-          })),
-        ),
+      resolve: (_root, { filter, ...args }, context, info) => {
+        const read = {
+          filter: { parent: filter?.parent ?? undefined, organizationId: filter?.organizationId ?? undefined },
+          detailed: selectsPath(info, ['edges', 'node', 'devices']),
+        };
+        return resolveConnection(args, countedListReader((window) => context.gate.extras.load({ ...read, window })));
+      },
     },
     { name: 'ExtraConnection' },
     { name: 'ExtraEdge' },

@@ -1,4 +1,4 @@
-import { asError } from '../upstreams/batching.ts';
+import { settleEach } from '../upstreams/batching.ts';
 
 /**
  * Loads nodes one key at a time through the request's loaders (which batch and cache): values
@@ -6,7 +6,7 @@ import { asError } from '../upstreams/batching.ts';
  * its own node.
  */
 export async function settleNodes<K, V>(keys: readonly K[], loadOne: (key: K) => Promise<V | null>): Promise<(V | null | Promise<never>)[]> {
-  const settled = await Promise.all(keys.map((key) => loadOne(key).catch((error: unknown) => asError(error))));
+  const settled = await settleEach(keys, loadOne);
   return settled.map((result) => (result instanceof Error ? Promise.reject(result) : result));
 }
 

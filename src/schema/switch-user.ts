@@ -103,27 +103,26 @@ builder.queryField('switchUsers', (t) =>
       type: SwitchUserRef,
       description: `Every switch user, in the order asked for (switch's default: by user id). ${connectionDescription}`,
       args: { filter: t.arg({ type: SwitchUserFilter }), orderBy: t.arg({ type: SwitchUserOrder }) },
-      resolve: (_root, { filter, orderBy, ...args }, context) =>
-        resolveConnection(args, countedListReader((window) =>
-          context.switch.users.load({
-            filter: {
-              active: filter?.active ?? undefined,
-              carrierName: filter?.carrierNameContains ?? undefined,
-              isOnline: filter?.isOnline ?? undefined,
-              name: filter?.nameContains ?? undefined,
-              roleId: filter?.roleId ?? undefined,
-              userType: filter?.userType ?? undefined,
-              createdAfter: isoOrUndefined(filter?.createdAfter),
-              createdBefore: isoOrUndefined(filter?.createdBefore),
-              lastLoginAfter: isoOrUndefined(filter?.lastLoginAfter),
-              lastLoginBefore: isoOrUndefined(filter?.lastLoginBefore),
-              neverLoggedIn: filter?.neverLoggedIn ?? undefined,
-              userIds: filter?.userIds ?? undefined,
-            },
-            order: orderBy ? { field: orderBy.field, direction: orderBy.direction ?? 'asc' } : undefined,
-            window,
-          })),
-        ),
+      resolve: (_root, { filter, orderBy, ...args }, context) => {
+        const read = {
+          filter: {
+            active: filter?.active ?? undefined,
+            carrierName: filter?.carrierNameContains ?? undefined,
+            isOnline: filter?.isOnline ?? undefined,
+            name: filter?.nameContains ?? undefined,
+            roleId: filter?.roleId ?? undefined,
+            userType: filter?.userType ?? undefined,
+            createdAfter: isoOrUndefined(filter?.createdAfter),
+            createdBefore: isoOrUndefined(filter?.createdBefore),
+            lastLoginAfter: isoOrUndefined(filter?.lastLoginAfter),
+            lastLoginBefore: isoOrUndefined(filter?.lastLoginBefore),
+            neverLoggedIn: filter?.neverLoggedIn ?? undefined,
+            userIds: filter?.userIds ?? undefined,
+          },
+          order: orderBy ? { field: orderBy.field, direction: orderBy.direction ?? 'asc' } : undefined,
+        };
+        return resolveConnection(args, countedListReader((window) => context.switch.users.load({ ...read, window })));
+      },
     },
     { name: 'SwitchUserConnection' },
     { name: 'SwitchUserEdge' },

@@ -57,14 +57,13 @@ builder.queryField('tokens', (t) =>
       type: TokenRef,
       description: `Every gate user token. ${connectionDescription}`,
       args: { filter: t.arg({ type: TokenFilter }) },
-      resolve: (_root, { filter, ...args }, context, info) =>
-        resolveConnection(args, countedListReader((window) =>
-          context.gate.tokens.load({
-            filter: { username: filter?.username ?? undefined, organization: filter?.organization ?? undefined },
-            window,
-            detailed: selectsPath(info, ['edges', 'node', 'balance']),
-          })),
-        ),
+      resolve: (_root, { filter, ...args }, context, info) => {
+        const read = {
+          filter: { username: filter?.username ?? undefined, organization: filter?.organization ?? undefined },
+          detailed: selectsPath(info, ['edges', 'node', 'balance']),
+        };
+        return resolveConnection(args, countedListReader((window) => context.gate.tokens.load({ ...read, window })));
+      },
     },
     { name: 'TokenConnection' },
     { name: 'TokenEdge' },

@@ -45,13 +45,12 @@ builder.queryFields((t) => ({
       type: UserRef,
       description: `Every person gate holds, in gate's order. ${connectionDescription}`,
       args: { filter: t.arg({ type: UserFilter }) },
-      resolve: (_root, { filter, ...args }, context) =>
-        resolveConnection(args, countedListReader((window) =>
-          context.gate.users.load({
-            filter: { username: filter?.username ?? undefined, organization: filter?.organization ?? undefined },
-            window,
-          })),
-        ),
+      resolve: (_root, { filter, ...args }, context) => {
+        const read = {
+          filter: { username: filter?.username ?? undefined, organization: filter?.organization ?? undefined },
+        };
+        return resolveConnection(args, countedListReader((window) => context.gate.users.load({ ...read, window })));
+      },
     },
     { name: 'UserConnection' },
     { name: 'UserEdge' },
