@@ -48,7 +48,7 @@ describe('upstream failures become GraphQL errors with stable codes', () => {
   it('names a refused gate token UPSTREAM_UNAUTHENTICATED without showing the token', async () => {
     const harness = await harnessWith({ override: { gate: { headers: gateHeaders('wrong-gate-secret') } } });
     const result = await harness.execute(UsersPageDocument, { first: 2 });
-    expect(result.data).toBeNull();
+    expect(result.data).toEqual({ users: null });
     expect(result.errors?.[0]).toMatchObject({
       path: ['users'],
       extensions: { code: 'UPSTREAM_UNAUTHENTICATED', upstream: 'gate', upstreamStatus: 401 },
@@ -93,7 +93,7 @@ describe('upstream failures become GraphQL errors with stable codes', () => {
   // With the default timeout (10 s) this would outlive the test's own 5 s limit.
   it('gives up on an upstream that does not answer within UPSTREAM_TIMEOUT_MS', { timeout: 5_000 }, async () => {
     const silent = await fakeUpstream(200, 'never');
-    const harness = await harnessWith({ override: { gate: { url: silent.url } }, upstreamTimeoutMs: 300 });
+    const harness = await harnessWith({ override: { gate: { url: silent.url } }, env: { UPSTREAM_TIMEOUT_MS: '300' } });
     const result = await harness.execute(UsersPageDocument, { first: 1 });
     expect(result.errors?.[0]?.extensions).toMatchObject({ code: 'UPSTREAM_UNREACHABLE', upstream: 'gate' });
   });

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NestedUsersDocument } from './generated/graphql.ts';
+import { present } from './support/expect.ts';
 import { startHarness, type Harness } from './support/harness.ts';
 import type { SimulatedRequest } from '../src/simulators/index.ts';
 
@@ -42,7 +43,7 @@ describe('upstream requests for users(first: 50) with every relation', () => {
   it('makes exactly the minimal number of upstream requests, none twice', async () => {
     harness.simulators.resetRequests();
     const data = await harness.data(NestedUsersDocument, { first: FIRST });
-    expect(data.users.edges).toHaveLength(FIRST);
+    expect(present(data.users).edges).toHaveLength(FIRST);
     const requests = harness.requests();
     const expected = minimalRequestCount();
     expect(countBy(requests, (request) => request.upstream)).toEqual(expected.byUpstream);

@@ -1,7 +1,8 @@
 import type { EdgeAccessToken } from '../upstreams/edge/types.ts';
 import { builder } from './builder.ts';
 import { addEdgeAccountList, EdgeUserRef } from './edge-user.ts';
-import { compositeId, settleNodes, splitCompositeId } from './nodes.ts';
+import { addressableId, compositeId, splitCompositeId } from './global-ids.ts';
+import { settleNodes } from './nodes.ts';
 
 /** An access token with the edge account it lives under (its id is only unique there). */
 type AccessTokenShape = EdgeAccessToken & { userId: string };
@@ -13,8 +14,7 @@ builder.node(AccessTokenRef, {
   id: { resolve: (token) => compositeId(token.userId, token.id) },
   loadManyWithoutCache: (ids, context) =>
     settleNodes(ids, async (id) => {
-      const [userId, tokenId] = splitCompositeId(id, 2) ?? [];
-      if (userId === undefined || tokenId === undefined) return null;
+      const [userId = '', tokenId = ''] = splitCompositeId(id, 2, 'AccessToken').map((part) => addressableId(part, 'AccessToken'));
       const token = await context.edge.accessTokenById.load({ userId, tokenId });
       return token && { ...token, userId };
     }),

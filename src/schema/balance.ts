@@ -1,5 +1,7 @@
 import type { GateUserToken } from '../upstreams/gate/types.ts';
 import { builder } from './builder.ts';
+import { served } from '../upstreams/validation.ts';
+import { integerId } from './global-ids.ts';
 import { settleNodes } from './nodes.ts';
 import { TokenRef } from './token.ts';
 import { UserRef } from './user.ts';
@@ -37,15 +39,28 @@ builder.node(BalanceRef, {
   description: "The time balance of a person's gate user token (read with `balance=true`).",
   id: { resolve: (balance) => balance.token.id },
   loadManyWithoutCache: (ids, context) =>
-    settleNodes(ids, async (key) => asBalance(await context.gate.tokenById.load({ key, detailed: true }))),
+    settleNodes(ids, async (id) => asBalance(await context.gate.tokenById.load({ key: integerId(id, 'Balance'), detailed: true }))),
   fields: (t) => ({
-    seconds: t.int({ nullable: true, description: 'Remaining time, in seconds.', resolve: ({ token }) => token.balanceSeconds }),
-    totalUsageSeconds: t.int({ nullable: true, resolve: ({ token }) => token.totalUsageSeconds }),
+    seconds: t.field({
+      type: 'SafeInt',
+      nullable: true,
+      description: 'Remaining time, in whole seconds (a fraction gate sends is cut off).',
+      resolve: ({ token }) => token.balanceSeconds,
+    }),
+    totalUsageSeconds: t.field({
+      type: 'SafeInt',
+      nullable: true,
+      description: 'Time used so far, in whole seconds.',
+      resolve: ({ token }) => token.totalUsageSeconds,
+    }),
     lastActivity: t.field({ type: 'DateTime', nullable: true, resolve: ({ token }) => token.lastActivity }),
     humanReadable: t.string({
       nullable: true,
       description: 'Remaining time for people, e.g. `1d 2h 3m 4s`.',
-      resolve: ({ token }) => (token.balanceSeconds === null ? null : humanDuration(token.balanceSeconds)),
+      resolve: ({ token }) => {
+        const seconds = served(token.balanceSeconds);
+        return seconds === null ? null : humanDuration(seconds);
+      },
     }),
     token: t.field({ type: TokenRef, resolve: ({ token }) => token }),
   }),

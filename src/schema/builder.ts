@@ -1,23 +1,26 @@
 import SchemaBuilder from '@pothos/core';
 import RelayPlugin from '@pothos/plugin-relay';
-import { DateTimeResolver, JSONResolver } from 'graphql-scalars';
-import { isObjectType, type GraphQLResolveInfo } from 'graphql';
+import ValidationPlugin from '@pothos/plugin-validation';
+import { DateTimeResolver, JSONResolver, SafeIntResolver } from 'graphql-scalars';
 import type { GatewayContext } from '../server/context.ts';
+import type { Checked } from '../upstreams/validation.ts';
 import { badUserInput } from './errors.ts';
+import { assertNodeType, decodeGlobalId, encodeGlobalId } from './global-ids.ts';
 
-/** A global id must name a type of this schema that implements Node. */
-function assertNodeType(typename: string, info: GraphQLResolveInfo): void {
-  const type = info.schema.getType(typename);
-  if (!isObjectType(type) || !type.getInterfaces().some((implemented) => implemented.name === 'Node')) {
-    throw badUserInput(`A global ID of this API names a Node type; ${typename} is none.`);
-  }
+/** Where a standard-schema issue points, as the client wrote it: `filter.organization`. */
+function issuePath(path: readonly (PropertyKey | { key: PropertyKey })[] | undefined): string {
+  return (path ?? []).map((segment) => String(typeof segment === 'object' ? segment.key : segment)).join('.');
 }
 
 export const builder = new SchemaBuilder<{
   Context: GatewayContext;
+  // Outputs read from upstream records may hold the error of a value that could not be served
+  // (see `Checked`): graphql-js raises it on that field alone.
   Scalars: {
     ID: { Input: string; Output: string | number };
-    DateTime: { Input: Date; Output: Date | string };
+    Int: { Input: number; Output: Checked<number> };
+    SafeInt: { Input: number; Output: Checked<number> };
+    DateTime: { Input: Date; Output: Checked<Date> };
     JSON: { Input: unknown; Output: unknown };
   };
   Connection: { totalCount: () => Promise<number> };
@@ -25,45 +28,48 @@ export const builder = new SchemaBuilder<{
   DefaultEdgesNullability: false;
   DefaultNodeNullability: false;
 }>({
-  plugins: [RelayPlugin],
+  plugins: [RelayPlugin, ValidationPlugin],
   // A field is non-null unless it says otherwise: what an upstream may lack is marked nullable.
   defaultFieldNullability: false,
+  validation: {
+    validationError: (result) =>
+      badUserInput(
+        result.issues
+          .map((issue) => {
+            const path = issuePath(issue.path);
+            return path ? `\`${path}\` ${issue.message}` : issue.message;
+          })
+          .join('; '),
+      ),
+  },
   relay: {
     clientMutationId: 'omit',
     cursorType: 'String',
     edgesFieldOptions: { nullable: false },
     nodeFieldOptions: { nullable: false },
-    // Local ids may hold any character (usernames, composite keys): split on the first colon only.
-    encodeGlobalID: (typename, id) => Buffer.from(`${typename}:${id}`).toString('base64url'),
+    encodeGlobalID: encodeGlobalId,
+    decodeGlobalID: decodeGlobalId,
     nodeQueryOptions: {
       resolve: (_root, { id }, _context, info, resolveNode) => {
         assertNodeType(id.typename, info);
         return resolveNode(id);
       },
     },
-    nodesQueryOptions: {
-      resolve: (_root, { ids }, _context, info, resolveNodes) => {
-        for (const id of ids) assertNodeType(id.typename, info);
-        return resolveNodes(ids);
-      },
-    },
-    decodeGlobalID: (globalID) => {
-      const decoded = Buffer.from(globalID, 'base64url').toString();
-      const colon = decoded.indexOf(':');
-      if (colon <= 0 || colon === decoded.length - 1) throw badUserInput(`Invalid global ID: ${globalID}`);
-      return { typename: decoded.slice(0, colon), id: decoded.slice(colon + 1) };
-    },
+    // `nodes` is defined in nodes.ts, so that one bad id fails its own item only.
+    nodesQueryOptions: false,
   },
 });
 
 builder.addScalarType('DateTime', DateTimeResolver);
+builder.addScalarType('SafeInt', SafeIntResolver);
 builder.addScalarType('JSON', JSONResolver);
 
 builder.queryType({});
 
 builder.globalConnectionField('totalCount', (t) =>
   t.int({
-    description: 'How many items the whole list holds, across all pages.',
+    nullable: true,
+    description: 'How many items the whole list holds, across all pages; null (with an error) when it cannot be worked out.',
     resolve: (connection) => connection.totalCount(),
   }),
 );

@@ -1,5 +1,7 @@
 import type { EdgeUser } from '../upstreams/edge/types.ts';
 import { builder } from './builder.ts';
+import { addressableId } from './global-ids.ts';
+import { nameInput } from './inputs.ts';
 import { settleNodes } from './nodes.ts';
 import type { ObjectRef } from '@pothos/core';
 import type DataLoader from 'dataloader';
@@ -14,7 +16,7 @@ export const EdgeUserRef = builder.objectRef<EdgeUser>('EdgeUser');
 builder.node(EdgeUserRef, {
   description: 'A user account on edge.',
   id: { resolve: (user) => user.id },
-  loadManyWithoutCache: (ids, context) => settleNodes(ids, (id) => context.edge.userById.load(id)),
+  loadManyWithoutCache: (ids, context) => settleNodes(ids, (id) => context.edge.userById.load(addressableId(id, 'EdgeUser'))),
   fields: (t) => ({
     edgeId: t.exposeID('id', { description: "edge's own id of the user." }),
     username: t.exposeString('username'),
@@ -53,10 +55,10 @@ builder.objectField(UserRef, 'edgeAccount', (t) =>
 const EdgeUserFilter = builder.inputType('EdgeUserFilter', {
   description: "edge's filters: the string ones are case-insensitive substring matches, AND-ed together.",
   fields: (t) => ({
-    usernameContains: t.string(),
-    firstNameContains: t.string(),
-    lastNameContains: t.string(),
-    emailContains: t.string(),
+    usernameContains: t.string({ validate: nameInput }),
+    firstNameContains: t.string({ validate: nameInput }),
+    lastNameContains: t.string({ validate: nameInput }),
+    emailContains: t.string({ validate: nameInput }),
     isActive: t.boolean({ description: 'Exactly this active state.' }),
   }),
 });
@@ -65,6 +67,7 @@ builder.queryField('edgeUsers', (t) =>
   t.connection(
     {
       type: EdgeUserRef,
+      nullable: true,
       description: `Every edge user, in edge's order. ${connectionDescription}`,
       args: { filter: t.arg({ type: EdgeUserFilter }) },
       resolve: async (_root, { filter, ...args }, context) =>

@@ -1,6 +1,8 @@
 import type { GateDevice, GateUserExtra } from '../upstreams/gate/types.ts';
 import { builder } from './builder.ts';
-import { compositeId, settleNodes, splitCompositeId } from './nodes.ts';
+import { compositeId, integerId, splitCompositeId } from './global-ids.ts';
+import { nameInput } from './inputs.ts';
+import { settleNodes } from './nodes.ts';
 import { connectionDescription, countedListReader, resolveConnection } from './pagination.ts';
 import { selectsPath } from './selection.ts';
 import { UserRef } from './user.ts';
@@ -27,7 +29,8 @@ async function devicesOf(extra: GateUserExtra, context: GatewayContext): Promise
 builder.node(ExtraRef, {
   description: "A person's extended profile on gate (`/user_extra/`): preferences, custom fields, devices.",
   id: { resolve: (extra) => extra.id },
-  loadManyWithoutCache: (ids, context) => settleNodes(ids, (key) => context.gate.extraById.load({ key, detailed: false })),
+  loadManyWithoutCache: (ids, context) =>
+    settleNodes(ids, (id) => context.gate.extraById.load({ key: integerId(id, 'Extra'), detailed: false })),
   fields: (t) => ({
     gateId: t.exposeID('id', { description: "gate's own id of the user extra." }),
     organizationId: t.exposeString('organizationId', { nullable: true }),
@@ -55,9 +58,8 @@ builder.node(DeviceRef, {
   id: { resolve: ({ extraId, key }) => compositeId(extraId, key) },
   loadManyWithoutCache: (ids, context) =>
     settleNodes(ids, async (id) => {
-      const [extraId, key] = splitCompositeId(id, 2) ?? [];
-      if (extraId === undefined || key === undefined) return null;
-      const extra = await context.gate.extraById.load({ key: extraId, detailed: true });
+      const [extraId = '', key] = splitCompositeId(id, 2, 'Device');
+      const extra = await context.gate.extraById.load({ key: integerId(extraId, 'Device'), detailed: true });
       return extra ? ((await devicesOf(extra, context)).find((device) => device.key === key) ?? null) : null;
     }),
   fields: (t) => ({
@@ -83,8 +85,8 @@ builder.objectField(UserRef, 'extra', (t) =>
 const ExtraFilter = builder.inputType('ExtraFilter', {
   description: 'Exact matches, as gate filters its user extras.',
   fields: (t) => ({
-    parent: t.id({ description: "The person's gate user id (`User.gateId`)." }),
-    organizationId: t.string({ description: 'The organization id the extras are filed under.' }),
+    parent: t.id({ description: "The person's gate user id (`User.gateId`).", validate: nameInput }),
+    organizationId: t.string({ description: 'The organization id the extras are filed under.', validate: nameInput }),
   }),
 });
 
@@ -92,6 +94,7 @@ builder.queryField('extras', (t) =>
   t.connection(
     {
       type: ExtraRef,
+      nullable: true,
       description: `Every gate user extra. ${connectionDescription}`,
       args: { filter: t.arg({ type: ExtraFilter }) },
       resolve: (_root, { filter, ...args }, context, info) => {

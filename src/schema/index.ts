@@ -1,4 +1,5 @@
 import { builder } from './builder.ts';
+import './nodes.ts';
 import './user.ts';
 import './token.ts';
 import './balance.ts';

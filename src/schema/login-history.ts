@@ -1,7 +1,8 @@
 import type { EdgeLoginAttempt } from '../upstreams/edge/types.ts';
 import { builder } from './builder.ts';
 import { addEdgeAccountList, EdgeUserRef } from './edge-user.ts';
-import { compositeId, settleNodes, splitCompositeId } from './nodes.ts';
+import { addressableId, compositeId, integerId, splitCompositeId } from './global-ids.ts';
+import { settleNodes } from './nodes.ts';
 
 /**
  * One attempt in an account's history. Attempts have no id upstream: one is named by its
@@ -16,10 +17,14 @@ interface LoginHistoryShape {
 
 const attemptOf = ({ history, index }: LoginHistoryShape) => history[index] as EdgeLoginAttempt;
 
+/** The instant of an attempt as its id names it; empty when edge sent none (or none that can be read). */
+const instantOf = (attempt: EdgeLoginAttempt | undefined): string =>
+  attempt?.attemptedAt instanceof Date ? attempt.attemptedAt.toISOString() : '';
+
 function occurrenceOf({ history, index }: LoginHistoryShape): number {
-  const { attemptedAt } = history[index] as EdgeLoginAttempt;
+  const instant = instantOf(history[index]);
   let earlier = 0;
-  for (let position = 0; position < index; position++) if (history[position]?.attemptedAt === attemptedAt) earlier++;
+  for (let position = 0; position < index; position++) if (instantOf(history[position]) === instant) earlier++;
   return earlier;
 }
 
@@ -27,14 +32,14 @@ export const LoginHistoryRef = builder.objectRef<LoginHistoryShape>('LoginHistor
 
 builder.node(LoginHistoryRef, {
   description: 'One login attempt on edge.',
-  id: { resolve: (entry) => compositeId(entry.userId, attemptOf(entry).attemptedAt ?? '', occurrenceOf(entry)) },
+  id: { resolve: (entry) => compositeId(entry.userId, instantOf(attemptOf(entry)), occurrenceOf(entry)) },
   loadManyWithoutCache: (ids, context) =>
     settleNodes(ids, async (id) => {
-      const [userId, attemptedAt, occurrence] = splitCompositeId(id, 3) ?? [];
-      if (userId === undefined) return null;
-      const history = await (await context.edge.loginHistory.load(userId)).all();
+      const [userId = '', instant, occurrence = ''] = splitCompositeId(id, 3, 'LoginHistory');
+      integerId(occurrence, 'LoginHistory');
+      const history = await (await context.edge.loginHistory.load(addressableId(userId, 'LoginHistory'))).all();
       let sameInstant = 0;
-      const index = history.findIndex((attempt) => (attempt.attemptedAt ?? '') === attemptedAt && String(sameInstant++) === occurrence);
+      const index = history.findIndex((attempt) => instantOf(attempt) === instant && String(sameInstant++) === occurrence);
       return index === -1 ? null : { userId, history, index };
     }),
   fields: (t) => ({

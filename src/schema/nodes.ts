@@ -1,4 +1,11 @@
+import { resolveNodes } from '@pothos/plugin-relay';
 import { settleEach } from '../upstreams/batching.ts';
+import { builder } from './builder.ts';
+import { badUserInput } from './errors.ts';
+import { assertNodeType, decodeGlobalId } from './global-ids.ts';
+
+/** The most ids one `nodes(ids:)` takes: each may cost an upstream call. */
+export const MAX_NODE_IDS = 100;
 
 /**
  * Loads nodes one key at a time through the request's loaders (which batch and cache): values
@@ -6,16 +13,30 @@ import { settleEach } from '../upstreams/batching.ts';
  * its own node.
  */
 export async function settleNodes<K, V>(keys: readonly K[], loadOne: (key: K) => Promise<V | null>): Promise<(V | null | Promise<never>)[]> {
-  const settled = await settleEach(keys, loadOne);
+  const settled = await settleEach(keys, async (key) => loadOne(key));
   return settled.map((result) => (result instanceof Error ? Promise.reject(result) : result));
 }
 
-/** A local id made of several upstream keys (edge token ids live under their user, say). */
-export function compositeId(...parts: readonly (string | number)[]): string {
-  return parts.map((part) => encodeURIComponent(String(part))).join('/');
-}
-
-export function splitCompositeId(id: string, parts: number): string[] | null {
-  const split = id.split('/');
-  return split.length === parts ? split.map(decodeURIComponent) : null;
-}
+builder.queryField('nodes', (t) =>
+  t.field({
+    type: [builder.nodeInterfaceRef()],
+    nullable: { list: false, items: true },
+    description: `The nodes with these global ids, in order; at most ${MAX_NODE_IDS}. An id this API did not make fails its own item only.`,
+    args: { ids: t.arg.idList({ required: true }) },
+    resolve: async (_root, { ids }, context, info) => {
+      if (ids.length > MAX_NODE_IDS) throw badUserInput(`\`ids\` may hold at most ${MAX_NODE_IDS} ids (got ${ids.length}).`);
+      const decoded = ids.map((id) => {
+        try {
+          const globalId = decodeGlobalId(String(id));
+          assertNodeType(globalId.typename, info);
+          return globalId;
+        } catch (error) {
+          return error as Error;
+        }
+      });
+      const nodes = await resolveNodes(builder, context, info, decoded.map((id) => (id instanceof Error ? null : id)));
+      // graphql-js raises an Error item as that item's error.
+      return decoded.map((id, index) => (id instanceof Error ? id : nodes[index])) as never;
+    },
+  }),
+);

@@ -1,6 +1,6 @@
 import { cursorToOffset, offsetToCursor } from '@pothos/plugin-relay';
 import type { ListWindow, PagedList, WindowPage } from '../upstreams/paging.ts';
-import { badUserInput } from './errors.ts';
+import { badUserInput, quoted } from './errors.ts';
 
 /** The largest page one connection field serves; larger pages get an error, never a silent cut. */
 export const MAX_PAGE_SIZE = 500;
@@ -23,8 +23,10 @@ export interface WindowConnection<T> {
 
 /** An upstream list, read by position. */
 export interface ListReader<T> {
-  /** The items in the window, and whether any come after it. */
-  read(window: ListWindow): Promise<{ items: T[]; more: boolean }>;
+  /** The items in the window; fewer when the list ends inside it. */
+  read(window: ListWindow): Promise<T[]>;
+  /** Whether the list holds an item at this position. */
+  has(position: number): Promise<boolean>;
   /** How many items the whole list holds. */
   count(): Promise<number>;
 }
@@ -32,30 +34,32 @@ export interface ListReader<T> {
 /** A list whose every read also tells its length (gate's `count`, switch's `total`). */
 export function countedListReader<T>(readWindow: (window: ListWindow) => Promise<WindowPage<T>>): ListReader<T> {
   let total: Promise<number> | undefined;
+  const count = () => (total ??= readWindow({ offset: 0, limit: 0 }).then((page) => page.total));
   return {
     async read(window) {
       const page = await readWindow(window);
       total ??= Promise.resolve(page.total);
-      return { items: page.items, more: window.offset + page.items.length < page.total };
+      return page.items;
     },
-    count: () => (total ??= readWindow({ offset: 0, limit: 0 }).then((page) => page.total)),
+    has: async (position) => position < (await count()),
+    count,
   };
 }
 
 /**
- * A list read page by page (edge's), only as far as the window needs: more items follow when
- * they are already read or a page is still unread. `toNode` shapes the items served, knowing
- * their place in the list.
+ * A list read page by page (edge's), only as far as asked. Where the pages read end, a `next` link
+ * is taken to mean more items. `toNode` shapes the items served, knowing their place in the list.
  */
 export function pagedListReader<T, N>(list: PagedList<T>, toNode: (items: readonly T[], index: number) => N): ListReader<N> {
   return {
     async read({ offset, limit }) {
       const items = await list.readTo(offset + limit);
       const served = Math.max(0, Math.min(limit, items.length - offset));
-      return {
-        items: Array.from({ length: served }, (_item, index) => toNode(items, offset + index)),
-        more: items.length > offset + limit || !list.complete,
-      };
+      return Array.from({ length: served }, (_item, index) => toNode(items, offset + index));
+    },
+    async has(position) {
+      const items = await list.readTo(position);
+      return items.length > position || !list.complete;
     },
     count: async () => (await list.all()).length,
   };
@@ -75,6 +79,7 @@ function pageSize(name: 'first' | 'last', value: number | null | undefined): num
   return value;
 }
 
+/** The position a cursor names; only cursors exactly as this API writes them are taken. */
 function position(name: 'after' | 'before', cursor: string | null | undefined): number | undefined {
   if (cursor == null) return undefined;
   let offset: number;
@@ -83,37 +88,62 @@ function position(name: 'after' | 'before', cursor: string | null | undefined): 
   } catch {
     offset = Number.NaN;
   }
-  if (!Number.isSafeInteger(offset) || offset < 0) throw badUserInput(`\`${name}\` is not a cursor of this API: ${cursor}`);
+  if (!Number.isSafeInteger(offset) || offset < 0 || offsetToCursor(offset) !== cursor) {
+    throw badUserInput(`\`${name}\` is not a cursor of this API: ${quoted(cursor)}`);
+  }
   return offset;
 }
 
 /**
- * A Relay connection over any upstream list read by position. The window follows the Relay
- * spec's algorithm (after/before narrow, then first, then last); only `last` without `before`
- * needs the list's length first.
+ * A Relay connection over any upstream list read by position, by the spec's algorithm
+ * (https://relay.dev/graphql/connections.htm): a cursor narrows the list only when it names one of
+ * its edges (ApplyCursorsToEdges); then `first`, then `last`; `hasNextPage` and
+ * `hasPreviousPage` as the spec defines them, counted on the list the cursors leave. Only what
+ * the answer needs is read: the list's length only for `last` without `before`.
  */
 export async function resolveConnection<T>(args: ConnectionArguments, list: ListReader<T>): Promise<WindowConnection<T>> {
   let first = pageSize('first', args.first);
   const last = pageSize('last', args.last);
-  const after = position('after', args.after);
-  let end = position('before', args.before);
-  let start = after === undefined ? 0 : after + 1;
+  let after = position('after', args.after);
+  let before = position('before', args.before);
   if (first === undefined && last === undefined) first = DEFAULT_PAGE_SIZE;
-  if (first !== undefined) end = Math.min(end ?? Number.POSITIVE_INFINITY, start + first);
-  if (last !== undefined) {
-    end ??= await list.count();
-    start = Math.max(start, end - last);
+  for (;;) {
+    const start = after === undefined ? 0 : after + 1;
+    let end = first === undefined ? before : Math.min(before ?? Number.POSITIVE_INFINITY, start + first);
+    let windowStart = start;
+    if (last !== undefined) {
+      end = Math.min(end ?? Number.POSITIVE_INFINITY, before ?? (await list.count()));
+      windowStart = Math.max(start, end - last);
+    }
+    const limit = Math.max(0, (end ?? windowStart) - windowStart);
+    const items = await list.read({ offset: windowStart, limit });
+    // A cursor that names no edge (the list is shorter than its position) narrows nothing: read again without it.
+    if (after !== undefined && items.length === 0 && !(await list.has(after))) {
+      after = undefined;
+      continue;
+    }
+    if (before !== undefined && items.length < limit && !(await list.has(before))) {
+      before = undefined;
+      continue;
+    }
+    const edges = items.map((node, index) => ({ cursor: offsetToCursor(windowStart + index), node }));
+    // Whether the cursors leave more than `size` edges: an item past the first `size`, short of
+    // `before` (whether or not `before` names an edge, the answer is the same).
+    const cursorEdgesExceed = async (size: number) => (before === undefined || before - start > size) && list.has(start + size);
+    const [hasNextPage, hasPreviousPage] = await Promise.all([
+      first !== undefined ? cursorEdgesExceed(first) : before !== undefined && list.has(before),
+      // `after` passed the check above, so it names an edge, and that edge comes before the page.
+      last !== undefined ? cursorEdgesExceed(last) : after !== undefined,
+    ]);
+    return {
+      edges,
+      pageInfo: {
+        hasPreviousPage,
+        hasNextPage,
+        startCursor: edges[0]?.cursor ?? null,
+        endCursor: edges.at(-1)?.cursor ?? null,
+      },
+      totalCount: () => list.count(),
+    };
   }
-  const { items, more } = await list.read({ offset: start, limit: Math.max(0, (end ?? start) - start) });
-  const edges = items.map((node, index) => ({ cursor: offsetToCursor(start + index), node }));
-  return {
-    edges,
-    pageInfo: {
-      hasPreviousPage: start > 0,
-      hasNextPage: more,
-      startCursor: edges[0]?.cursor ?? null,
-      endCursor: edges.at(-1)?.cursor ?? null,
-    },
-    totalCount: () => list.count(),
-  };
 }

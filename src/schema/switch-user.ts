@@ -1,21 +1,22 @@
+import { z } from 'zod';
 import type { SwitchUser } from '../upstreams/switch/types.ts';
 import { builder } from './builder.ts';
+import { integerId } from './global-ids.ts';
+import { nameInput } from './inputs.ts';
 import { settleNodes } from './nodes.ts';
 import { connectionDescription, countedListReader, resolveConnection } from './pagination.ts';
 import { UserRef } from './user.ts';
-import { badUserInput } from './errors.ts';
 
 export const SwitchUserRef = builder.objectRef<SwitchUser>('SwitchUser');
+
+/** The most ids a `userIds` filter takes: they travel in one URL (`user_id_in`). */
+export const MAX_USER_IDS = 100;
 
 builder.node(SwitchUserRef, {
   description: 'A user of the carrier switch. Its password hash and CDR API token never leave the gateway.',
   id: { resolve: (user) => user.userId },
   loadManyWithoutCache: (ids, context) =>
-    settleNodes(ids, async (id) => {
-      const userId = Number(id);
-      if (!Number.isSafeInteger(userId)) throw badUserInput(`Not a SwitchUser id: ${id}`);
-      return context.switch.userById.load(userId);
-    }),
+    settleNodes(ids, (id) => context.switch.userById.load(Number(integerId(id, 'SwitchUser')))),
   fields: (t) => ({
     userId: t.exposeInt('userId', { description: "switch's own id of the user." }),
     name: t.exposeString('name', { description: 'The login name; equals the username of the person.' }),
@@ -58,17 +59,20 @@ const SwitchUserFilter = builder.inputType('SwitchUserFilter', {
   description: "switch's documented filters; the `…Contains` ones are substring matches.",
   fields: (t) => ({
     active: t.boolean(),
-    carrierNameContains: t.string(),
+    carrierNameContains: t.string({ validate: nameInput }),
     isOnline: t.int({ description: "switch's online state code." }),
-    nameContains: t.string(),
+    nameContains: t.string({ validate: nameInput }),
     roleId: t.int(),
-    userType: t.string({ description: 'E.g. `client`, `carrier`, `agent`.' }),
+    userType: t.string({ description: 'E.g. `client`, `carrier`, `agent`.', validate: nameInput }),
     createdAfter: t.field({ type: 'DateTime' }),
     createdBefore: t.field({ type: 'DateTime' }),
     lastLoginAfter: t.field({ type: 'DateTime' }),
     lastLoginBefore: t.field({ type: 'DateTime' }),
     neverLoggedIn: t.boolean({ description: 'true: only users who never logged in; false: only those who did.' }),
-    userIds: t.intList({ description: 'Only these user ids.' }),
+    userIds: t.intList({
+      description: `Only these user ids; at most ${MAX_USER_IDS}.`,
+      validate: z.array(z.number()).max(MAX_USER_IDS, `may hold at most ${MAX_USER_IDS} ids`),
+    }),
   }),
 });
 
@@ -101,6 +105,7 @@ builder.queryField('switchUsers', (t) =>
   t.connection(
     {
       type: SwitchUserRef,
+      nullable: true,
       description: `Every switch user, in the order asked for (switch's default: by user id). ${connectionDescription}`,
       args: { filter: t.arg({ type: SwitchUserFilter }), orderBy: t.arg({ type: SwitchUserOrder }) },
       resolve: (_root, { filter, orderBy, ...args }, context) => {

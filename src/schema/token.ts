@@ -1,5 +1,7 @@
 import type { GateUserToken } from '../upstreams/gate/types.ts';
 import { builder } from './builder.ts';
+import { integerId } from './global-ids.ts';
+import { nameInput } from './inputs.ts';
 import { settleNodes } from './nodes.ts';
 import { connectionDescription, countedListReader, resolveConnection } from './pagination.ts';
 import { selectsPath } from './selection.ts';
@@ -10,7 +12,8 @@ export const TokenRef = builder.objectRef<GateUserToken>('Token');
 builder.node(TokenRef, {
   description: "A person's AAA account on gate (gate `/user_token/`): access level, sessions and its token.",
   id: { resolve: (token) => token.id },
-  loadManyWithoutCache: (ids, context) => settleNodes(ids, (key) => context.gate.tokenById.load({ key, detailed: false })),
+  loadManyWithoutCache: (ids, context) =>
+    settleNodes(ids, (id) => context.gate.tokenById.load({ key: integerId(id, 'Token'), detailed: false })),
   fields: (t) => ({
     gateId: t.exposeID('id', { description: "gate's own id of the user token." }),
     username: t.exposeString('username'),
@@ -46,8 +49,8 @@ builder.objectField(UserRef, 'token', (t) =>
 const TokenFilter = builder.inputType('TokenFilter', {
   description: 'Exact matches, as gate filters its user tokens.',
   fields: (t) => ({
-    username: t.string({ description: 'Exactly this username.' }),
-    organization: t.string({ description: 'Exactly this organization.' }),
+    username: t.string({ description: 'Exactly this username.', validate: nameInput }),
+    organization: t.string({ description: 'Exactly this organization.', validate: nameInput }),
   }),
 });
 
@@ -55,6 +58,7 @@ builder.queryField('tokens', (t) =>
   t.connection(
     {
       type: TokenRef,
+      nullable: true,
       description: `Every gate user token. ${connectionDescription}`,
       args: { filter: t.arg({ type: TokenFilter }) },
       resolve: (_root, { filter, ...args }, context, info) => {

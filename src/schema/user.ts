@@ -1,5 +1,7 @@
 import type { GateUser } from '../upstreams/gate/types.ts';
 import { builder } from './builder.ts';
+import { badUserInput, quoted } from './errors.ts';
+import { nameInput, usernameInput } from './inputs.ts';
 import { settleNodes } from './nodes.ts';
 import { connectionDescription, countedListReader, resolveConnection } from './pagination.ts';
 
@@ -9,7 +11,11 @@ builder.node(UserRef, {
   description:
     'A person, joined across the three upstreams by username. Core fields come from gate `/user/`; each relation is read lazily from its upstream.',
   id: { resolve: (user) => user.username },
-  loadManyWithoutCache: (usernames, context) => settleNodes(usernames, (username) => context.gate.userByUsername.load(username)),
+  loadManyWithoutCache: (usernames, context) =>
+    settleNodes(usernames, (username) => {
+      if (!usernameInput.safeParse(username).success) throw badUserInput(`Not a User id this API made: ${quoted(username)}`);
+      return context.gate.userByUsername.load(username);
+    }),
   fields: (t) => ({
     gateId: t.exposeID('id', { description: "gate's own id of the user (the `parent` of its user extra)." }),
     username: t.exposeString('username'),
@@ -27,8 +33,8 @@ builder.node(UserRef, {
 const UserFilter = builder.inputType('UserFilter', {
   description: 'Exact matches, as gate filters its users.',
   fields: (t) => ({
-    username: t.string({ description: 'Exactly this username.' }),
-    organization: t.string({ description: 'Exactly this organization.' }),
+    username: t.string({ description: 'Exactly this username.', validate: nameInput }),
+    organization: t.string({ description: 'Exactly this organization.', validate: nameInput }),
   }),
 });
 
@@ -37,12 +43,13 @@ builder.queryFields((t) => ({
     type: UserRef,
     nullable: true,
     description: 'The person with exactly this username, or null when gate has none.',
-    args: { username: t.arg.string({ required: true }) },
+    args: { username: t.arg.string({ required: true, validate: usernameInput }) },
     resolve: (_root, { username }, context) => context.gate.userByUsername.load(username),
   }),
   users: t.connection(
     {
       type: UserRef,
+      nullable: true,
       description: `Every person gate holds, in gate's order. ${connectionDescription}`,
       args: { filter: t.arg({ type: UserFilter }) },
       resolve: (_root, { filter, ...args }, context) => {

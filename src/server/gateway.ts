@@ -30,18 +30,25 @@ export function simulatorSettings(simulators: Simulators): Record<UpstreamKey, U
   };
 }
 
-/** One pool per upstream, sized and timed as configured. */
-export function createUpstreams(
-  settings: Record<UpstreamKey, UpstreamSettings>,
-  limits: Pick<GatewayConfig, 'upstreamConnections' | 'upstreamTimeoutMs'>,
-): Upstreams {
-  const endpoint = ({ url, headers }: UpstreamSettings): UpstreamEndpoint => ({
-    baseUrl: url,
-    headers,
+export type UpstreamLimitSettings = Pick<
+  GatewayConfig,
+  'upstreamConnections' | 'upstreamTimeoutMs' | 'upstreamMaxResponseBytes' | 'edgeMaxPages' | 'switchNameSearchMaxMatches'
+>;
+
+/** One pool per upstream, sized, timed and bounded as configured. */
+export function createUpstreams(settings: Record<UpstreamKey, UpstreamSettings>, limits: UpstreamLimitSettings): Upstreams {
+  const endpoint = (key: UpstreamKey): UpstreamEndpoint => ({
+    baseUrl: settings[key].url,
+    headers: settings[key].headers,
     connections: limits.upstreamConnections,
     timeoutMs: limits.upstreamTimeoutMs,
+    maxResponseBytes: limits.upstreamMaxResponseBytes,
+    configuredBy: `${key.toUpperCase()}_URL`,
   });
-  return new Upstreams({ gate: endpoint(settings.gate), edge: endpoint(settings.edge), switch: endpoint(settings.switch) });
+  return new Upstreams(
+    { gate: endpoint('gate'), edge: endpoint('edge'), switch: endpoint('switch') },
+    { edge: { maxPages: limits.edgeMaxPages }, switch: { nameSearchMaxMatches: limits.switchNameSearchMaxMatches } },
+  );
 }
 
 /** Serves the gateway over HTTP; upstreams left unconfigured are served by embedded simulators. */

@@ -9,14 +9,38 @@ export function asError(error: unknown): Error {
   return error instanceof Error ? error : new Error(String(error));
 }
 
+/**
+ * A DataLoader that remembers answers, never failures: a key whose load failed is forgotten, so a
+ * later load in the same request asks the upstream again instead of repeating a stale error.
+ */
+export function forgetfulLoader<K, V, C = K>(
+  batch: (keys: readonly K[]) => Promise<readonly (V | Error)[]>,
+  options?: DataLoader.Options<K, V, C>,
+): DataLoader<K, V, C> {
+  const loader: DataLoader<K, V, C> = new DataLoader<K, V, C>(async (keys) => {
+    let results: readonly (V | Error)[];
+    try {
+      results = await batch(keys);
+    } catch (error) {
+      for (const key of keys) loader.clear(key);
+      throw error;
+    }
+    results.forEach((result, index) => {
+      if (result instanceof Error) loader.clear(keys[index] as K);
+    });
+    return results;
+  }, options);
+  return loader;
+}
+
 /** A loader keyed by one string: each distinct key is fetched once per request. */
 export function loaderByKey<V>(fetchOne: (key: string) => Promise<V>): DataLoader<string, V> {
-  return new DataLoader<string, V>((keys) => settleEach(keys, fetchOne));
+  return forgetfulLoader<string, V>((keys) => settleEach(keys, fetchOne));
 }
 
 /** A loader keyed by a plain object (a list's filter and window, say), compared by value. */
 export function loaderByValue<K extends object, V>(fetchOne: (key: K) => Promise<V>): DataLoader<K, V, string> {
-  return new DataLoader<K, V, string>((keys) => settleEach(keys, fetchOne), { cacheKeyFn: (key) => JSON.stringify(key) });
+  return forgetfulLoader<K, V, string>((keys) => settleEach(keys, fetchOne), { cacheKeyFn: (key) => JSON.stringify(key) });
 }
 
 export interface DetailKey {
@@ -34,7 +58,7 @@ function detailLoader<V>(
   fetchOne: (key: string, detailed: boolean) => Promise<V>,
   onRead?: (value: V, detailed: boolean) => void,
 ): DataLoader<DetailKey, V, string> {
-  const loader: DataLoader<DetailKey, V, string> = new DataLoader<DetailKey, V, string>(
+  const loader: DataLoader<DetailKey, V, string> = forgetfulLoader<DetailKey, V, string>(
     async (requests) => {
       const detailedByKey = new Map<string, boolean>();
       for (const { key, detailed } of requests) detailedByKey.set(key, detailedByKey.get(key) === true || detailed);

@@ -13,7 +13,11 @@ export type UpstreamErrorCode =
   | 'UPSTREAM_CONFLICT'
   | 'UPSTREAM_ERROR'
   | 'UPSTREAM_UNREACHABLE'
-  | 'UPSTREAM_BAD_RESPONSE';
+  | 'UPSTREAM_BAD_RESPONSE'
+  | 'UPSTREAM_MISCONFIGURED'
+  | 'UPSTREAM_RESPONSE_TOO_LARGE'
+  | 'UPSTREAM_LIST_TOO_LONG'
+  | 'UPSTREAM_SEARCH_TOO_BROAD';
 
 export class UpstreamError extends Error {
   override readonly name = 'UpstreamError';
@@ -38,22 +42,36 @@ const codeByStatus: Record<number, UpstreamErrorCode> = {
   422: 'UPSTREAM_BAD_REQUEST',
 };
 
+export const codeForStatus = (status: number): UpstreamErrorCode => codeByStatus[status] ?? 'UPSTREAM_ERROR';
+
 export type QueryValue = string | number | boolean | undefined;
 export type QueryParams = Record<string, QueryValue>;
 
 export interface UpstreamCall {
   method?: Dispatcher.HttpMethod;
-  /** Path below the upstream's base URL, e.g. `/user/`. */
-  path: string;
+  /**
+   * The route below the base URL, e.g. `/user/username/{username}/`. Errors name the route, never
+   * the path itself (which may hold anything a client sent).
+   */
+  route: string;
+  /** Values of the route's `{name}` segments; each becomes exactly one path segment. */
+  params?: Readonly<Record<string, string | number>>;
   query?: QueryParams;
   body?: unknown;
+  /** A path and query the upstream handed out (a `Link` URL), sent instead of the route's own. */
+  target?: string;
 }
 
 export interface UpstreamReply {
   status: number;
   headers: IncomingHttpHeaders;
   body: unknown;
+  /** The absolute URL that was requested: what relative links in the reply are resolved against. */
+  url: string;
 }
+
+/** How an upstream says "refused" in its body, whatever the status (switch's `success: false`). */
+export type RefusalReader = (status: number, body: unknown) => { code?: UpstreamErrorCode; message: string } | undefined;
 
 export interface UpstreamEndpoint {
   /** Base URL including the API prefix, e.g. `http://127.0.0.1:9001/api/v1`. */
@@ -61,7 +79,40 @@ export interface UpstreamEndpoint {
   /** Credentials and other headers sent with every call. */
   headers: Record<string, string>;
   connections: number;
+  /** Bounds each call as a whole: connecting, headers and the full body. */
   timeoutMs: number;
+  /** The largest body read from the upstream; a larger one is refused, unread. */
+  maxResponseBytes: number;
+  /** The setting that names the base URL (`GATE_URL`), for errors that blame it. */
+  configuredBy?: string;
+}
+
+/** What the shared layer needs to know of an upstream besides where it is. */
+export interface UpstreamProtocol {
+  /**
+   * A call that answers 2xx exactly when the base URL is right: a 404 from elsewhere is only
+   * believed ("no such record") once this, or any other call, has succeeded.
+   */
+  baseProbe: UpstreamCall;
+  refusal?: RefusalReader;
+}
+
+/**
+ * Whether a value can be one path segment whatever the server does with it: after
+ * percent-decoding it must not add, remove or split segments (`/`, `\`, `..`), start parameters
+ * (`;`), decode again (`%`) or hold control characters.
+ */
+export function isAddressable(value: string): boolean {
+  return value.length > 0 && value.length <= 256 && value !== '.' && value !== '..' && !/[/\\;%\u0000-\u001f\u007f]/.test(value);
+}
+
+function expandRoute(route: string, params: UpstreamCall['params']): string {
+  return route.replace(/\{(\w+)\}/g, (_match, name: string) => {
+    const value = String(params?.[name] ?? '');
+    // Inputs are checked where they enter (schema, payload validation); this only guards the invariant.
+    if (!isAddressable(value)) throw new TypeError(`route ${route}: {${name}} is not addressable`);
+    return encodeURIComponent(value);
+  });
 }
 
 function buildQueryString(query: QueryParams | undefined): string {
@@ -84,78 +135,149 @@ export class UpstreamHttp {
   readonly #origin: string;
   readonly #basePath: string;
   readonly #headers: Record<string, string>;
+  readonly #timeoutMs: number;
+  readonly #maxResponseBytes: number;
+  readonly #configuredBy: string;
+  readonly #protocol: UpstreamProtocol;
+  /** Set by the first 2xx: from then on the base URL is known to be right. */
+  #baseConfirmed = false;
+  #probing: Promise<boolean> | undefined;
 
   constructor(
     readonly upstream: UpstreamName,
     endpoint: UpstreamEndpoint,
+    protocol: UpstreamProtocol,
   ) {
     const url = new URL(endpoint.baseUrl);
     this.#origin = url.origin;
     this.#basePath = url.pathname.replace(/\/+$/, '');
     this.#headers = { accept: 'application/json', ...endpoint.headers };
-    this.#pool = new Pool(url.origin, {
-      connections: endpoint.connections,
-      keepAliveTimeout: 30_000,
-      headersTimeout: endpoint.timeoutMs,
-      bodyTimeout: endpoint.timeoutMs,
-    });
+    this.#timeoutMs = endpoint.timeoutMs;
+    this.#maxResponseBytes = endpoint.maxResponseBytes;
+    this.#configuredBy = endpoint.configuredBy ?? `the ${upstream} base URL`;
+    this.#protocol = protocol;
+    this.#pool = new Pool(url.origin, { connections: endpoint.connections, keepAliveTimeout: 30_000 });
   }
 
-  /** Turns a URL the upstream handed out (a `Link` header, say; maybe relative) into a call on this pool. */
-  callForUrl(url: string): UpstreamCall {
-    const { pathname, search } = new URL(url, this.#origin);
-    // Credentials only ever go to the configured origin: the link's host is ignored on purpose.
-    const path = pathname.startsWith(this.#basePath) ? pathname.slice(this.#basePath.length) : pathname;
-    return { path: path + search };
+  /**
+   * A call for a URL the upstream handed out (a `Link` target), resolved against the URL that was
+   * requested (RFC 3986 section 5). It always goes to the configured origin, whatever host the
+   * link names: an upstream may name the host it believes it has, and credentials go nowhere else.
+   */
+  callForLink(link: string, requestedUrl: string, route: string): UpstreamCall {
+    const resolved = new URL(link, requestedUrl);
+    let path = resolved.pathname;
+    if (resolved.origin !== this.#origin && !path.startsWith(`${this.#basePath}/`)) {
+      // The upstream names itself under another prefix: re-root the link at the route's first segment.
+      const firstSegment = route.slice(0, route.indexOf('/', 1) + 1);
+      const at = path.indexOf(firstSegment);
+      if (at === -1) throw new UpstreamError(this.upstream, 'UPSTREAM_BAD_RESPONSE', `${this.upstream} linked outside its API from ${route}`);
+      path = this.#basePath + path.slice(at);
+    }
+    return { route, target: path + resolved.search };
   }
 
   async request(call: UpstreamCall, requestId: string): Promise<UpstreamReply> {
+    const reply = await this.#send(call, requestId);
+    const refusal = this.#protocol.refusal?.(reply.status, reply.body);
+    if (refusal) throw new UpstreamError(this.upstream, refusal.code ?? codeForStatus(reply.status), refusal.message, reply.status);
+    if (reply.status < 200 || reply.status >= 300) {
+      if (reply.status === 404 && !this.#baseConfirmed && (await this.#baseIsWrong(requestId))) {
+        throw new UpstreamError(
+          this.upstream,
+          'UPSTREAM_MISCONFIGURED',
+          `${this.upstream} answers 404 for ${this.#protocol.baseProbe.route} itself: ${this.#configuredBy} lacks or misnames the API prefix`,
+          404,
+        );
+      }
+      throw new UpstreamError(
+        this.upstream,
+        codeForStatus(reply.status),
+        `${this.upstream} answered ${reply.status} to ${call.method ?? 'GET'} ${call.route}`,
+        reply.status,
+      );
+    }
+    this.#baseConfirmed = true;
+    return reply;
+  }
+
+  /** One exchange: the status, headers and JSON body, bounded in time and size as a whole. */
+  async #send(call: UpstreamCall, requestId: string): Promise<UpstreamReply> {
     const method = call.method ?? 'GET';
+    const path = call.target ?? this.#basePath + expandRoute(call.route, call.params) + buildQueryString(call.query);
     const headers: Record<string, string> = { ...this.#headers, 'x-request-id': requestId };
     let body: string | undefined;
     if (call.body !== undefined) {
       body = JSON.stringify(call.body);
       headers['content-type'] = 'application/json';
     }
+    // undici's own timeouts fire only on silence; a body trickled in small chunks must end too.
+    const deadline = new AbortController();
+    const timer = setTimeout(() => deadline.abort(), this.#timeoutMs);
     let response: Dispatcher.ResponseData;
     let text: string;
     try {
-      response = await this.#pool.request({
-        method,
-        path: this.#basePath + call.path + buildQueryString(call.query),
-        headers,
-        body,
-      });
-      text = await response.body.text();
+      response = await this.#pool.request({ method, path, headers, body, signal: deadline.signal });
+      text = await this.#readBody(response, call.route);
     } catch (error) {
-      // No connection, a reset, or no headers or body within the timeout.
-      throw new UpstreamError(this.upstream, 'UPSTREAM_UNREACHABLE', `${this.upstream} could not be reached`, undefined, {
-        cause: error,
-      });
+      if (error instanceof UpstreamError) throw error;
+      const message = deadline.signal.aborted
+        ? `${this.upstream} did not answer ${method} ${call.route} within ${this.#timeoutMs} ms`
+        : `${this.upstream} could not be reached`;
+      throw new UpstreamError(this.upstream, 'UPSTREAM_UNREACHABLE', message, undefined, { cause: error });
+    } finally {
+      clearTimeout(timer);
     }
     const status = response.statusCode;
-    const parsed = text ? this.#parseJson(text, status) : undefined;
-    if (status < 200 || status >= 300) {
-      throw new UpstreamError(
+    return { status, headers: response.headers, body: text ? this.#parseJson(text, status) : undefined, url: this.#origin + path };
+  }
+
+  async #readBody(response: Dispatcher.ResponseData, route: string): Promise<string> {
+    const tooLarge = () =>
+      new UpstreamError(
         this.upstream,
-        codeByStatus[status] ?? 'UPSTREAM_ERROR',
-        `${this.upstream} answered ${status} to ${method} ${call.path.split('?')[0]}`,
-        status,
-        { cause: parsed },
+        'UPSTREAM_RESPONSE_TOO_LARGE',
+        `${this.upstream} answered ${route} with more than ${this.#maxResponseBytes} bytes (UPSTREAM_MAX_RESPONSE_BYTES)`,
+        response.statusCode,
       );
+    if (Number(response.headers['content-length']) > this.#maxResponseBytes) {
+      response.body.destroy();
+      throw tooLarge();
     }
-    return { status, headers: response.headers, body: parsed };
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of response.body as AsyncIterable<Buffer>) {
+      size += chunk.length;
+      // Leaving the loop destroys the body: the rest is never read.
+      if (size > this.#maxResponseBytes) throw tooLarge();
+      chunks.push(chunk);
+    }
+    return chunks.length === 1 ? (chunks[0] as Buffer).toString() : Buffer.concat(chunks, size).toString();
   }
 
   #parseJson(text: string, status: number): unknown {
     try {
       return JSON.parse(text);
     } catch (error) {
-      if (status >= 400) return text;
+      if (status >= 400) return undefined;
       throw new UpstreamError(this.upstream, 'UPSTREAM_BAD_RESPONSE', `${this.upstream} sent a body that is not JSON`, status, {
         cause: error,
       });
     }
+  }
+
+  /** Asks the base probe whether the base URL itself is wrong; concurrent 404s share one probe. */
+  #baseIsWrong(requestId: string): Promise<boolean> {
+    this.#probing ??= this.#send(this.#protocol.baseProbe, requestId)
+      .then((reply) => {
+        if (reply.status >= 200 && reply.status < 300) this.#baseConfirmed = true;
+        return reply.status === 404;
+      })
+      .catch(() => false)
+      .finally(() => {
+        this.#probing = undefined;
+      });
+    return this.#probing;
   }
 
   close(): Promise<void> {

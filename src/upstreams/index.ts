@@ -1,9 +1,9 @@
-import { EdgeClient } from './edge/client.ts';
+import { EdgeClient, edgeProtocol, type EdgeLimits } from './edge/client.ts';
 import { createEdgeLoaders, type EdgeLoaders } from './edge/loaders.ts';
-import { GateClient } from './gate/client.ts';
+import { GateClient, gateProtocol } from './gate/client.ts';
 import { createGateLoaders, type GateLoaders } from './gate/loaders.ts';
 import { UpstreamHttp, type UpstreamEndpoint } from './http.ts';
-import { SwitchClient } from './switch/client.ts';
+import { SwitchClient, switchProtocol, type SwitchLimits } from './switch/client.ts';
 import { createSwitchLoaders, type SwitchLoaders } from './switch/loaders.ts';
 
 export interface UpstreamEndpoints {
@@ -12,24 +12,33 @@ export interface UpstreamEndpoints {
   switch: UpstreamEndpoint;
 }
 
+/** Bounds on what one lookup may cost an upstream, beyond the size of a page. */
+export interface UpstreamLimits {
+  edge: EdgeLimits;
+  switch: SwitchLimits;
+}
+
 /** The long-lived part: one keep-alive pool per upstream, closed on shutdown. */
 export class Upstreams {
   readonly gate: UpstreamHttp;
   readonly edge: UpstreamHttp;
   readonly switch: UpstreamHttp;
 
-  constructor(endpoints: UpstreamEndpoints) {
-    this.gate = new UpstreamHttp('gate', endpoints.gate);
-    this.edge = new UpstreamHttp('edge', endpoints.edge);
-    this.switch = new UpstreamHttp('switch', endpoints.switch);
+  constructor(
+    endpoints: UpstreamEndpoints,
+    private readonly limits: UpstreamLimits,
+  ) {
+    this.gate = new UpstreamHttp('gate', endpoints.gate, gateProtocol);
+    this.edge = new UpstreamHttp('edge', endpoints.edge, edgeProtocol);
+    this.switch = new UpstreamHttp('switch', endpoints.switch, switchProtocol);
   }
 
   /** Fresh loaders for one incoming request; every upstream call carries its request id. */
   loadersFor(requestId: string): RequestLoaders {
     return {
       gate: createGateLoaders(new GateClient(this.gate, requestId)),
-      edge: createEdgeLoaders(new EdgeClient(this.edge, requestId)),
-      switch: createSwitchLoaders(new SwitchClient(this.switch, requestId)),
+      edge: createEdgeLoaders(new EdgeClient(this.edge, requestId, this.limits.edge)),
+      switch: createSwitchLoaders(new SwitchClient(this.switch, requestId, this.limits.switch)),
     };
   }
 

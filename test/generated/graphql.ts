@@ -40,7 +40,7 @@ export type SwitchUserFilter = {
   /** true: only users who never logged in; false: only those who did. */
   neverLoggedIn?: boolean | null | undefined;
   roleId?: number | null | undefined;
-  /** Only these user ids. */
+  /** Only these user ids; at most 100. */
   userIds?: Array<number> | null | undefined;
   /** E.g. `client`, `carrier`, `agent`. */
   userType?: string | null | undefined;
@@ -87,7 +87,7 @@ export type UsersPageQueryVariables = Exact<{
 }>;
 
 
-export type UsersPageQuery = { users: { totalCount: number, pageInfo: { hasNextPage: boolean, hasPreviousPage: boolean, startCursor: string | null, endCursor: string | null }, edges: Array<{ cursor: string, node: { id: string, username: string, organization: string | null } }> } };
+export type UsersPageQuery = { users: { totalCount: number | null, pageInfo: { hasNextPage: boolean, hasPreviousPage: boolean, startCursor: string | null, endCursor: string | null }, edges: Array<{ cursor: string, node: { id: string, username: string, organization: string | null } }> } | null };
 
 export type TokensPageQueryVariables = Exact<{
   first?: number | null | undefined;
@@ -98,7 +98,7 @@ export type TokensPageQueryVariables = Exact<{
 }>;
 
 
-export type TokensPageQuery = { tokens: { totalCount: number, pageInfo: { hasNextPage: boolean, hasPreviousPage: boolean, startCursor: string | null, endCursor: string | null }, edges: Array<{ cursor: string, node: { id: string, username: string, organization: string | null, isActive: boolean | null, balance: { seconds: number | null } | null } }> } };
+export type TokensPageQuery = { tokens: { totalCount: number | null, pageInfo: { hasNextPage: boolean, hasPreviousPage: boolean, startCursor: string | null, endCursor: string | null }, edges: Array<{ cursor: string, node: { id: string, username: string, organization: string | null, isActive: boolean | null, balance: { seconds: number | null } | null } }> } | null };
 
 export type ExtrasPageQueryVariables = Exact<{
   first?: number | null | undefined;
@@ -109,7 +109,7 @@ export type ExtrasPageQueryVariables = Exact<{
 }>;
 
 
-export type ExtrasPageQuery = { extras: { totalCount: number, pageInfo: { hasNextPage: boolean, hasPreviousPage: boolean, startCursor: string | null, endCursor: string | null }, edges: Array<{ cursor: string, node: { id: string, gateId: string, organizationId: string | null, devices: Array<{ deviceId: string | null }> | null, user: { username: string } | null } }> } };
+export type ExtrasPageQuery = { extras: { totalCount: number | null, pageInfo: { hasNextPage: boolean, hasPreviousPage: boolean, startCursor: string | null, endCursor: string | null }, edges: Array<{ cursor: string, node: { id: string, gateId: string, organizationId: string | null, devices: Array<{ deviceId: string | null }> | null, user: { username: string } | null } }> } | null };
 
 export type EdgeUsersPageQueryVariables = Exact<{
   first?: number | null | undefined;
@@ -120,7 +120,7 @@ export type EdgeUsersPageQueryVariables = Exact<{
 }>;
 
 
-export type EdgeUsersPageQuery = { edgeUsers: { totalCount: number, pageInfo: { hasNextPage: boolean, hasPreviousPage: boolean, startCursor: string | null, endCursor: string | null }, edges: Array<{ cursor: string, node: { id: string, username: string, isActive: boolean | null, user: { username: string } | null } }> } };
+export type EdgeUsersPageQuery = { edgeUsers: { totalCount: number | null, pageInfo: { hasNextPage: boolean, hasPreviousPage: boolean, startCursor: string | null, endCursor: string | null }, edges: Array<{ cursor: string, node: { id: string, username: string, isActive: boolean | null, user: { username: string } | null } }> } | null };
 
 export type SwitchUsersPageQueryVariables = Exact<{
   first?: number | null | undefined;
@@ -132,7 +132,7 @@ export type SwitchUsersPageQueryVariables = Exact<{
 }>;
 
 
-export type SwitchUsersPageQuery = { switchUsers: { totalCount: number, pageInfo: { hasNextPage: boolean, hasPreviousPage: boolean, startCursor: string | null, endCursor: string | null }, edges: Array<{ cursor: string, node: { id: string, userId: number, name: string, userType: string | null, roleId: number | null, carrierName: string | null, active: boolean | null, isOnline: number | null, createTime: string | null, lastLoginTime: string | null, user: { username: string } | null } }> } };
+export type SwitchUsersPageQuery = { switchUsers: { totalCount: number | null, pageInfo: { hasNextPage: boolean, hasPreviousPage: boolean, startCursor: string | null, endCursor: string | null }, edges: Array<{ cursor: string, node: { id: string, userId: number, name: string, userType: string | null, roleId: number | null, carrierName: string | null, active: boolean | null, isOnline: number | null, createTime: string | null, lastLoginTime: string | null, user: { username: string } | null } }> } | null };
 
 export type LoginHistoryPageQueryVariables = Exact<{
   username: string;
@@ -143,14 +143,14 @@ export type LoginHistoryPageQueryVariables = Exact<{
 }>;
 
 
-export type LoginHistoryPageQuery = { user: { loginHistory: { totalCount: number, pageInfo: { hasNextPage: boolean, hasPreviousPage: boolean, startCursor: string | null, endCursor: string | null }, edges: Array<{ cursor: string, node: { id: string, attemptedAt: string | null, success: boolean | null } }> } | null } | null };
+export type LoginHistoryPageQuery = { user: { loginHistory: { totalCount: number | null, pageInfo: { hasNextPage: boolean, hasPreviousPage: boolean, startCursor: string | null, endCursor: string | null }, edges: Array<{ cursor: string, node: { id: string, attemptedAt: string | null, success: boolean | null } }> } | null } | null };
 
 export type NestedUsersQueryVariables = Exact<{
   first: number;
 }>;
 
 
-export type NestedUsersQuery = { users: { totalCount: number, edges: Array<{ node: { username: string, token: { isActive: boolean | null } | null, balance: { seconds: number | null } | null, extra: { preferences: unknown } | null, edgeAccount: { id: string } | null, loginHistory: { totalCount: number } | null, switchAccount: { userId: number } | null } }> } };
+export type NestedUsersQuery = { users: { totalCount: number | null, edges: Array<{ node: { username: string, token: { isActive: boolean | null } | null, balance: { seconds: number | null } | null, extra: { preferences: unknown } | null, edgeAccount: { id: string } | null, loginHistory: { totalCount: number | null } | null, switchAccount: { userId: number } | null } }> } | null };
 
 type NodeIdentity_AccessToken_Fragment = { __typename: 'AccessToken', edgeId: string, id: string };
 
@@ -235,7 +235,7 @@ export type UserRelationsQueryVariables = Exact<{
 }>;
 
 
-export type UserRelationsQuery = { user: { username: string, token: { id: string, gateId: string, username: string, email: string | null, organization: string | null, isActive: boolean | null, token: string | null, accessLevel: string | null, maxSessions: number | null, createdAt: string | null, updatedAt: string | null, lastLogin: string | null, user: { username: string } | null } | null, balance: { id: string, seconds: number | null, totalUsageSeconds: number | null, lastActivity: string | null, humanReadable: string | null, token: { gateId: string } } | null, extra: { id: string, gateId: string, organizationId: string | null, preferences: unknown, customFields: unknown, createdAt: string | null, updatedAt: string | null, user: { username: string } | null } | null, edgeAccount: { id: string, edgeId: string, username: string, email: string | null, firstName: string | null, lastName: string | null, description: string | null, organization: string | null, isActive: boolean | null, isSuperuser: boolean | null, isStaff: boolean | null, canInbox: boolean | null, allowRestAccess: boolean | null, memberships: Array<string>, preferences: unknown, dateJoined: string | null, previousLoginDate: string | null, user: { username: string } | null } | null, accessTokens: { totalCount: number, edges: Array<{ node: { id: string, edgeId: string, title: string | null, active: boolean | null, createdAt: string | null, updatedAt: string | null, lastUsedAt: string | null, expiresAt: string | null, owner: { username: string } | null } }> } | null, loginHistory: { totalCount: number, edges: Array<{ node: { id: string, success: boolean | null, userAgent: string | null, attemptedAt: string | null, remoteAddress: string | null, account: { username: string } | null } }> } | null, switchAccount: { id: string, userId: number, name: string, userType: string | null, roleId: number | null, roleName: string | null, carrierName: string | null, active: boolean | null, isOnline: number | null, email: string | null, firstName: string | null, lastName: string | null, fullName: string | null, clientId: number | null, resellerId: number | null, createTime: string | null, lastLoginTime: string | null, lastSeen: string | null, loginIp: string | null, authIps: Array<string>, user: { username: string } | null } | null } | null };
+export type UserRelationsQuery = { user: { username: string, token: { id: string, gateId: string, username: string, email: string | null, organization: string | null, isActive: boolean | null, token: string | null, accessLevel: string | null, maxSessions: number | null, createdAt: string | null, updatedAt: string | null, lastLogin: string | null, user: { username: string } | null } | null, balance: { id: string, seconds: number | null, totalUsageSeconds: number | null, lastActivity: string | null, humanReadable: string | null, token: { gateId: string } } | null, extra: { id: string, gateId: string, organizationId: string | null, preferences: unknown, customFields: unknown, createdAt: string | null, updatedAt: string | null, user: { username: string } | null } | null, edgeAccount: { id: string, edgeId: string, username: string, email: string | null, firstName: string | null, lastName: string | null, description: string | null, organization: string | null, isActive: boolean | null, isSuperuser: boolean | null, isStaff: boolean | null, canInbox: boolean | null, allowRestAccess: boolean | null, memberships: Array<string>, preferences: unknown, dateJoined: string | null, previousLoginDate: string | null, user: { username: string } | null } | null, accessTokens: { totalCount: number | null, edges: Array<{ node: { id: string, edgeId: string, title: string | null, active: boolean | null, createdAt: string | null, updatedAt: string | null, lastUsedAt: string | null, expiresAt: string | null, owner: { username: string } | null } }> } | null, loginHistory: { totalCount: number | null, edges: Array<{ node: { id: string, success: boolean | null, userAgent: string | null, attemptedAt: string | null, remoteAddress: string | null, account: { username: string } | null } }> } | null, switchAccount: { id: string, userId: number, name: string, userType: string | null, roleId: number | null, roleName: string | null, carrierName: string | null, active: boolean | null, isOnline: number | null, email: string | null, firstName: string | null, lastName: string | null, fullName: string | null, clientId: number | null, resellerId: number | null, createTime: string | null, lastLoginTime: string | null, lastSeen: string | null, loginIp: string | null, authIps: Array<string>, user: { username: string } | null } | null } | null };
 
 export type UserDevicesQueryVariables = Exact<{
   username: string;

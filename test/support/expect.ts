@@ -9,3 +9,9 @@ export function isoUtc(timestamp: string | null | undefined): string | null {
 export function orNull<T>(value: T | undefined): T | null {
   return value === undefined ? null : value;
 }
+
+/** A nullable field the test expects answered: fails the test on null, and types it as present. */
+export function present<T>(value: T | null | undefined): T {
+  if (value == null) throw new Error(`expected a value, got ${String(value)}`);
+  return value;
+}

@@ -30,16 +30,15 @@ export interface HarnessOptions {
   latencyMs?: number;
   /** Replaces what the gateway is told about an upstream (a wrong token, say). */
   override?: Partial<Record<'gate' | 'edge' | 'switch', Partial<UpstreamSettings>>>;
-  /** UPSTREAM_TIMEOUT_MS, when a test needs it short. */
-  upstreamTimeoutMs?: number;
+  /** Settings as the environment would give them (`UPSTREAM_TIMEOUT_MS`, say), when a test needs other limits. */
+  env?: NodeJS.ProcessEnv;
 }
 
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
   const simulators = await startSimulators({ latencyMs: options.latencyMs });
   const settings = simulatorSettings(simulators);
   for (const key of ['gate', 'edge', 'switch'] as const) settings[key] = { ...settings[key], ...options.override?.[key] };
-  const limits = loadConfig({});
-  const upstreams = createUpstreams(settings, { ...limits, upstreamTimeoutMs: options.upstreamTimeoutMs ?? limits.upstreamTimeoutMs });
+  const upstreams = createUpstreams(settings, loadConfig(options.env ?? {}));
   // Tests read errors from the answers; the log would only repeat them.
   const yoga = createGateway(upstreams, { logger: false });
 

@@ -1,5 +1,6 @@
+import LinkHeader from 'http-link-header';
 import type { z } from 'zod';
-import { nullWhenNotFound, UpstreamError, type UpstreamCall, type UpstreamHttp } from '../http.ts';
+import { nullWhenNotFound, UpstreamError, type UpstreamCall, type UpstreamHttp, type UpstreamProtocol } from '../http.ts';
 import { PagedList, type PageReader } from '../paging.ts';
 import { parsePayload } from '../validation.ts';
 import {
@@ -13,8 +14,12 @@ import {
   type EdgeUser,
 } from './types.ts';
 
-/** Bounds a walk through `Link` headers, so a server linking in circles cannot hold a request. */
-const MAX_PAGES_PER_LIST = 200;
+export const edgeProtocol: UpstreamProtocol = { baseProbe: { route: '/users/' } };
+
+export interface EdgeLimits {
+  /** The most pages read of one list (`EDGE_MAX_PAGES`). */
+  maxPages: number;
+}
 
 /** edge's string filters are fuzzy (case-insensitive substrings); `isActive` is exact. */
 export interface EdgeUserFilter {
@@ -25,13 +30,22 @@ export interface EdgeUserFilter {
   isActive?: boolean;
 }
 
-/** The `rel="next"` target of an RFC 5988 `Link` header, if any. */
+/**
+ * The `rel="next"` target of a `Link` header (RFC 8288: commas may sit inside the URL or a quoted
+ * parameter; `rel` holds space-separated, case-insensitive types), or undefined when there is none.
+ * A header that cannot be read is an error: a list is never silently cut short.
+ */
 export function nextLink(header: string | string[] | undefined): string | undefined {
-  const value = Array.isArray(header) ? header.join(',') : header;
-  if (!value) return undefined;
-  for (const part of value.split(',')) {
-    const match = /<([^>]*)>\s*;(.*)/.exec(part.trim());
-    if (match && /\brel\s*=\s*"?(?:[^"]*\s)?next(?:\s[^"]*)?"?/i.test(match[2] ?? '')) return match[1];
+  const values = Array.isArray(header) ? header : header === undefined ? [] : [header];
+  for (const value of values) {
+    let links: LinkHeader;
+    try {
+      links = LinkHeader.parse(value);
+    } catch {
+      throw new UpstreamError('edge', 'UPSTREAM_BAD_RESPONSE', 'edge sent a Link header that is not RFC 8288');
+    }
+    const next = links.refs.find((ref) => typeof ref.rel === 'string' && ref.rel.toLowerCase() === 'next');
+    if (next) return next.uri;
   }
   return undefined;
 }
@@ -41,24 +55,32 @@ export class EdgeClient {
   constructor(
     private readonly http: UpstreamHttp,
     private readonly requestId: string,
+    private readonly limits: EdgeLimits,
   ) {}
 
   /**
-   * A list whose pages are read as far as needed, following each `Link` header's next URL as
-   * given; `onPage` sees each page's items as they come.
+   * A list whose pages are read as far as needed, following each `Link` header's next URL (resolved
+   * against the page it came with); `onPage` sees each page's items as they come.
    */
   #list<T>(first: UpstreamCall, schema: z.ZodType<T[]>, what: string, onPage?: (items: T[]) => void): PagedList<T> {
-    const seen = new Set<string>();
+    // The URLs of the pages read so far: a link back to one of them is a loop, not more of the list.
+    const read = new Set<string>();
     const readPage = (call: UpstreamCall): PageReader<T> => async () => {
-      if (seen.size >= MAX_PAGES_PER_LIST || seen.has(call.path)) {
-        throw new UpstreamError('edge', 'UPSTREAM_BAD_RESPONSE', `edge kept linking to more pages of its ${what}`);
+      if (read.size >= this.limits.maxPages) {
+        throw new UpstreamError(
+          'edge',
+          'UPSTREAM_LIST_TOO_LONG',
+          `edge's ${what} runs past ${this.limits.maxPages} pages, the most read of one list (EDGE_MAX_PAGES)`,
+        );
       }
-      seen.add(call.path);
       const reply = await this.http.request(call, this.requestId);
+      if (read.has(reply.url)) throw new UpstreamError('edge', 'UPSTREAM_BAD_RESPONSE', `edge linked its ${what} back to a page already read`);
       const items = parsePayload('edge', schema, reply.body, what);
+      // Only a page that came back counts as read: a failed one is asked for again by the next reader.
+      read.add(reply.url);
       onPage?.(items);
       const next = nextLink(reply.headers.link);
-      return { items, next: next === undefined ? undefined : readPage(this.http.callForUrl(next)) };
+      return { items, next: next === undefined ? undefined : readPage(this.http.callForLink(next, reply.url, first.route)) };
     };
     return new PagedList(readPage(first));
   }
@@ -71,7 +93,7 @@ export class EdgeClient {
       email: filter.email,
       is_active: filter.isActive,
     };
-    return this.#list({ path: '/users/', query }, edgeUserListSchema, 'user list', onPage);
+    return this.#list({ route: '/users/', query }, edgeUserListSchema, 'user list', onPage);
   }
 
   /** The user with exactly this username (case as stored): edge's filter only narrows the search. */
@@ -81,24 +103,24 @@ export class EdgeClient {
   }
 
   getUser(id: string): Promise<EdgeUser | null> {
-    return nullWhenNotFound(this.#getOne(`/users/${encodeURIComponent(id)}/`, edgeUserSchema, 'user'));
+    return nullWhenNotFound(this.#getOne({ route: '/users/{id}/', params: { id } }, edgeUserSchema, 'user'));
   }
 
   listAccessTokens(userId: string): PagedList<EdgeAccessToken> {
-    return this.#list({ path: `/users/${encodeURIComponent(userId)}/tokens/` }, edgeAccessTokenListSchema, 'token list');
+    return this.#list({ route: '/users/{id}/tokens/', params: { id: userId } }, edgeAccessTokenListSchema, 'token list');
   }
 
   getAccessToken(userId: string, tokenId: string): Promise<EdgeAccessToken | null> {
-    const path = `/users/${encodeURIComponent(userId)}/tokens/${encodeURIComponent(tokenId)}/`;
-    return nullWhenNotFound(this.#getOne(path, edgeAccessTokenSchema, 'token'));
+    const call = { route: '/users/{id}/tokens/{tokenId}/', params: { id: userId, tokenId } };
+    return nullWhenNotFound(this.#getOne(call, edgeAccessTokenSchema, 'token'));
   }
 
   listLoginHistory(userId: string): PagedList<EdgeLoginAttempt> {
-    return this.#list({ path: `/users/${encodeURIComponent(userId)}/history/` }, edgeLoginHistorySchema, 'login history');
+    return this.#list({ route: '/users/{id}/history/', params: { id: userId } }, edgeLoginHistorySchema, 'login history');
   }
 
-  async #getOne<S extends z.ZodType>(path: string, schema: S, what: string): Promise<z.output<S>> {
-    const reply = await this.http.request({ path }, this.requestId);
+  async #getOne<S extends z.ZodType>(call: UpstreamCall, schema: S, what: string): Promise<z.output<S>> {
+    const reply = await this.http.request(call, this.requestId);
     return parsePayload('edge', schema, reply.body, what);
   }
 }

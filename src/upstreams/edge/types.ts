@@ -1,10 +1,18 @@
 import { z } from 'zod';
-import { optionalBoolean, optionalString, optionalTimestamp, utc } from '../validation.ts';
+import { isAddressable } from '../http.ts';
+import { checkedLater, FieldReader, optionalBoolean, optionalString } from '../validation.ts';
+
+/** edge ids are opaque; as they become path segments (`/users/{id}/tokens/`), they must be addressable. */
+const edgeId = z.string().refine(isAddressable, 'not an id that can be part of a URL path');
+
+const userFields = new FieldReader('edge', 'user');
+const tokenFields = new FieldReader('edge', 'access token');
+const attemptFields = new FieldReader('edge', 'login attempt');
 
 /** edge users; the upstream's own `url` fields name its internal host and are left behind. */
 export const edgeUserSchema = z
   .object({
-    id: z.string(),
+    id: edgeId,
     username: z.string(),
     email: optionalString,
     first_name: optionalString,
@@ -18,8 +26,8 @@ export const edgeUserSchema = z
     allow_rest_access: optionalBoolean,
     memberships: z.array(z.string()).nullish(),
     preferences: z.unknown().optional(),
-    date_joined: optionalTimestamp,
-    previous_login_date: optionalTimestamp,
+    date_joined: checkedLater,
+    previous_login_date: checkedLater,
   })
   .transform((user) => ({
     id: user.id,
@@ -36,8 +44,8 @@ export const edgeUserSchema = z
     allowRestAccess: user.allow_rest_access ?? null,
     memberships: user.memberships ?? [],
     preferences: user.preferences ?? null,
-    dateJoined: utc(user.date_joined),
-    previousLoginDate: utc(user.previous_login_date),
+    dateJoined: userFields.timestamp(user.date_joined, 'date_joined'),
+    previousLoginDate: userFields.timestamp(user.previous_login_date, 'previous_login_date'),
   }));
 export type EdgeUser = z.output<typeof edgeUserSchema>;
 
@@ -47,22 +55,22 @@ export type EdgeUser = z.output<typeof edgeUserSchema>;
  */
 export const edgeAccessTokenSchema = z
   .object({
-    id: z.string(),
+    id: edgeId,
     title: optionalString,
     active: optionalBoolean,
-    created_on: optionalTimestamp,
-    updated_on: optionalTimestamp,
-    last_used: optionalTimestamp,
-    expires: optionalTimestamp,
+    created_on: checkedLater,
+    updated_on: checkedLater,
+    last_used: checkedLater,
+    expires: checkedLater,
   })
   .transform((token) => ({
     id: token.id,
     title: token.title ?? null,
     active: token.active ?? null,
-    createdAt: utc(token.created_on),
-    updatedAt: utc(token.updated_on),
-    lastUsedAt: utc(token.last_used),
-    expiresAt: utc(token.expires),
+    createdAt: tokenFields.timestamp(token.created_on, 'created_on'),
+    updatedAt: tokenFields.timestamp(token.updated_on, 'updated_on'),
+    lastUsedAt: tokenFields.timestamp(token.last_used, 'last_used'),
+    expiresAt: tokenFields.timestamp(token.expires, 'expires'),
   }));
 export type EdgeAccessToken = z.output<typeof edgeAccessTokenSchema>;
 
@@ -70,13 +78,13 @@ export const edgeLoginAttemptSchema = z
   .object({
     success: optionalBoolean,
     user_agent: optionalString,
-    attempted_on: optionalTimestamp,
+    attempted_on: checkedLater,
     remote_address: optionalString,
   })
   .transform((attempt) => ({
     success: attempt.success ?? null,
     userAgent: attempt.user_agent ?? null,
-    attemptedAt: utc(attempt.attempted_on),
+    attemptedAt: attemptFields.timestamp(attempt.attempted_on, 'attempted_on'),
     remoteAddress: attempt.remote_address ?? null,
   }));
 export type EdgeLoginAttempt = z.output<typeof edgeLoginAttemptSchema>;

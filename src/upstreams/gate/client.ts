@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { nullWhenNotFound, type QueryParams, type UpstreamHttp } from '../http.ts';
+import { isAddressable, nullWhenNotFound, type QueryParams, type UpstreamHttp, type UpstreamProtocol } from '../http.ts';
 import { readOffsetWindow, type ListWindow, type WindowPage } from '../paging.ts';
 import { parsePayload } from '../validation.ts';
 import {
@@ -16,6 +16,8 @@ import {
 
 /** gate caps a page at 100 items. */
 export const GATE_MAX_PAGE_SIZE = 100;
+
+export const gateProtocol: UpstreamProtocol = { baseProbe: { route: '/user/', query: { limit: 1 } } };
 
 export interface GateUserFilter {
   username?: string;
@@ -34,7 +36,7 @@ export interface GateExtraFilter {
 
 /** One of gate's three collections, as its endpoints serve it. */
 interface GateResource<T> {
-  path: string;
+  route: string;
   item: z.ZodType<T>;
   list: z.ZodType<{ count: number; results: T[] }>;
   /** The query flag of the costlier detailed read, if the collection has one. */
@@ -42,16 +44,16 @@ interface GateResource<T> {
   what: string;
 }
 
-const users: GateResource<GateUser> = { path: '/user/', item: gateUserSchema, list: gateUserListSchema, what: 'user' };
+const users: GateResource<GateUser> = { route: '/user/', item: gateUserSchema, list: gateUserListSchema, what: 'user' };
 const tokens: GateResource<GateUserToken> = {
-  path: '/user_token/',
+  route: '/user_token/',
   item: gateUserTokenSchema,
   list: gateUserTokenListSchema,
   detailFlag: 'balance',
   what: 'user token',
 };
 const extras: GateResource<GateUserExtra> = {
-  path: '/user_extra/',
+  route: '/user_extra/',
   item: gateUserExtraSchema,
   list: gateUserExtraListSchema,
   detailFlag: 'device_info',
@@ -65,8 +67,8 @@ export class GateClient {
     private readonly requestId: string,
   ) {}
 
-  async #get<T>(path: string, query: QueryParams, schema: z.ZodType<T>, what: string): Promise<T> {
-    const reply = await this.http.request({ path, query }, this.requestId);
+  async #get<T>(route: string, params: Record<string, string> | undefined, query: QueryParams, schema: z.ZodType<T>, what: string): Promise<T> {
+    const reply = await this.http.request({ route, params, query }, this.requestId);
     return parsePayload('gate', schema, reply.body, what);
   }
 
@@ -77,31 +79,37 @@ export class GateClient {
   #list<T>(resource: GateResource<T>, query: QueryParams, window: ListWindow, detailed = false): Promise<WindowPage<T>> {
     const filtered = this.#withDetail(resource, query, detailed);
     return readOffsetWindow(window, GATE_MAX_PAGE_SIZE, async (offset, limit) => {
-      const page = await this.#get(resource.path, { ...filtered, limit, offset }, resource.list, `${resource.what} list`);
+      const page = await this.#get(resource.route, undefined, { ...filtered, limit, offset }, resource.list, `${resource.what} list`);
       return { items: page.results, total: page.count };
     });
   }
 
   /** The one record a filter names; the filter is exact upstream, and checked as such here. */
   async #find<T>(resource: GateResource<T>, query: QueryParams, detailed: boolean, isTheOne: (item: T) => boolean): Promise<T | null> {
-    const page = await this.#get(resource.path, this.#withDetail(resource, query, detailed), resource.list, `${resource.what} list`);
+    const filtered = this.#withDetail(resource, { ...query, limit: GATE_MAX_PAGE_SIZE }, detailed);
+    const page = await this.#get(resource.route, undefined, filtered, resource.list, `${resource.what} list`);
     return page.results.find(isTheOne) ?? null;
   }
 
-  #read<T>(resource: GateResource<T>, path: string, detailed = false): Promise<T | null> {
-    return nullWhenNotFound(this.#get(resource.path + path, this.#withDetail(resource, {}, detailed), resource.item, resource.what));
+  /** One record by a route below the collection, e.g. `{id}/`. */
+  #read<T>(resource: GateResource<T>, route: string, params: Record<string, string>, detailed = false): Promise<T | null> {
+    const query = this.#withDetail(resource, {}, detailed);
+    return nullWhenNotFound(this.#get(resource.route + route, params, query, resource.item, resource.what));
   }
 
   listUsers(filter: GateUserFilter, window: ListWindow): Promise<WindowPage<GateUser>> {
     return this.#list(users, { ...filter }, window);
   }
 
+  // A value that cannot be one path segment (`a/b`, `..`) is looked up through the list's exact filter.
   getUser(id: string): Promise<GateUser | null> {
-    return this.#read(users, `${encodeURIComponent(id)}/`);
+    if (!isAddressable(id)) return this.#find(users, { id }, false, (user) => user.id === id);
+    return this.#read(users, '{id}/', { id });
   }
 
   getUserByUsername(username: string): Promise<GateUser | null> {
-    return this.#read(users, `username/${encodeURIComponent(username)}/`);
+    if (!isAddressable(username)) return this.#find(users, { username }, false, (user) => user.username === username);
+    return this.#read(users, 'username/{username}/', { username });
   }
 
   listTokens(filter: GateTokenFilter, window: ListWindow, withBalance: boolean): Promise<WindowPage<GateUserToken>> {
@@ -113,7 +121,7 @@ export class GateClient {
   }
 
   getToken(id: string, withBalance: boolean): Promise<GateUserToken | null> {
-    return this.#read(tokens, `${encodeURIComponent(id)}/`, withBalance);
+    return this.#read(tokens, '{id}/', { id }, withBalance);
   }
 
   listExtras(filter: GateExtraFilter, window: ListWindow, withDevices: boolean): Promise<WindowPage<GateUserExtra>> {
@@ -126,6 +134,6 @@ export class GateClient {
   }
 
   getExtra(id: string, withDevices: boolean): Promise<GateUserExtra | null> {
-    return this.#read(extras, `${encodeURIComponent(id)}/`, withDevices);
+    return this.#read(extras, '{id}/', { id }, withDevices);
   }
 }

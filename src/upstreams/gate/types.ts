@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { jsonObject, optionalBoolean, optionalNumber, optionalString, optionalTimestamp, utc } from '../validation.ts';
+import { checkedLater, FieldReader, jsonObject, optionalBoolean, optionalString } from '../validation.ts';
 
 /** gate lists: `{count, next, previous, results}`; next/previous are ignored (they may name another host). */
 export function gateList<T extends z.ZodType>(item: T) {
@@ -7,6 +7,10 @@ export function gateList<T extends z.ZodType>(item: T) {
 }
 
 const gateId = z.union([z.string(), z.number()]);
+
+const userFields = new FieldReader('gate', 'user');
+const tokenFields = new FieldReader('gate', 'user token');
+const extraFields = new FieldReader('gate', 'user extra');
 
 /** gate `/user/`: string ids, profile fields flattened. The password never comes back. */
 export const gateUserSchema = z
@@ -20,9 +24,9 @@ export const gateUserSchema = z
         first_name: optionalString,
         last_name: optionalString,
         role: optionalString,
-        created_at: optionalTimestamp,
-        updated_at: optionalTimestamp,
-        last_login: optionalTimestamp,
+        created_at: checkedLater,
+        updated_at: checkedLater,
+        last_login: checkedLater,
       })
       .nullish(),
   })
@@ -34,9 +38,9 @@ export const gateUserSchema = z
     firstName: profile?.first_name ?? null,
     lastName: profile?.last_name ?? null,
     role: profile?.role ?? null,
-    createdAt: utc(profile?.created_at),
-    updatedAt: utc(profile?.updated_at),
-    lastLogin: utc(profile?.last_login),
+    createdAt: userFields.timestamp(profile?.created_at, 'profile.created_at'),
+    updatedAt: userFields.timestamp(profile?.updated_at, 'profile.updated_at'),
+    lastLogin: userFields.timestamp(profile?.last_login, 'profile.last_login'),
   }));
 export type GateUser = z.output<typeof gateUserSchema>;
 
@@ -49,16 +53,16 @@ export const gateUserTokenSchema = z
     organization: optionalString,
     is_active: optionalBoolean,
     token: optionalString,
-    balance_seconds: optionalNumber,
-    created_at: optionalTimestamp,
-    updated_at: optionalTimestamp,
-    last_login: optionalTimestamp,
+    balance_seconds: checkedLater,
+    created_at: checkedLater,
+    updated_at: checkedLater,
+    last_login: checkedLater,
     profile: z
       .object({
-        max_sessions: optionalNumber,
+        max_sessions: checkedLater,
         access_level: optionalString,
-        total_usage_seconds: optionalNumber,
-        last_activity: optionalTimestamp,
+        total_usage_seconds: checkedLater,
+        last_activity: checkedLater,
       })
       .nullish(),
   })
@@ -69,14 +73,14 @@ export const gateUserTokenSchema = z
     organization: token.organization ?? null,
     isActive: token.is_active ?? null,
     token: token.token ?? null,
-    createdAt: utc(token.created_at),
-    updatedAt: utc(token.updated_at),
-    lastLogin: utc(token.last_login),
-    maxSessions: token.profile?.max_sessions ?? null,
+    createdAt: tokenFields.timestamp(token.created_at, 'created_at'),
+    updatedAt: tokenFields.timestamp(token.updated_at, 'updated_at'),
+    lastLogin: tokenFields.timestamp(token.last_login, 'last_login'),
+    maxSessions: tokenFields.int(token.profile?.max_sessions, 'profile.max_sessions'),
     accessLevel: token.profile?.access_level ?? null,
-    balanceSeconds: token.balance_seconds ?? null,
-    totalUsageSeconds: token.profile?.total_usage_seconds ?? null,
-    lastActivity: utc(token.profile?.last_activity),
+    balanceSeconds: tokenFields.seconds(token.balance_seconds, 'balance_seconds'),
+    totalUsageSeconds: tokenFields.seconds(token.profile?.total_usage_seconds, 'profile.total_usage_seconds'),
+    lastActivity: tokenFields.timestamp(token.profile?.last_activity, 'profile.last_activity'),
   }));
 export type GateUserToken = z.output<typeof gateUserTokenSchema>;
 
@@ -87,7 +91,7 @@ const deviceSchema = z
     serial_number: optionalString,
     model: optionalString,
     status: optionalString,
-    assigned_date: optionalTimestamp,
+    assigned_date: checkedLater,
   })
   .transform((device) => ({
     deviceId: device.device_id ?? null,
@@ -95,7 +99,7 @@ const deviceSchema = z
     serialNumber: device.serial_number ?? null,
     model: device.model ?? null,
     status: device.status ?? null,
-    assignedAt: utc(device.assigned_date),
+    assignedAt: extraFields.timestamp(device.assigned_date, 'device_info.assigned_devices.assigned_date'),
   }));
 export type GateDevice = z.output<typeof deviceSchema>;
 
@@ -108,8 +112,8 @@ export const gateUserExtraSchema = z
     preferences: jsonObject.nullish(),
     custom_fields: jsonObject.nullish(),
     device_info: z.object({ assigned_devices: z.array(deviceSchema).nullish() }).nullish(),
-    created_at: optionalTimestamp,
-    updated_at: optionalTimestamp,
+    created_at: checkedLater,
+    updated_at: checkedLater,
   })
   .transform((extra) => ({
     id: extra.id,
@@ -118,8 +122,8 @@ export const gateUserExtraSchema = z
     preferences: extra.preferences ?? null,
     customFields: extra.custom_fields ?? null,
     devices: extra.device_info ? (extra.device_info.assigned_devices ?? []) : null,
-    createdAt: utc(extra.created_at),
-    updatedAt: utc(extra.updated_at),
+    createdAt: extraFields.timestamp(extra.created_at, 'created_at'),
+    updatedAt: extraFields.timestamp(extra.updated_at, 'updated_at'),
   }));
 export type GateUserExtra = z.output<typeof gateUserExtraSchema>;
 

@@ -1,4 +1,4 @@
-import { UpstreamError, type QueryParams, type UpstreamHttp } from '../http.ts';
+import { UpstreamError, type QueryParams, type RefusalReader, type UpstreamHttp, type UpstreamProtocol } from '../http.ts';
 import { readPagedWindow, type ListWindow, type WindowPage } from '../paging.ts';
 import { parsePayload } from '../validation.ts';
 import { switchEnvelopeSchema, switchUserPageSchema, type SwitchUser } from './types.ts';
@@ -29,27 +29,46 @@ export interface SwitchUserOrder {
 }
 
 const unauthenticatedCodes = new Set([110, 120]);
+/** A reason is shown only when it is one of switch's own machine words, never free text. */
+const reasonWord = /^[a-z][a-z0-9_]{0,63}$/i;
+
+/**
+ * switch answers `success: false` with any status (the docs give none for a wrong token): the
+ * envelope, not the status, says what went wrong.
+ */
+const readSwitchRefusal: RefusalReader = (status, body) => {
+  const parsed = switchEnvelopeSchema.safeParse(body);
+  if (!parsed.success || parsed.data.success !== false) return undefined;
+  const { error_type: errorType, error } = parsed.data;
+  const unauthenticated = errorType === 'unauthenticated_error' || (error?.code != null && unauthenticatedCodes.has(error.code));
+  const reason = [error?.reason, errorType].find((word) => word != null && reasonWord.test(word)) ?? 'no reason given';
+  return {
+    code: unauthenticated ? 'UPSTREAM_UNAUTHENTICATED' : status >= 200 && status < 300 ? 'UPSTREAM_ERROR' : undefined,
+    message: `switch refused the user list (${reason})`,
+  };
+};
+
+export const switchProtocol: UpstreamProtocol = {
+  baseProbe: { route: '/user/list', query: { page: 0, per_page: 1 } },
+  refusal: readSwitchRefusal,
+};
+
+export interface SwitchLimits {
+  /** The most substring matches read to find one exact name (`SWITCH_NAME_SEARCH_MAX_MATCHES`). */
+  nameSearchMaxMatches: number;
+}
 
 /** switch's one documented endpoint, `GET /user/list`, for one incoming request. */
 export class SwitchClient {
   constructor(
     private readonly http: UpstreamHttp,
     private readonly requestId: string,
+    private readonly limits: SwitchLimits,
   ) {}
 
   async #readPage(query: QueryParams, page: number, perPage: number) {
-    const reply = await this.http.request({ path: '/user/list', query: { ...query, page, per_page: perPage } }, this.requestId);
+    const reply = await this.http.request({ route: '/user/list', query: { ...query, page, per_page: perPage } }, this.requestId);
     const envelope = parsePayload('switch', switchEnvelopeSchema, reply.body, 'reply');
-    if (envelope.success === false) {
-      const code = envelope.error?.code;
-      const unauthenticated = envelope.error_type === 'unauthenticated_error' || (code != null && unauthenticatedCodes.has(code));
-      throw new UpstreamError(
-        'switch',
-        unauthenticated ? 'UPSTREAM_UNAUTHENTICATED' : 'UPSTREAM_ERROR',
-        `switch refused the user list (${envelope.error?.reason ?? envelope.error_type ?? 'no reason given'})`,
-        reply.status,
-      );
-    }
     const payload = parsePayload('switch', switchUserPageSchema, envelope.payload, 'user page');
     return { items: payload.items, total: payload.total, perPage: payload.per_page ?? perPage };
   }
@@ -61,12 +80,22 @@ export class SwitchClient {
     return readPagedWindow(window, SWITCH_PAGE_SIZE, (page, perPage) => this.#readPage(query, page, perPage));
   }
 
-  /** The user whose name is exactly this one; switch's `name` filter is a substring match. */
+  /**
+   * The user whose name is exactly this one; switch's `name` filter is a substring match, so a
+   * short name can match thousands: past the limit the search is refused rather than read through.
+   */
   async findUserByName(name: string): Promise<SwitchUser | null> {
     const isTheOne = (user: SwitchUser) => user.name === name;
     const first = await this.#readPage({ name }, 0, SWITCH_PAGE_SIZE);
     const found = first.items.find(isTheOne);
     if (found || first.total <= first.items.length) return found ?? null;
+    if (first.total > this.limits.nameSearchMaxMatches) {
+      throw new UpstreamError(
+        'switch',
+        'UPSTREAM_SEARCH_TOO_BROAD',
+        `switch has ${first.total} users whose name contains this one, more than the ${this.limits.nameSearchMaxMatches} read to find it (SWITCH_NAME_SEARCH_MAX_MATCHES)`,
+      );
+    }
     const rest = await this.listUsers({ name }, undefined, { offset: first.items.length, limit: first.total - first.items.length });
     return rest.items.find(isTheOne) ?? null;
   }

@@ -1,5 +1,4 @@
-import DataLoader from 'dataloader';
-import { loaderByKey, loaderByValue } from '../batching.ts';
+import { forgetfulLoader, loaderByKey, loaderByValue } from '../batching.ts';
 import type { ListWindow } from '../paging.ts';
 import { SWITCH_PAGE_SIZE, type SwitchClient, type SwitchUserFilter, type SwitchUserOrder } from './client.ts';
 import type { SwitchUser } from './types.ts';
@@ -12,7 +11,7 @@ export interface SwitchListRead {
 
 /** Lookups by id are batched into one `user_id_in` request; names are searched one by one. */
 export function createSwitchLoaders(client: SwitchClient) {
-  const userById = new DataLoader<number, SwitchUser | null>(
+  const userById = forgetfulLoader<number, SwitchUser | null>(
     async (ids) => {
       const users = await client.getUsersByIds(ids);
       const byId = new Map(users.map((user) => [user.userId, user]));

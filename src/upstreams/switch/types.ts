@@ -1,5 +1,9 @@
 import { z } from 'zod';
-import { optionalBoolean, optionalNumber, optionalString, optionalTimestamp, utc } from '../validation.ts';
+import { checkedLater, FieldReader, optionalBoolean, optionalString } from '../validation.ts';
+
+const userFields = new FieldReader('switch', 'user');
+/** An id as GraphQL's `Int` holds it: the record's key, so a bad one fails the record. */
+const int32 = z.number().int().min(-(2 ** 31)).max(2 ** 31 - 1);
 
 /**
  * A switch user. `passwd` (a password hash) and `cdr_api_token` are secrets: not being in this
@@ -7,23 +11,23 @@ import { optionalBoolean, optionalNumber, optionalString, optionalTimestamp, utc
  */
 export const switchUserSchema = z
   .object({
-    user_id: z.number().int(),
+    user_id: int32,
     name: z.string(),
     user_type: optionalString,
-    role_id: optionalNumber,
+    role_id: checkedLater,
     role_name: optionalString,
     carrier_name: optionalString,
     active: optionalBoolean,
-    is_online: z.union([z.number(), z.boolean()]).nullish(),
+    is_online: checkedLater,
     email: optionalString,
     first_name: optionalString,
     last_name: optionalString,
     fullname: optionalString,
-    client_id: optionalNumber,
-    reseller_id: optionalNumber,
-    create_time: optionalTimestamp,
-    last_login_time: optionalTimestamp,
-    last_seen: optionalTimestamp,
+    client_id: checkedLater,
+    reseller_id: checkedLater,
+    create_time: checkedLater,
+    last_login_time: checkedLater,
+    last_seen: checkedLater,
     login_ip: optionalString,
     auth_ip: z.array(z.string()).nullish(),
   })
@@ -31,21 +35,21 @@ export const switchUserSchema = z
     userId: user.user_id,
     name: user.name,
     userType: user.user_type ?? null,
-    roleId: user.role_id ?? null,
+    roleId: userFields.int(user.role_id, 'role_id'),
     roleName: user.role_name ?? null,
     carrierName: user.carrier_name ?? null,
     active: user.active ?? null,
     // An integer state code in the docs (`2`); a boolean is read as 1/0 rather than refused.
-    isOnline: typeof user.is_online === 'boolean' ? Number(user.is_online) : (user.is_online ?? null),
+    isOnline: userFields.int(typeof user.is_online === 'boolean' ? Number(user.is_online) : user.is_online, 'is_online'),
     email: user.email ?? null,
     firstName: user.first_name ?? null,
     lastName: user.last_name ?? null,
     fullName: user.fullname ?? null,
-    clientId: user.client_id ?? null,
-    resellerId: user.reseller_id ?? null,
-    createTime: utc(user.create_time),
-    lastLoginTime: utc(user.last_login_time),
-    lastSeen: utc(user.last_seen),
+    clientId: userFields.int(user.client_id, 'client_id'),
+    resellerId: userFields.int(user.reseller_id, 'reseller_id'),
+    createTime: userFields.timestamp(user.create_time, 'create_time'),
+    lastLoginTime: userFields.timestamp(user.last_login_time, 'last_login_time'),
+    lastSeen: userFields.timestamp(user.last_seen, 'last_seen'),
     loginIp: user.login_ip ?? null,
     authIps: user.auth_ip ?? [],
   }));
@@ -55,7 +59,7 @@ export type SwitchUser = z.output<typeof switchUserSchema>;
 export const switchEnvelopeSchema = z.object({
   success: z.boolean().optional(),
   error_type: optionalString,
-  error: z.object({ message: optionalString, code: optionalNumber, reason: optionalString }).nullish(),
+  error: z.object({ message: optionalString, code: z.number().nullish(), reason: optionalString }).nullish(),
   payload: z.unknown().optional(),
 });
 
