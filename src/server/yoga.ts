@@ -4,6 +4,7 @@ import type { Upstreams } from '../upstreams/index.ts';
 import { createContext, type GatewayContext } from './context.ts';
 import { maskGatewayError } from './errors.ts';
 import { EXAMPLE_QUERY } from './example-query.ts';
+import { useBoundedErrorMessages } from './plugins/use-bounded-error-messages.ts';
 import { requestIdOf, useRequestId } from './plugins/use-request-id.ts';
 
 export type Gateway = YogaServerInstance<Record<string, unknown>, GatewayContext>;
@@ -26,6 +27,6 @@ export function createGateway(upstreams: Upstreams, options: GatewayOptions = {}
     renderGraphiQL: (options) => (graphiqlPage ??= import('@graphql-yoga/render-graphiql').then((module) => module.renderGraphiQL(options))),
     landingPage: false,
     logging: options.logger ?? true,
-    plugins: [useRequestId()],
+    plugins: [useRequestId(), useBoundedErrorMessages()],
   });
 }

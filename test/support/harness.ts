@@ -4,6 +4,9 @@ import { loadConfig, type UpstreamSettings } from '../../src/server/config.ts';
 import { createUpstreams, simulatorSettings } from '../../src/server/gateway.ts';
 import { createGateway, type Gateway } from '../../src/server/yoga.ts';
 import { startSimulators, type SimulatedRequest, type Simulators } from '../../src/simulators/index.ts';
+import { startReshapingProxy, type Reshaping, type ReshapingProxy } from './reshaping-proxy.ts';
+
+type UpstreamKey = 'gate' | 'edge' | 'switch';
 
 export interface GraphQLResult<T> {
   data?: T | null;
@@ -23,13 +26,17 @@ export interface Harness {
   data<T, V extends Record<string, unknown>>(document: TypedDocumentNode<T, V> | string, variables?: V): Promise<T>;
   /** The upstream requests the simulators saw since the last reset. */
   requests(): SimulatedRequest[];
+  /** The proxies in front of the upstreams that `reshape` names. */
+  proxies: Partial<Record<UpstreamKey, ReshapingProxy>>;
   close(): Promise<void>;
 }
 
 export interface HarnessOptions {
   latencyMs?: number;
   /** Replaces what the gateway is told about an upstream (a wrong token, say). */
-  override?: Partial<Record<'gate' | 'edge' | 'switch', Partial<UpstreamSettings>>>;
+  override?: Partial<Record<UpstreamKey, Partial<UpstreamSettings>>>;
+  /** Puts a proxy in front of these upstreams that answers as another implementation of their docs might. */
+  reshape?: Partial<Record<UpstreamKey, Reshaping>>;
   /** Settings as the environment would give them (`UPSTREAM_TIMEOUT_MS`, say), when a test needs other limits. */
   env?: NodeJS.ProcessEnv;
 }
@@ -37,7 +44,12 @@ export interface HarnessOptions {
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
   const simulators = await startSimulators({ latencyMs: options.latencyMs });
   const settings = simulatorSettings(simulators);
-  for (const key of ['gate', 'edge', 'switch'] as const) settings[key] = { ...settings[key], ...options.override?.[key] };
+  const proxies: Harness['proxies'] = {};
+  for (const key of ['gate', 'edge', 'switch'] as const) {
+    const reshaping = options.reshape?.[key];
+    if (reshaping) proxies[key] = await startReshapingProxy(settings[key].url, reshaping);
+    settings[key] = { ...settings[key], ...(proxies[key] && { url: proxies[key].url }), ...options.override?.[key] };
+  }
   const upstreams = createUpstreams(settings, loadConfig(options.env ?? {}));
   // Tests read errors from the answers; the log would only repeat them.
   const yoga = createGateway(upstreams, { logger: false });
@@ -63,8 +75,10 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       return result.data;
     },
     requests: () => simulators.requests,
+    proxies,
     async close() {
       await upstreams.close();
+      await Promise.all(Object.values(proxies).map((proxy) => proxy.close()));
       await simulators.close();
     },
   };
