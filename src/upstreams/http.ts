@@ -241,7 +241,8 @@ export class UpstreamHttp {
         response.statusCode,
       );
     if (Number(response.headers['content-length']) > this.#maxResponseBytes) {
-      response.body.destroy();
+      // Closes the connection unread; unlike a bare destroy(), dump() listens for the error it causes.
+      void response.body.dump({ limit: 1 });
       throw tooLarge();
     }
     const chunks: Buffer[] = [];
