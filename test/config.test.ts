@@ -40,7 +40,43 @@ describe('configuration from the environment', () => {
     expect(() => loadConfig(env)).toThrow(message);
   });
 
+  it.each([
+    [{ PORT: '' }, /PORT must be a whole number/],
+    [{ PORT: ' 80' }, /PORT must be a whole number/],
+    [{ PORT: '8e1' }, /PORT must be a whole number/],
+    [{ PORT: '0x50' }, /PORT must be a whole number/],
+    [{ UPSTREAM_TIMEOUT_MS: '' }, /UPSTREAM_TIMEOUT_MS must be a whole number/],
+    [{ UPSTREAM_TIMEOUT_MS: '1.5' }, /UPSTREAM_TIMEOUT_MS must be a whole number/],
+    [{ EDGE_MAX_PAGES: '0' }, /EDGE_MAX_PAGES must be at least 1/],
+    [{ HOST: '' }, /HOST must not be empty/],
+    [{ GATE_URL: 'http://gate.internal', GATE_TOKEN: 'x' }, /GATE_URL must include the API prefix \(gate's docs give \/api\/v1\)/],
+    [{ EDGE_URL: 'https://edge.internal/', EDGE_TOKEN: 'a:b' }, /EDGE_URL must include the API prefix \(edge's docs give \/api\)/],
+    [{ GATE_URL: 'http://ops:hunter2@gate.internal/api/v1', GATE_TOKEN: 'x' }, /GATE_URL must not carry credentials/],
+    [{ SWITCH_URL: 'http://switch.internal/v1?tenant=7', SWITCH_TOKEN: 'x' }, /SWITCH_URL must not have a query or a fragment/],
+    [{ SWITCH_URL: 'http://switch.internal/v1#top', SWITCH_TOKEN: 'x' }, /SWITCH_URL must not have a query or a fragment/],
+    [{ GATE_URL: 'http://gate.internal/api/v1?', GATE_TOKEN: 'x' }, /GATE_URL must not have a query or a fragment/],
+    [{ GATE_TOKEN: 'x' }, /GATE_TOKEN is set but GATE_URL is not/],
+    [{ EDGE_USERNAME: 'ops', EDGE_PASSWORD: 'pw' }, /EDGE_USERNAME is set but EDGE_URL is not/],
+    [{ SWITCH_TOKEN: 'x' }, /SWITCH_TOKEN is set but SWITCH_URL is not/],
+    [{ EDGE_URL: 'http://edge.internal/api', EDGE_TOKEN: 'a:b', EDGE_USERNAME: 'ops', EDGE_PASSWORD: 'pw' }, /EDGE_TOKEN and EDGE_USERNAME\/EDGE_PASSWORD are two ways/],
+    [{ EDGE_URL: 'http://edge.internal/api', EDGE_USERNAME: 'ops:x', EDGE_PASSWORD: 'pw' }, /EDGE_USERNAME must not contain ":"/],
+  ])('refuses what could only go wrong later: %o', (env, message) => {
+    expect(() => loadConfig(env)).toThrow(ConfigError);
+    expect(() => loadConfig(env)).toThrow(message);
+  });
+
+  it('takes PORT=0 (any free port) and the limits as plain whole numbers', () => {
+    expect(loadConfig({ PORT: '0', EDGE_MAX_PAGES: '5000', UPSTREAM_MAX_RESPONSE_BYTES: '2048' })).toMatchObject({
+      port: 0,
+      edgeMaxPages: 5000,
+      upstreamMaxResponseBytes: 2048,
+    });
+  });
+
   it('never shows a secret value in its complaint', () => {
+    expect(() => loadConfig({ GATE_URL: 'http://ops:hunter2@gate.internal/api/v1', GATE_TOKEN: 'x' })).toThrow(
+      expect.objectContaining({ message: expect.not.stringContaining('hunter2') }),
+    );
     expect(() => loadConfig({ EDGE_URL: 'http://edge.internal/api', EDGE_TOKEN: 'supersecretvalue' })).toThrow(
       expect.objectContaining({ message: expect.not.stringContaining('supersecretvalue') }),
     );

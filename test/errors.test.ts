@@ -124,3 +124,49 @@ describe('upstream failures become GraphQL errors with stable codes', () => {
     expect(invalid.errors?.[0]?.message).toMatch(/Int cannot represent/);
   });
 });
+
+describe('a 404 from a wrong base URL is not a missing record', () => {
+  const wrongPrefix = (url: string, prefix: string) => `${new URL(url).origin}${prefix}`;
+
+  it('names a gate base URL without its API prefix UPSTREAM_MISCONFIGURED, on lookups and lists alike', async () => {
+    const probe = await harnessWith({});
+    const harness = await harnessWith({ override: { gate: { url: wrongPrefix(probe.simulators.gate.url, '/api') } } });
+    const lookup = await harness.execute(UserRelationsDocument, { username: EVERYWHERE_USERNAME });
+    expect(lookup.errors?.[0]).toMatchObject({
+      path: ['user'],
+      message: 'gate answers 404 for /user/ itself: GATE_URL lacks or misnames the API prefix',
+      extensions: { code: 'UPSTREAM_MISCONFIGURED', upstream: 'gate' },
+    });
+    const list = await harness.execute(UsersPageDocument, { first: 1 });
+    expect(list.errors?.[0]?.extensions).toMatchObject({ code: 'UPSTREAM_MISCONFIGURED', upstream: 'gate' });
+  });
+
+  it('does the same for edge and switch', async () => {
+    const probe = await harnessWith({});
+    const harness = await harnessWith({
+      override: {
+        edge: { url: wrongPrefix(probe.simulators.edge.url, '/') },
+        switch: { url: wrongPrefix(probe.simulators.switch.url, '/v2') },
+      },
+    });
+    const result = await harness.execute(UserRelationsDocument, { username: EVERYWHERE_USERNAME });
+    expect(result.data?.user?.token?.username).toBe(EVERYWHERE_USERNAME);
+    const byPath = Object.fromEntries((result.errors ?? []).map((error) => [error.path?.join('.'), error.extensions?.['code']]));
+    expect(byPath).toEqual({
+      'user.edgeAccount': 'UPSTREAM_MISCONFIGURED',
+      'user.accessTokens': 'UPSTREAM_MISCONFIGURED',
+      'user.loginHistory': 'UPSTREAM_MISCONFIGURED',
+      'user.switchAccount': 'UPSTREAM_MISCONFIGURED',
+    });
+  });
+
+  it('answers null for a missing record once the base URL has proved right, probing it at most once', async () => {
+    const harness = await harnessWith({});
+    harness.simulators.resetRequests();
+    expect(await harness.data('{ user(username: "no.such.person") { username } }')).toEqual({ user: null });
+    expect(harness.requests().map((request) => request.path)).toEqual(['/api/v1/user/username/no.such.person/', '/api/v1/user/']);
+    harness.simulators.resetRequests();
+    expect(await harness.data('{ user(username: "nobody.else") { username } }')).toEqual({ user: null });
+    expect(harness.requests()).toHaveLength(1);
+  });
+});

@@ -179,17 +179,17 @@ export class UpstreamHttp {
 
   async request(call: UpstreamCall, requestId: string): Promise<UpstreamReply> {
     const reply = await this.#send(call, requestId);
+    if (reply.status === 404 && !this.#baseConfirmed && (await this.#baseIsWrong(requestId))) {
+      throw new UpstreamError(
+        this.upstream,
+        'UPSTREAM_MISCONFIGURED',
+        `${this.upstream} answers 404 for ${this.#protocol.baseProbe.route} itself: ${this.#configuredBy} lacks or misnames the API prefix`,
+        404,
+      );
+    }
     const refusal = this.#protocol.refusal?.(reply.status, reply.body);
     if (refusal) throw new UpstreamError(this.upstream, refusal.code ?? codeForStatus(reply.status), refusal.message, reply.status);
     if (reply.status < 200 || reply.status >= 300) {
-      if (reply.status === 404 && !this.#baseConfirmed && (await this.#baseIsWrong(requestId))) {
-        throw new UpstreamError(
-          this.upstream,
-          'UPSTREAM_MISCONFIGURED',
-          `${this.upstream} answers 404 for ${this.#protocol.baseProbe.route} itself: ${this.#configuredBy} lacks or misnames the API prefix`,
-          404,
-        );
-      }
       throw new UpstreamError(
         this.upstream,
         codeForStatus(reply.status),
