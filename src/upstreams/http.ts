@@ -87,6 +87,86 @@ export interface UpstreamEndpoint {
   configuredBy?: string;
 }
 
+interface RawResponse {
+  status: number;
+  headers: IncomingHttpHeaders;
+  text: string;
+}
+
+/**
+ * One request's handler: it gathers the body chunk by chunk and settles once. A class, not
+ * closures, since it is made for every upstream call.
+ */
+class Exchange implements Dispatcher.DispatchHandler {
+  timer: NodeJS.Timeout | undefined;
+  #controller: Dispatcher.DispatchController | undefined;
+  #done = false;
+  #status = 0;
+  #headers: IncomingHttpHeaders = {};
+  readonly #chunks: Buffer[] = [];
+  #size = 0;
+
+  constructor(
+    readonly upstream: UpstreamName,
+    readonly route: string,
+    readonly maxBytes: number,
+    readonly resolve: (response: RawResponse) => void,
+    readonly reject: (error: Error) => void,
+  ) {}
+
+  /** Ends the exchange with an error, aborting the request; one still waiting for a connection is aborted as it starts. */
+  stop(error: Error): void {
+    this.#controller?.abort(error);
+    this.#finish(error);
+  }
+
+  #finish(error?: Error): void {
+    if (this.#done) return;
+    this.#done = true;
+    clearTimeout(this.timer);
+    if (error) return this.reject(error);
+    const chunks = this.#chunks;
+    const text = chunks.length === 1 ? (chunks[0] as Buffer).toString() : Buffer.concat(chunks, this.#size).toString();
+    this.resolve({ status: this.#status, headers: this.#headers, text });
+  }
+
+  #tooLarge(): UpstreamError {
+    const { upstream, route, maxBytes } = this;
+    const message = `${upstream} answered ${route} with more than ${maxBytes} bytes (UPSTREAM_MAX_RESPONSE_BYTES)`;
+    return new UpstreamError(upstream, 'UPSTREAM_RESPONSE_TOO_LARGE', message, this.#status);
+  }
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.#controller = controller;
+    if (this.#done) controller.abort(new Error('the call ended before it was sent'));
+  }
+
+  onResponseStart(_controller: Dispatcher.DispatchController, status: number, headers: IncomingHttpHeaders): void {
+    this.#status = status;
+    this.#headers = headers;
+    if (Number(headers['content-length']) > this.maxBytes) this.stop(this.#tooLarge());
+  }
+
+  onResponseData(_controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    this.#size += chunk.length;
+    if (this.#size > this.maxBytes) this.stop(this.#tooLarge());
+    else this.#chunks.push(chunk);
+  }
+
+  onResponseEnd(): void {
+    this.#finish();
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
+    this.#finish(error);
+  }
+}
+
+function expire(exchange: Exchange, timeoutMs: number, method: string): void {
+  const message = `${exchange.upstream} did not answer ${method} ${exchange.route} within ${timeoutMs} ms`;
+  exchange.stop(new UpstreamError(exchange.upstream, 'UPSTREAM_UNREACHABLE', message));
+}
+
 /** What the shared layer needs to know of an upstream besides where it is. */
 export interface UpstreamProtocol {
   /**
@@ -211,49 +291,28 @@ export class UpstreamHttp {
       body = JSON.stringify(call.body);
       headers['content-type'] = 'application/json';
     }
-    // undici's own timeouts fire only on silence; a body trickled in small chunks must end too.
-    const deadline = new AbortController();
-    const timer = setTimeout(() => deadline.abort(), this.#timeoutMs);
-    let response: Dispatcher.ResponseData;
-    let text: string;
+    let response: RawResponse;
     try {
-      response = await this.#pool.request({ method, path, headers, body, signal: deadline.signal });
-      text = await this.#readBody(response, call.route);
+      response = await this.#exchange({ method, path, headers, body }, call.route);
     } catch (error) {
       if (error instanceof UpstreamError) throw error;
-      const message = deadline.signal.aborted
-        ? `${this.upstream} did not answer ${method} ${call.route} within ${this.#timeoutMs} ms`
-        : `${this.upstream} could not be reached`;
-      throw new UpstreamError(this.upstream, 'UPSTREAM_UNREACHABLE', message, undefined, { cause: error });
-    } finally {
-      clearTimeout(timer);
+      throw new UpstreamError(this.upstream, 'UPSTREAM_UNREACHABLE', `${this.upstream} could not be reached`, undefined, { cause: error });
     }
-    const status = response.statusCode;
-    return { status, headers: response.headers, body: text ? this.#parseJson(text, status) : undefined, url: this.#origin + path };
+    const { status } = response;
+    return { status, headers: response.headers, body: response.text ? this.#parseJson(response.text, status) : undefined, url: this.#origin + path };
   }
 
-  async #readBody(response: Dispatcher.ResponseData, route: string): Promise<string> {
-    const tooLarge = () =>
-      new UpstreamError(
-        this.upstream,
-        'UPSTREAM_RESPONSE_TOO_LARGE',
-        `${this.upstream} answered ${route} with more than ${this.#maxResponseBytes} bytes (UPSTREAM_MAX_RESPONSE_BYTES)`,
-        response.statusCode,
-      );
-    if (Number(response.headers['content-length']) > this.#maxResponseBytes) {
-      // Closes the connection unread; unlike a bare destroy(), dump() listens for the error it causes.
-      void response.body.dump({ limit: 1 });
-      throw tooLarge();
-    }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    for await (const chunk of response.body as AsyncIterable<Buffer>) {
-      size += chunk.length;
-      // Leaving the loop destroys the body: the rest is never read.
-      if (size > this.#maxResponseBytes) throw tooLarge();
-      chunks.push(chunk);
-    }
-    return chunks.length === 1 ? (chunks[0] as Buffer).toString() : Buffer.concat(chunks, size).toString();
+  /**
+   * Dispatches one request and gathers its body as it comes, without streams: the deadline ends
+   * the whole exchange (undici's own timeouts fire only on silence, so a body trickled in small
+   * pieces would never end), and a body past the size limit is cut off unread.
+   */
+  #exchange(options: Dispatcher.DispatchOptions, route: string): Promise<RawResponse> {
+    return new Promise<RawResponse>((resolve, reject) => {
+      const exchange = new Exchange(this.upstream, route, this.#maxResponseBytes, resolve, reject);
+      exchange.timer = setTimeout(expire, this.#timeoutMs, exchange, this.#timeoutMs, options.method);
+      this.#pool.dispatch(options, exchange);
+    });
   }
 
   #parseJson(text: string, status: number): unknown {

@@ -63,10 +63,10 @@ export class EdgeClient {
    * against the page it came with); `onPage` sees each page's items as they come.
    */
   #list<T>(first: UpstreamCall, schema: z.ZodType<T[]>, what: string, onPage?: (items: T[]) => void): PagedList<T> {
-    // The URLs of the pages read so far: a link back to one of them is a loop, not more of the list.
-    const read = new Set<string>();
-    const readPage = (call: UpstreamCall): PageReader<T> => async () => {
-      if (read.size >= this.limits.maxPages) {
+    // `read` holds the URLs of the pages read so far (from the second page on: most lists have
+    // one): a link back to one of them is a loop, not more of the list.
+    const readPage = (call: UpstreamCall, read: Set<string> | undefined): PageReader<T> => async () => {
+      if ((read?.size ?? 0) >= this.limits.maxPages) {
         throw new UpstreamError(
           'edge',
           'UPSTREAM_LIST_TOO_LONG',
@@ -74,15 +74,16 @@ export class EdgeClient {
         );
       }
       const reply = await this.http.request(call, this.requestId);
-      if (read.has(reply.url)) throw new UpstreamError('edge', 'UPSTREAM_BAD_RESPONSE', `edge linked its ${what} back to a page already read`);
+      if (read?.has(reply.url)) throw new UpstreamError('edge', 'UPSTREAM_BAD_RESPONSE', `edge linked its ${what} back to a page already read`);
       const items = parsePayload('edge', schema, reply.body, what);
-      // Only a page that came back counts as read: a failed one is asked for again by the next reader.
-      read.add(reply.url);
       onPage?.(items);
       const next = nextLink(reply.headers.link);
-      return { items, next: next === undefined ? undefined : readPage(this.http.callForLink(next, reply.url, first.route)) };
+      if (next === undefined) return { items, next: undefined };
+      // Only a page that came back counts as read: a failed one is asked for again by the next reader.
+      const pagesRead = (read ?? new Set<string>()).add(reply.url);
+      return { items, next: readPage(this.http.callForLink(next, reply.url, first.route), pagesRead) };
     };
-    return new PagedList(readPage(first));
+    return new PagedList(readPage(first, undefined));
   }
 
   listUsers(filter: EdgeUserFilter, onPage?: (users: EdgeUser[]) => void): PagedList<EdgeUser> {
