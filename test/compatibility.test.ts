@@ -1,22 +1,14 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LoginHistoryPageDocument, SwitchUsersPageDocument, UserRelationsDocument, UsersPageDocument } from './generated/graphql.ts';
 import { present } from './support/expect.ts';
-import { startHarness, type Harness, type HarnessOptions } from './support/harness.ts';
+import { harnessPerTest, startHarness, type Harness } from './support/harness.ts';
 import { EVERYWHERE_USERNAME, LONG_HISTORY_LENGTH, LONG_HISTORY_USERNAME } from '../src/simulators/index.ts';
 
 /**
  * Other servers built from the same docs may answer differently where the docs leave room: the
  * gateway must read them all the same.
  */
-const started: Harness[] = [];
-async function harnessWith(options: HarnessOptions): Promise<Harness> {
-  const harness = await startHarness(options);
-  started.push(harness);
-  return harness;
-}
-afterEach(async () => {
-  await Promise.all(started.splice(0).map((harness) => harness.close()));
-});
+const harnessWith = harnessPerTest();
 
 /** The history of the account whose login history spans several edge pages, as the API renders it. */
 const longHistory = (harness: Harness) =>

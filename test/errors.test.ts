@@ -1,20 +1,12 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { UserRelationsDocument, UsersPageDocument } from './generated/graphql.ts';
-import { startHarness, type Harness, type HarnessOptions } from './support/harness.ts';
+import { harnessPerTest } from './support/harness.ts';
 import { EVERYWHERE_USERNAME } from '../src/simulators/index.ts';
 import { gateHeaders } from '../src/server/config.ts';
 
-const harnesses: Harness[] = [];
-async function harnessWith(options: HarnessOptions): Promise<Harness> {
-  const harness = await startHarness(options);
-  harnesses.push(harness);
-  return harness;
-}
-afterEach(async () => {
-  await Promise.all(harnesses.splice(0).map((harness) => harness.close()));
-});
+const harnessWith = harnessPerTest();
 
 /** A stand-in gate that answers every call with the given status and body, or never answers. */
 async function fakeUpstream(status: number, body: string | 'never'): Promise<{ url: string; server: Server }> {

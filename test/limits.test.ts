@@ -1,21 +1,13 @@
 import { createServer as createTcpServer, type Server as TcpServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { NodesDocument, UsersPageDocument } from './generated/graphql.ts';
 import { present } from './support/expect.ts';
-import { startHarness, type GraphQLResult, type Harness, type HarnessOptions } from './support/harness.ts';
+import { harnessPerTest, type GraphQLResult } from './support/harness.ts';
 import { EVERYWHERE_USERNAME, LONG_HISTORY_LENGTH, LONG_HISTORY_USERNAME } from '../src/simulators/index.ts';
 import { MAX_NODE_IDS } from '../src/schema/nodes.ts';
 
-const started: Harness[] = [];
-async function harnessWith(options: HarnessOptions): Promise<Harness> {
-  const harness = await startHarness(options);
-  started.push(harness);
-  return harness;
-}
-afterEach(async () => {
-  await Promise.all(started.splice(0).map((harness) => harness.close()));
-});
+const harnessWith = harnessPerTest();
 
 type Loose = GraphQLResult<Record<string, any>>;
 const codesOf = (result: Loose) => (result.errors ?? []).map((error) => [error.path?.join('.'), error.extensions?.['code']]);

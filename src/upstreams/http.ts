@@ -42,7 +42,7 @@ const codeByStatus: Record<number, UpstreamErrorCode> = {
   422: 'UPSTREAM_BAD_REQUEST',
 };
 
-export const codeForStatus = (status: number): UpstreamErrorCode => codeByStatus[status] ?? 'UPSTREAM_ERROR';
+const codeForStatus = (status: number): UpstreamErrorCode => codeByStatus[status] ?? 'UPSTREAM_ERROR';
 
 export type QueryValue = string | number | boolean | undefined;
 export type QueryParams = Record<string, QueryValue>;

@@ -1,5 +1,6 @@
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { print, type GraphQLFormattedError } from 'graphql';
+import { afterEach } from 'vitest';
 import { loadConfig, type UpstreamSettings } from '../../src/server/config.ts';
 import { createUpstreams, simulatorSettings } from '../../src/server/gateway.ts';
 import { createGateway, type Gateway } from '../../src/server/yoga.ts';
@@ -81,5 +82,21 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       await Promise.all(Object.values(proxies).map((proxy) => proxy.close()));
       await simulators.close();
     },
+  };
+}
+
+/**
+ * For tests that each start a harness of their own: the function returned starts one, and every
+ * harness it started is closed after each test.
+ */
+export function harnessPerTest(): (options: HarnessOptions) => Promise<Harness> {
+  const started: Harness[] = [];
+  afterEach(async () => {
+    await Promise.all(started.splice(0).map((harness) => harness.close()));
+  });
+  return async (options) => {
+    const harness = await startHarness(options);
+    started.push(harness);
+    return harness;
   };
 }
