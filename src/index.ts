@@ -2,7 +2,9 @@ import { ConfigError, loadConfig } from './server/config.ts';
 import { startGateway } from './server/gateway.ts';
 
 try {
-  const gateway = await startGateway(loadConfig());
+  const config = loadConfig();
+  for (const warning of config.warnings) console.warn(`warning: ${warning}`);
+  const gateway = await startGateway(config);
   const simulated = gateway.simulated.length ? ` (embedded simulators for: ${gateway.simulated.join(', ')})` : '';
   console.log(`GraphQL gateway ready: ${gateway.url}${simulated}\nOpen it in a browser for GraphiQL.`);
   const shutdown = (signal: string) => {

@@ -73,6 +73,14 @@ describe('configuration from the environment', () => {
     });
   });
 
+  it('warns of variables named like settings that are none, naming the settings of their kind', () => {
+    const { warnings } = loadConfig({ GATE_URL: 'http://gate.internal/api/v1', GATE_TOKEN: 'x', GATE_TOKN: 'typo', UPSTREAM_TIMEOUT: '5', PATH: '/usr/bin' });
+    expect(warnings).toEqual([
+      'GATE_TOKN is not a setting of this gateway and is ignored; the GATE_… settings are GATE_URL, GATE_TOKEN',
+      expect.stringMatching(/^UPSTREAM_TIMEOUT is not a setting .* UPSTREAM_TIMEOUT_MS, UPSTREAM_CONNECTIONS, UPSTREAM_MAX_RESPONSE_BYTES$/),
+    ]);
+  });
+
   it('never shows a secret value in its complaint', () => {
     expect(() => loadConfig({ GATE_URL: 'http://ops:hunter2@gate.internal/api/v1', GATE_TOKEN: 'x' })).toThrow(
       expect.objectContaining({ message: expect.not.stringContaining('hunter2') }),

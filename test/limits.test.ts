@@ -136,6 +136,28 @@ describe('what one request may cost', () => {
     expect(await roomy.data(query, { username })).toMatchObject({ user: { switchAccount: { name: username } } });
   });
 
+  it('refuses an exact-username search on edge that would read past EDGE_NAME_SEARCH_MAX_MATCHES', async () => {
+    // Pages of one, and the person's own account hidden: the search reads every fuzzy match of "bob".
+    const hideAccount = {
+      edge: {
+        query: (query: URLSearchParams) => query.set('per_page', '1'),
+        body: (body: unknown) => (Array.isArray(body) ? body.filter((user: { username?: string }) => user.username !== EVERYWHERE_USERNAME) : body),
+      },
+    };
+    const query = `query($username: String!) { user(username: $username) { email edgeAccount { username } } }`;
+    const capped = await harnessWith({ env: { EDGE_NAME_SEARCH_MAX_MATCHES: '2' }, reshape: hideAccount });
+    const refused = (await capped.execute(query, { username: EVERYWHERE_USERNAME })) as Loose;
+    expect(refused.data?.['user']).toMatchObject({ email: expect.any(String), edgeAccount: null });
+    expect(codesOf(refused)).toEqual([['user.edgeAccount', 'UPSTREAM_SEARCH_TOO_BROAD']]);
+    // The hidden account's page comes back empty, then one match a page until two are in hand.
+    expect(present(capped.proxies.edge).seen).toHaveLength(3);
+
+    const roomy = await harnessWith({ reshape: hideAccount });
+    expect(await roomy.data(query, { username: EVERYWHERE_USERNAME })).toMatchObject({ user: { edgeAccount: null } });
+    const fuzzyMatches = roomy.simulators.dataset.edgeUsers.filter((user) => user.username.toLowerCase().includes(EVERYWHERE_USERNAME)).length;
+    expect(present(roomy.proxies.edge).seen).toHaveLength(fuzzyMatches);
+  });
+
   it.each([
     ['a declared length', undefined],
     ['a chunked body', { bytes: 1024, everyMs: 0 }],

@@ -34,7 +34,15 @@ export interface ListReader<T> {
 /** A list whose every read also tells its length (gate's `count`, switch's `total`). */
 export function countedListReader<T>(readWindow: (window: ListWindow) => Promise<WindowPage<T>>): ListReader<T> {
   let total: Promise<number> | undefined;
-  const count = () => (total ??= readWindow({ offset: 0, limit: 0 }).then((page) => page.total));
+  const count = () =>
+    (total ??= readWindow({ offset: 0, limit: 0 }).then(
+      (page) => page.total,
+      (error: unknown) => {
+        // A failed count is not remembered: the next caller asks again.
+        total = undefined;
+        throw error;
+      },
+    ));
   return {
     async read(window) {
       const page = await readWindow(window);

@@ -38,50 +38,51 @@ function wholeNumber(min: number, max: number, fallback: number) {
 
 const optionalSecret = z.string().min(1, 'must not be empty').optional();
 
-const envSchema = z
-  .object({
-    HOST: z.string().min(1, 'must not be empty').default('0.0.0.0'),
-    PORT: wholeNumber(0, 65_535, 4000),
-    GATE_URL: baseUrl('gate'),
-    GATE_TOKEN: optionalSecret,
-    EDGE_URL: baseUrl('edge'),
-    EDGE_USERNAME: z.string().min(1, 'must not be empty').regex(/^[^:]*$/, 'must not contain ":" (HTTP Basic splits on it)').optional(),
-    EDGE_PASSWORD: optionalSecret,
-    EDGE_TOKEN: z.string().regex(/^[^:]+:.+$/, 'must be "user:token"').optional(),
-    SWITCH_URL: baseUrl('switch'),
-    SWITCH_TOKEN: optionalSecret,
-    UPSTREAM_TIMEOUT_MS: wholeNumber(1, 600_000, 10_000),
-    UPSTREAM_CONNECTIONS: wholeNumber(1, 65_536, 128),
-    UPSTREAM_MAX_RESPONSE_BYTES: wholeNumber(1024, 1024 ** 3, 10 * 1024 ** 2),
-    EDGE_MAX_PAGES: wholeNumber(1, 1_000_000, 1000),
-    SWITCH_NAME_SEARCH_MAX_MATCHES: wholeNumber(1, 1_000_000, 1000),
-    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  })
-  .superRefine((env, ctx) => {
-    const complain = (path: keyof typeof env, message: string) => ctx.addIssue({ code: 'custom', path: [path], message });
-    const requires = (when: keyof typeof env, needed: keyof typeof env) => {
-      if (env[when] && !env[needed]) complain(needed, `is required when ${when} is set`);
-    };
-    requires('GATE_URL', 'GATE_TOKEN');
-    requires('SWITCH_URL', 'SWITCH_TOKEN');
-    if (env.EDGE_URL && !env.EDGE_TOKEN && !(env.EDGE_USERNAME && env.EDGE_PASSWORD)) {
-      complain(env.EDGE_USERNAME ? 'EDGE_PASSWORD' : 'EDGE_USERNAME', 'is required when EDGE_URL is set (or set EDGE_TOKEN as "user:token")');
-    }
-    if (env.EDGE_TOKEN && (env.EDGE_USERNAME || env.EDGE_PASSWORD)) {
-      complain('EDGE_TOKEN', 'and EDGE_USERNAME/EDGE_PASSWORD are two ways to sign in to edge: set one of them');
-    }
-    // A credential without its URL would be silently unused: the embedded simulator answers instead.
-    const credentials: [keyof typeof env, keyof typeof env][] = [
-      ['GATE_TOKEN', 'GATE_URL'],
-      ['EDGE_USERNAME', 'EDGE_URL'],
-      ['EDGE_PASSWORD', 'EDGE_URL'],
-      ['EDGE_TOKEN', 'EDGE_URL'],
-      ['SWITCH_TOKEN', 'SWITCH_URL'],
-    ];
-    for (const [credential, url] of credentials) {
-      if (env[credential] && !env[url]) complain(credential, `is set but ${url} is not, so it would go unused`);
-    }
-  });
+const settings = z.object({
+  HOST: z.string().min(1, 'must not be empty').default('0.0.0.0'),
+  PORT: wholeNumber(0, 65_535, 4000),
+  GATE_URL: baseUrl('gate'),
+  GATE_TOKEN: optionalSecret,
+  EDGE_URL: baseUrl('edge'),
+  EDGE_USERNAME: z.string().min(1, 'must not be empty').regex(/^[^:]*$/, 'must not contain ":" (HTTP Basic splits on it)').optional(),
+  EDGE_PASSWORD: optionalSecret,
+  EDGE_TOKEN: z.string().regex(/^[^:]+:.+$/, 'must be "user:token"').optional(),
+  SWITCH_URL: baseUrl('switch'),
+  SWITCH_TOKEN: optionalSecret,
+  UPSTREAM_TIMEOUT_MS: wholeNumber(1, 600_000, 10_000),
+  UPSTREAM_CONNECTIONS: wholeNumber(1, 65_536, 128),
+  UPSTREAM_MAX_RESPONSE_BYTES: wholeNumber(1024, 1024 ** 3, 10 * 1024 ** 2),
+  EDGE_MAX_PAGES: wholeNumber(1, 1_000_000, 1000),
+  EDGE_NAME_SEARCH_MAX_MATCHES: wholeNumber(1, 1_000_000, 1000),
+  SWITCH_NAME_SEARCH_MAX_MATCHES: wholeNumber(1, 1_000_000, 1000),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+const envSchema = settings.superRefine((env, ctx) => {
+  const complain = (path: keyof typeof env, message: string) => ctx.addIssue({ code: 'custom', path: [path], message });
+  const requires = (when: keyof typeof env, needed: keyof typeof env) => {
+    if (env[when] && !env[needed]) complain(needed, `is required when ${when} is set`);
+  };
+  requires('GATE_URL', 'GATE_TOKEN');
+  requires('SWITCH_URL', 'SWITCH_TOKEN');
+  if (env.EDGE_URL && !env.EDGE_TOKEN && !(env.EDGE_USERNAME && env.EDGE_PASSWORD)) {
+    complain(env.EDGE_USERNAME ? 'EDGE_PASSWORD' : 'EDGE_USERNAME', 'is required when EDGE_URL is set (or set EDGE_TOKEN as "user:token")');
+  }
+  if (env.EDGE_TOKEN && (env.EDGE_USERNAME || env.EDGE_PASSWORD)) {
+    complain('EDGE_TOKEN', 'and EDGE_USERNAME/EDGE_PASSWORD are two ways to sign in to edge: set one of them');
+  }
+  // A credential without its URL would be silently unused: the embedded simulator answers instead.
+  const credentials: [keyof typeof env, keyof typeof env][] = [
+    ['GATE_TOKEN', 'GATE_URL'],
+    ['EDGE_USERNAME', 'EDGE_URL'],
+    ['EDGE_PASSWORD', 'EDGE_URL'],
+    ['EDGE_TOKEN', 'EDGE_URL'],
+    ['SWITCH_TOKEN', 'SWITCH_URL'],
+  ];
+  for (const [credential, url] of credentials) {
+    if (env[credential] && !env[url]) complain(credential, `is set but ${url} is not, so it would go unused`);
+  }
+});
 
 export interface UpstreamSettings {
   url: string;
@@ -95,8 +96,11 @@ export interface GatewayConfig {
   upstreamConnections: number;
   upstreamMaxResponseBytes: number;
   edgeMaxPages: number;
+  edgeNameSearchMaxMatches: number;
   switchNameSearchMaxMatches: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** Warnings for start-up: variables named like settings of this gateway that are none (typos, say). */
+  warnings: string[];
   /** An upstream left unset is served by its embedded simulator. */
   upstreams: { gate?: UpstreamSettings; edge?: UpstreamSettings; switch?: UpstreamSettings };
 }
@@ -120,8 +124,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
     upstreamConnections: config.UPSTREAM_CONNECTIONS,
     upstreamMaxResponseBytes: config.UPSTREAM_MAX_RESPONSE_BYTES,
     edgeMaxPages: config.EDGE_MAX_PAGES,
+    edgeNameSearchMaxMatches: config.EDGE_NAME_SEARCH_MAX_MATCHES,
     switchNameSearchMaxMatches: config.SWITCH_NAME_SEARCH_MAX_MATCHES,
     logLevel: config.LOG_LEVEL,
+    warnings: unknownSettings(env),
     upstreams: {
       gate: config.GATE_URL ? { url: config.GATE_URL, headers: gateHeaders(config.GATE_TOKEN ?? '') } : undefined,
       edge: config.EDGE_URL
@@ -135,6 +141,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
       switch: config.SWITCH_URL ? { url: config.SWITCH_URL, headers: switchHeaders(config.SWITCH_TOKEN ?? '') } : undefined,
     },
   };
+}
+
+const settingNames = Object.keys(settings.shape);
+
+/** A variable named like a setting but none is ignored: said at start-up, with the settings of its kind. */
+function unknownSettings(env: NodeJS.ProcessEnv): string[] {
+  return Object.keys(env)
+    .filter((name) => /^(GATE|EDGE|SWITCH|UPSTREAM)_/.test(name) && !settingNames.includes(name))
+    .map((name) => {
+      const kind = name.slice(0, name.indexOf('_') + 1);
+      return `${name} is not a setting of this gateway and is ignored; the ${kind}… settings are ${settingNames.filter((known) => known.startsWith(kind)).join(', ')}`;
+    });
 }
 
 export const gateHeaders = (token: string) => ({ authorization: `Bearer ${token}` });

@@ -32,7 +32,7 @@ export function simulatorSettings(simulators: Simulators): Record<UpstreamKey, U
 
 export type UpstreamLimitSettings = Pick<
   GatewayConfig,
-  'upstreamConnections' | 'upstreamTimeoutMs' | 'upstreamMaxResponseBytes' | 'edgeMaxPages' | 'switchNameSearchMaxMatches'
+  'upstreamConnections' | 'upstreamTimeoutMs' | 'upstreamMaxResponseBytes' | 'edgeMaxPages' | 'edgeNameSearchMaxMatches' | 'switchNameSearchMaxMatches'
 >;
 
 /** One pool per upstream, sized, timed and bounded as configured. */
@@ -47,7 +47,10 @@ export function createUpstreams(settings: Record<UpstreamKey, UpstreamSettings>,
   });
   return new Upstreams(
     { gate: endpoint('gate'), edge: endpoint('edge'), switch: endpoint('switch') },
-    { edge: { maxPages: limits.edgeMaxPages }, switch: { nameSearchMaxMatches: limits.switchNameSearchMaxMatches } },
+    {
+      edge: { maxPages: limits.edgeMaxPages, nameSearchMaxMatches: limits.edgeNameSearchMaxMatches },
+      switch: { nameSearchMaxMatches: limits.switchNameSearchMaxMatches },
+    },
   );
 }
 

@@ -114,10 +114,23 @@ export class PagedList<T> {
     return this.#readWhile(() => this.#items.length < count);
   }
 
-  /** The first item that satisfies `predicate`, reading no further than it. */
-  async find(predicate: (item: T) => boolean): Promise<T | undefined> {
-    const items = await this.#readWhile(() => !this.#items.some(predicate));
-    return items.find(predicate);
+  /**
+   * The first item that satisfies `predicate`, reading no further than it, nor past `limit`
+   * items: undefined then, with the list not `complete`.
+   */
+  async find(predicate: (item: T) => boolean, limit = Number.POSITIVE_INFINITY): Promise<T | undefined> {
+    let checked = 0;
+    let found: T | undefined;
+    const lookOnward = () => {
+      for (; found === undefined && checked < this.#items.length; checked++) {
+        const item = this.#items[checked] as T;
+        if (predicate(item)) found = item;
+      }
+      return found === undefined && this.#items.length < limit;
+    };
+    await this.#readWhile(lookOnward);
+    lookOnward();
+    return found;
   }
 
   all(): Promise<readonly T[]> {

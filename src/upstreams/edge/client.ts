@@ -19,6 +19,8 @@ export const edgeProtocol: UpstreamProtocol = { baseProbe: { route: '/users/' } 
 export interface EdgeLimits {
   /** The most pages read of one list (`EDGE_MAX_PAGES`). */
   maxPages: number;
+  /** The most fuzzy matches read to find one exact username (`EDGE_NAME_SEARCH_MAX_MATCHES`). */
+  nameSearchMaxMatches: number;
 }
 
 /** edge's string filters are fuzzy (case-insensitive substrings); `isActive` is exact. */
@@ -100,7 +102,14 @@ export class EdgeClient {
   /** The user with exactly this username (case as stored): edge's filter only narrows the search. */
   async findUserByUsername(username: string): Promise<EdgeUser | null> {
     const search = this.listUsers({ username });
-    return (await search.find((candidate) => candidate.username === username)) ?? null;
+    const limit = this.limits.nameSearchMaxMatches;
+    const found = await search.find((candidate) => candidate.username === username, limit);
+    if (found || search.complete) return found ?? null;
+    throw new UpstreamError(
+      'edge',
+      'UPSTREAM_SEARCH_TOO_BROAD',
+      `edge has more than ${limit} users whose username contains this one, and the first ${limit} are not it (EDGE_NAME_SEARCH_MAX_MATCHES)`,
+    );
   }
 
   getUser(id: string): Promise<EdgeUser | null> {
