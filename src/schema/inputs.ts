@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 /** The longest name, username or search string taken: gate and edge hold usernames of up to 150. */
-export const MAX_NAME_LENGTH = 150;
+const MAX_NAME_LENGTH = 150;
 
 // Checked before any upstream call, so that no input is sent that no upstream could hold.
 const noControlCharacters = /^[^\u0000-\u001f\u007f]*$/;

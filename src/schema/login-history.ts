@@ -35,8 +35,8 @@ builder.node(LoginHistoryRef, {
   id: { resolve: (entry) => compositeId(entry.userId, instantOf(attemptOf(entry)), occurrenceOf(entry)) },
   loadManyWithoutCache: (ids, context) =>
     settleNodes(ids, async (id) => {
-      const [userId = '', instant, occurrence = ''] = splitCompositeId(id, 3, 'LoginHistory');
-      integerId(occurrence, 'LoginHistory');
+      const [userId = '', instant, occurrenceText = ''] = splitCompositeId(id, 3, 'LoginHistory');
+      const occurrence = integerId(occurrenceText, 'LoginHistory');
       const history = await (await context.edge.loginHistory.load(addressableId(userId, 'LoginHistory'))).all();
       let sameInstant = 0;
       const index = history.findIndex((attempt) => instantOf(attempt) === instant && String(sameInstant++) === occurrence);

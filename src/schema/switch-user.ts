@@ -10,7 +10,7 @@ import { UserRef } from './user.ts';
 export const SwitchUserRef = builder.objectRef<SwitchUser>('SwitchUser');
 
 /** The most ids a `userIds` filter takes: they travel in one URL (`user_id_in`). */
-export const MAX_USER_IDS = 100;
+const MAX_USER_IDS = 100;
 
 builder.node(SwitchUserRef, {
   description: 'A user of the carrier switch. Its password hash and CDR API token never leave the gateway.',
