@@ -1,7 +1,13 @@
+import { z } from 'zod';
+import { confirmedDelete, confirmedWrite } from '../provisioning/confirmed-writes.ts';
+import type { NewAccessToken } from '../provisioning/provision-user.ts';
 import type { EdgeAccessToken } from '../upstreams/edge/types.ts';
+import { isAddressable } from '../upstreams/http.ts';
 import { builder } from './builder.ts';
-import { addEdgeAccountList, EdgeUserRef } from './edge-user.ts';
-import { addressableId, compositeId, splitCompositeId } from './global-ids.ts';
+import { addEdgeAccountList, edgeUserKeyFields, edgeUserNamed, EdgeUserRef } from './edge-user.ts';
+import { addressableId, compositeId, decodeGlobalId, splitCompositeId } from './global-ids.ts';
+import { namedByOne, optional, usernameInput } from './inputs.ts';
+import { checkedInput, mutationResult, NotFoundError, payloadType, performMutation, ValidationError, writeFailures } from './results.ts';
 import { settleNodes } from './nodes.ts';
 
 /** An access token with the edge account it lives under (its id is only unique there). */
@@ -43,3 +49,117 @@ addEdgeAccountList({
   list: (context) => context.edge.accessTokens,
   toNode: (userId, tokens, index) => ({ ...(tokens[index] as EdgeAccessToken), userId }),
 });
+
+// ---- mutations: edge `/users/{id}/tokens/` ----
+
+const CreateAccessTokenInput = builder.inputType('CreateAccessTokenInput', {
+  description: 'A new API access token for an edge user, named by `edgeId` or `username`.',
+  fields: (t) => ({ ...edgeUserKeyFields(t), title: t.string({ required: true }) }),
+});
+const AccessTokenIdInput = (name: string) =>
+  builder.inputType(name, { fields: (t) => ({ id: t.id({ required: true, description: 'The global id of the access token (`AccessToken.id`).' }) }) });
+const RevokeAccessTokenInput = AccessTokenIdInput('RevokeAccessTokenInput');
+const DeleteAccessTokenInput = AccessTokenIdInput('DeleteAccessTokenInput');
+
+const newAccessToken = namedByOne(
+  z.object({
+    edgeId: optional(z.string().refine(isAddressable, 'must be an edge user id')),
+    username: optional(usernameInput),
+    title: z.string().min(1, 'must not be empty').max(100, 'must be at most 100 characters'),
+  }),
+  'edgeId',
+  'username',
+);
+
+/** The account and token a global AccessToken id names; one this API did not make is a ValidationError. */
+function accessTokenKey(id: string): { userId: string; tokenId: string } {
+  try {
+    const { typename, id: local } = decodeGlobalId(id);
+    if (typename !== 'AccessToken') throw new Error('not an access token');
+    const [userId = '', tokenId = ''] = splitCompositeId(local, 2, 'AccessToken').map((part) => addressableId(part, 'AccessToken'));
+    return { userId, tokenId };
+  } catch {
+    throw new ValidationError([{ field: 'id', message: 'must be the id of an access token of this API' }]);
+  }
+}
+
+export const CreatedAccessTokenRef = builder.objectRef<NewAccessToken>('CreatedAccessToken').implement({
+  description: 'A new access token, and its plaintext: shown this once, and never again.',
+  fields: (t) => ({
+    accessToken: t.field({ type: AccessTokenRef, resolve: ({ token }) => token }),
+    plaintext: t.string({
+      nullable: true,
+      description: 'The token itself, to hand to its user now: edge never shows it again. Null when the answer that held it was lost, or on an idempotent replay.',
+      resolve: ({ plaintext }) => plaintext,
+    }),
+  }),
+});
+
+const CreateAccessTokenResult = mutationResult('CreateAccessTokenResult', CreatedAccessTokenRef, [ValidationError, NotFoundError, ...writeFailures]);
+const RevokeAccessTokenResult = mutationResult(
+  'RevokeAccessTokenResult',
+  payloadType<{ accessToken: AccessTokenShape }>('RevokeAccessTokenPayload', 'The access token as edge now has it: inactive.', (t) => ({
+    accessToken: t.field({ type: AccessTokenRef, resolve: ({ accessToken }) => accessToken }),
+  })),
+  [ValidationError, NotFoundError, ...writeFailures],
+);
+const DeleteAccessTokenResult = mutationResult(
+  'DeleteAccessTokenResult',
+  payloadType<{ deletedAccessTokenId: string }>('DeleteAccessTokenPayload', 'The access token that was deleted.', (t) => ({
+    deletedAccessTokenId: t.exposeID('deletedAccessTokenId'),
+  })),
+  [ValidationError, NotFoundError, ...writeFailures],
+);
+
+builder.mutationFields((t) => ({
+  createAccessToken: t.field({
+    type: CreateAccessTokenResult,
+    description: 'Creates an API access token for an edge user; its plaintext is in the answer, the only time it can ever be read.',
+    args: { input: t.arg({ type: CreateAccessTokenInput, required: true }) },
+    resolve: (_root, { input }, context) =>
+      performMutation(context, 'createAccessToken', async (audit) => {
+        const { title, ...key } = checkedInput(newAccessToken, input);
+        const account = await edgeUserNamed(context, key);
+        const { edge } = context.clients;
+        // Never sent twice: a lost answer is a lost plaintext, so it is reported, not read back.
+        const { token, plaintext } = await edge.createAccessToken(account.id, title);
+        audit.created.push({ record: 'edge.accessToken', id: token.id });
+        context.edge.wrote.accessToken(account.id, token.id, token);
+        return { token: { ...token, userId: account.id }, plaintext };
+      }),
+  }),
+  revokeAccessToken: t.field({
+    type: RevokeAccessTokenResult,
+    description: 'Revokes an access token (PATCH active = false); edge answers 202, so it is read back.',
+    args: { input: t.arg({ type: RevokeAccessTokenInput, required: true }) },
+    resolve: (_root, { input }, context) =>
+      performMutation(context, 'revokeAccessToken', async (audit) => {
+        const { userId, tokenId } = accessTokenKey(String(input.id));
+        const { edge } = context.clients;
+        const readBack = () => edge.getAccessToken(userId, tokenId);
+        const token = await confirmedWrite(async () => {
+          await edge.setAccessTokenActive(userId, tokenId, false);
+          const current = await readBack();
+          if (!current) throw new NotFoundError('edge has no such access token any more');
+          return current;
+        }, readBack, (current) => current.active === false);
+        audit.changed.push({ record: 'edge.accessToken', id: tokenId });
+        context.edge.wrote.accessToken(userId, tokenId, token);
+        return { accessToken: { ...token, userId } };
+      }),
+  }),
+  deleteAccessToken: t.field({
+    type: DeleteAccessTokenResult,
+    description: 'Deletes an access token.',
+    args: { input: t.arg({ type: DeleteAccessTokenInput, required: true }) },
+    resolve: (_root, { input }, context) =>
+      performMutation(context, 'deleteAccessToken', async (audit) => {
+        const { userId, tokenId } = accessTokenKey(String(input.id));
+        const { edge } = context.clients;
+        await confirmedDelete(() => edge.deleteAccessToken(userId, tokenId), async () => (await edge.getAccessToken(userId, tokenId)) !== null);
+        audit.removed.push({ record: 'edge.accessToken', id: tokenId });
+        context.edge.wrote.accessToken(userId, tokenId, null);
+        return { deletedAccessTokenId: String(input.id) };
+      }),
+  }),
+}));

@@ -1,5 +1,22 @@
+import { z } from 'zod';
+import { addBalance, setBalance } from '../provisioning/balance.ts';
+import { once } from '../provisioning/idempotency.ts';
 import type { GateUserToken } from '../upstreams/gate/types.ts';
 import { builder } from './builder.ts';
+import type { GatewayContext } from './context.ts';
+import { idempotencyKeyInput, optional, secondsInput, usernameInput } from './inputs.ts';
+import {
+  checkedInput,
+  IdempotencyKeyBusy,
+  IdempotencyKeyReused,
+  LockTimeout,
+  mutationResult,
+  NotFoundError,
+  payloadType,
+  performMutation,
+  ValidationError,
+  writeFailures,
+} from './results.ts';
 import { served } from '../upstreams/validation.ts';
 import { integerId } from './global-ids.ts';
 import { settleNodes } from './nodes.ts';
@@ -83,3 +100,87 @@ builder.objectField(TokenRef, 'balance', (t) =>
       asBalance(await context.gate.tokenById.load({ key: String(token.id), detailed: true })),
   }),
 );
+
+// ---- mutations: a balance is set absolutely or changed by an amount, one change at a time per user ----
+
+const SetBalanceInput = builder.inputType('SetBalanceInput', {
+  fields: (t) => ({
+    username: t.string({ required: true }),
+    seconds: t.int({ required: true, description: 'The new balance, in seconds.' }),
+  }),
+});
+
+const AddBalanceInput = builder.inputType('AddBalanceInput', {
+  fields: (t) => ({
+    username: t.string({ required: true }),
+    seconds: t.int({ required: true, description: 'Seconds to add; negative to charge (never below zero).' }),
+    idempotencyKey: t.string({ description: 'The same key with the same input answers the first result without changing the balance again (24 h).' }),
+  }),
+});
+
+const setBalanceInput = z.object({ username: usernameInput, seconds: secondsInput });
+const addBalanceInput = z.object({ username: usernameInput, seconds: z.number().int(), idempotencyKey: optional(idempotencyKeyInput) });
+
+const BalancePayload = payloadType<{ token: GateUserToken }>('BalancePayload', 'The user token and its balance as gate now has them.', (t) => ({
+  token: t.field({ type: TokenRef, resolve: ({ token }) => token }),
+  balance: t.field({ type: BalanceRef, resolve: ({ token }) => ({ token }) }),
+}));
+
+const BalanceResult = mutationResult('BalanceResult', BalancePayload, [
+  ValidationError,
+  NotFoundError,
+  ...writeFailures,
+  IdempotencyKeyReused,
+  IdempotencyKeyBusy,
+  LockTimeout,
+]);
+
+/** What balance changes need: the request's gate client and the shared locks. */
+const balanceDependencies = (context: GatewayContext) => ({
+  gate: context.clients.gate,
+  state: context.writes.state,
+  lockWaitMs: context.writes.lockWaitMs,
+});
+
+builder.mutationFields((t) => ({
+  setBalance: t.field({
+    type: BalanceResult,
+    description: "Sets a user token's time balance (PATCH `balance_seconds`), holding the user's balance lock.",
+    args: { input: t.arg({ type: SetBalanceInput, required: true }) },
+    resolve: (_root, { input }, context) =>
+      performMutation(context, 'setBalance', async (audit) => {
+        const { username, seconds } = checkedInput(setBalanceInput, input);
+        const token = await setBalance(balanceDependencies(context), username, seconds, audit);
+        context.gate.wrote.token(token);
+        return { token };
+      }),
+  }),
+  addBalance: t.field({
+    type: BalanceResult,
+    description:
+      "Adds to a user token's time balance, or charges it when `seconds` is negative (never below zero). gate only sets balances, so the read and the write hold the user's balance lock: in this process, and across gateway processes sharing REDIS_URL.",
+    args: { input: t.arg({ type: AddBalanceInput, required: true }) },
+    resolve: (_root, { input }, context) =>
+      performMutation(context, 'addBalance', async (audit) => {
+        const { username, seconds, idempotencyKey } = checkedInput(addBalanceInput, input);
+        const topUp = () => addBalance(balanceDependencies(context), username, seconds, audit);
+        const token = idempotencyKey
+          ? (
+              await once({
+                state: context.writes.state,
+                secret: context.writes.idempotencySecret,
+                scope: 'addBalance',
+                key: idempotencyKey,
+                input: { username, seconds },
+                waitMs: context.writes.lockWaitMs,
+                work: topUp,
+                // The AAA token string is not kept: a replay shows it as null.
+                forStorage: (value) => ({ ...value, token: null }),
+              })
+            ).value
+          : await topUp();
+        context.gate.wrote.token(token);
+        return { token };
+      }),
+  }),
+}));

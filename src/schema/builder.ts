@@ -1,8 +1,9 @@
 import SchemaBuilder from '@pothos/core';
+import ErrorsPlugin from '@pothos/plugin-errors';
 import RelayPlugin from '@pothos/plugin-relay';
 import ValidationPlugin from '@pothos/plugin-validation';
 import { DateTimeResolver, JSONResolver, SafeIntResolver } from 'graphql-scalars';
-import type { GatewayContext } from '../server/context.ts';
+import type { GatewayContext } from './context.ts';
 import type { Checked } from '../upstreams/validation.ts';
 import { badUserInput } from './errors.ts';
 import { assertNodeType, decodeGlobalId, encodeGlobalId } from './global-ids.ts';
@@ -28,7 +29,9 @@ export const builder = new SchemaBuilder<{
   DefaultEdgesNullability: false;
   DefaultNodeNullability: false;
 }>({
-  plugins: [RelayPlugin, ValidationPlugin],
+  plugins: [ErrorsPlugin, RelayPlugin, ValidationPlugin],
+  // Each mutation lists the failures it can give; anything else stays a (masked) GraphQL error.
+  errors: { defaultTypes: [] },
   // A field is non-null unless it says otherwise: what an upstream may lack is marked nullable.
   defaultFieldNullability: false,
   validation: {
@@ -65,6 +68,11 @@ builder.addScalarType('SafeInt', SafeIntResolver);
 builder.addScalarType('JSON', JSONResolver);
 
 builder.queryType({});
+builder.mutationType({});
+
+type SchemaTypesOf<B> = B extends PothosSchemaTypes.SchemaBuilder<infer Types> ? Types : never;
+/** The builder's types, for helpers that build fields or refs outside a `fields` callback. */
+export type GatewaySchemaTypes = SchemaTypesOf<typeof builder>;
 
 builder.globalConnectionField('totalCount', (t) =>
   t.int({

@@ -1,13 +1,17 @@
+import { z } from 'zod';
+import { confirmedDelete, confirmedWrite, shows } from '../provisioning/confirmed-writes.ts';
 import type { EdgeUser } from '../upstreams/edge/types.ts';
-import { builder } from './builder.ts';
-import { addressableId } from './global-ids.ts';
-import { nameInput } from './inputs.ts';
+import { isAddressable } from '../upstreams/http.ts';
+import { builder, type GatewaySchemaTypes } from './builder.ts';
+import { addressableId, encodeGlobalId } from './global-ids.ts';
+import { emailInput, nameInput, namedByOne, newUsernameInput, notEmpty, optional, passwordInput, requiredNameInput, usernameInput } from './inputs.ts';
+import { checkedInput, ConflictError, mutationResult, NotFoundError, payloadType, performMutation, ValidationError, writeFailures } from './results.ts';
 import { settleNodes } from './nodes.ts';
 import type { ObjectRef } from '@pothos/core';
 import type DataLoader from 'dataloader';
 import type { GateUser } from '../upstreams/gate/types.ts';
 import { PagedList } from '../upstreams/paging.ts';
-import type { GatewayContext } from '../server/context.ts';
+import type { GatewayContext } from './context.ts';
 import { connectionDescription, itself, pagedListReader, resolveConnection } from './pagination.ts';
 import { UserRef } from './user.ts';
 
@@ -90,8 +94,6 @@ builder.queryField('edgeUsers', (t) =>
   ),
 );
 
-type SchemaTypesOf<B> = B extends PothosSchemaTypes.SchemaBuilder<infer Types> ? Types : never;
-
 /** A person's edge account id and its list: an empty list when edge has no such account. */
 async function accountListOf<T>(user: GateUser, context: GatewayContext, list: DataLoader<string, PagedList<T>>) {
   const account = await context.edge.userByUsername.load(user.username);
@@ -104,7 +106,7 @@ async function accountListOf<T>(user: GateUser, context: GatewayContext, list: D
  */
 export function addEdgeAccountList<T, N>(options: {
   field: string;
-  node: ObjectRef<SchemaTypesOf<typeof builder>, N>;
+  node: ObjectRef<GatewaySchemaTypes, N>;
   name: string;
   description: string;
   list: (context: GatewayContext) => DataLoader<string, PagedList<T>>;
@@ -143,3 +145,152 @@ export function addEdgeAccountList<T, N>(options: {
     ),
   );
 }
+
+// ---- mutations: edge `/users/` ----
+
+const edgeUserFields = {
+  firstName: optional(nameInput),
+  lastName: optional(nameInput),
+  email: optional(emailInput),
+  description: optional(z.string().max(1000, 'must be at most 1000 characters')),
+  isActive: optional(z.boolean()),
+  isSuperuser: optional(z.boolean()),
+  isStaff: optional(z.boolean()),
+  canInbox: optional(z.boolean()),
+  allowRestAccess: optional(z.boolean()),
+  organization: optional(nameInput),
+  memberships: optional(z.array(requiredNameInput).max(100, 'may hold at most 100 memberships')),
+};
+
+// edge requires a username, password, first and last name and email on creation.
+const newEdgeUser = z.object({
+  ...edgeUserFields,
+  username: newUsernameInput,
+  password: passwordInput,
+  firstName: requiredNameInput,
+  lastName: requiredNameInput,
+  email: emailInput,
+});
+
+/** An edge user is named by edge's id or by its exact username. */
+const edgeUserKey = { edgeId: optional(z.string().refine(isAddressable, 'must be an edge user id')), username: optional(usernameInput) };
+const updateEdgeUser = namedByOne(
+  z.object({ ...edgeUserKey, changes: notEmpty(z.object({ ...edgeUserFields, username: optional(newUsernameInput) })) }),
+  'edgeId',
+  'username',
+);
+const deleteEdgeUser = namedByOne(z.object(edgeUserKey), 'edgeId', 'username');
+
+/** The edge user a key names, as edge has it now. */
+export async function edgeUserNamed(context: GatewayContext, key: { edgeId?: string; username?: string }): Promise<EdgeUser> {
+  const { edge } = context.clients;
+  const user = key.edgeId !== undefined ? await edge.getUser(key.edgeId) : await edge.findUserByUsername(key.username as string);
+  if (!user) throw new NotFoundError('edge has no such user');
+  return user;
+}
+
+const edgeUserFieldsInput = (t: PothosSchemaTypes.InputFieldBuilder<GatewaySchemaTypes, 'InputObject'>) => ({
+  firstName: t.string(),
+  lastName: t.string(),
+  email: t.string(),
+  description: t.string(),
+  isActive: t.boolean(),
+  isSuperuser: t.boolean(),
+  isStaff: t.boolean(),
+  canInbox: t.boolean(),
+  allowRestAccess: t.boolean(),
+  organization: t.string(),
+  memberships: t.stringList(),
+});
+export const edgeUserKeyFields = (t: PothosSchemaTypes.InputFieldBuilder<GatewaySchemaTypes, 'InputObject'>) => ({
+  edgeId: t.id({ description: "edge's id of the user (`EdgeUser.edgeId`); or give `username`." }),
+  username: t.string({ description: 'The exact username of the edge user; or give `edgeId`.' }),
+});
+
+const CreateEdgeUserInput = builder.inputType('CreateEdgeUserInput', {
+  description: 'A new edge user: username, password, first and last name and email are required by edge.',
+  fields: (t) => ({
+    ...edgeUserFieldsInput(t),
+    username: t.string({ required: true }),
+    password: t.string({ required: true, description: 'At least 8 characters; never shown again.' }),
+    firstName: t.string({ required: true }),
+    lastName: t.string({ required: true }),
+    email: t.string({ required: true }),
+  }),
+});
+const EdgeUserChangesInput = builder.inputType('EdgeUserChangesInput', {
+  description: 'The fields to change; those left out (or null) stay as they are.',
+  fields: (t) => ({ ...edgeUserFieldsInput(t), username: t.string() }),
+});
+const UpdateEdgeUserInput = builder.inputType('UpdateEdgeUserInput', {
+  fields: (t) => ({ ...edgeUserKeyFields(t), changes: t.field({ type: EdgeUserChangesInput, required: true }) }),
+});
+const DeleteEdgeUserInput = builder.inputType('DeleteEdgeUserInput', { fields: edgeUserKeyFields });
+
+const EdgeUserPayload = (name: string) =>
+  payloadType<{ edgeUser: EdgeUser }>(name, 'The edge user as edge now has it.', (t) => ({ edgeUser: t.field({ type: EdgeUserRef, resolve: ({ edgeUser }) => edgeUser }) }));
+
+const CreateEdgeUserResult = mutationResult('CreateEdgeUserResult', EdgeUserPayload('CreateEdgeUserPayload'), [ValidationError, ConflictError, ...writeFailures]);
+const UpdateEdgeUserResult = mutationResult('UpdateEdgeUserResult', EdgeUserPayload('UpdateEdgeUserPayload'), [ValidationError, NotFoundError, ...writeFailures]);
+const DeleteEdgeUserResult = mutationResult(
+  'DeleteEdgeUserResult',
+  payloadType<{ deletedEdgeUserId: string; username: string }>('DeleteEdgeUserPayload', 'The edge user that was deleted.', (t) => ({
+    deletedEdgeUserId: t.exposeID('deletedEdgeUserId', { description: 'The global id the edge user had.' }),
+    username: t.exposeString('username'),
+  })),
+  [ValidationError, NotFoundError, ...writeFailures],
+);
+
+builder.mutationFields((t) => ({
+  createEdgeUser: t.field({
+    type: CreateEdgeUserResult,
+    description: 'Creates an edge user (POST /users/). A taken username is a ConflictError.',
+    args: { input: t.arg({ type: CreateEdgeUserInput, required: true }) },
+    resolve: (_root, { input }, context) =>
+      performMutation(context, 'createEdgeUser', async (audit) => {
+        const fields = checkedInput(newEdgeUser, input);
+        const { edge } = context.clients;
+        if (await edge.findUserByUsername(fields.username)) throw new ConflictError(`edge already has a user named ${fields.username}`);
+        const edgeUser = await confirmedWrite(() => edge.createUser(fields), () => edge.findUserByUsername(fields.username));
+        audit.created.push({ record: 'edge.user', id: edgeUser.id });
+        context.edge.wrote.user(edgeUser);
+        return { edgeUser };
+      }),
+  }),
+  updateEdgeUser: t.field({
+    type: UpdateEdgeUserResult,
+    description: 'Changes some fields of an edge user (PATCH). edge answers 202 with no body: the user is read back, and that is what is returned.',
+    args: { input: t.arg({ type: UpdateEdgeUserInput, required: true }) },
+    resolve: (_root, { input }, context) =>
+      performMutation(context, 'updateEdgeUser', async (audit) => {
+        const { changes, ...key } = checkedInput(updateEdgeUser, input);
+        const previous = await edgeUserNamed(context, key);
+        const { edge } = context.clients;
+        const readBack = () => edge.getUser(previous.id);
+        const edgeUser = await confirmedWrite(async () => {
+          await edge.updateUser(previous.id, changes);
+          const current = await readBack();
+          if (!current) throw new NotFoundError('edge has no such user any more');
+          return current;
+        }, readBack, (current) => shows(current, changes));
+        audit.changed.push({ record: 'edge.user', id: edgeUser.id });
+        context.edge.wrote.userGone(previous);
+        context.edge.wrote.user(edgeUser);
+        return { edgeUser };
+      }),
+  }),
+  deleteEdgeUser: t.field({
+    type: DeleteEdgeUserResult,
+    description: 'Deletes an edge user.',
+    args: { input: t.arg({ type: DeleteEdgeUserInput, required: true }) },
+    resolve: (_root, { input }, context) =>
+      performMutation(context, 'deleteEdgeUser', async (audit) => {
+        const edgeUser = await edgeUserNamed(context, checkedInput(deleteEdgeUser, input));
+        const { edge } = context.clients;
+        await confirmedDelete(() => edge.deleteUser(edgeUser.id), async () => (await edge.getUser(edgeUser.id)) !== null);
+        audit.removed.push({ record: 'edge.user', id: edgeUser.id });
+        context.edge.wrote.userGone(edgeUser);
+        return { deletedEdgeUserId: encodeGlobalId('EdgeUser', edgeUser.id), username: edgeUser.username };
+      }),
+  }),
+}));

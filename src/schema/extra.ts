@@ -1,12 +1,15 @@
+import { z } from 'zod';
+import { confirmedDelete, confirmedWrite, shows } from '../provisioning/confirmed-writes.ts';
 import type { GateDevice, GateUserExtra } from '../upstreams/gate/types.ts';
-import { builder } from './builder.ts';
-import { compositeId, integerId, splitCompositeId } from './global-ids.ts';
-import { nameInput } from './inputs.ts';
+import { builder, type GatewaySchemaTypes } from './builder.ts';
+import { compositeId, encodeGlobalId, integerId, splitCompositeId } from './global-ids.ts';
+import { jsonObjectInput, nameInput, namedByOne, notEmpty, optional, usernameInput } from './inputs.ts';
+import { checkedInput, ConflictError, mutationResult, NotFoundError, payloadType, performMutation, ValidationError, writeFailures } from './results.ts';
 import { settleNodes } from './nodes.ts';
 import { connectionDescription, countedListReader, resolveConnection } from './pagination.ts';
 import { selectsPath } from './selection.ts';
 import { UserRef } from './user.ts';
-import type { GatewayContext } from '../server/context.ts';
+import type { GatewayContext } from './context.ts';
 
 export const ExtraRef = builder.objectRef<GateUserExtra>('Extra');
 
@@ -109,3 +112,148 @@ builder.queryField('extras', (t) =>
     { name: 'ExtraEdge' },
   ),
 );
+
+// ---- mutations: gate `/user_extra/` ----
+
+const extraFields = {
+  organizationId: optional(nameInput),
+  preferences: optional(jsonObjectInput),
+  customFields: optional(jsonObjectInput),
+};
+
+/** A user extra is named by gate's id of it, or by the username of its person. */
+const extraKey = { gateId: optional(z.string().regex(/^\d{1,15}$/, 'must be a gate user extra id')), username: optional(usernameInput) };
+const newExtra = namedByOne(
+  z.object({ ...extraFields, username: optional(usernameInput), parent: optional(z.string().min(1, 'must not be empty').max(64, 'must be at most 64 characters')) }),
+  'username',
+  'parent',
+);
+const updateExtra = namedByOne(z.object({ ...extraKey, changes: notEmpty(z.object(extraFields)) }), 'gateId', 'username');
+const replaceExtra = namedByOne(z.object({ ...extraKey, extra: z.object(extraFields) }), 'gateId', 'username');
+const deleteExtra = namedByOne(z.object(extraKey), 'gateId', 'username');
+
+/** The gate user a username names. */
+async function gateUserNamed(context: GatewayContext, username: string) {
+  const user = await context.clients.gate.getUserByUsername(username);
+  if (!user) throw new NotFoundError(`gate has no user named ${username}`);
+  return user;
+}
+
+/** The extra a key names, as gate has it now. */
+async function extraNamed(context: GatewayContext, key: { gateId?: string; username?: string }): Promise<GateUserExtra> {
+  const { gate } = context.clients;
+  const extra =
+    key.gateId !== undefined ? await gate.getExtra(key.gateId, false) : await gate.findExtraByParent((await gateUserNamed(context, key.username as string)).id, false);
+  if (!extra) throw new NotFoundError('gate has no such user extra');
+  return extra;
+}
+
+const extraFieldsInput = (t: PothosSchemaTypes.InputFieldBuilder<GatewaySchemaTypes, 'InputObject'>) => ({
+  organizationId: t.string(),
+  preferences: t.field({ type: 'JSON', description: 'A JSON object.' }),
+  customFields: t.field({ type: 'JSON', description: 'A JSON object.' }),
+});
+const extraKeyFields = (t: PothosSchemaTypes.InputFieldBuilder<GatewaySchemaTypes, 'InputObject'>) => ({
+  gateId: t.id({ description: "gate's id of the user extra (`Extra.gateId`); or give `username`." }),
+  username: t.string({ description: "The username of the extra's person; or give `gateId`." }),
+});
+
+const CreateExtraInput = builder.inputType('CreateExtraInput', {
+  description: "A person's user extra; the person is named by `username` or by gate's id (`parent`).",
+  fields: (t) => ({ username: t.string(), parent: t.id({ description: "The person's gate user id (`User.gateId`)." }), ...extraFieldsInput(t) }),
+});
+const ExtraChangesInput = builder.inputType('ExtraChangesInput', {
+  description: 'The fields to change; gate merges `preferences` and `customFields` key by key.',
+  fields: extraFieldsInput,
+});
+const ExtraReplacementInput = builder.inputType('ExtraReplacementInput', {
+  description: 'The extra as a whole: what is left out is emptied.',
+  fields: extraFieldsInput,
+});
+const UpdateExtraInput = builder.inputType('UpdateExtraInput', {
+  fields: (t) => ({ ...extraKeyFields(t), changes: t.field({ type: ExtraChangesInput, required: true }) }),
+});
+const ReplaceExtraInput = builder.inputType('ReplaceExtraInput', {
+  fields: (t) => ({ ...extraKeyFields(t), extra: t.field({ type: ExtraReplacementInput, required: true }) }),
+});
+const DeleteExtraInput = builder.inputType('DeleteExtraInput', { fields: extraKeyFields });
+
+const ExtraPayload = (name: string) =>
+  payloadType<{ extra: GateUserExtra }>(name, 'The user extra as gate now has it.', (t) => ({ extra: t.field({ type: ExtraRef, resolve: ({ extra }) => extra }) }));
+
+const CreateExtraResult = mutationResult('CreateExtraResult', ExtraPayload('CreateExtraPayload'), [ValidationError, NotFoundError, ConflictError, ...writeFailures]);
+const UpdateExtraResult = mutationResult('UpdateExtraResult', ExtraPayload('UpdateExtraPayload'), [ValidationError, NotFoundError, ...writeFailures]);
+const ReplaceExtraResult = mutationResult('ReplaceExtraResult', ExtraPayload('ReplaceExtraPayload'), [ValidationError, NotFoundError, ...writeFailures]);
+const DeleteExtraResult = mutationResult(
+  'DeleteExtraResult',
+  payloadType<{ deletedExtraId: string }>('DeleteExtraPayload', 'The user extra that was deleted.', (t) => ({
+    deletedExtraId: t.exposeID('deletedExtraId', { description: 'The global id the user extra had.' }),
+  })),
+  [ValidationError, NotFoundError, ...writeFailures],
+);
+
+builder.mutationFields((t) => ({
+  createExtra: t.field({
+    type: CreateExtraResult,
+    description: 'Creates the user extra of a person (POST /user_extra/). A person has one at most: a second is a ConflictError.',
+    args: { input: t.arg({ type: CreateExtraInput, required: true }) },
+    resolve: (_root, { input }, context) =>
+      performMutation(context, 'createExtra', async (audit) => {
+        const { username, parent, ...fields } = checkedInput(newExtra, input);
+        const parentId = parent ?? (await gateUserNamed(context, username as string)).id;
+        const { gate } = context.clients;
+        const extra = await confirmedWrite(() => gate.createExtra({ ...fields, parent: parentId }), () => gate.findExtraByParent(parentId, false));
+        audit.created.push({ record: 'gate.userExtra', id: String(extra.id) });
+        context.gate.wrote.extra(extra);
+        return { extra };
+      }),
+  }),
+  updateExtra: t.field({
+    type: UpdateExtraResult,
+    description: 'Changes a user extra (PATCH): gate merges `preferences` and `customFields` key by key.',
+    args: { input: t.arg({ type: UpdateExtraInput, required: true }) },
+    resolve: (_root, { input }, context) =>
+      performMutation(context, 'updateExtra', async (audit) => {
+        const { changes, ...key } = checkedInput(updateExtra, input);
+        const id = String((await extraNamed(context, key)).id);
+        const { gate } = context.clients;
+        const extra = await confirmedWrite(() => gate.updateExtra(id, changes), () => gate.getExtra(id, false), (current) => shows(current, changes));
+        audit.changed.push({ record: 'gate.userExtra', id });
+        context.gate.wrote.extra(extra);
+        return { extra };
+      }),
+  }),
+  replaceExtra: t.field({
+    type: ReplaceExtraResult,
+    description: 'Replaces a user extra as a whole (PUT); it stays with its person.',
+    args: { input: t.arg({ type: ReplaceExtraInput, required: true }) },
+    resolve: (_root, { input }, context) =>
+      performMutation(context, 'replaceExtra', async (audit) => {
+        const { extra: fields, ...key } = checkedInput(replaceExtra, input);
+        const previous = await extraNamed(context, key);
+        const id = String(previous.id);
+        // PUT wants the whole record: the person it belongs to, and every object (empty when not given).
+        const whole = { parent: previous.parent, organizationId: fields.organizationId ?? null, preferences: fields.preferences ?? {}, customFields: fields.customFields ?? {} };
+        const { gate } = context.clients;
+        const extra = await confirmedWrite(() => gate.replaceExtra(id, whole), () => gate.getExtra(id, false), (current) => shows(current, whole));
+        audit.changed.push({ record: 'gate.userExtra', id });
+        context.gate.wrote.extra(extra);
+        return { extra };
+      }),
+  }),
+  deleteExtra: t.field({
+    type: DeleteExtraResult,
+    description: 'Deletes a user extra.',
+    args: { input: t.arg({ type: DeleteExtraInput, required: true }) },
+    resolve: (_root, { input }, context) =>
+      performMutation(context, 'deleteExtra', async (audit) => {
+        const extra = await extraNamed(context, checkedInput(deleteExtra, input));
+        const id = String(extra.id);
+        const { gate } = context.clients;
+        await confirmedDelete(() => gate.deleteExtra(id), async () => (await gate.getExtra(id, false)) !== null);
+        audit.removed.push({ record: 'gate.userExtra', id });
+        context.gate.wrote.extraGone(extra);
+        return { deletedExtraId: encodeGlobalId('Extra', id) };
+      }),
+  }),
+}));

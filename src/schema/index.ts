@@ -8,5 +8,6 @@ import './edge-user.ts';
 import './access-token.ts';
 import './login-history.ts';
 import './switch-user.ts';
+import './provisioning.ts';
 
 export const schema = builder.toSchema({ sortSchema: true });

@@ -1,7 +1,11 @@
+import { z } from 'zod';
+import { confirmedDelete, confirmedWrite, shows } from '../provisioning/confirmed-writes.ts';
 import type { GateUserToken } from '../upstreams/gate/types.ts';
-import { builder } from './builder.ts';
-import { integerId } from './global-ids.ts';
-import { nameInput } from './inputs.ts';
+import { builder, type GatewaySchemaTypes } from './builder.ts';
+import type { GatewayContext } from './context.ts';
+import { encodeGlobalId, integerId } from './global-ids.ts';
+import { countInput, emailInput, nameInput, namedByOne, newUsernameInput, notEmpty, optional, requiredNameInput, secondsInput, usernameInput } from './inputs.ts';
+import { checkedInput, ConflictError, mutationResult, NotFoundError, payloadType, performMutation, ValidationError, writeFailures } from './results.ts';
 import { settleNodes } from './nodes.ts';
 import { connectionDescription, countedListReader, resolveConnection } from './pagination.ts';
 import { selectsPath } from './selection.ts';
@@ -73,3 +77,132 @@ builder.queryField('tokens', (t) =>
     { name: 'TokenEdge' },
   ),
 );
+
+// ---- mutations: gate `/user_token/` ----
+
+const tokenChanges = {
+  email: optional(emailInput),
+  organization: optional(requiredNameInput),
+  isActive: optional(z.boolean()),
+  maxSessions: optional(countInput),
+  accessLevel: optional(nameInput),
+};
+
+const newToken = z.object({
+  ...tokenChanges,
+  username: newUsernameInput,
+  email: emailInput,
+  organization: requiredNameInput,
+  initialBalanceSeconds: optional(secondsInput),
+});
+
+/** A user token is named by gate's id or by its username. */
+const tokenKey = { gateId: optional(z.string().regex(/^\d{1,15}$/, 'must be a gate user token id')), username: optional(usernameInput) };
+const updateToken = namedByOne(z.object({ ...tokenKey, changes: notEmpty(z.object({ ...tokenChanges, username: optional(newUsernameInput) })) }), 'gateId', 'username');
+const deleteToken = namedByOne(z.object(tokenKey), 'gateId', 'username');
+
+/** The token a key names, as gate has it now. */
+async function tokenNamed(context: GatewayContext, key: { gateId?: string; username?: string }): Promise<GateUserToken> {
+  const { gate } = context.clients;
+  const token = key.gateId !== undefined ? await gate.getToken(key.gateId, false) : await gate.findTokenByUsername(key.username as string, false);
+  if (!token) throw new NotFoundError('gate has no such user token');
+  return token;
+}
+
+const tokenKeyFields = (t: PothosSchemaTypes.InputFieldBuilder<GatewaySchemaTypes, 'InputObject'>) => ({
+  gateId: t.id({ description: "gate's id of the user token (`Token.gateId`); or give `username`." }),
+  username: t.string({ description: 'The username of the user token; or give `gateId`.' }),
+});
+
+const CreateTokenInput = builder.inputType('CreateTokenInput', {
+  description: "A person's new AAA account on gate, with its initial time balance.",
+  fields: (t) => ({
+    username: t.string({ required: true }),
+    email: t.string({ required: true }),
+    organization: t.string({ required: true }),
+    isActive: t.boolean(),
+    initialBalanceSeconds: t.int({ description: 'The balance it starts with, in seconds (sent as `initial_balance_seconds`).' }),
+    maxSessions: t.int(),
+    accessLevel: t.string(),
+  }),
+});
+
+const TokenChangesInput = builder.inputType('TokenChangesInput', {
+  description: 'The fields to change; those left out (or null) stay as they are. The balance changes with `setBalance` and `addBalance`.',
+  fields: (t) => ({
+    username: t.string(),
+    email: t.string(),
+    organization: t.string(),
+    isActive: t.boolean(),
+    maxSessions: t.int(),
+    accessLevel: t.string(),
+  }),
+});
+
+const UpdateTokenInput = builder.inputType('UpdateTokenInput', {
+  fields: (t) => ({ ...tokenKeyFields(t), changes: t.field({ type: TokenChangesInput, required: true }) }),
+});
+const DeleteTokenInput = builder.inputType('DeleteTokenInput', { fields: (t) => tokenKeyFields(t) });
+
+const TokenPayload = (name: string) =>
+  payloadType<{ token: GateUserToken }>(name, 'The user token as gate now has it.', (t) => ({ token: t.field({ type: TokenRef, resolve: ({ token }) => token }) }));
+
+const CreateTokenResult = mutationResult('CreateTokenResult', TokenPayload('CreateTokenPayload'), [ValidationError, ConflictError, ...writeFailures]);
+const UpdateTokenResult = mutationResult('UpdateTokenResult', TokenPayload('UpdateTokenPayload'), [ValidationError, NotFoundError, ...writeFailures]);
+const DeleteTokenResult = mutationResult(
+  'DeleteTokenResult',
+  payloadType<{ deletedTokenId: string; username: string }>('DeleteTokenPayload', 'The user token that was deleted.', (t) => ({
+    deletedTokenId: t.exposeID('deletedTokenId', { description: 'The global id the user token had.' }),
+    username: t.exposeString('username'),
+  })),
+  [ValidationError, NotFoundError, ConflictError, ...writeFailures],
+);
+
+builder.mutationFields((t) => ({
+  createToken: t.field({
+    type: CreateTokenResult,
+    description: 'Creates a user token (POST /user_token/), its balance sent as `initial_balance_seconds`. A taken username is a ConflictError.',
+    args: { input: t.arg({ type: CreateTokenInput, required: true }) },
+    resolve: (_root, { input }, context) =>
+      performMutation(context, 'createToken', async (audit) => {
+        const fields = checkedInput(newToken, input);
+        const { gate } = context.clients;
+        const token = await confirmedWrite(() => gate.createToken(fields), () => gate.findTokenByUsername(fields.username, false));
+        audit.created.push({ record: 'gate.userToken', id: String(token.id) });
+        context.gate.wrote.token(token);
+        return { token };
+      }),
+  }),
+  updateToken: t.field({
+    type: UpdateTokenResult,
+    description: 'Changes some fields of a user token (PATCH); gate merges its profile (sessions, access level).',
+    args: { input: t.arg({ type: UpdateTokenInput, required: true }) },
+    resolve: (_root, { input }, context) =>
+      performMutation(context, 'updateToken', async (audit) => {
+        const { changes, ...key } = checkedInput(updateToken, input);
+        const previous = await tokenNamed(context, key);
+        const id = String(previous.id);
+        const { gate } = context.clients;
+        const token = await confirmedWrite(() => gate.updateToken(id, changes), () => gate.getToken(id, false), (current) => shows(current, changes));
+        audit.changed.push({ record: 'gate.userToken', id });
+        context.gate.wrote.tokenGone(previous);
+        context.gate.wrote.token(token);
+        return { token };
+      }),
+  }),
+  deleteToken: t.field({
+    type: DeleteTokenResult,
+    description: 'Deletes a user token. gate refuses while the account has active sessions: a ConflictError.',
+    args: { input: t.arg({ type: DeleteTokenInput, required: true }) },
+    resolve: (_root, { input }, context) =>
+      performMutation(context, 'deleteToken', async (audit) => {
+        const token = await tokenNamed(context, checkedInput(deleteToken, input));
+        const id = String(token.id);
+        const { gate } = context.clients;
+        await confirmedDelete(() => gate.deleteToken(id), async () => (await gate.getToken(id, false)) !== null);
+        audit.removed.push({ record: 'gate.userToken', id });
+        context.gate.wrote.tokenGone(token);
+        return { deletedTokenId: encodeGlobalId('Token', id), username: token.username };
+      }),
+  }),
+}));

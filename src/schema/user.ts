@@ -1,7 +1,12 @@
+import { z } from 'zod';
+import { confirmedDelete, confirmedWrite, shows } from '../provisioning/confirmed-writes.ts';
+import type { GateUserKey } from '../upstreams/gate/client.ts';
 import type { GateUser } from '../upstreams/gate/types.ts';
-import { builder } from './builder.ts';
+import { builder, type GatewaySchemaTypes } from './builder.ts';
+import { encodeGlobalId } from './global-ids.ts';
 import { badUserInput, quoted } from './errors.ts';
-import { nameInput, usernameInput } from './inputs.ts';
+import { emailInput, nameInput, namedByOne, newUsernameInput, notEmpty, optional, passwordInput, requiredNameInput, usernameInput } from './inputs.ts';
+import { checkedInput, ConflictError, mutationResult, NotFoundError, payloadType, performMutation, ValidationError, writeFailures } from './results.ts';
 import { settleNodes } from './nodes.ts';
 import { connectionDescription, countedListReader, resolveConnection } from './pagination.ts';
 
@@ -62,4 +67,155 @@ builder.queryFields((t) => ({
     { name: 'UserConnection' },
     { name: 'UserEdge' },
   ),
+}));
+
+// ---- mutations: gate `/user/` ----
+
+const userFields = {
+  email: optional(emailInput),
+  password: optional(passwordInput),
+  organization: optional(requiredNameInput),
+  firstName: optional(nameInput),
+  lastName: optional(nameInput),
+  role: optional(nameInput),
+};
+
+const newUser = z.object({
+  ...userFields,
+  username: newUsernameInput,
+  email: emailInput,
+  password: passwordInput,
+});
+
+/** A user is named by gate's id or by username. */
+const userKey = { gateId: optional(z.string().min(1, 'must not be empty').max(64, 'must be at most 64 characters')), username: optional(usernameInput) };
+const keyOf = ({ gateId, username }: { gateId?: string; username?: string }): GateUserKey =>
+  gateId !== undefined ? { id: gateId } : { username: username as string };
+
+const updateUser = namedByOne(z.object({ ...userKey, changes: notEmpty(z.object({ ...userFields, username: optional(newUsernameInput) })) }), 'gateId', 'username');
+const replaceUser = namedByOne(z.object({ ...userKey, user: z.object({ ...userFields, username: newUsernameInput, email: emailInput }) }), 'gateId', 'username');
+const deleteUser = namedByOne(z.object(userKey), 'gateId', 'username');
+
+const UserFieldsInput = (name: string, description: string, required: 'new' | 'whole' | 'changes') =>
+  builder.inputType(name, {
+    description,
+    fields: (t) => ({
+      username: t.string({ required: required !== 'changes', description: 'Letters, digits and `@ . + - _`, at most 150.' }),
+      email: t.string({ required: required !== 'changes' }),
+      password: t.string({ required: required === 'new', description: 'At least 8 characters; never shown again.' }),
+      organization: t.string(),
+      firstName: t.string(),
+      lastName: t.string(),
+      role: t.string(),
+    }),
+  });
+
+const CreateUserInput = UserFieldsInput('CreateUserInput', 'A new gate user.', 'new');
+const UserChangesInput = UserFieldsInput('UserChangesInput', 'The fields to change; those left out (or null) stay as they are.', 'changes');
+const UserReplacementInput = UserFieldsInput('UserReplacementInput', 'The user as a whole: what is left out is emptied (the password stays).', 'whole');
+
+const userKeyFields = (t: PothosSchemaTypes.InputFieldBuilder<GatewaySchemaTypes, 'InputObject'>) => ({
+  gateId: t.id({ description: "gate's id of the user (`User.gateId`); or give `username`." }),
+  username: t.string({ description: 'The username of the user; or give `gateId`.' }),
+});
+
+const UpdateUserInput = builder.inputType('UpdateUserInput', {
+  fields: (t) => ({ ...userKeyFields(t), changes: t.field({ type: UserChangesInput, required: true }) }),
+});
+const ReplaceUserInput = builder.inputType('ReplaceUserInput', {
+  fields: (t) => ({ ...userKeyFields(t), user: t.field({ type: UserReplacementInput, required: true }) }),
+});
+const DeleteUserInput = builder.inputType('DeleteUserInput', { fields: (t) => userKeyFields(t) });
+
+const UserPayload = (name: string) =>
+  payloadType<{ user: GateUser }>(name, 'The user as gate now has it.', (t) => ({ user: t.field({ type: UserRef, resolve: ({ user }) => user }) }));
+
+const CreateUserResult = mutationResult('CreateUserResult', UserPayload('CreateUserPayload'), [ValidationError, ConflictError, ...writeFailures]);
+const UpdateUserResult = mutationResult('UpdateUserResult', UserPayload('UpdateUserPayload'), [ValidationError, NotFoundError, ...writeFailures]);
+const ReplaceUserResult = mutationResult('ReplaceUserResult', UserPayload('ReplaceUserPayload'), [ValidationError, NotFoundError, ...writeFailures]);
+
+const DeleteUserResult = mutationResult(
+  'DeleteUserResult',
+  payloadType<{ deletedUserId: string; username: string }>('DeleteUserPayload', 'The user that was deleted.', (t) => ({
+    deletedUserId: t.exposeID('deletedUserId', { description: 'The global id the user had.' }),
+    username: t.exposeString('username'),
+  })),
+  [ValidationError, NotFoundError, ...writeFailures],
+);
+
+builder.mutationFields((t) => ({
+  createUser: t.field({
+    type: CreateUserResult,
+    description: 'Creates a gate user (POST /user/). A taken username is a ConflictError.',
+    args: { input: t.arg({ type: CreateUserInput, required: true }) },
+    resolve: (_root, { input }, context) =>
+      performMutation(context, 'createUser', async (audit) => {
+        const fields = checkedInput(newUser, input);
+        const { gate } = context.clients;
+        if (await gate.getUserByUsername(fields.username)) throw new ConflictError(`gate already has a user named ${fields.username}`);
+        const user = await confirmedWrite(() => gate.createUser(fields), () => gate.getUserByUsername(fields.username));
+        audit.created.push({ record: 'gate.user', id: user.id });
+        context.gate.wrote.user(user);
+        return { user };
+      }),
+  }),
+  updateUser: t.field({
+    type: UpdateUserResult,
+    description: 'Changes some fields of a gate user (PATCH); gate merges the profile (names, role).',
+    args: { input: t.arg({ type: UpdateUserInput, required: true }) },
+    resolve: (_root, { input }, context) =>
+      performMutation(context, 'updateUser', async (audit) => {
+        const { changes, ...named } = checkedInput(updateUser, input);
+        const key = keyOf(named);
+        const { gate } = context.clients;
+        const { password: _unreadable, ...visible } = changes;
+        const user = await confirmedWrite(
+          () => gate.updateUser(key, changes),
+          () => gate.getUserByUsername(changes.username ?? ('username' in key ? key.username : '')),
+          (current) => shows(current, visible),
+        );
+        audit.changed.push({ record: 'gate.user', id: user.id });
+        context.gate.wrote.userGone(key);
+        context.gate.wrote.user(user);
+        return { user };
+      }),
+  }),
+  replaceUser: t.field({
+    type: ReplaceUserResult,
+    description: 'Replaces a gate user as a whole (PUT).',
+    args: { input: t.arg({ type: ReplaceUserInput, required: true }) },
+    resolve: (_root, { input }, context) =>
+      performMutation(context, 'replaceUser', async (audit) => {
+        const { user: fields, ...named } = checkedInput(replaceUser, input);
+        const key = keyOf(named);
+        const { gate } = context.clients;
+        const { password: _unreadable, ...visible } = fields;
+        const user = await confirmedWrite(
+          () => gate.replaceUser(key, fields),
+          () => gate.getUserByUsername(fields.username),
+          (current) => shows(current, visible),
+        );
+        audit.changed.push({ record: 'gate.user', id: user.id });
+        context.gate.wrote.userGone(key);
+        context.gate.wrote.user(user);
+        return { user };
+      }),
+  }),
+  deleteUser: t.field({
+    type: DeleteUserResult,
+    description: 'Deletes a gate user (its user extra goes with it on gate; its user token does not: see `deprovisionUser`).',
+    args: { input: t.arg({ type: DeleteUserInput, required: true }) },
+    resolve: (_root, { input }, context) =>
+      performMutation(context, 'deleteUser', async (audit) => {
+        const key = keyOf(checkedInput(deleteUser, input));
+        const { gate } = context.clients;
+        const user = 'id' in key ? await gate.getUser(key.id) : await gate.getUserByUsername(key.username);
+        if (!user) throw new NotFoundError('gate has no such user');
+        await confirmedDelete(() => gate.deleteUser({ id: user.id }), async () => (await gate.getUser(user.id)) !== null);
+        audit.removed.push({ record: 'gate.user', id: user.id });
+        context.gate.wrote.userGone({ id: user.id });
+        context.gate.wrote.userGone({ username: user.username });
+        return { deletedUserId: encodeGlobalId('User', user.username), username: user.username };
+      }),
+  }),
 }));

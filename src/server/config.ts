@@ -55,6 +55,8 @@ const settings = z.object({
   EDGE_MAX_PAGES: wholeNumber(1, 1_000_000, 1000),
   EDGE_NAME_SEARCH_MAX_MATCHES: wholeNumber(1, 1_000_000, 1000),
   SWITCH_NAME_SEARCH_MAX_MATCHES: wholeNumber(1, 1_000_000, 1000),
+  REDIS_URL: z.url({ protocol: /^rediss?$/, error: 'must be a redis:// or rediss:// URL' }).optional(),
+  LOCK_WAIT_MS: wholeNumber(1, 600_000, 10_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -98,6 +100,10 @@ export interface GatewayConfig {
   edgeMaxPages: number;
   edgeNameSearchMaxMatches: number;
   switchNameSearchMaxMatches: number;
+  /** Locks and idempotency keys shared by every gateway process on it; without it they live in this process. */
+  redisUrl: string | undefined;
+  /** How long a balance change waits for its user's lock, and a repeated request for the first one. */
+  lockWaitMs: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /** Warnings for start-up: variables named like settings of this gateway that are none (typos, say). */
   warnings: string[];
@@ -126,6 +132,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
     edgeMaxPages: config.EDGE_MAX_PAGES,
     edgeNameSearchMaxMatches: config.EDGE_NAME_SEARCH_MAX_MATCHES,
     switchNameSearchMaxMatches: config.SWITCH_NAME_SEARCH_MAX_MATCHES,
+    redisUrl: config.REDIS_URL,
+    lockWaitMs: config.LOCK_WAIT_MS,
     logLevel: config.LOG_LEVEL,
     warnings: unknownSettings(env),
     upstreams: {
@@ -148,7 +156,7 @@ const settingNames = Object.keys(settings.shape);
 /** A variable named like a setting but none is ignored: said at start-up, with the settings of its kind. */
 function unknownSettings(env: NodeJS.ProcessEnv): string[] {
   return Object.keys(env)
-    .filter((name) => /^(GATE|EDGE|SWITCH|UPSTREAM)_/.test(name) && !settingNames.includes(name))
+    .filter((name) => /^(GATE|EDGE|SWITCH|UPSTREAM|REDIS)_/.test(name) && !settingNames.includes(name))
     .map((name) => {
       const kind = name.slice(0, name.indexOf('_') + 1);
       return `${name} is not a setting of this gateway and is ignored; the ${kind}… settings are ${settingNames.filter((known) => known.startsWith(kind)).join(', ')}`;

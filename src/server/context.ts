@@ -1,9 +1,6 @@
-import type { RequestLoaders, Upstreams } from '../upstreams/index.ts';
+import type { GatewayContext, WriteServices } from '../schema/context.ts';
+import type { Upstreams } from '../upstreams/index.ts';
 
-export interface GatewayContext extends RequestLoaders {
-  requestId: string;
-}
-
-export function createContext(upstreams: Upstreams, requestId: string): GatewayContext {
-  return { requestId, ...upstreams.loadersFor(requestId) };
+export function createContext(upstreams: Upstreams, writes: WriteServices, requestId: string): GatewayContext {
+  return { requestId, who: 'anonymous', writes, ...upstreams.forRequest(requestId) };
 }

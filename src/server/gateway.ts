@@ -4,7 +4,10 @@ import { startSimulators, type Simulators } from '../simulators/index.ts';
 import { Upstreams } from '../upstreams/index.ts';
 import type { UpstreamEndpoint } from '../upstreams/http.ts';
 import { edgeHeaders, gateHeaders, switchHeaders, type GatewayConfig, type UpstreamSettings } from './config.ts';
-import { pino } from 'pino';
+import { createHash } from 'node:crypto';
+import { pino, type Logger } from 'pino';
+import type { AuditSink } from '../provisioning/audit.ts';
+import { createSharedState } from '../state/index.ts';
 import { createGateway, type Gateway } from './yoga.ts';
 
 export interface RunningGateway {
@@ -65,8 +68,20 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
     if (!chosen) throw new Error(`no ${key} upstream`);
     return chosen;
   };
-  const upstreams = createUpstreams({ gate: settings('gate'), edge: settings('edge'), switch: settings('switch') }, config);
-  const yoga = createGateway(upstreams, { logger: pino({ level: config.logLevel }) });
+  const chosen = { gate: settings('gate'), edge: settings('edge'), switch: settings('switch') };
+  const upstreams = createUpstreams(chosen, config);
+  const logger = pino({ level: config.logLevel });
+  const state = await createSharedState({
+    redisUrl: config.redisUrl,
+    onBackgroundError: (error) => logger.warn({ err: error }, 'shared state'),
+  }).catch(async (error: unknown) => {
+    await Promise.all([upstreams.close(), simulators?.close()]);
+    throw error;
+  });
+  const yoga = createGateway(upstreams, {
+    logger,
+    writes: { state, audit: auditLog(logger), idempotencySecret: secretOf(chosen), lockWaitMs: config.lockWaitMs },
+  });
   const server = createServer(yoga);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -83,8 +98,22 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
     async close() {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
-      await upstreams.close();
+      await Promise.all([upstreams.close(), state.close()]);
       await simulators?.close();
     },
   };
+}
+
+/** The audit trail: one JSON line per mutation, on its own logger. */
+export function auditLog(logger: Logger): AuditSink {
+  const audit = logger.child({ logger: 'audit' });
+  return (entry) => audit.info(entry, `${entry.mutation}: ${entry.outcome}`);
+}
+
+/**
+ * The key of idempotency fingerprints, drawn from the upstream credentials: every replica that
+ * serves the same upstreams has it, and nobody who lacks them can test guesses against what Redis holds.
+ */
+export function secretOf(settings: Record<UpstreamKey, UpstreamSettings>): string {
+  return createHash('sha256').update(JSON.stringify([settings.gate, settings.edge, settings.switch])).digest('base64url');
 }

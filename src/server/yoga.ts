@@ -1,7 +1,8 @@
 import { createYoga, type YogaLogger, type YogaServerInstance } from 'graphql-yoga';
 import { schema } from '../schema/index.ts';
 import type { Upstreams } from '../upstreams/index.ts';
-import { createContext, type GatewayContext } from './context.ts';
+import type { GatewayContext, WriteServices } from '../schema/context.ts';
+import { createContext } from './context.ts';
 import { maskGatewayError } from './errors.ts';
 import { EXAMPLE_QUERY } from './example-query.ts';
 import { useBoundedErrorMessages } from './plugins/use-bounded-error-messages.ts';
@@ -12,16 +13,18 @@ export type Gateway = YogaServerInstance<Record<string, unknown>, GatewayContext
 export interface GatewayOptions {
   /** Where errors and warnings go (JSON lines from pino by default); false for none. */
   logger?: YogaLogger | false;
+  /** Locks, idempotency keys and the audit log of the mutations. */
+  writes: WriteServices;
 }
 
 /** The GraphQL server over the given upstreams; it listens nowhere by itself (see `index.ts`). */
-export function createGateway(upstreams: Upstreams, options: GatewayOptions = {}): Gateway {
+export function createGateway(upstreams: Upstreams, options: GatewayOptions): Gateway {
   // GraphiQL is self-contained (no CDN): some 9 MB, loaded and rendered once, on the first visit.
   let graphiqlPage: Promise<string> | undefined;
   return createYoga<Record<string, unknown>, GatewayContext>({
     schema,
     graphqlEndpoint: '/graphql',
-    context: ({ request }) => createContext(upstreams, requestIdOf(request)),
+    context: ({ request }) => createContext(upstreams, options.writes, requestIdOf(request)),
     maskedErrors: { maskError: maskGatewayError },
     graphiql: { title: 'User gateway', defaultQuery: EXAMPLE_QUERY },
     renderGraphiQL: (options) => (graphiqlPage ??= import('@graphql-yoga/render-graphiql').then((module) => module.renderGraphiQL(options))),

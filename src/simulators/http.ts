@@ -1,8 +1,9 @@
 // Minimal node:http plumbing shared by the three simulated upstreams: routing, body parsing,
-// auth-header parsing, query parsing, field validation, latency and the request log.
+// auth-header parsing, query parsing, field validation, latency, fault injection and the request log.
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type OutgoingHttpHeaders, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { JsonObject, JsonValue } from './dataset.ts';
+import { checkFaultRule, type FaultRule } from './faults.ts';
 
 export type UpstreamName = 'gate' | 'edge' | 'switch';
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -20,7 +21,7 @@ export interface SimulatedRequest {
   startedAt: number;
   /** performance.now() when the response was sent; NaN while in flight */
   endedAt: number;
-  /** 0 while in flight */
+  /** 0 while in flight, or when a fault left it unanswered */
   status: number;
 }
 
@@ -76,6 +77,12 @@ export interface SimulatorServer {
   /** API requests since start or the last reset */
   readonly requestCount: number;
   resetRequestCount(): void;
+  /**
+   * Makes the next matching API request(s) fail as the rule says; throws on an invalid rule.
+   * Faults fire before authentication, as a failing proxy in front of the upstream would.
+   */
+  injectFault(rule: FaultRule): void;
+  clearFaults(): void;
   /** resolves to "http://host:port" */
   listen(port: number, host: string): Promise<string>;
   close(): Promise<void>;
@@ -117,14 +124,16 @@ function send(response: ServerResponse, reply: SerializedReply): void {
 
 // ---- routing ----
 
-interface CompiledRoute extends Route {
+interface PathPattern {
   regex: RegExp;
   parameterNames: string[];
 }
 
-function compileRoute(route: Route): CompiledRoute {
+interface CompiledRoute extends Route, PathPattern {}
+
+function compilePathPattern(pattern: string): PathPattern {
   const parameterNames: string[] = [];
-  const source = route.pattern
+  const source = pattern
     .replace(/\/+$/, '')
     .split('/')
     .map((segment) => {
@@ -133,7 +142,17 @@ function compileRoute(route: Route): CompiledRoute {
       return '([^/]+)';
     })
     .join('/');
-  return { ...route, regex: new RegExp(`^${source}/?$`), parameterNames };
+  return { regex: new RegExp(`^${source}/?$`), parameterNames };
+}
+
+function compileRoute(route: Route): CompiledRoute {
+  return { ...route, ...compilePathPattern(route.pattern) };
+}
+
+/** "/user/1/" for "/api/v1/user/1/" under "/api/v1"; undefined outside the prefix. */
+function pathBelowPrefix(prefix: string, pathname: string): string | undefined {
+  if (pathname !== prefix && !pathname.startsWith(`${prefix}/`)) return undefined;
+  return pathname.slice(prefix.length) || '/';
 }
 
 function matchParameters(route: CompiledRoute, path: string): Record<string, string> | undefined {
@@ -200,31 +219,104 @@ function delay(milliseconds: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, milliseconds));
 }
 
+// ---- faults ----
+
+interface ArmedFault {
+  rule: FaultRule;
+  pathPattern: RegExp | undefined;
+  /** Infinity for "always" */
+  remaining: number;
+}
+
+function armFault(rule: FaultRule): ArmedFault {
+  const times = rule.times ?? 1;
+  return {
+    rule,
+    pathPattern: rule.path === undefined ? undefined : compilePathPattern(rule.path).regex,
+    remaining: times === 'always' ? Infinity : times,
+  };
+}
+
+function faultMatches(fault: ArmedFault, method: string, path: string): boolean {
+  return (fault.rule.method === undefined || fault.rule.method === method) && (fault.pathPattern?.test(path) ?? true);
+}
+
+/** `times` is what is left, so a listed rule can be POSTed back as it is (JSON has no Infinity). */
+function describeFault(fault: ArmedFault): FaultRule {
+  return { ...fault.rule, times: fault.remaining === Infinity ? 'always' : fault.remaining };
+}
+
+/** What a proxy's error page looks like to a client that trusts a 200 to be JSON. */
+const MALFORMED_TEXT = '<html><body><h1>Bad Gateway</h1></body></html>';
+
+function garble(reply: SerializedReply, action: 'malformed' | 'truncated'): SerializedReply {
+  const text = reply.text ?? '';
+  return {
+    status: 200,
+    headers: { ...reply.headers, 'content-type': 'application/json' },
+    text: action === 'malformed' ? MALFORMED_TEXT : text.slice(0, Math.floor(text.length / 2)),
+  };
+}
+
 const CONTROL_PREFIX = '/__simulator/';
+const FAULTS_CONTROL_PATH = `${CONTROL_PREFIX}faults`;
 
 export function createSimulatorServer(definition: SimulatorDefinition, options: SimulatorServerOptions = {}): SimulatorServer {
   const routes = definition.routes.map(compileRoute);
   const latencyMs = options.latencyMs ?? 0;
   let requestCount = 0;
+  /** in the order added; used-up faults are removed */
+  const faults: ArmedFault[] = [];
 
-  function answerControl(method: string, path: string): Reply {
+  /** The first matching fault, consumed; undefined lets the request through. */
+  function takeFault(method: string, path: string): FaultRule | undefined {
+    const index = faults.findIndex((fault) => faultMatches(fault, method, path));
+    const fault = faults[index];
+    if (!fault) return undefined;
+    fault.remaining--;
+    if (fault.remaining === 0) faults.splice(index, 1);
+    return fault.rule;
+  }
+
+  function clearFaults(): void {
+    faults.length = 0;
+  }
+
+  function faultList(status: number): Reply {
+    return json(status, { faults: faults.map(describeFault) });
+  }
+
+  async function addFaultFromBody(request: IncomingMessage): Promise<Reply> {
+    const parsed = parseJsonObject(await readBody(request));
+    if (!parsed.ok) return json(400, { detail: parsed.message });
+    const checked = checkFaultRule(parsed.value);
+    if (!checked.ok) return json(400, checked.errors);
+    faults.push(armFault(checked.rule));
+    return faultList(201);
+  }
+
+  async function answerControl(request: IncomingMessage, method: string, path: string): Promise<Reply> {
     if (method === 'GET' && path === `${CONTROL_PREFIX}stats`) return json(200, { requests: requestCount });
     if (method === 'POST' && path === `${CONTROL_PREFIX}reset`) {
       requestCount = 0;
       return json(200, { requests: requestCount });
     }
+    if (path === FAULTS_CONTROL_PATH) {
+      if (method === 'GET') return faultList(200);
+      if (method === 'POST') return addFaultFromBody(request);
+      if (method === 'DELETE') {
+        clearFaults();
+        return faultList(200);
+      }
+    }
     return json(404, { detail: 'Not found.' });
   }
 
-  async function dispatch(request: IncomingMessage, method: string, url: URL): Promise<Reply> {
-    const { prefix } = definition;
-    const pathname = url.pathname;
-    const underPrefix = pathname === prefix || pathname.startsWith(`${prefix}/`);
-    if (!underPrefix) return json(404, definition.errorBody(404, 'Not found.'));
+  async function dispatch(request: IncomingMessage, method: string, path: string | undefined, query: URLSearchParams): Promise<Reply> {
+    if (path === undefined) return json(404, definition.errorBody(404, 'Not found.'));
     const rejection = definition.authenticate(request.headers);
     if (rejection) return rejection;
 
-    const path = pathname.slice(prefix.length) || '/';
     const allowed = new Set<string>();
     for (const route of routes) {
       const params = matchParameters(route, path);
@@ -243,7 +335,7 @@ export function createSimulatorServer(definition: SimulatorDefinition, options: 
         method: route.method,
         path,
         params,
-        query: url.searchParams,
+        query,
         headers: request.headers,
         origin: `http://${request.headers.host ?? 'localhost'}`,
         body,
@@ -255,11 +347,27 @@ export function createSimulatorServer(definition: SimulatorDefinition, options: 
     return json(404, definition.errorBody(404, 'Not found.'));
   }
 
+  /** A throw answers 500 (413 for an oversized body) rather than leaving the client waiting. */
+  async function replyOrError(produce: () => Promise<Reply>): Promise<SerializedReply> {
+    try {
+      return serialize(await produce());
+    } catch (error) {
+      const status = error instanceof BodyTooLargeError ? 413 : 500;
+      return serialize(json(status, definition.errorBody(status, status === 413 ? 'Request body too large.' : 'Internal server error.')));
+    }
+  }
+
+  /** The record keeps status 0: nothing was answered. */
+  function resetConnection(response: ServerResponse, record: SimulatedRequest): void {
+    record.endedAt = performance.now();
+    response.destroy();
+  }
+
   async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const method = request.method ?? 'GET';
     const url = new URL(request.url ?? '/', 'http://simulator.invalid');
     if (url.pathname.startsWith(CONTROL_PREFIX)) {
-      send(response, serialize(answerControl(method, url.pathname)));
+      send(response, await replyOrError(() => answerControl(request, method, url.pathname)));
       return;
     }
     requestCount++;
@@ -275,18 +383,28 @@ export function createSimulatorServer(definition: SimulatorDefinition, options: 
       status: 0,
     };
     options.requestLog?.push(record);
-    let reply: SerializedReply;
-    try {
-      reply = serialize(await dispatch(request, method, url));
-    } catch (error) {
-      const status = error instanceof BodyTooLargeError ? 413 : 500;
-      reply = serialize(json(status, definition.errorBody(status, status === 413 ? 'Request body too large.' : 'Internal server error.')));
+    const path = pathBelowPrefix(definition.prefix, url.pathname);
+    const fault = path === undefined ? undefined : takeFault(method, path);
+    // A hung request is never answered; close() destroys its socket.
+    if (fault?.action === 'hang') return;
+    if (fault?.action === 'reset-before') {
+      resetConnection(response, record);
+      return;
     }
-    if (latencyMs > 0) await delay(latencyMs);
+    const reply = fault?.action === 'status'
+      ? serialize(json(fault.status, fault.body, fault.headers))
+      : await replyOrError(() => dispatch(request, method, path, url.searchParams));
+    const waitMs = latencyMs + (fault?.action === 'delay' ? fault.ms : 0);
+    if (waitMs > 0) await delay(waitMs);
+    if (fault?.action === 'reset-after') {
+      resetConnection(response, record);
+      return;
+    }
+    const delivered = fault?.action === 'malformed' || fault?.action === 'truncated' ? garble(reply, fault.action) : reply;
     // Stamped before sending: an in-process client may see the response before a 'finish' event fires.
     record.endedAt = performance.now();
-    record.status = reply.status;
-    send(response, reply);
+    record.status = delivered.status;
+    send(response, delivered);
   }
 
   const server = createServer((request, response) => {
@@ -302,6 +420,12 @@ export function createSimulatorServer(definition: SimulatorDefinition, options: 
     resetRequestCount() {
       requestCount = 0;
     },
+    injectFault(rule) {
+      const checked = checkFaultRule(rule);
+      if (!checked.ok) throw new Error(`invalid fault rule: ${JSON.stringify(checked.errors)}`);
+      faults.push(armFault(checked.rule));
+    },
+    clearFaults,
     listen(port, host) {
       return new Promise((resolve, reject) => {
         server.once('error', reject);

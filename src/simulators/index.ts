@@ -2,10 +2,12 @@
 import { createDataset, type Dataset } from './dataset.ts';
 import { createEdgeServer } from './edge.ts';
 import { createGateServer } from './gate.ts';
-import type { SimulatedRequest, SimulatorServer } from './http.ts';
+import type { FaultRule } from './faults.ts';
+import type { SimulatedRequest, SimulatorServer, UpstreamName } from './http.ts';
 import { createSwitchServer } from './switch.ts';
 
 export * from './dataset.ts';
+export type { FaultAction, FaultMatch, FaultRule } from './faults.ts';
 export { GATE_PUBLIC_BASE_URL } from './gate.ts';
 export type { SimulatedRequest, UpstreamName } from './http.ts';
 
@@ -39,8 +41,12 @@ export interface Simulators {
   dataset: Dataset;
   /** every API request to any of the three, in arrival order */
   requests: SimulatedRequest[];
-  /** empties `requests` (in place) and zeroes the /__simulator/stats counters */
+  /** empties `requests` (in place) and zeroes the /__simulator/stats counters; faults stay */
   resetRequests(): void;
+  /** Makes the next matching request(s) to one upstream fail; see FaultRule. Throws on an invalid rule. */
+  injectFault(upstream: UpstreamName, rule: FaultRule): void;
+  /** removes every fault not yet used up, on all three */
+  clearFaults(): void;
   close(): Promise<void>;
 }
 
@@ -55,7 +61,8 @@ export async function startSimulators(options: StartSimulatorsOptions = {}): Pro
   const gate = createGateServer(dataset, { ...serverOptions, token: SIMULATOR_CREDENTIALS.gate.token });
   const edge = createEdgeServer(dataset, { ...serverOptions, ...SIMULATOR_CREDENTIALS.edge });
   const switchServer = createSwitchServer(dataset, { ...serverOptions, token: SIMULATOR_CREDENTIALS.switch.token });
-  const servers: SimulatorServer[] = [gate, edge, switchServer];
+  const serversByName: Record<UpstreamName, SimulatorServer> = { gate, edge, switch: switchServer };
+  const servers = Object.values(serversByName);
 
   let origins: string[];
   try {
@@ -80,6 +87,12 @@ export async function startSimulators(options: StartSimulatorsOptions = {}): Pro
     resetRequests() {
       requests.length = 0;
       for (const server of servers) server.resetRequestCount();
+    },
+    injectFault(upstream, rule) {
+      serversByName[upstream].injectFault(rule);
+    },
+    clearFaults() {
+      for (const server of servers) server.clearFaults();
     },
     async close() {
       await Promise.all(servers.map((server) => server.close()));

@@ -103,12 +103,25 @@ export function detailLoaderPair<V>(options: {
   const byKey = detailLoader(options.byKey, (value, detailed) => {
     if (value) primeDetail(byId, options.idOf(value), value, detailed);
   });
+  const forget = (value: V) => {
+    for (const detailed of [false, true]) {
+      byId.clear({ key: options.idOf(value), detailed });
+      byKey.clear({ key: options.keyOf(value), detailed });
+    }
+  };
   return {
     byId,
     byKey,
     prime(value: V, detailed: boolean) {
       primeDetail(byId, options.idOf(value), value, detailed);
       primeDetail(byKey, options.keyOf(value), value, detailed);
+    },
+    forget,
+    /** A record as this request wrote it: later reads see it, and nothing older (a write answers the plain view). */
+    replace(value: V) {
+      forget(value);
+      primeDetail(byId, options.idOf(value), value, false);
+      primeDetail(byKey, options.keyOf(value), value, false);
     },
   };
 }

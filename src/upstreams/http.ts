@@ -21,15 +21,21 @@ export type UpstreamErrorCode =
 
 export class UpstreamError extends Error {
   override readonly name = 'UpstreamError';
+  /**
+   * The request reached the upstream but no answer came back (a reset or a timeout after sending):
+   * a write may or may not have landed, so only reading back can tell.
+   */
+  readonly answerLost: boolean;
 
   constructor(
     readonly upstream: UpstreamName,
     readonly code: UpstreamErrorCode,
     message: string,
     readonly status?: number,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; answerLost?: boolean },
   ) {
     super(message, options);
+    this.answerLost = options?.answerLost ?? false;
   }
 }
 
@@ -124,10 +130,16 @@ class Exchange implements Dispatcher.DispatchHandler {
     if (this.#done) return;
     this.#done = true;
     clearTimeout(this.timer);
-    if (error) return this.reject(error);
+    if (error instanceof UpstreamError) return this.reject(error);
+    if (error) return this.reject(this.unreachable(`${this.upstream} could not be reached`, error));
     const chunks = this.#chunks;
     const text = chunks.length === 1 ? (chunks[0] as Buffer).toString() : Buffer.concat(chunks, this.#size).toString();
     this.resolve({ status: this.#status, headers: this.#headers, text });
+  }
+
+  /** No answer: the request was lost on the way, or after it was sent (then its outcome is unknown). */
+  unreachable(message: string, cause?: Error): UpstreamError {
+    return new UpstreamError(this.upstream, 'UPSTREAM_UNREACHABLE', message, undefined, { cause, answerLost: this.#controller !== undefined });
   }
 
   #tooLarge(): UpstreamError {
@@ -163,8 +175,7 @@ class Exchange implements Dispatcher.DispatchHandler {
 }
 
 function expire(exchange: Exchange, timeoutMs: number, method: string): void {
-  const message = `${exchange.upstream} did not answer ${method} ${exchange.route} within ${timeoutMs} ms`;
-  exchange.stop(new UpstreamError(exchange.upstream, 'UPSTREAM_UNREACHABLE', message));
+  exchange.stop(exchange.unreachable(`${exchange.upstream} did not answer ${method} ${exchange.route} within ${timeoutMs} ms`));
 }
 
 /** What the shared layer needs to know of an upstream besides where it is. */
@@ -291,13 +302,7 @@ export class UpstreamHttp {
       body = JSON.stringify(call.body);
       headers['content-type'] = 'application/json';
     }
-    let response: RawResponse;
-    try {
-      response = await this.#exchange({ method, path, headers, body }, call.route);
-    } catch (error) {
-      if (error instanceof UpstreamError) throw error;
-      throw new UpstreamError(this.upstream, 'UPSTREAM_UNREACHABLE', `${this.upstream} could not be reached`, undefined, { cause: error });
-    }
+    const response = await this.#exchange({ method, path, headers, body }, call.route);
     const { status } = response;
     return { status, headers: response.headers, body: response.text ? this.#parseJson(response.text, status) : undefined, url: this.#origin + path };
   }

@@ -33,12 +33,18 @@ export class Upstreams {
     this.switch = new UpstreamHttp('switch', endpoints.switch, switchProtocol);
   }
 
-  /** Fresh loaders for one incoming request; every upstream call carries its request id. */
-  loadersFor(requestId: string): RequestLoaders {
+  /**
+   * Fresh loaders for one incoming request, and the clients behind them for its writes; every
+   * upstream call carries its request id.
+   */
+  forRequest(requestId: string): RequestUpstreams {
+    const gate = new GateClient(this.gate, requestId);
+    const edge = new EdgeClient(this.edge, requestId, this.limits.edge);
     return {
-      gate: createGateLoaders(new GateClient(this.gate, requestId)),
-      edge: createEdgeLoaders(new EdgeClient(this.edge, requestId, this.limits.edge)),
+      gate: createGateLoaders(gate),
+      edge: createEdgeLoaders(edge),
       switch: createSwitchLoaders(new SwitchClient(this.switch, requestId, this.limits.switch)),
+      clients: { gate, edge },
     };
   }
 
@@ -47,8 +53,10 @@ export class Upstreams {
   }
 }
 
-export interface RequestLoaders {
+export interface RequestUpstreams {
   gate: GateLoaders;
   edge: EdgeLoaders;
   switch: SwitchLoaders;
+  /** For writes, which go straight to the upstream (switch has none). */
+  clients: { gate: GateClient; edge: EdgeClient };
 }

@@ -5,6 +5,8 @@ import { loadConfig, type UpstreamSettings } from '../../src/server/config.ts';
 import { createUpstreams, simulatorSettings } from '../../src/server/gateway.ts';
 import { createGateway, type Gateway } from '../../src/server/yoga.ts';
 import { startSimulators, type SimulatedRequest, type Simulators } from '../../src/simulators/index.ts';
+import type { AuditEntry } from '../../src/provisioning/audit.ts';
+import { createSharedState } from '../../src/state/index.ts';
 import { startReshapingProxy, type Reshaping, type ReshapingProxy } from './reshaping-proxy.ts';
 
 type UpstreamKey = 'gate' | 'edge' | 'switch';
@@ -29,6 +31,8 @@ export interface Harness {
   requests(): SimulatedRequest[];
   /** The proxies in front of the upstreams that `reshape` names. */
   proxies: Partial<Record<UpstreamKey, ReshapingProxy>>;
+  /** Every audit line the mutations wrote, in order. */
+  audit: AuditEntry[];
   close(): Promise<void>;
 }
 
@@ -38,8 +42,10 @@ export interface HarnessOptions {
   override?: Partial<Record<UpstreamKey, Partial<UpstreamSettings>>>;
   /** Puts a proxy in front of these upstreams that answers as another implementation of their docs might. */
   reshape?: Partial<Record<UpstreamKey, Reshaping>>;
-  /** Settings as the environment would give them (`UPSTREAM_TIMEOUT_MS`, say), when a test needs other limits. */
+  /** Settings as the environment would give them (`UPSTREAM_TIMEOUT_MS`, `REDIS_URL`, say), when a test needs other limits. */
   env?: NodeJS.ProcessEnv;
+  /** Put before the shared state's Redis keys, so that test runs on one Redis never meet. */
+  redisKeyPrefix?: string;
 }
 
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
@@ -51,9 +57,15 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     if (reshaping) proxies[key] = await startReshapingProxy(settings[key].url, reshaping);
     settings[key] = { ...settings[key], ...(proxies[key] && { url: proxies[key].url }), ...options.override?.[key] };
   }
-  const upstreams = createUpstreams(settings, loadConfig(options.env ?? {}));
+  const config = loadConfig(options.env ?? {});
+  const upstreams = createUpstreams(settings, config);
+  const state = await createSharedState({ redisUrl: config.redisUrl, keyPrefix: options.redisKeyPrefix });
+  const audit: AuditEntry[] = [];
   // Tests read errors from the answers; the log would only repeat them.
-  const yoga = createGateway(upstreams, { logger: false });
+  const yoga = createGateway(upstreams, {
+    logger: false,
+    writes: { state, audit: (entry) => audit.push(entry), idempotencySecret: 'harness', lockWaitMs: config.lockWaitMs },
+  });
 
   const execute: Harness['execute'] = async (document, variables, headers = {}) => {
     const query = typeof document === 'string' ? document : print(document);
@@ -77,8 +89,9 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     },
     requests: () => simulators.requests,
     proxies,
+    audit,
     async close() {
-      await upstreams.close();
+      await Promise.all([upstreams.close(), state.close()]);
       await Promise.all(Object.values(proxies).map((proxy) => proxy.close()));
       await simulators.close();
     },

@@ -6,12 +6,15 @@ import { parsePayload } from '../validation.ts';
 import {
   edgeAccessTokenListSchema,
   edgeAccessTokenSchema,
+  edgeCreatedAccessTokenSchema,
   edgeLoginHistorySchema,
+  edgeUserBody,
   edgeUserListSchema,
   edgeUserSchema,
   type EdgeAccessToken,
   type EdgeLoginAttempt,
   type EdgeUser,
+  type EdgeUserFields,
 } from './types.ts';
 
 export const edgeProtocol: UpstreamProtocol = { baseProbe: { route: '/users/' } };
@@ -132,5 +135,37 @@ export class EdgeClient {
   async #getOne<S extends z.ZodType>(call: UpstreamCall, schema: S, what: string): Promise<z.output<S>> {
     const reply = await this.http.request(call, this.requestId);
     return parsePayload('edge', schema, reply.body, what);
+  }
+
+  // ---- writes ----
+
+  createUser(fields: EdgeUserFields): Promise<EdgeUser> {
+    return this.#getOne({ method: 'POST', route: '/users/', body: edgeUserBody(fields) }, edgeUserSchema, 'user');
+  }
+
+  /** edge answers 202 with no body: read the user again to see its new state. */
+  async updateUser(id: string, fields: EdgeUserFields): Promise<void> {
+    await this.http.request({ method: 'PATCH', route: '/users/{id}/', params: { id }, body: edgeUserBody(fields) }, this.requestId);
+  }
+
+  async deleteUser(id: string): Promise<void> {
+    await this.http.request({ method: 'DELETE', route: '/users/{id}/', params: { id } }, this.requestId);
+  }
+
+  /** The new token and its plaintext, which edge shows this once and never again. */
+  async createAccessToken(userId: string, title: string): Promise<{ token: EdgeAccessToken; plaintext: string }> {
+    const reply = await this.http.request({ method: 'POST', route: '/users/{id}/tokens/', params: { id: userId }, body: { title } }, this.requestId);
+    const token = parsePayload('edge', edgeAccessTokenSchema, reply.body, 'new token');
+    return { token, plaintext: parsePayload('edge', edgeCreatedAccessTokenSchema, reply.body, 'new token').token };
+  }
+
+  /** edge answers 202 with no body. */
+  async setAccessTokenActive(userId: string, tokenId: string, active: boolean): Promise<void> {
+    const call = { method: 'PATCH' as const, route: '/users/{id}/tokens/{tokenId}/', params: { id: userId, tokenId }, body: { active } };
+    await this.http.request(call, this.requestId);
+  }
+
+  async deleteAccessToken(userId: string, tokenId: string): Promise<void> {
+    await this.http.request({ method: 'DELETE', route: '/users/{id}/tokens/{tokenId}/', params: { id: userId, tokenId } }, this.requestId);
   }
 }

@@ -1,6 +1,6 @@
 import { loaderByKey, loaderByValue } from '../batching.ts';
 import type { EdgeClient, EdgeUserFilter } from './client.ts';
-import type { EdgeUser } from './types.ts';
+import type { EdgeAccessToken, EdgeUser } from './types.ts';
 
 export interface EdgeTokenKey {
   userId: string;
@@ -22,12 +22,32 @@ export function createEdgeLoaders(client: EdgeClient) {
     if (user) userById.prime(user.id, user);
     return user;
   });
+  const accessTokens = loaderByKey(async (userId) => client.listAccessTokens(userId));
+  const accessTokenById = loaderByValue(({ userId, tokenId }: EdgeTokenKey) => client.getAccessToken(userId, tokenId));
   return {
+    /** What this request wrote (see gate's). */
+    wrote: {
+      user(user: EdgeUser) {
+        userById.clear(user.id).prime(user.id, user);
+        userByUsername.clear(user.username).prime(user.username, user);
+      },
+      userGone(user: EdgeUser) {
+        userById.clear(user.id);
+        userByUsername.clear(user.username);
+        accessTokens.clear(user.id);
+      },
+      /** A token created, changed (`token`) or removed (`null`): the account's list is read again when next asked for. */
+      accessToken(userId: string, tokenId: string, token: EdgeAccessToken | null) {
+        accessTokens.clear(userId);
+        accessTokenById.clear({ userId, tokenId });
+        if (token) accessTokenById.prime({ userId, tokenId }, token);
+      },
+    },
     userById,
     userByUsername,
     users: loaderByValue(async (filter: EdgeUserFilter) => client.listUsers(filter, primeUsers)),
-    accessTokens: loaderByKey(async (userId) => client.listAccessTokens(userId)),
-    accessTokenById: loaderByValue(({ userId, tokenId }: EdgeTokenKey) => client.getAccessToken(userId, tokenId)),
+    accessTokens,
+    accessTokenById,
     loginHistory: loaderByKey(async (userId) => client.listLoginHistory(userId)),
   };
 }

@@ -92,3 +92,44 @@ export type EdgeLoginAttempt = z.output<typeof edgeLoginAttemptSchema>;
 export const edgeUserListSchema = z.array(edgeUserSchema);
 export const edgeAccessTokenListSchema = z.array(edgeAccessTokenSchema);
 export const edgeLoginHistorySchema = z.array(edgeLoginAttemptSchema);
+
+/** A new access token as edge answers its POST: the only time its plaintext `token` is sent. */
+export const edgeCreatedAccessTokenSchema = z.object({ token: z.string().min(1) });
+
+/** The fields of an edge user a client writes; `password` only on creation (edge's PATCH ignores it). */
+export interface EdgeUserFields {
+  username?: string;
+  password?: string;
+  firstName?: string;
+  lastName?: string;
+  email?: string;
+  description?: string;
+  isActive?: boolean;
+  isSuperuser?: boolean;
+  isStaff?: boolean;
+  canInbox?: boolean;
+  allowRestAccess?: boolean;
+  organization?: string | null;
+  memberships?: string[];
+}
+
+/** edge's own field names, with the fields left undefined dropped. */
+export function edgeUserBody(fields: EdgeUserFields): Record<string, unknown> {
+  const body: Record<string, unknown> = {
+    username: fields.username,
+    password: fields.password,
+    first_name: fields.firstName,
+    last_name: fields.lastName,
+    email: fields.email,
+    description: fields.description,
+    is_active: fields.isActive,
+    is_superuser: fields.isSuperuser,
+    is_staff: fields.isStaff,
+    can_inbox: fields.canInbox,
+    allow_rest_access: fields.allowRestAccess,
+    organization: fields.organization,
+    memberships: fields.memberships,
+  };
+  for (const key of Object.keys(body)) if (body[key] === undefined) delete body[key];
+  return body;
+}

@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { isAddressable, nullWhenNotFound, type QueryParams, type UpstreamHttp, type UpstreamProtocol } from '../http.ts';
+import { isAddressable, nullWhenNotFound, UpstreamError, type QueryParams, type UpstreamCall, type UpstreamHttp, type UpstreamProtocol } from '../http.ts';
 import { readOffsetWindow, type ListWindow, type WindowPage } from '../paging.ts';
 import { parsePayload } from '../validation.ts';
 import {
@@ -9,7 +9,14 @@ import {
   gateUserSchema,
   gateUserTokenListSchema,
   gateUserTokenSchema,
+  gateExtraBody,
+  gateNewTokenBody,
+  gateTokenBody,
+  gateUserBody,
+  type GateExtraFields,
+  type GateTokenFields,
   type GateUser,
+  type GateUserFields,
   type GateUserExtra,
   type GateUserToken,
 } from './types.ts';
@@ -33,6 +40,9 @@ export interface GateExtraFilter {
   parent?: string;
   organizationId?: string;
 }
+
+/** A gate user as its write routes address it: by gate's id, or by username. */
+export type GateUserKey = { id: string } | { username: string };
 
 /** One of gate's three collections, as its endpoints serve it. */
 interface GateResource<T> {
@@ -67,8 +77,8 @@ export class GateClient {
     private readonly requestId: string,
   ) {}
 
-  async #get<T>(route: string, params: Record<string, string> | undefined, query: QueryParams, schema: z.ZodType<T>, what: string): Promise<T> {
-    const reply = await this.http.request({ route, params, query }, this.requestId);
+  async #call<T>(call: UpstreamCall, schema: z.ZodType<T>, what: string): Promise<T> {
+    const reply = await this.http.request(call, this.requestId);
     return parsePayload('gate', schema, reply.body, what);
   }
 
@@ -79,7 +89,7 @@ export class GateClient {
   #list<T>(resource: GateResource<T>, query: QueryParams, window: ListWindow, detailed = false): Promise<WindowPage<T>> {
     const filtered = this.#withDetail(resource, query, detailed);
     return readOffsetWindow(window, GATE_MAX_PAGE_SIZE, async (offset, limit) => {
-      const page = await this.#get(resource.route, undefined, { ...filtered, limit, offset }, resource.list, `${resource.what} list`);
+      const page = await this.#call({ route: resource.route, query: { ...filtered, limit, offset } }, resource.list, `${resource.what} list`);
       return { items: page.results, total: page.count };
     });
   }
@@ -87,14 +97,14 @@ export class GateClient {
   /** The one record a filter names; the filter is exact upstream, and checked as such here. */
   async #find<T>(resource: GateResource<T>, query: QueryParams, detailed: boolean, isTheOne: (item: T) => boolean): Promise<T | null> {
     const filtered = this.#withDetail(resource, { ...query, limit: GATE_MAX_PAGE_SIZE }, detailed);
-    const page = await this.#get(resource.route, undefined, filtered, resource.list, `${resource.what} list`);
+    const page = await this.#call({ route: resource.route, query: filtered }, resource.list, `${resource.what} list`);
     return page.results.find(isTheOne) ?? null;
   }
 
   /** One record by a route below the collection, e.g. `{id}/`. */
   #read<T>(resource: GateResource<T>, route: string, params: Record<string, string>, detailed = false): Promise<T | null> {
     const query = this.#withDetail(resource, {}, detailed);
-    return nullWhenNotFound(this.#get(resource.route + route, params, query, resource.item, resource.what));
+    return nullWhenNotFound(this.#call({ route: resource.route + route, params, query }, resource.item, resource.what));
   }
 
   listUsers(filter: GateUserFilter, window: ListWindow): Promise<WindowPage<GateUser>> {
@@ -135,5 +145,74 @@ export class GateClient {
 
   getExtra(id: string, withDevices: boolean): Promise<GateUserExtra | null> {
     return this.#read(extras, '{id}/', { id }, withDevices);
+  }
+
+  // ---- writes ----
+
+  async #delete(route: string, params: Record<string, string>): Promise<void> {
+    await this.http.request({ method: 'DELETE', route, params }, this.requestId);
+  }
+
+  /** The route of one user; a username that cannot be a path segment is first looked up by gate's exact filter. */
+  async #userRoute(key: GateUserKey): Promise<{ route: string; params: Record<string, string> }> {
+    if ('username' in key && isAddressable(key.username)) return { route: '/user/username/{username}/', params: { username: key.username } };
+    const id = 'id' in key ? key.id : (await this.getUserByUsername(key.username))?.id;
+    if (id === undefined) throw new UpstreamError('gate', 'UPSTREAM_NOT_FOUND', 'gate has no such user', 404);
+    if (!isAddressable(id)) throw new UpstreamError('gate', 'UPSTREAM_BAD_RESPONSE', 'gate names this user by an id that cannot be part of a URL path');
+    return { route: '/user/{id}/', params: { id } };
+  }
+
+  createUser(fields: GateUserFields): Promise<GateUser> {
+    return this.#call({ method: 'POST', route: users.route, body: gateUserBody(fields) }, users.item, users.what);
+  }
+
+  /** PATCH: only the fields given change; gate merges the profile. */
+  async updateUser(key: GateUserKey, fields: GateUserFields): Promise<GateUser> {
+    const { route, params } = await this.#userRoute(key);
+    return this.#call({ method: 'PATCH', route, params, body: gateUserBody(fields) }, users.item, users.what);
+  }
+
+  /** PUT: the user as a whole, profile included. */
+  async replaceUser(key: GateUserKey, fields: GateUserFields): Promise<GateUser> {
+    const { route, params } = await this.#userRoute(key);
+    return this.#call({ method: 'PUT', route, params, body: gateUserBody(fields) }, users.item, users.what);
+  }
+
+  async deleteUser(key: GateUserKey): Promise<void> {
+    const { route, params } = await this.#userRoute(key);
+    await this.#delete(route, params);
+  }
+
+  createToken(fields: GateTokenFields & { initialBalanceSeconds?: number }): Promise<GateUserToken> {
+    return this.#call({ method: 'POST', route: tokens.route, body: gateNewTokenBody(fields) }, tokens.item, tokens.what);
+  }
+
+  /** PATCH; `balanceSeconds` sets the balance to that absolute value. */
+  updateToken(id: string, fields: GateTokenFields & { balanceSeconds?: number }): Promise<GateUserToken> {
+    return this.#call({ method: 'PATCH', route: `${tokens.route}{id}/`, params: { id }, body: gateTokenBody(fields) }, tokens.item, tokens.what);
+  }
+
+  /** gate answers 409 while the account has active sessions. */
+  deleteToken(id: string): Promise<void> {
+    return this.#delete(`${tokens.route}{id}/`, { id });
+  }
+
+  /** gate answers 409 when the user has a user extra already. */
+  createExtra(fields: GateExtraFields): Promise<GateUserExtra> {
+    return this.#call({ method: 'POST', route: extras.route, body: gateExtraBody(fields) }, extras.item, extras.what);
+  }
+
+  /** PATCH: gate merges nested objects (`preferences`, `custom_fields`) key by key. */
+  updateExtra(id: string, fields: GateExtraFields): Promise<GateUserExtra> {
+    return this.#call({ method: 'PATCH', route: `${extras.route}{id}/`, params: { id }, body: gateExtraBody(fields) }, extras.item, extras.what);
+  }
+
+  /** PUT: the record as a whole; what is left out is emptied. */
+  replaceExtra(id: string, fields: GateExtraFields): Promise<GateUserExtra> {
+    return this.#call({ method: 'PUT', route: `${extras.route}{id}/`, params: { id }, body: gateExtraBody(fields) }, extras.item, extras.what);
+  }
+
+  deleteExtra(id: string): Promise<void> {
+    return this.#delete(`${extras.route}{id}/`, { id });
   }
 }

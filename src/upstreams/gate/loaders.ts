@@ -1,6 +1,7 @@
 import { detailLoaderPair, loaderByKey, loaderByValue } from '../batching.ts';
 import type { ListWindow } from '../paging.ts';
-import type { GateClient, GateExtraFilter, GateTokenFilter, GateUserFilter } from './client.ts';
+import type { GateClient, GateExtraFilter, GateTokenFilter, GateUserFilter, GateUserKey } from './client.ts';
+import type { GateUser, GateUserExtra, GateUserToken } from './types.ts';
 
 export interface GateListRead<F> {
   filter: F;
@@ -34,6 +35,32 @@ export function createGateLoaders(client: GateClient) {
   });
 
   return {
+    /**
+     * What this request wrote, so that a selection on a mutation's payload never shows stale
+     * data: a record written is what later loads answer, a record gone is read again if asked for.
+     */
+    wrote: {
+      user(user: GateUser) {
+        userById.clear(user.id).prime(user.id, user);
+        userByUsername.clear(user.username).prime(user.username, user);
+      },
+      userGone(key: GateUserKey) {
+        if ('id' in key) userById.clear(key.id);
+        else userByUsername.clear(key.username);
+      },
+      token(token: GateUserToken) {
+        tokens.replace(token);
+      },
+      tokenGone(token: GateUserToken) {
+        tokens.forget(token);
+      },
+      extra(extra: GateUserExtra) {
+        extras.replace(extra);
+      },
+      extraGone(extra: GateUserExtra) {
+        extras.forget(extra);
+      },
+    },
     userById,
     userByUsername,
     tokenById: tokens.byId,

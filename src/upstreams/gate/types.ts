@@ -130,3 +130,82 @@ export type GateUserExtra = z.output<typeof gateUserExtraSchema>;
 export const gateUserListSchema = gateList(gateUserSchema);
 export const gateUserTokenListSchema = gateList(gateUserTokenSchema);
 export const gateUserExtraListSchema = gateList(gateUserExtraSchema);
+
+// ---- writes: camelCase in, gate's own field names out; only what the docs let a client send ----
+
+type JsonBody = Record<string, unknown>;
+
+/** Drops the fields left undefined: a PATCH sends only what changes, a POST only what was given. */
+function defined(body: JsonBody): JsonBody {
+  const kept: JsonBody = {};
+  for (const key in body) if (body[key] !== undefined) kept[key] = body[key];
+  return kept;
+}
+
+/** A nested object, or nothing at all when none of its fields is given. */
+function nested(body: JsonBody): JsonBody | undefined {
+  const kept = defined(body);
+  return Object.keys(kept).length ? kept : undefined;
+}
+
+/** The fields of a gate user a client writes (`/user/`): the profile ones are nested there. */
+export interface GateUserFields {
+  username?: string;
+  email?: string;
+  password?: string;
+  organization?: string | null;
+  firstName?: string | null;
+  lastName?: string | null;
+  role?: string | null;
+}
+
+export function gateUserBody(fields: GateUserFields): JsonBody {
+  return defined({
+    username: fields.username,
+    email: fields.email,
+    password: fields.password,
+    organization: fields.organization,
+    profile: nested({ first_name: fields.firstName, last_name: fields.lastName, role: fields.role }),
+  });
+}
+
+/** The fields of a user token a client writes (`/user_token/`). */
+export interface GateTokenFields {
+  username?: string;
+  email?: string;
+  organization?: string;
+  isActive?: boolean;
+  maxSessions?: number;
+  accessLevel?: string;
+}
+
+/** A new user token: its balance goes as `initial_balance_seconds`, as the docs' POST shows. */
+export function gateNewTokenBody(fields: GateTokenFields & { initialBalanceSeconds?: number }): JsonBody {
+  return defined({ ...gateTokenBody(fields), initial_balance_seconds: fields.initialBalanceSeconds });
+}
+
+/** A change to a user token; `balanceSeconds` sets the balance absolutely (gate has no increment). */
+export function gateTokenBody(fields: GateTokenFields & { balanceSeconds?: number }): JsonBody {
+  return defined({
+    username: fields.username,
+    email: fields.email,
+    organization: fields.organization,
+    is_active: fields.isActive,
+    balance_seconds: fields.balanceSeconds,
+    profile: nested({ max_sessions: fields.maxSessions, access_level: fields.accessLevel }),
+  });
+}
+
+/** The fields of a user extra a client writes (`/user_extra/`); gate merges nested objects on PATCH. */
+export interface GateExtraFields {
+  /** The gate user's id: an integer in `/user_extra/`, a string in `/user/`. */
+  parent?: string;
+  organizationId?: string | null;
+  preferences?: Record<string, unknown>;
+  customFields?: Record<string, unknown>;
+}
+
+export function gateExtraBody(fields: GateExtraFields): JsonBody {
+  const parent = fields.parent === undefined ? undefined : /^\d+$/.test(fields.parent) ? Number(fields.parent) : fields.parent;
+  return defined({ parent, organization_id: fields.organizationId, preferences: fields.preferences, custom_fields: fields.customFields });
+}

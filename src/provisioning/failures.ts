@@ -1,0 +1,101 @@
+import { IdempotencyBusyError, IdempotencyKeyReusedError, LockTimeoutError } from '../state/index.ts';
+import { UpstreamError, type UpstreamName } from '../upstreams/http.ts';
+
+/**
+ * The expected failures of a write, as values a client can branch on (each becomes a member of
+ * its mutation's result union). Messages are the gateway's own: never an upstream body or a secret.
+ */
+
+export interface FieldProblem {
+  /** The input field, as the client wrote it: `email`, `edge.memberships`. */
+  field: string;
+  message: string;
+}
+
+export class ValidationError extends Error {
+  override readonly name = 'ValidationError';
+  constructor(readonly fieldErrors: FieldProblem[]) {
+    super(`Invalid input: ${fieldErrors.map((problem) => `${problem.field} ${problem.message}`).join('; ')}`);
+  }
+}
+
+export class NotFoundError extends Error {
+  override readonly name = 'NotFoundError';
+}
+
+export class ConflictError extends Error {
+  override readonly name = 'ConflictError';
+}
+
+/** An upstream refused or failed the write, and nothing was left behind by it. */
+export class UpstreamFailure extends Error {
+  override readonly name = 'UpstreamFailure';
+  constructor(
+    readonly upstream: UpstreamName,
+    message: string,
+    readonly status: number | null,
+    /** Whether the same request may succeed later (no connection, a rate limit, 5xx); a 4xx won't. */
+    readonly retryable: boolean,
+  ) {
+    super(message);
+  }
+}
+
+/** A write reached the upstream, its answer was lost, and reading back could not tell whether it landed. */
+export class OutcomeUnknown extends Error {
+  override readonly name = 'OutcomeUnknown';
+  constructor(
+    readonly upstream: UpstreamName,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** A step of a provisioning failed; what it had done was undone, except the `leftovers`. */
+export class ProvisioningFailed extends Error {
+  override readonly name = 'ProvisioningFailed';
+  constructor(
+    readonly failedStep: string,
+    readonly leftovers: string[],
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** The idempotency key came with another input before: nothing was written. */
+export class IdempotencyKeyReused extends Error {
+  override readonly name = 'IdempotencyKeyReused';
+}
+
+/** The first request with this idempotency key is still running: its answer is not known yet. */
+export class IdempotencyKeyBusy extends Error {
+  override readonly name = 'IdempotencyKeyBusy';
+}
+
+/** Another change held the lock (on a balance, say) for longer than this one could wait: nothing was changed. */
+export class LockTimeout extends Error {
+  override readonly name = 'LockTimeout';
+}
+
+const retryableStatus = (status: number) => status === 408 || status === 429 || status >= 500;
+
+/** The typed failure an upstream or shared-state error stands for; anything else is left as it is (and masked). */
+export function failureOf(error: unknown): unknown {
+  if (error instanceof IdempotencyKeyReusedError) return new IdempotencyKeyReused('this idempotency key came with another input before; nothing was written');
+  if (error instanceof IdempotencyBusyError) return new IdempotencyKeyBusy('the first request with this idempotency key is still running; ask again shortly for its answer');
+  if (error instanceof LockTimeoutError) return new LockTimeout('another change of the same record held its lock too long; nothing was changed, try again');
+  if (!(error instanceof UpstreamError)) return error;
+  switch (error.code) {
+    case 'UPSTREAM_NOT_FOUND':
+      return new NotFoundError(`${error.upstream} has no such record`);
+    case 'UPSTREAM_CONFLICT':
+      return new ConflictError(`${error.upstream} refused the write: it conflicts with the record's current state`);
+    default: {
+      const status = error.status ?? null;
+      const retryable = status === null ? error.code === 'UPSTREAM_UNREACHABLE' : retryableStatus(status);
+      return new UpstreamFailure(error.upstream, error.message, status, retryable);
+    }
+  }
+}

@@ -1,0 +1,102 @@
+import { createHmac } from 'node:crypto';
+import type { SharedState } from '../state/index.ts';
+import { UpstreamError } from '../upstreams/http.ts';
+import { ConflictError, NotFoundError, ValidationError } from './failures.ts';
+
+/** Idempotency keys live this long. */
+export const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
+
+/** JSON with its keys sorted, so that equal inputs give equal text whatever their key order. */
+function canonical(value: unknown): string {
+  return JSON.stringify(value, (_key, field: unknown) =>
+    field !== null && typeof field === 'object' && !Array.isArray(field)
+      ? Object.fromEntries(Object.entries(field).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      : field,
+  );
+}
+
+/**
+ * What tells one request from another under the same key. Keyed with a secret the gateway's
+ * replicas share, so that what is stored (in Redis, say) reveals nothing of the input: it may hold
+ * a password.
+ */
+export function fingerprint(secret: string, input: unknown): string {
+  return createHmac('sha256', secret).update(canonical(input)).digest('base64url');
+}
+
+// A stored result is JSON: dates, the error of a value an upstream sent that could not be served,
+// and final refusals travel as tagged objects and come back as what they were.
+const tags = { date: '$date', fault: '$fault', refusal: '$refusal' } as const;
+
+const refusals = { ConflictError, NotFoundError, ValidationError } as const;
+type Refusal = InstanceType<(typeof refusals)[keyof typeof refusals]>;
+
+function isRefusal(error: unknown): error is Refusal {
+  return error instanceof ConflictError || error instanceof NotFoundError || error instanceof ValidationError;
+}
+
+function store(value: unknown): string {
+  return JSON.stringify(value, function (this: Record<string, unknown>, key, field: unknown) {
+    const original = this[key];
+    if (original instanceof Date) return { [tags.date]: original.getTime() };
+    if (original instanceof UpstreamError) return { [tags.fault]: { upstream: original.upstream, code: original.code, message: original.message } };
+    if (isRefusal(original)) {
+      return { [tags.refusal]: { name: original.name, message: original.message, fieldErrors: original instanceof ValidationError ? original.fieldErrors : undefined } };
+    }
+    return field;
+  });
+}
+
+function revive(text: string): unknown {
+  return JSON.parse(text, (_key, field: unknown) => {
+    if (field === null || typeof field !== 'object') return field;
+    const tagged = field as Record<string, any>;
+    if (tags.date in tagged) return new Date(tagged[tags.date]);
+    if (tags.fault in tagged) return new UpstreamError(tagged[tags.fault].upstream, tagged[tags.fault].code, tagged[tags.fault].message);
+    if (tags.refusal in tagged) {
+      const { name, message, fieldErrors } = tagged[tags.refusal];
+      return name === 'ValidationError' ? new ValidationError(fieldErrors) : new refusals[name as 'ConflictError' | 'NotFoundError'](message);
+    }
+    return field;
+  });
+}
+
+/**
+ * Runs `work` once per key (`scope` keeps mutations' keys apart): the same key with the same input
+ * answers the first result without running again, also while the first is still running (in this
+ * process or another sharing Redis); another input under the key is `IdempotencyKeyReusedError`.
+ * Kept are answers and final refusals (a conflict, a missing record, a refused value); a failure
+ * that may pass (an upstream down, an unknown outcome) releases the key, so a retry runs again.
+ * `forStorage` drops what must never be stored (a token's plaintext).
+ */
+export async function once<T>(options: {
+  state: SharedState;
+  secret: string;
+  scope: string;
+  key: string;
+  input: unknown;
+  waitMs: number;
+  work: () => Promise<T>;
+  forStorage: (value: T) => T;
+}): Promise<{ value: T; replayed: boolean }> {
+  const { state, scope, key, work, forStorage } = options;
+  let fresh: T | undefined;
+  const { result, replayed } = await state.remember<string>(
+    `${scope}:${key}`,
+    fingerprint(options.secret, { scope, input: options.input }),
+    { ttlMs: IDEMPOTENCY_TTL_MS, waitMs: options.waitMs },
+    async () => {
+      try {
+        fresh = await work();
+        return { result: store({ value: forStorage(fresh) }), keep: true };
+      } catch (error) {
+        if (isRefusal(error)) return { result: store({ refusal: error }), keep: true };
+        throw error;
+      }
+    },
+  );
+  const stored = revive(result) as { value?: T; refusal?: Error };
+  if (stored.refusal) throw stored.refusal;
+  // The first caller gets its own value, secrets included; replays get what was stored.
+  return replayed || fresh === undefined ? { value: stored.value as T, replayed: true } : { value: fresh, replayed: false };
+}

@@ -1,0 +1,181 @@
+import { z } from 'zod';
+import { deprovisionUser } from '../provisioning/deprovision-user.ts';
+import { once } from '../provisioning/idempotency.ts';
+import { provisionUser, type ProvisionedPerson } from '../provisioning/provision-user.ts';
+import { CreatedAccessTokenRef } from './access-token.ts';
+import { builder } from './builder.ts';
+import type { GatewayContext } from './context.ts';
+import { EdgeUserRef } from './edge-user.ts';
+import { ExtraRef } from './extra.ts';
+import {
+  countInput,
+  emailInput,
+  idempotencyKeyInput,
+  jsonObjectInput,
+  nameInput,
+  newUsernameInput,
+  optional,
+  passwordInput,
+  requiredNameInput,
+  secondsInput,
+  usernameInput,
+} from './inputs.ts';
+import {
+  checkedInput,
+  ConflictError,
+  IdempotencyKeyBusy,
+  IdempotencyKeyReused,
+  mutationResult,
+  NotFoundError,
+  payloadType,
+  performMutation,
+  ProvisioningFailed,
+  ValidationError,
+  writeFailures,
+} from './results.ts';
+import { TokenRef } from './token.ts';
+import { UserRef } from './user.ts';
+
+const ProvisionEdgeInput = builder.inputType('ProvisionEdgeInput', {
+  description: 'Also create the person on edge (edge requires `firstName` and `lastName` then).',
+  fields: (t) => ({
+    memberships: t.stringList(),
+    accessTokenTitle: t.string({ description: 'Also create a first API access token of this title; its plaintext is in the answer, once.' }),
+  }),
+});
+
+const ProvisionUserInput = builder.inputType('ProvisionUserInput', {
+  description: 'A person to create on every upstream at once, all or nothing.',
+  fields: (t) => ({
+    idempotencyKey: t.string({
+      required: true,
+      description: 'The same key with the same input answers the first result without writing again, for 24 h; with another input, IdempotencyKeyReused.',
+    }),
+    username: t.string({ required: true }),
+    email: t.string({ required: true }),
+    password: t.string({ required: true, description: 'At least 8 characters; set on gate (and edge), never shown again.' }),
+    organization: t.string({ required: true }),
+    firstName: t.string(),
+    lastName: t.string(),
+    role: t.string(),
+    isActive: t.boolean(),
+    initialBalanceSeconds: t.int(),
+    accessLevel: t.string(),
+    maxSessions: t.int(),
+    preferences: t.field({ type: 'JSON', description: 'A JSON object, for the user extra.' }),
+    customFields: t.field({ type: 'JSON', description: 'A JSON object, for the user extra.' }),
+    edge: t.field({ type: ProvisionEdgeInput }),
+  }),
+});
+
+const newPerson = z
+  .object({
+    idempotencyKey: idempotencyKeyInput,
+    username: newUsernameInput,
+    email: emailInput,
+    password: passwordInput,
+    organization: requiredNameInput,
+    firstName: optional(nameInput),
+    lastName: optional(nameInput),
+    role: optional(nameInput),
+    isActive: optional(z.boolean()),
+    initialBalanceSeconds: optional(secondsInput),
+    accessLevel: optional(nameInput),
+    maxSessions: optional(countInput),
+    preferences: optional(jsonObjectInput),
+    customFields: optional(jsonObjectInput),
+    edge: optional(
+      z.object({
+        memberships: optional(z.array(requiredNameInput).max(100, 'may hold at most 100 memberships')),
+        accessTokenTitle: optional(z.string().min(1, 'must not be empty').max(100, 'must be at most 100 characters')),
+      }),
+    ),
+  })
+  .superRefine((person, ctx) => {
+    if (!person.edge) return;
+    for (const field of ['firstName', 'lastName'] as const) {
+      if (!person[field]) ctx.addIssue({ code: 'custom', path: [field], message: 'is required by edge (with `edge`)' });
+    }
+  });
+
+const ProvisionUserPayload = payloadType<ProvisionedPerson>('ProvisionUserPayload', 'The person, as every upstream now has them.', (t) => ({
+  user: t.field({ type: UserRef, resolve: ({ user }) => user }),
+  token: t.field({ type: TokenRef, resolve: ({ token }) => token }),
+  extra: t.field({ type: ExtraRef, resolve: ({ extra }) => extra }),
+  edgeAccount: t.field({ type: EdgeUserRef, nullable: true, resolve: ({ edgeAccount }) => edgeAccount }),
+  accessToken: t.field({ type: CreatedAccessTokenRef, nullable: true, resolve: ({ accessToken }) => accessToken }),
+}));
+
+const ProvisionUserResult = mutationResult('ProvisionUserResult', ProvisionUserPayload, [
+  ValidationError,
+  ConflictError,
+  ...writeFailures,
+  ProvisioningFailed,
+  IdempotencyKeyReused,
+  IdempotencyKeyBusy,
+]);
+
+const DeprovisionUserInput = builder.inputType('DeprovisionUserInput', {
+  fields: (t) => ({ username: t.string({ required: true }) }),
+});
+
+const DeprovisionUserResult = mutationResult(
+  'DeprovisionUserResult',
+  payloadType<{ username: string; removed: string[] }>('DeprovisionUserPayload', 'Who was removed, and which records, in order.', (t) => ({
+    username: t.exposeString('username'),
+    removed: t.exposeStringList('removed', { description: 'The records removed: `gate.userToken`, `edge.accessToken`, `edge.user`, `gate.userExtra`, `gate.user`.' }),
+  })),
+  [ValidationError, NotFoundError, ConflictError, ...writeFailures, ProvisioningFailed],
+);
+
+/** Lets later fields of the request see the person as written. */
+function rememberPerson(context: GatewayContext, person: ProvisionedPerson): void {
+  context.gate.wrote.user(person.user);
+  context.gate.wrote.token(person.token);
+  context.gate.wrote.extra(person.extra);
+  if (person.edgeAccount) context.edge.wrote.user(person.edgeAccount);
+  if (person.accessToken) context.edge.wrote.accessToken(person.accessToken.token.userId, person.accessToken.token.id, person.accessToken.token);
+}
+
+builder.mutationFields((t) => ({
+  provisionUser: t.field({
+    type: ProvisionUserResult,
+    description:
+      'Creates a person everywhere, all or nothing: the gate user, its user token with the initial balance, its user extra, and with `edge` the edge user and a first access token. A step that fails undoes those done before it (ProvisioningFailed).',
+    args: { input: t.arg({ type: ProvisionUserInput, required: true }) },
+    resolve: (_root, { input }, context) =>
+      performMutation(context, 'provisionUser', async (audit) => {
+        const { idempotencyKey, ...person } = checkedInput(newPerson, input);
+        const { value } = await once({
+          state: context.writes.state,
+          secret: context.writes.idempotencySecret,
+          scope: 'provisionUser',
+          key: idempotencyKey,
+          input: person,
+          waitMs: context.writes.lockWaitMs,
+          work: () => provisionUser(context.clients, person, audit),
+          // Stored for replays without any secret: the token's plaintext, the AAA token string.
+          forStorage: (provisioned) => ({
+            ...provisioned,
+            token: { ...provisioned.token, token: null },
+            accessToken: provisioned.accessToken && { ...provisioned.accessToken, plaintext: null },
+          }),
+        });
+        rememberPerson(context, value);
+        return value;
+      }),
+  }),
+  deprovisionUser: t.field({
+    type: DeprovisionUserResult,
+    description:
+      'Removes a person from every upstream where they exist (switch is read-only). The user token goes first: while it has active sessions gate refuses, and nothing is removed (ConflictError).',
+    args: { input: t.arg({ type: DeprovisionUserInput, required: true }) },
+    resolve: (_root, { input }, context) =>
+      performMutation(context, 'deprovisionUser', async (audit) => {
+        const { username } = checkedInput(z.object({ username: usernameInput }), input);
+        const removed = await deprovisionUser(context.clients, username, audit);
+        context.gate.wrote.userGone({ username });
+        return { username, removed };
+      }),
+  }),
+}));

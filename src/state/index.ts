@@ -1,0 +1,89 @@
+import type { Remembered, RememberOptions, WorkOutcome } from './idempotency.ts';
+import { createMemoryState } from './memory.ts';
+import { requireMs } from './timing.ts';
+
+export { IdempotencyBusyError, IdempotencyKeyReusedError, LockTimeoutError, StateUnavailableError } from './errors.ts';
+export type { Remembered, RememberOptions, WorkOutcome } from './idempotency.ts';
+
+/**
+ * What the mutations share across gateway replicas: locks, so that work on one user or balance never
+ * interleaves, and idempotency keys, so that a client's retry does not do the work twice. The same
+ * contract holds in memory and over Redis, so a single replica and the tests need no Redis.
+ */
+export interface SharedState {
+  /**
+   * Runs `work` holding `key` exclusively: in one process by an in-memory per-key queue, and across
+   * processes by a Redis lock (Redlock) extended while `work` runs. If the lock cannot be had within
+   * `waitMs`, rejects with LockTimeoutError and `work` never runs (it never proceeds unlocked).
+   * `lockLost` aborts if Redis could not extend the lock in time, so that work can stop before
+   * writing what another holder may now be writing too. Not re-entrant: the same key inside `work`
+   * waits for itself.
+   */
+  withLock<T>(key: string, options: { waitMs: number }, work: (lockLost: AbortSignal) => Promise<T>): Promise<T>;
+  /**
+   * Idempotency: the first call with a key runs `work`; a call with the same key and the same
+   * fingerprint gets the stored result (waiting, up to `waitMs`, while the first is still running,
+   * also when the first runs in another process; IdempotencyBusyError when the wait runs out); the
+   * same key with another fingerprint rejects with IdempotencyKeyReusedError without running `work`.
+   * `work` says whether its result is kept (`keep: false`, e.g. when its outcome is unknown, releases
+   * the key so a retry runs again); a thrown error releases it too and rejects the caller. Calls that
+   * join a first call in the same process get its outcome, whatever it is. Results are
+   * JSON-serialisable values (replays get them back through JSON), kept for `ttlMs`.
+   */
+  remember<T>(
+    key: string,
+    fingerprint: string,
+    options: RememberOptions,
+    work: () => Promise<WorkOutcome<T>>,
+  ): Promise<Remembered<T>>;
+  /** Lets the process exit: quits the Redis connection (calls after it fail with StateUnavailableError). */
+  close(): Promise<void>;
+}
+
+export interface SharedStateOptions {
+  /** Where the replicas meet. Without it state lives in this process only: right for one replica. */
+  redisUrl?: string;
+  /** Put before every Redis key, so that other applications and test runs on one Redis never collide. */
+  keyPrefix?: string;
+  /**
+   * How long a Redis lock outlives a holder that died; a live holder extends it (at half of it), so
+   * work may run longer. At least 200 ms (Redlock extends no later than 100 ms before expiry).
+   */
+  lockDurationMs?: number;
+  /**
+   * How long a running idempotent call keeps its key from a process that died; a live process
+   * refreshes it (every third of it), so work may run longer.
+   */
+  claimTtlMs?: number;
+  /** How long the start-up PING and each Redis command may take: past it the call fails rather than hang. */
+  redisTimeoutMs?: number;
+  /**
+   * Hears what no caller can be told: Redis connection trouble, and bookkeeping that failed after
+   * work had run (its result still went to the caller). Wire it to the logger; by default, console.warn.
+   */
+  onBackgroundError?: (error: Error) => void;
+}
+
+/** The options with every default filled in, as the implementations take them. */
+export type StateSettings = Required<Omit<SharedStateOptions, 'redisUrl'>>;
+
+/**
+ * Over Redis when a URL is given, over memory otherwise. With Redis it resolves only once Redis
+ * answers PING, so a wrong URL stops the gateway at start-up instead of failing its first mutation.
+ */
+export async function createSharedState(options: SharedStateOptions = {}): Promise<SharedState> {
+  const settings: StateSettings = {
+    keyPrefix: options.keyPrefix ?? 'user-gateway:',
+    lockDurationMs: options.lockDurationMs ?? 10_000,
+    claimTtlMs: options.claimTtlMs ?? 120_000,
+    redisTimeoutMs: options.redisTimeoutMs ?? 2_000,
+    onBackgroundError: options.onBackgroundError ?? ((error) => console.warn(`warning: shared state: ${error.message}`)),
+  };
+  requireMs('lockDurationMs', settings.lockDurationMs, 200);
+  requireMs('claimTtlMs', settings.claimTtlMs, 3);
+  requireMs('redisTimeoutMs', settings.redisTimeoutMs, 1);
+  if (options.redisUrl === undefined) return createMemoryState(settings);
+  // Loaded only here, so that a gateway without Redis never loads ioredis or Redlock.
+  const { createRedisState } = await import('./redis.ts');
+  return createRedisState(options.redisUrl, settings);
+}

@@ -1,0 +1,59 @@
+import { Idempotency, type RecordStore } from './idempotency.ts';
+import type { SharedState, StateSettings } from './index.ts';
+import { KeyedQueue } from './keyed-queue.ts';
+
+/** A lock in one process cannot be lost to another one, so the signal work gets never fires. */
+const neverLost = new AbortController().signal;
+
+/**
+ * Records in a Map, each dropped by its own timer when its TTL runs out. Values are the same JSON
+ * strings Redis would hold, so a result that does not survive JSON fails here too, not only with Redis.
+ */
+class MemoryRecordStore implements RecordStore {
+  readonly #entries = new Map<string, { value: string; expiry: NodeJS.Timeout }>();
+
+  async claim(key: string, value: string, ttlMs: number): Promise<string | undefined> {
+    const existing = this.#entries.get(key);
+    if (existing) return existing.value;
+    this.#set(key, value, ttlMs);
+    return undefined;
+  }
+
+  async replace(key: string, expected: string, value: string, ttlMs: number): Promise<boolean> {
+    if (this.#entries.get(key)?.value !== expected) return false;
+    this.#set(key, value, ttlMs);
+    return true;
+  }
+
+  async remove(key: string, expected: string): Promise<void> {
+    const entry = this.#entries.get(key);
+    if (entry?.value !== expected) return;
+    clearTimeout(entry.expiry);
+    this.#entries.delete(key);
+  }
+
+  clear(): void {
+    for (const { expiry } of this.#entries.values()) clearTimeout(expiry);
+    this.#entries.clear();
+  }
+
+  #set(key: string, value: string, ttlMs: number): void {
+    const previous = this.#entries.get(key);
+    if (previous) clearTimeout(previous.expiry);
+    // Unref'd: a day-long TTL must not keep a finished process alive.
+    const expiry = setTimeout(() => this.#entries.delete(key), ttlMs).unref();
+    this.#entries.set(key, { value, expiry });
+  }
+}
+
+/** State for one process (a single replica, development, tests): the in-process halves alone. */
+export function createMemoryState(settings: StateSettings): SharedState {
+  const queue = new KeyedQueue();
+  const records = new MemoryRecordStore();
+  const idempotency = new Idempotency(records, settings);
+  return {
+    withLock: (key, { waitMs }, work) => queue.run(key, waitMs, () => work(neverLost)),
+    remember: (key, fingerprint, options, work) => idempotency.remember(key, fingerprint, options, work),
+    close: async () => records.clear(),
+  };
+}

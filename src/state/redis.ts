@@ -1,0 +1,195 @@
+import { ExecutionError, Redlock, ResourceLockedError } from '@sesamecare-oss/redlock';
+import { Redis, type Result } from 'ioredis';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { LockTimeoutError, StateUnavailableError } from './errors.ts';
+import { Idempotency, type RecordStore } from './idempotency.ts';
+import type { SharedState, StateSettings } from './index.ts';
+import { KeyedQueue } from './keyed-queue.ts';
+import { pollDelayMs, settle, type Settled } from './timing.ts';
+
+// The record store's compare-and-set operations, as Lua so that each runs atomically in Redis.
+declare module 'ioredis' {
+  interface RedisCommander<Context> {
+    claimRecord(key: string, value: string, ttlMs: number): Result<string | null, Context>;
+    replaceRecord(key: string, expected: string, value: string, ttlMs: number): Result<number, Context>;
+    removeRecord(key: string, expected: string): Result<number, Context>;
+  }
+}
+
+const recordScripts = {
+  // SET NX PX, else what holds the key: one round trip, and no gap in which the holder could vanish.
+  claimRecord: `
+    if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return false end
+    return redis.call('GET', KEYS[1])`,
+  replaceRecord: `
+    if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+    redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
+    return 1`,
+  removeRecord: `
+    if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+    return redis.call('DEL', KEYS[1])`,
+};
+
+/** Idempotency records as JSON strings under `<keyPrefix>idem:<key>`, each with its TTL in Redis. */
+class RedisRecordStore implements RecordStore {
+  readonly #redis: Redis;
+  readonly #where: string;
+  readonly #prefix: string;
+
+  constructor(redis: Redis, where: string, keyPrefix: string) {
+    for (const [name, lua] of Object.entries(recordScripts)) redis.defineCommand(name, { numberOfKeys: 1, lua });
+    this.#redis = redis;
+    this.#where = where;
+    this.#prefix = `${keyPrefix}idem:`;
+  }
+
+  async claim(key: string, value: string, ttlMs: number): Promise<string | undefined> {
+    return (await ask(this.#where, this.#redis.claimRecord(this.#prefix + key, value, ttlMs))) ?? undefined;
+  }
+
+  async replace(key: string, expected: string, value: string, ttlMs: number): Promise<boolean> {
+    return (await ask(this.#where, this.#redis.replaceRecord(this.#prefix + key, expected, value, ttlMs))) === 1;
+  }
+
+  async remove(key: string, expected: string): Promise<void> {
+    await ask(this.#where, this.#redis.removeRecord(this.#prefix + key, expected));
+  }
+}
+
+/** Redlock on one Redis, under `<keyPrefix>lock:<key>`, waiting for a taken lock up to the caller's deadline. */
+class RedisLocks {
+  readonly #redlock: Redlock;
+  readonly #where: string;
+  readonly #settings: StateSettings;
+
+  constructor(redis: Redis, where: string, settings: StateSettings) {
+    this.#redlock = new Redlock([redis], {
+      // Waiting for a taken lock is `hold`'s loop, bounded by the deadline. This one retry is for
+      // extensions: with none, an extension failing at once (a closed connection) would be tried
+      // again in a tight loop, starving the event loop until the lock expired.
+      retryCount: 1,
+      retryDelay: 50,
+      retryJitter: 25,
+      automaticExtensionThreshold: Math.floor(settings.lockDurationMs / 2),
+      // Redlock's scripts SELECT this database; it must be the one the URL chose.
+      db: redis.options.db ?? 0,
+    });
+    this.#where = where;
+    this.#settings = settings;
+  }
+
+  async hold<T>(key: string, waitMs: number, deadline: number, work: (lockLost: AbortSignal) => Promise<T>): Promise<T> {
+    const resource = `${this.#settings.keyPrefix}lock:${key}`;
+    for (;;) {
+      const settled = await this.#tryOnce(key, resource, work);
+      if (settled) {
+        if (settled.ok) return settled.value;
+        throw settled.error;
+      }
+      const remaining = deadline - Date.now();
+      if (remaining <= 0) throw new LockTimeoutError(key, waitMs);
+      await sleep(Math.min(pollDelayMs(), remaining));
+    }
+  }
+
+  /** How `work` ended, or undefined when another process holds the lock; Redis failing rejects. */
+  async #tryOnce<T>(key: string, resource: string, work: (lockLost: AbortSignal) => Promise<T>): Promise<Settled<T> | undefined> {
+    const attempt: { settled?: Settled<T> } = {};
+    const { lockDurationMs, onBackgroundError } = this.#settings;
+    try {
+      await this.#redlock.using([resource], lockDurationMs, async (signal) => {
+        signal.addEventListener('abort', () => {
+          onBackgroundError(new Error(`the lock on "${key}" could not be extended while its work ran, so another process may have it`, { cause: signal.error }));
+        });
+        attempt.settled = await settle(() => work(signal));
+      });
+    } catch (error) {
+      if (attempt.settled) {
+        // After work, only the release can have failed: the lock then runs out by itself, and what
+        // work did is what the caller needs to hear.
+        const reason = error instanceof Error ? error.message : String(error);
+        onBackgroundError(new Error(`the lock on "${key}" could not be released, so it stays until it runs out: ${reason}`, { cause: error }));
+        return attempt.settled;
+      }
+      const failure = await redisFailure(error);
+      if (failure !== undefined) throw unavailable(this.#where, failure);
+    }
+    return attempt.settled;
+  }
+}
+
+/** The Redis error behind a failed acquisition, or undefined when the lock was simply taken. */
+async function redisFailure(error: unknown): Promise<unknown> {
+  if (!(error instanceof ExecutionError)) return error;
+  const lastAttempt = await error.attempts.at(-1);
+  return [...(lastAttempt?.votesAgainst.values() ?? [])].find((vote) => !(vote instanceof ResourceLockedError));
+}
+
+/** Every Redis failure reaches callers as one error type, naming the server (never its credentials). */
+function unavailable(where: string, error: unknown): StateUnavailableError {
+  const reason = error instanceof Error ? error.message : String(error);
+  return new StateUnavailableError(`Redis at ${where}: ${reason}`, { cause: error });
+}
+
+async function ask<T>(where: string, command: Promise<T>): Promise<T> {
+  try {
+    return await command;
+  } catch (error) {
+    throw unavailable(where, error);
+  }
+}
+
+/** The URL without user and password, for messages. */
+function describeRedisUrl(redisUrl: string): string {
+  const url = URL.canParse(redisUrl) ? new URL(redisUrl) : undefined;
+  if (url?.protocol !== 'redis:' && url?.protocol !== 'rediss:') {
+    throw new RangeError('the Redis URL must be redis://host:port[/db] (or rediss:// for TLS)');
+  }
+  return `${url.protocol}//${url.host}${url.pathname === '/' ? '' : url.pathname}`;
+}
+
+/**
+ * One connection for locks and records alike (neither blocks it). No call may hang on Redis:
+ * `commandTimeout` bounds every command, including one queued while the connection is down (the
+ * offline queue stays on, so that a Redis restart of a moment costs no calls); with
+ * `maxRetriesPerRequest: 0` a command is failed at the first lost connection rather than resent,
+ * since a resent claim or lock could find itself and take itself for another holder.
+ */
+async function connect(redisUrl: string, settings: StateSettings): Promise<{ redis: Redis; where: string }> {
+  const where = describeRedisUrl(redisUrl);
+  const redis = new Redis(redisUrl, {
+    connectTimeout: settings.redisTimeoutMs,
+    commandTimeout: settings.redisTimeoutMs,
+    maxRetriesPerRequest: 0,
+  });
+  let connectionError: Error | undefined;
+  const rememberConnectionError = (error: Error) => (connectionError = error);
+  redis.on('error', rememberConnectionError);
+  try {
+    await redis.ping();
+  } catch (error) {
+    redis.disconnect();
+    const cause = connectionError ?? error;
+    const reason = cause instanceof Error ? cause.message : String(cause);
+    throw new StateUnavailableError(`Redis at ${where} did not answer PING (waited at most ${settings.redisTimeoutMs} ms): ${reason}`, { cause });
+  }
+  redis.off('error', rememberConnectionError);
+  redis.on('error', (error: Error) => settings.onBackgroundError(unavailable(where, error)));
+  return { redis, where };
+}
+
+/** Both halves of each operation: this process's queue or shared promise first, then Redis. */
+export async function createRedisState(redisUrl: string, settings: StateSettings): Promise<SharedState> {
+  const { redis, where } = await connect(redisUrl, settings);
+  const queue = new KeyedQueue();
+  const locks = new RedisLocks(redis, where, settings);
+  const idempotency = new Idempotency(new RedisRecordStore(redis, where, settings.keyPrefix), settings);
+  return {
+    withLock: (key, { waitMs }, work) => queue.run(key, waitMs, (deadline) => locks.hold(key, waitMs, deadline, work)),
+    remember: (key, fingerprint, options, work) => idempotency.remember(key, fingerprint, options, work),
+    close: async () => {
+      // quit lets pending replies arrive; a connection that is down has nothing to wait for.
+      await redis.quit().catch(() => redis.disconnect());
+    },
+  };
+}
