@@ -1,0 +1,296 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { FaultRule } from '../src/simulators/index.ts';
+import { harnessPerTest, startHarness, type GraphQLResult, type Harness } from './support/harness.ts';
+
+type Loose = GraphQLResult<Record<string, any>>;
+
+const PROVISION = `mutation($input: ProvisionUserInput!) {
+  provisionUser(input: $input) {
+    __typename
+    ... on Error { message }
+    ... on ValidationError { fieldErrors { field message } }
+    ... on ProvisioningFailed { failedStep leftovers }
+    ... on OutcomeUnknown { upstream }
+    ... on UpstreamFailure { upstream status retryable }
+    ... on ProvisionUserPayload {
+      user { username gateId email firstName lastName role }
+      token { username isActive accessLevel maxSessions balance { seconds } }
+      extra { gateId preferences customFields user { username } }
+      edgeAccount { username memberships firstName }
+      accessToken { plaintext accessToken { id title active } }
+    }
+  }
+}`;
+
+const DEPROVISION = `mutation($username: String!) {
+  deprovisionUser(input: { username: $username }) {
+    __typename
+    ... on Error { message }
+    ... on ProvisioningFailed { failedStep leftovers }
+    ... on DeprovisionUserPayload { username removed }
+  }
+}`;
+
+/** A whole person, edge account and first access token included. */
+function person(username: string, idempotencyKey = `key-${username}`) {
+  return {
+    idempotencyKey,
+    username,
+    email: `${username}@acme.com`,
+    password: `pw-of-${username}-1234`,
+    organization: 'acme',
+    firstName: 'Ada',
+    lastName: 'Lovelace',
+    role: 'user',
+    isActive: true,
+    initialBalanceSeconds: 7200,
+    accessLevel: 'premium',
+    maxSessions: 2,
+    preferences: { theme: 'dark' },
+    customFields: { department: 'ops' },
+    edge: { memberships: ['WHITE', 'GREEN'], accessTokenTitle: 'Dashboard' },
+  };
+}
+
+/** Which of the person's records each upstream holds now, read straight from the simulators' data. */
+function presence(harness: Harness, username: string) {
+  const data = harness.simulators.dataset;
+  const user = data.gateUsers.find((candidate) => candidate.username === username);
+  const account = data.edgeUsers.find((candidate) => candidate.username === username);
+  return {
+    'gate.user': user ? 1 : 0,
+    'gate.userToken': data.userTokens.filter((token) => token.username === username).length,
+    'gate.userExtra': user ? data.userExtras.filter((extra) => String(extra.parent) === user.id).length : 0,
+    'edge.user': data.edgeUsers.filter((candidate) => candidate.username === username).length,
+    'edge.accessToken': account?.tokens.length ?? 0,
+  };
+}
+
+const everywhere = { 'gate.user': 1, 'gate.userToken': 1, 'gate.userExtra': 1, 'edge.user': 1, 'edge.accessToken': 1 };
+const nowhere = { 'gate.user': 0, 'gate.userToken': 0, 'gate.userExtra': 0, 'edge.user': 0, 'edge.accessToken': 0 };
+
+/** Each step of the saga, and the write it makes. */
+const steps: [string, 'gate' | 'edge', FaultRule['path']][] = [
+  ['gate.user', 'gate', '/user/'],
+  ['gate.userToken', 'gate', '/user_token/'],
+  ['gate.userExtra', 'gate', '/user_extra/'],
+  ['edge.user', 'edge', '/users/'],
+  ['edge.accessToken', 'edge', '/users/:id/tokens/'],
+];
+
+describe('provisionUser: all or nothing', () => {
+  const harnessWith = harnessPerTest();
+
+  it('creates the person on every upstream and answers all of it, the token`s plaintext included', async () => {
+    const harness = await harnessWith({});
+    const result = (await harness.execute(PROVISION, { input: person('ada.l') })) as Loose;
+    expect(result.errors).toBeUndefined();
+    const payload = result.data?.['provisionUser'];
+    expect(payload).toMatchObject({
+      __typename: 'ProvisionUserPayload',
+      user: { username: 'ada.l', email: 'ada.l@acme.com', firstName: 'Ada', lastName: 'Lovelace', role: 'user' },
+      token: { username: 'ada.l', isActive: true, accessLevel: 'premium', maxSessions: 2, balance: { seconds: 7200 } },
+      extra: { preferences: { theme: 'dark' }, customFields: { department: 'ops' }, user: { username: 'ada.l' } },
+      edgeAccount: { username: 'ada.l', memberships: ['WHITE', 'GREEN'], firstName: 'Ada' },
+      accessToken: { plaintext: expect.stringMatching(/^\w{20,}$/), accessToken: { title: 'Dashboard', active: true } },
+    });
+    expect(presence(harness, 'ada.l')).toEqual(everywhere);
+    // The extra belongs to the new gate user; the token's balance went as initial_balance_seconds.
+    const gateUser = harness.simulators.dataset.gateUsers.find((user) => user.username === 'ada.l');
+    expect(payload.extra.gateId).toBe(String(harness.simulators.dataset.userExtras.find((extra) => String(extra.parent) === gateUser?.id)?.id));
+    expect(JSON.stringify(result)).not.toContain('pw-of-ada.l');
+    expect(harness.audit.at(-1)).toMatchObject({
+      who: 'anonymous',
+      mutation: 'provisionUser',
+      outcome: 'ok',
+      created: steps.map(([record]) => expect.objectContaining({ record })),
+      removed: [],
+      leftovers: [],
+    });
+    expect(JSON.stringify(harness.audit)).not.toMatch(new RegExp(`pw-of-ada|${payload.accessToken.plaintext}`));
+  });
+
+  it('creates the gate records alone without `edge`, and refuses edge without the names it requires', async () => {
+    const harness = await harnessWith({});
+    const { edge: _edge, ...gateOnly } = person('gate.only');
+    const done = (await harness.execute(PROVISION, { input: gateOnly })) as Loose;
+    expect(done.data?.['provisionUser']).toMatchObject({ __typename: 'ProvisionUserPayload', edgeAccount: null, accessToken: null });
+    expect(presence(harness, 'gate.only')).toEqual({ ...nowhere, 'gate.user': 1, 'gate.userToken': 1, 'gate.userExtra': 1 });
+
+    harness.simulators.resetRequests();
+    const refused = (await harness.execute(PROVISION, { input: { ...person('no.names'), firstName: null, lastName: '', email: 'not-an-email' } })) as Loose;
+    expect(refused.data?.['provisionUser']).toMatchObject({
+      __typename: 'ValidationError',
+      fieldErrors: [
+        { field: 'email', message: 'must be an email address' },
+        { field: 'firstName', message: expect.stringMatching(/required by edge/) },
+        { field: 'lastName', message: expect.stringMatching(/required by edge/) },
+      ],
+    });
+    expect(harness.requests()).toHaveLength(0);
+  });
+
+  it('refuses a username taken on any upstream before writing anything', async () => {
+    const harness = await harnessWith({});
+    const taken = harness.simulators.dataset.edgeUsers.find((user) => !harness.simulators.dataset.gateUsers.some((gateUser) => gateUser.username === user.username));
+    const username = taken?.username.toLowerCase().replace(/[^\w.@+-]/g, '') === taken?.username ? taken!.username : 'admin';
+    const before = presence(harness, username);
+    const result = (await harness.execute(PROVISION, { input: person(username) })) as Loose;
+    expect(result.data?.['provisionUser']).toMatchObject({ __typename: 'ConflictError', message: expect.stringContaining('an edge user') });
+    expect(presence(harness, username)).toEqual(before);
+    expect(harness.requests().filter((request) => request.method !== 'GET')).toEqual([]);
+  });
+
+  describe.each(steps)('a failure at %s', (record, upstream, path) => {
+    it('refused: undoes the steps before it, and leaves nothing behind', async () => {
+      const harness = await harnessWith({});
+      harness.simulators.injectFault(upstream, { method: 'POST', path, action: 'status', status: 500, body: { detail: 'boom' } });
+      const result = (await harness.execute(PROVISION, { input: person('refused.one') })) as Loose;
+      expect(result.data?.['provisionUser']).toMatchObject({ __typename: 'ProvisioningFailed', failedStep: record, leftovers: [] });
+      expect(presence(harness, 'refused.one')).toEqual(nowhere);
+      const done = steps.slice(0, steps.findIndex(([step]) => step === record)).map(([step]) => step);
+      expect(harness.audit.at(-1)).toMatchObject({
+        outcome: 'ProvisioningFailed',
+        created: done.map((step) => expect.objectContaining({ record: step })),
+        removed: [...done].reverse().map((step) => expect.objectContaining({ record: step })),
+        leftovers: [],
+      });
+    });
+
+    it('landed with its answer lost: reads it back and goes on, to a whole person', async () => {
+      const harness = await harnessWith({});
+      harness.simulators.injectFault(upstream, { method: 'POST', path, action: 'reset-after' });
+      const result = (await harness.execute(PROVISION, { input: person('lost.answer') })) as Loose;
+      expect(result.data?.['provisionUser']).toMatchObject({ __typename: 'ProvisionUserPayload', user: { username: 'lost.answer' } });
+      expect(presence(harness, 'lost.answer')).toEqual(everywhere);
+      // A token whose answer was lost is made again, so that its plaintext can still be shown.
+      expect(result.data?.['provisionUser'].accessToken.plaintext).toMatch(/^\w{20,}$/);
+    });
+  });
+
+  it('names what it could not undo, after trying again', async () => {
+    const harness = await harnessWith({});
+    harness.simulators.injectFault('edge', { method: 'POST', path: '/users/', action: 'status', status: 500 });
+    harness.simulators.injectFault('gate', { method: 'DELETE', path: '/user_token/:id/', action: 'status', status: 503, times: 'always' });
+    const result = (await harness.execute(PROVISION, { input: person('left.over') })) as Loose;
+    expect(result.data?.['provisionUser']).toMatchObject({ __typename: 'ProvisioningFailed', failedStep: 'edge.user', leftovers: ['gate.userToken'] });
+    expect(presence(harness, 'left.over')).toEqual({ ...nowhere, 'gate.userToken': 1 });
+    const tokenDeletes = harness.requests().filter((request) => request.method === 'DELETE' && request.path.includes('/user_token/'));
+    expect(tokenDeletes).toHaveLength(3);
+    expect(harness.audit.at(-1)?.leftovers).toEqual([expect.objectContaining({ record: 'gate.userToken' })]);
+  });
+
+  it('answers OutcomeUnknown only when even reading back cannot tell, after undoing what it can', async () => {
+    const harness = await harnessWith({});
+    harness.simulators.injectFault('gate', { method: 'POST', path: '/user_token/', action: 'reset-after' });
+    // The check for a taken username reads the token list once, unharmed; every read after it fails.
+    harness.simulators.injectFault('gate', { method: 'GET', path: '/user_token/', action: 'delay', ms: 0 });
+    harness.simulators.injectFault('gate', { method: 'GET', path: '/user_token/', action: 'status', status: 503, times: 'always' });
+    const result = (await harness.execute(PROVISION, { input: person('unknown.one') })) as Loose;
+    expect(result.data?.['provisionUser']).toMatchObject({ __typename: 'OutcomeUnknown', upstream: 'gate', message: expect.stringMatching(/gate\.userToken/) });
+    // The gate user before it was undone; the token, which did land, could not even be found.
+    expect(presence(harness, 'unknown.one')).toEqual({ ...nowhere, 'gate.userToken': 1 });
+  });
+});
+
+describe('provisionUser: idempotency', () => {
+  let harness: Harness;
+  beforeAll(async () => {
+    harness = await startHarness();
+  });
+  afterAll(() => harness.close());
+
+  it('answers 20 concurrent calls with one key from one provisioning: one person, 20 equal answers', async () => {
+    const { edge: _edge, ...input } = person('twenty.at.once', 'one-key-for-twenty');
+    const results = (await Promise.all(Array.from({ length: 20 }, () => harness.execute(PROVISION, { input })))) as Loose[];
+    const answers = results.map((result) => JSON.stringify(result));
+    expect(new Set(answers).size).toBe(1);
+    expect(results[0]?.data?.['provisionUser'].__typename).toBe('ProvisionUserPayload');
+    expect(presence(harness, 'twenty.at.once')).toEqual({ ...nowhere, 'gate.user': 1, 'gate.userToken': 1, 'gate.userExtra': 1 });
+    expect(harness.requests().filter((request) => request.method === 'POST')).toHaveLength(3);
+  });
+
+  it('replays the first answer without writing again, the plaintext shown once only', async () => {
+    const input = person('replayed.one');
+    const first = (await harness.execute(PROVISION, { input })) as Loose;
+    harness.simulators.resetRequests();
+    const again = (await harness.execute(PROVISION, { input })) as Loose;
+    // The records come from the first answer; only what the selection adds (the balance) is read.
+    expect(harness.requests().map((request) => `${request.method} ${request.path}`)).toEqual([expect.stringMatching(/^GET \/api\/v1\/user_token\/\d+\/$/)]);
+    const { accessToken: firstToken, ...firstRest } = first.data?.['provisionUser'];
+    const { accessToken: againToken, ...againRest } = again.data?.['provisionUser'];
+    expect(againRest).toEqual(firstRest);
+    expect(firstToken.plaintext).toMatch(/^\w{20,}$/);
+    expect(againToken).toEqual({ ...firstToken, plaintext: null });
+  });
+
+  it('refuses the same key with another input, writing nothing', async () => {
+    const input = person('reused.key', 'the-reused-key');
+    await harness.execute(PROVISION, { input });
+    harness.simulators.resetRequests();
+    const other = (await harness.execute(PROVISION, { input: { ...input, username: 'someone.else', email: 'someone.else@acme.com' } })) as Loose;
+    expect(other.data?.['provisionUser']).toMatchObject({ __typename: 'IdempotencyKeyReused' });
+    expect(harness.requests()).toHaveLength(0);
+    expect(presence(harness, 'someone.else')).toEqual(nowhere);
+  });
+
+  it('runs again under the same key after a failure that may pass (nothing was kept)', async () => {
+    const input = person('second.chance', 'second-chance-key');
+    harness.simulators.injectFault('edge', { method: 'POST', path: '/users/', action: 'status', status: 503 });
+    const failed = (await harness.execute(PROVISION, { input })) as Loose;
+    expect(failed.data?.['provisionUser']).toMatchObject({ __typename: 'ProvisioningFailed', leftovers: [] });
+    const retried = (await harness.execute(PROVISION, { input })) as Loose;
+    expect(retried.data?.['provisionUser']).toMatchObject({ __typename: 'ProvisionUserPayload' });
+    expect(presence(harness, 'second.chance')).toEqual(everywhere);
+  });
+});
+
+describe('deprovisionUser', () => {
+  const harnessWith = harnessPerTest();
+
+  it('removes the person from every upstream, then answers NotFoundError', async () => {
+    const harness = await harnessWith({});
+    await harness.execute(PROVISION, { input: person('going.away') });
+    const removed = (await harness.execute(DEPROVISION, { username: 'going.away' })) as Loose;
+    expect(removed.data?.['deprovisionUser']).toEqual({
+      __typename: 'DeprovisionUserPayload',
+      username: 'going.away',
+      removed: ['gate.userToken', 'edge.accessToken', 'edge.user', 'gate.userExtra', 'gate.user'],
+    });
+    expect(presence(harness, 'going.away')).toEqual(nowhere);
+    const again = (await harness.execute(DEPROVISION, { username: 'going.away' })) as Loose;
+    expect(again.data?.['deprovisionUser']).toMatchObject({ __typename: 'NotFoundError' });
+  });
+
+  it('tolerates parts already gone', async () => {
+    const harness = await harnessWith({});
+    const { edge: _edge, ...gateOnly } = person('half.gone');
+    await harness.execute(PROVISION, { input: gateOnly });
+    harness.simulators.dataset.userTokens.splice(harness.simulators.dataset.userTokens.findIndex((token) => token.username === 'half.gone'), 1);
+    const removed = (await harness.execute(DEPROVISION, { username: 'half.gone' })) as Loose;
+    expect(removed.data?.['deprovisionUser']).toMatchObject({ removed: ['gate.userExtra', 'gate.user'] });
+    expect(presence(harness, 'half.gone')).toEqual(nowhere);
+  });
+
+  it('removes nothing while gate refuses the user token for its active sessions', async () => {
+    const harness = await harnessWith({});
+    const { dataset } = harness.simulators;
+    const busy = dataset.userTokens.find(
+      (token) => token.activeSessions > 0 && dataset.gateUsers.some((user) => user.username === token.username) && dataset.edgeUsers.some((user) => user.username === token.username),
+    );
+    const username = busy!.username;
+    const before = presence(harness, username);
+    const result = (await harness.execute(DEPROVISION, { username })) as Loose;
+    expect(result.data?.['deprovisionUser']).toMatchObject({ __typename: 'ConflictError', message: expect.stringMatching(/active sessions/) });
+    expect(presence(harness, username)).toEqual(before);
+  });
+
+  it('names what is left when a removal keeps failing', async () => {
+    const harness = await harnessWith({});
+    await harness.execute(PROVISION, { input: person('stuck.one') });
+    harness.simulators.injectFault('gate', { method: 'DELETE', path: '/user_extra/:id/', action: 'status', status: 500, times: 'always' });
+    const result = (await harness.execute(DEPROVISION, { username: 'stuck.one' })) as Loose;
+    expect(result.data?.['deprovisionUser']).toMatchObject({ __typename: 'ProvisioningFailed', failedStep: 'gate.userExtra', leftovers: ['gate.userExtra', 'gate.user'] });
+    expect(presence(harness, 'stuck.one')).toEqual({ ...nowhere, 'gate.user': 1, 'gate.userExtra': 1 });
+  });
+});
