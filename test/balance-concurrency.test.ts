@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSimulators, type Simulators } from '../src/simulators/index.ts';
-import { harnessPerTest, type GraphQLResult, type Harness } from './support/harness.ts';
+import { harnessPerTest, upstreamEnv, type GraphQLResult, type Harness } from './support/harness.ts';
 import { startTestRedis, type TestRedis } from './support/redis.ts';
 
 const ADD = `mutation($username: String!) {
@@ -71,12 +71,7 @@ describe('two gateway processes sharing one Redis', () => {
         PORT: '0',
         LOG_LEVEL: 'warn',
         REDIS_URL: redis.url,
-        GATE_URL: simulators.gate.url,
-        GATE_TOKEN: simulators.gate.token,
-        EDGE_URL: simulators.edge.url,
-        EDGE_TOKEN: simulators.edge.token,
-        SWITCH_URL: simulators.switch.url,
-        SWITCH_TOKEN: simulators.switch.token,
+        ...upstreamEnv(simulators),
       },
       stdio: ['ignore', 'pipe', 'inherit'],
     });

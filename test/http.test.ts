@@ -3,6 +3,7 @@ import { loadConfig } from '../src/server/config.ts';
 import { EXAMPLE_QUERY } from '../src/server/example-query.ts';
 import { startGateway, type RunningGateway } from '../src/server/gateway.ts';
 import { startSimulators, type Simulators } from '../src/simulators/index.ts';
+import { upstreamEnv } from './support/harness.ts';
 
 async function post(url: string, query: string, headers: Record<string, string> = {}) {
   const response = await fetch(url, {
@@ -57,16 +58,7 @@ describe('over HTTP, against upstreams named by configuration', () => {
   beforeAll(async () => {
     simulators = await startSimulators();
     gateway = await startGateway(
-      loadConfig({
-        HOST: '127.0.0.1',
-        PORT: '0',
-        GATE_URL: simulators.gate.url,
-        GATE_TOKEN: simulators.gate.token,
-        EDGE_URL: simulators.edge.url,
-        EDGE_TOKEN: simulators.edge.token,
-        SWITCH_URL: simulators.switch.url,
-        SWITCH_TOKEN: simulators.switch.token,
-      }),
+      loadConfig({ HOST: '127.0.0.1', PORT: '0', ...upstreamEnv(simulators) }),
     );
   });
   afterAll(async () => {

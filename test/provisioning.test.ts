@@ -294,3 +294,28 @@ describe('deprovisionUser', () => {
     expect(presence(harness, 'stuck.one')).toEqual({ ...nowhere, 'gate.user': 1, 'gate.userExtra': 1 });
   });
 });
+
+describe('the audit log', () => {
+  it('is one JSON line per mutation on the `audit` logger, with no secret in it', async () => {
+    const { pino } = await import('pino');
+    const { auditLog } = await import('../src/server/gateway.ts');
+    const { AuditTrail } = await import('../src/provisioning/audit.ts');
+    const lines: string[] = [];
+    const logger = pino({ level: 'info' }, { write: (line: string) => void lines.push(line) });
+    const trail = new AuditTrail('addBalance');
+    trail.changed.push({ record: 'gate.userToken', id: '7' });
+    auditLog(logger)(trail.entry('anonymous', 'request-1', 'ok'));
+    expect(lines).toHaveLength(1);
+    expect(JSON.parse(lines[0] ?? '')).toMatchObject({
+      level: 30,
+      logger: 'audit',
+      msg: 'addBalance: ok',
+      who: 'anonymous',
+      mutation: 'addBalance',
+      requestId: 'request-1',
+      outcome: 'ok',
+      replayed: false,
+      changed: [{ record: 'gate.userToken', id: '7' }],
+    });
+  });
+});

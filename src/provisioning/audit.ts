@@ -13,6 +13,8 @@ export interface AuditEntry {
   requestId: string;
   /** `ok`, or the typename of the failure the client got. */
   outcome: string;
+  /** Answered from an earlier request with the same idempotency key: nothing was written. */
+  replayed: boolean;
   created: AuditedRecord[];
   changed: AuditedRecord[];
   removed: AuditedRecord[];
@@ -28,11 +30,12 @@ export class AuditTrail {
   readonly changed: AuditedRecord[] = [];
   readonly removed: AuditedRecord[] = [];
   readonly leftovers: AuditedRecord[] = [];
+  replayed = false;
 
   constructor(readonly mutation: string) {}
 
   entry(who: string, requestId: string, outcome: string): AuditEntry {
-    const { mutation, created, changed, removed, leftovers } = this;
-    return { who, mutation, requestId, outcome, created, changed, removed, leftovers };
+    const { mutation, replayed, created, changed, removed, leftovers } = this;
+    return { who, mutation, requestId, outcome, replayed, created, changed, removed, leftovers };
   }
 }

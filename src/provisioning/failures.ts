@@ -1,4 +1,4 @@
-import { IdempotencyBusyError, IdempotencyKeyReusedError, LockTimeoutError } from '../state/index.ts';
+import { IdempotencyBusyError, IdempotencyKeyReusedError, LockTimeoutError, StateUnavailableError } from '../state/index.ts';
 import { UpstreamError, type UpstreamName } from '../upstreams/http.ts';
 
 /**
@@ -27,11 +27,11 @@ export class ConflictError extends Error {
   override readonly name = 'ConflictError';
 }
 
-/** An upstream refused or failed the write, and nothing was left behind by it. */
+/** An upstream (or Redis, which the gateway's locks and keys live on) refused or failed the write, and nothing was left behind by it. */
 export class UpstreamFailure extends Error {
   override readonly name = 'UpstreamFailure';
   constructor(
-    readonly upstream: UpstreamName,
+    readonly upstream: UpstreamName | 'redis',
     message: string,
     readonly status: number | null,
     /** Whether the same request may succeed later (no connection, a rate limit, 5xx); a 4xx won't. */
@@ -86,7 +86,9 @@ export function failureOf(error: unknown): unknown {
   if (error instanceof IdempotencyKeyReusedError) return new IdempotencyKeyReused('this idempotency key came with another input before; nothing was written');
   if (error instanceof IdempotencyBusyError) return new IdempotencyKeyBusy('the first request with this idempotency key is still running; ask again shortly for its answer');
   if (error instanceof LockTimeoutError) return new LockTimeout('another change of the same record held its lock too long; nothing was changed, try again');
+  if (error instanceof StateUnavailableError) return new UpstreamFailure('redis', 'the Redis that holds the locks and idempotency keys did not answer; nothing was changed', null, true);
   if (!(error instanceof UpstreamError)) return error;
+  if (error.answerLost) return new OutcomeUnknown(error.upstream, `${error.upstream} did not answer the write: it may or may not have landed`);
   switch (error.code) {
     case 'UPSTREAM_NOT_FOUND':
       return new NotFoundError(`${error.upstream} has no such record`);

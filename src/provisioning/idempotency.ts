@@ -1,7 +1,15 @@
 import { createHmac } from 'node:crypto';
 import type { SharedState } from '../state/index.ts';
 import { UpstreamError } from '../upstreams/http.ts';
+import type { AuditTrail } from './audit.ts';
 import { ConflictError, NotFoundError, ValidationError } from './failures.ts';
+
+/** Where keys are kept, what keys their fingerprints, and how long a repeat waits for the first. */
+export interface IdempotencyServices {
+  state: SharedState;
+  idempotencySecret: string;
+  lockWaitMs: number;
+}
 
 /** Idempotency keys live this long. */
 export const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
@@ -69,22 +77,17 @@ function revive(text: string): unknown {
  * that may pass (an upstream down, an unknown outcome) releases the key, so a retry runs again.
  * `forStorage` drops what must never be stored (a token's plaintext).
  */
-export async function once<T>(options: {
-  state: SharedState;
-  secret: string;
-  scope: string;
-  key: string;
-  input: unknown;
-  waitMs: number;
-  work: () => Promise<T>;
-  forStorage: (value: T) => T;
-}): Promise<{ value: T; replayed: boolean }> {
-  const { state, scope, key, work, forStorage } = options;
+export async function once<T>(
+  services: IdempotencyServices,
+  options: { scope: string; key: string; input: unknown; work: () => Promise<T>; forStorage: (value: T) => T; audit: AuditTrail },
+): Promise<T> {
+  const { scope, key, work, forStorage } = options;
+  const { state } = services;
   let fresh: T | undefined;
   const { result, replayed } = await state.remember<string>(
     `${scope}:${key}`,
-    fingerprint(options.secret, { scope, input: options.input }),
-    { ttlMs: IDEMPOTENCY_TTL_MS, waitMs: options.waitMs },
+    fingerprint(services.idempotencySecret, { scope, input: options.input }),
+    { ttlMs: IDEMPOTENCY_TTL_MS, waitMs: services.lockWaitMs },
     async () => {
       try {
         fresh = await work();
@@ -96,7 +99,8 @@ export async function once<T>(options: {
     },
   );
   const stored = revive(result) as { value?: T; refusal?: Error };
+  options.audit.replayed = replayed;
   if (stored.refusal) throw stored.refusal;
   // The first caller gets its own value, secrets included; replays get what was stored.
-  return replayed || fresh === undefined ? { value: stored.value as T, replayed: true } : { value: fresh, replayed: false };
+  return replayed || fresh === undefined ? (stored.value as T) : fresh;
 }

@@ -1,9 +1,10 @@
 import type { EdgeClient } from '../upstreams/edge/client.ts';
-import type { EdgeAccessToken, EdgeUser } from '../upstreams/edge/types.ts';
+import type { EdgeUser } from '../upstreams/edge/types.ts';
 import type { GateClient } from '../upstreams/gate/client.ts';
 import type { GateUser, GateUserExtra, GateUserToken } from '../upstreams/gate/types.ts';
 import type { AuditTrail, RecordName } from './audit.ts';
-import { answerUnusable, confirmedWrite, retried } from './confirmed-writes.ts';
+import { createShownAccessToken, foundAccessToken, type NewAccessToken } from './access-tokens.ts';
+import { confirmedWrite, retried } from './confirmed-writes.ts';
 import { ConflictError, OutcomeUnknown, ProvisioningFailed } from './failures.ts';
 import { removals } from './removals.ts';
 
@@ -29,12 +30,6 @@ export interface NewPerson {
   customFields?: Record<string, unknown>;
   /** edge requires first and last names: checked before this is called. */
   edge?: { memberships?: string[]; accessTokenTitle?: string };
-}
-
-/** An access token with the account it lives under, and its plaintext when it could be had. */
-export interface NewAccessToken {
-  token: EdgeAccessToken & { userId: string };
-  plaintext: string | null;
 }
 
 export interface ProvisionedPerson {
@@ -187,30 +182,12 @@ export async function provisionUser(clients: ProvisioningClients, person: NewPer
   if (accessTokenTitle === undefined) return { user, token, extra, edgeAccount, accessToken: null };
 
   const accountId = edgeAccount.id;
-  const findAccessToken = async (): Promise<NewAccessToken | null> => {
-    // A new account has no token but the one this step makes.
-    const found = (await edge.listAccessTokens(accountId).all()).find((candidate) => candidate.title === accessTokenTitle);
-    return found ? { token: { ...found, userId: accountId }, plaintext: null } : null;
-  };
+  // A new account has no token but the one this step makes.
+  const before = new Set<string>();
   const accessToken = await saga.step<NewAccessToken>({
     record: 'edge.accessToken',
-    create: async () => {
-      const ask = async () => {
-        const created = await edge.createAccessToken(accountId, accessTokenTitle);
-        return { token: { ...created.token, userId: accountId }, plaintext: created.plaintext };
-      };
-      try {
-        return await ask();
-      } catch (error) {
-        if (!answerUnusable(error)) throw error;
-        // Landed or not, its plaintext is lost for good: remove whatever landed, then ask once more
-        // (not blindly: there is no such token now).
-        const landed = await findAccessToken();
-        if (landed) await edge.deleteAccessToken(accountId, landed.token.id);
-        return ask();
-      }
-    },
-    find: findAccessToken,
+    create: () => createShownAccessToken(clients, accountId, accessTokenTitle, before),
+    find: () => foundAccessToken(edge, accountId, accessTokenTitle, before),
     remove: (created) => remove.edgeAccessToken(accountId, created.token.id),
     idOf: (created) => created.token.id,
   });

@@ -1,6 +1,7 @@
 import { z } from 'zod';
-import { confirmedDelete, confirmedWrite } from '../provisioning/confirmed-writes.ts';
-import type { NewAccessToken } from '../provisioning/provision-user.ts';
+import { confirmedWrite } from '../provisioning/confirmed-writes.ts';
+import { removals } from '../provisioning/removals.ts';
+import { createShownAccessToken, type NewAccessToken } from '../provisioning/access-tokens.ts';
 import type { EdgeAccessToken } from '../upstreams/edge/types.ts';
 import { isAddressable } from '../upstreams/http.ts';
 import { builder } from './builder.ts';
@@ -120,12 +121,11 @@ builder.mutationFields((t) => ({
       performMutation(context, 'createAccessToken', async (audit) => {
         const { title, ...key } = checkedInput(newAccessToken, input);
         const account = await edgeUserNamed(context, key);
-        const { edge } = context.clients;
-        // Never sent twice: a lost answer is a lost plaintext, so it is reported, not read back.
-        const { token, plaintext } = await edge.createAccessToken(account.id, title);
-        audit.created.push({ record: 'edge.accessToken', id: token.id });
-        context.edge.wrote.accessToken(account.id, token.id, token);
-        return { token: { ...token, userId: account.id }, plaintext };
+        const before = new Set((await context.clients.edge.listAccessTokens(account.id).all()).map((token) => token.id));
+        const created = await createShownAccessToken(context.clients, account.id, title, before);
+        audit.created.push({ record: 'edge.accessToken', id: created.token.id });
+        context.edge.wrote.accessToken(account.id, created.token.id, created.token);
+        return created;
       }),
   }),
   revokeAccessToken: t.field({
@@ -155,8 +155,8 @@ builder.mutationFields((t) => ({
     resolve: (_root, { input }, context) =>
       performMutation(context, 'deleteAccessToken', async (audit) => {
         const { userId, tokenId } = accessTokenKey(String(input.id));
-        const { edge } = context.clients;
-        await confirmedDelete(() => edge.deleteAccessToken(userId, tokenId), async () => (await edge.getAccessToken(userId, tokenId)) !== null);
+        if (!(await context.clients.edge.getAccessToken(userId, tokenId))) throw new NotFoundError('edge has no such access token');
+        await removals(context.clients).edgeAccessToken(userId, tokenId);
         audit.removed.push({ record: 'edge.accessToken', id: tokenId });
         context.edge.wrote.accessToken(userId, tokenId, null);
         return { deletedAccessTokenId: String(input.id) };

@@ -165,19 +165,15 @@ builder.mutationFields((t) => ({
         const { username, seconds, idempotencyKey } = checkedInput(addBalanceInput, input);
         const topUp = () => addBalance(balanceDependencies(context), username, seconds, audit);
         const token = idempotencyKey
-          ? (
-              await once({
-                state: context.writes.state,
-                secret: context.writes.idempotencySecret,
-                scope: 'addBalance',
-                key: idempotencyKey,
-                input: { username, seconds },
-                waitMs: context.writes.lockWaitMs,
-                work: topUp,
-                // The AAA token string is not kept: a replay shows it as null.
-                forStorage: (value) => ({ ...value, token: null }),
-              })
-            ).value
+          ? await once(context.writes, {
+              scope: 'addBalance',
+              key: idempotencyKey,
+              input: { username, seconds },
+              work: topUp,
+              // The AAA token string is not kept: a replay shows it as null.
+              forStorage: (value) => ({ ...value, token: null }),
+              audit,
+            })
           : await topUp();
         context.gate.wrote.token(token);
         return { token };

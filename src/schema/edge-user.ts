@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { confirmedDelete, confirmedWrite, shows } from '../provisioning/confirmed-writes.ts';
+import { confirmedWrite, shows } from '../provisioning/confirmed-writes.ts';
+import { removals } from '../provisioning/removals.ts';
 import type { EdgeUser } from '../upstreams/edge/types.ts';
 import { isAddressable } from '../upstreams/http.ts';
 import { builder, type GatewaySchemaTypes } from './builder.ts';
@@ -231,7 +232,7 @@ const EdgeUserPayload = (name: string) =>
   payloadType<{ edgeUser: EdgeUser }>(name, 'The edge user as edge now has it.', (t) => ({ edgeUser: t.field({ type: EdgeUserRef, resolve: ({ edgeUser }) => edgeUser }) }));
 
 const CreateEdgeUserResult = mutationResult('CreateEdgeUserResult', EdgeUserPayload('CreateEdgeUserPayload'), [ValidationError, ConflictError, ...writeFailures]);
-const UpdateEdgeUserResult = mutationResult('UpdateEdgeUserResult', EdgeUserPayload('UpdateEdgeUserPayload'), [ValidationError, NotFoundError, ...writeFailures]);
+const UpdateEdgeUserResult = mutationResult('UpdateEdgeUserResult', EdgeUserPayload('UpdateEdgeUserPayload'), [ValidationError, NotFoundError, ConflictError, ...writeFailures]);
 const DeleteEdgeUserResult = mutationResult(
   'DeleteEdgeUserResult',
   payloadType<{ deletedEdgeUserId: string; username: string }>('DeleteEdgeUserPayload', 'The edge user that was deleted.', (t) => ({
@@ -266,6 +267,9 @@ builder.mutationFields((t) => ({
         const { changes, ...key } = checkedInput(updateEdgeUser, input);
         const previous = await edgeUserNamed(context, key);
         const { edge } = context.clients;
+        if (changes.username !== undefined && changes.username !== previous.username && (await edge.findUserByUsername(changes.username))) {
+          throw new ConflictError(`edge already has a user named ${changes.username}`);
+        }
         const readBack = () => edge.getUser(previous.id);
         const edgeUser = await confirmedWrite(async () => {
           await edge.updateUser(previous.id, changes);
@@ -286,8 +290,7 @@ builder.mutationFields((t) => ({
     resolve: (_root, { input }, context) =>
       performMutation(context, 'deleteEdgeUser', async (audit) => {
         const edgeUser = await edgeUserNamed(context, checkedInput(deleteEdgeUser, input));
-        const { edge } = context.clients;
-        await confirmedDelete(() => edge.deleteUser(edgeUser.id), async () => (await edge.getUser(edgeUser.id)) !== null);
+        await removals(context.clients).edgeUser(edgeUser.id);
         audit.removed.push({ record: 'edge.user', id: edgeUser.id });
         context.edge.wrote.userGone(edgeUser);
         return { deletedEdgeUserId: encodeGlobalId('EdgeUser', edgeUser.id), username: edgeUser.username };

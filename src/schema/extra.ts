@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { confirmedDelete, confirmedWrite, shows } from '../provisioning/confirmed-writes.ts';
+import { confirmedWrite, shows } from '../provisioning/confirmed-writes.ts';
+import { removals } from '../provisioning/removals.ts';
 import type { GateDevice, GateUserExtra } from '../upstreams/gate/types.ts';
 import { builder, type GatewaySchemaTypes } from './builder.ts';
 import { compositeId, encodeGlobalId, integerId, splitCompositeId } from './global-ids.ts';
@@ -200,8 +201,9 @@ builder.mutationFields((t) => ({
     resolve: (_root, { input }, context) =>
       performMutation(context, 'createExtra', async (audit) => {
         const { username, parent, ...fields } = checkedInput(newExtra, input);
-        const parentId = parent ?? (await gateUserNamed(context, username as string)).id;
         const { gate } = context.clients;
+        if (parent !== undefined && !(await gate.getUser(parent))) throw new NotFoundError(`gate has no user of id ${parent}`);
+        const parentId = parent ?? (await gateUserNamed(context, username as string)).id;
         const extra = await confirmedWrite(() => gate.createExtra({ ...fields, parent: parentId }), () => gate.findExtraByParent(parentId, false));
         audit.created.push({ record: 'gate.userExtra', id: String(extra.id) });
         context.gate.wrote.extra(extra);
@@ -249,8 +251,7 @@ builder.mutationFields((t) => ({
       performMutation(context, 'deleteExtra', async (audit) => {
         const extra = await extraNamed(context, checkedInput(deleteExtra, input));
         const id = String(extra.id);
-        const { gate } = context.clients;
-        await confirmedDelete(() => gate.deleteExtra(id), async () => (await gate.getExtra(id, false)) !== null);
+        await removals(context.clients).gateUserExtra(id);
         audit.removed.push({ record: 'gate.userExtra', id });
         context.gate.wrote.extraGone(extra);
         return { deletedExtraId: encodeGlobalId('Extra', id) };

@@ -146,14 +146,12 @@ builder.mutationFields((t) => ({
     resolve: (_root, { input }, context) =>
       performMutation(context, 'provisionUser', async (audit) => {
         const { idempotencyKey, ...person } = checkedInput(newPerson, input);
-        const { value } = await once({
-          state: context.writes.state,
-          secret: context.writes.idempotencySecret,
+        const value = await once(context.writes, {
           scope: 'provisionUser',
           key: idempotencyKey,
           input: person,
-          waitMs: context.writes.lockWaitMs,
           work: () => provisionUser(context.clients, person, audit),
+          audit,
           // Stored for replays without any secret: the token's plaintext, the AAA token string.
           forStorage: (provisioned) => ({
             ...provisioned,

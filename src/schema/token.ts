@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { confirmedDelete, confirmedWrite, shows } from '../provisioning/confirmed-writes.ts';
+import { confirmedWrite, shows } from '../provisioning/confirmed-writes.ts';
+import { removals } from '../provisioning/removals.ts';
 import type { GateUserToken } from '../upstreams/gate/types.ts';
 import { builder, type GatewaySchemaTypes } from './builder.ts';
 import type { GatewayContext } from './context.ts';
@@ -148,7 +149,7 @@ const TokenPayload = (name: string) =>
   payloadType<{ token: GateUserToken }>(name, 'The user token as gate now has it.', (t) => ({ token: t.field({ type: TokenRef, resolve: ({ token }) => token }) }));
 
 const CreateTokenResult = mutationResult('CreateTokenResult', TokenPayload('CreateTokenPayload'), [ValidationError, ConflictError, ...writeFailures]);
-const UpdateTokenResult = mutationResult('UpdateTokenResult', TokenPayload('UpdateTokenPayload'), [ValidationError, NotFoundError, ...writeFailures]);
+const UpdateTokenResult = mutationResult('UpdateTokenResult', TokenPayload('UpdateTokenPayload'), [ValidationError, NotFoundError, ConflictError, ...writeFailures]);
 const DeleteTokenResult = mutationResult(
   'DeleteTokenResult',
   payloadType<{ deletedTokenId: string; username: string }>('DeleteTokenPayload', 'The user token that was deleted.', (t) => ({
@@ -183,6 +184,9 @@ builder.mutationFields((t) => ({
         const previous = await tokenNamed(context, key);
         const id = String(previous.id);
         const { gate } = context.clients;
+        if (changes.username !== undefined && changes.username !== previous.username && (await gate.findTokenByUsername(changes.username, false))) {
+          throw new ConflictError(`gate already has a user token named ${changes.username}`);
+        }
         const token = await confirmedWrite(() => gate.updateToken(id, changes), () => gate.getToken(id, false), (current) => shows(current, changes));
         audit.changed.push({ record: 'gate.userToken', id });
         context.gate.wrote.tokenGone(previous);
@@ -198,8 +202,7 @@ builder.mutationFields((t) => ({
       performMutation(context, 'deleteToken', async (audit) => {
         const token = await tokenNamed(context, checkedInput(deleteToken, input));
         const id = String(token.id);
-        const { gate } = context.clients;
-        await confirmedDelete(() => gate.deleteToken(id), async () => (await gate.getToken(id, false)) !== null);
+        await removals(context.clients).gateUserToken(id);
         audit.removed.push({ record: 'gate.userToken', id });
         context.gate.wrote.tokenGone(token);
         return { deletedTokenId: encodeGlobalId('Token', id), username: token.username };

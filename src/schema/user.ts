@@ -1,8 +1,11 @@
 import { z } from 'zod';
-import { confirmedDelete, confirmedWrite, shows } from '../provisioning/confirmed-writes.ts';
+import type { AuditTrail } from '../provisioning/audit.ts';
+import { confirmedWrite, shows } from '../provisioning/confirmed-writes.ts';
+import { removals } from '../provisioning/removals.ts';
 import type { GateUserKey } from '../upstreams/gate/client.ts';
-import type { GateUser } from '../upstreams/gate/types.ts';
+import type { GateUser, GateUserFields } from '../upstreams/gate/types.ts';
 import { builder, type GatewaySchemaTypes } from './builder.ts';
+import type { GatewayContext } from './context.ts';
 import { encodeGlobalId } from './global-ids.ts';
 import { badUserInput, quoted } from './errors.ts';
 import { emailInput, nameInput, namedByOne, newUsernameInput, notEmpty, optional, passwordInput, requiredNameInput, usernameInput } from './inputs.ts';
@@ -96,6 +99,37 @@ const updateUser = namedByOne(z.object({ ...userKey, changes: notEmpty(z.object(
 const replaceUser = namedByOne(z.object({ ...userKey, user: z.object({ ...userFields, username: newUsernameInput, email: emailInput }) }), 'gateId', 'username');
 const deleteUser = namedByOne(z.object(userKey), 'gateId', 'username');
 
+/** The user a key names, as gate has it now. */
+function userFound(context: GatewayContext, key: GateUserKey): Promise<GateUser | null> {
+  const { gate } = context.clients;
+  return 'id' in key ? gate.getUser(key.id) : gate.getUserByUsername(key.username);
+}
+
+/** A PATCH or PUT of a gate user, read back when its answer is lost; later fields see the user as written. */
+async function changeUser(
+  context: GatewayContext,
+  audit: AuditTrail,
+  key: GateUserKey,
+  fields: GateUserFields,
+  write: (key: GateUserKey, fields: GateUserFields) => Promise<GateUser>,
+): Promise<GateUser> {
+  const { password: _unreadable, ...visible } = fields;
+  if (fields.username !== undefined) {
+    const holder = await context.clients.gate.getUserByUsername(fields.username);
+    const renamed = 'id' in key ? holder?.id !== key.id : fields.username !== key.username;
+    if (holder && renamed) throw new ConflictError(`gate already has a user named ${fields.username}`);
+  }
+  const user = await confirmedWrite(
+    () => write(key, fields),
+    () => userFound(context, fields.username === undefined ? key : { username: fields.username }),
+    (current) => shows(current, visible),
+  );
+  audit.changed.push({ record: 'gate.user', id: user.id });
+  context.gate.wrote.userGone(key);
+  context.gate.wrote.user(user);
+  return user;
+}
+
 const UserFieldsInput = (name: string, description: string, required: 'new' | 'whole' | 'changes') =>
   builder.inputType(name, {
     description,
@@ -131,8 +165,8 @@ const UserPayload = (name: string) =>
   payloadType<{ user: GateUser }>(name, 'The user as gate now has it.', (t) => ({ user: t.field({ type: UserRef, resolve: ({ user }) => user }) }));
 
 const CreateUserResult = mutationResult('CreateUserResult', UserPayload('CreateUserPayload'), [ValidationError, ConflictError, ...writeFailures]);
-const UpdateUserResult = mutationResult('UpdateUserResult', UserPayload('UpdateUserPayload'), [ValidationError, NotFoundError, ...writeFailures]);
-const ReplaceUserResult = mutationResult('ReplaceUserResult', UserPayload('ReplaceUserPayload'), [ValidationError, NotFoundError, ...writeFailures]);
+const UpdateUserResult = mutationResult('UpdateUserResult', UserPayload('UpdateUserPayload'), [ValidationError, NotFoundError, ConflictError, ...writeFailures]);
+const ReplaceUserResult = mutationResult('ReplaceUserResult', UserPayload('ReplaceUserPayload'), [ValidationError, NotFoundError, ConflictError, ...writeFailures]);
 
 const DeleteUserResult = mutationResult(
   'DeleteUserResult',
@@ -166,18 +200,7 @@ builder.mutationFields((t) => ({
     resolve: (_root, { input }, context) =>
       performMutation(context, 'updateUser', async (audit) => {
         const { changes, ...named } = checkedInput(updateUser, input);
-        const key = keyOf(named);
-        const { gate } = context.clients;
-        const { password: _unreadable, ...visible } = changes;
-        const user = await confirmedWrite(
-          () => gate.updateUser(key, changes),
-          () => gate.getUserByUsername(changes.username ?? ('username' in key ? key.username : '')),
-          (current) => shows(current, visible),
-        );
-        audit.changed.push({ record: 'gate.user', id: user.id });
-        context.gate.wrote.userGone(key);
-        context.gate.wrote.user(user);
-        return { user };
+        return { user: await changeUser(context, audit, keyOf(named), changes, (key, fields) => context.clients.gate.updateUser(key, fields)) };
       }),
   }),
   replaceUser: t.field({
@@ -187,18 +210,7 @@ builder.mutationFields((t) => ({
     resolve: (_root, { input }, context) =>
       performMutation(context, 'replaceUser', async (audit) => {
         const { user: fields, ...named } = checkedInput(replaceUser, input);
-        const key = keyOf(named);
-        const { gate } = context.clients;
-        const { password: _unreadable, ...visible } = fields;
-        const user = await confirmedWrite(
-          () => gate.replaceUser(key, fields),
-          () => gate.getUserByUsername(fields.username),
-          (current) => shows(current, visible),
-        );
-        audit.changed.push({ record: 'gate.user', id: user.id });
-        context.gate.wrote.userGone(key);
-        context.gate.wrote.user(user);
-        return { user };
+        return { user: await changeUser(context, audit, keyOf(named), fields, (key, whole) => context.clients.gate.replaceUser(key, whole)) };
       }),
   }),
   deleteUser: t.field({
@@ -208,10 +220,9 @@ builder.mutationFields((t) => ({
     resolve: (_root, { input }, context) =>
       performMutation(context, 'deleteUser', async (audit) => {
         const key = keyOf(checkedInput(deleteUser, input));
-        const { gate } = context.clients;
-        const user = 'id' in key ? await gate.getUser(key.id) : await gate.getUserByUsername(key.username);
+        const user = await userFound(context, key);
         if (!user) throw new NotFoundError('gate has no such user');
-        await confirmedDelete(() => gate.deleteUser({ id: user.id }), async () => (await gate.getUser(user.id)) !== null);
+        await removals(context.clients).gateUser(user.id);
         audit.removed.push({ record: 'gate.user', id: user.id });
         context.gate.wrote.userGone({ id: user.id });
         context.gate.wrote.userGone({ username: user.username });

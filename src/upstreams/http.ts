@@ -22,8 +22,8 @@ export type UpstreamErrorCode =
 export class UpstreamError extends Error {
   override readonly name = 'UpstreamError';
   /**
-   * The request reached the upstream but no answer came back (a reset or a timeout after sending):
-   * a write may or may not have landed, so only reading back can tell.
+   * A write reached the upstream but no answer came back (a reset or a timeout after sending): it
+   * may or may not have landed, so only reading back can tell.
    */
   readonly answerLost: boolean;
 
@@ -115,6 +115,8 @@ class Exchange implements Dispatcher.DispatchHandler {
   constructor(
     readonly upstream: UpstreamName,
     readonly route: string,
+    /** Whether the request may change something upstream (all but GET): then a lost answer leaves its outcome unknown. */
+    readonly writes: boolean,
     readonly maxBytes: number,
     readonly resolve: (response: RawResponse) => void,
     readonly reject: (error: Error) => void,
@@ -137,9 +139,9 @@ class Exchange implements Dispatcher.DispatchHandler {
     this.resolve({ status: this.#status, headers: this.#headers, text });
   }
 
-  /** No answer: the request was lost on the way, or after it was sent (then its outcome is unknown). */
+  /** No answer: the request was lost on the way, or after it was sent (then a write's outcome is unknown). */
   unreachable(message: string, cause?: Error): UpstreamError {
-    return new UpstreamError(this.upstream, 'UPSTREAM_UNREACHABLE', message, undefined, { cause, answerLost: this.#controller !== undefined });
+    return new UpstreamError(this.upstream, 'UPSTREAM_UNREACHABLE', message, undefined, { cause, answerLost: this.writes && this.#controller !== undefined });
   }
 
   #tooLarge(): UpstreamError {
@@ -314,7 +316,7 @@ export class UpstreamHttp {
    */
   #exchange(options: Dispatcher.DispatchOptions, route: string): Promise<RawResponse> {
     return new Promise<RawResponse>((resolve, reject) => {
-      const exchange = new Exchange(this.upstream, route, this.#maxResponseBytes, resolve, reject);
+      const exchange = new Exchange(this.upstream, route, options.method !== 'GET', this.#maxResponseBytes, resolve, reject);
       exchange.timer = setTimeout(expire, this.#timeoutMs, exchange, this.#timeoutMs, options.method);
       this.#pool.dispatch(options, exchange);
     });

@@ -1,28 +1,10 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { parse, print, type OperationDefinitionNode } from 'graphql';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/server/config.ts';
-import { startGateway, type RunningGateway } from '../../src/server/gateway.ts';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { gatewayAndBrowser } from './support.ts';
 
-const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
-
-let gateway: RunningGateway;
-let browser: Browser;
-beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(`No Chromium at ${CHROMIUM}: install Debian's (apt-get install -y chromium) or set CHROMIUM_PATH.`);
-  }
-  gateway = await startGateway(loadConfig({ HOST: '127.0.0.1', PORT: '0' }));
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
-});
-afterAll(async () => {
-  await browser?.close();
-  await gateway?.close();
-});
+const started = gatewayAndBrowser();
 
 /** The README's walk-through, operation by operation, as a person would paste them into GraphiQL. */
 function walkThrough(): Map<string, string> {
@@ -36,10 +18,10 @@ function walkThrough(): Map<string, string> {
 
 /** Opens GraphiQL on one operation, runs it with its button, and answers what the gateway answered. */
 async function runInGraphiQL(page: Page, operation: string): Promise<Record<string, any>> {
-  await page.goto(`${gateway.url}?query=${encodeURIComponent(operation)}`);
+  await page.goto(`${started.gateway().url}?query=${encodeURIComponent(operation)}`);
   const editorText = async () => (await page.locator('.graphiql-query-editor').innerText()).replaceAll('\u00a0', ' ');
   await expect.poll(editorText, { timeout: 20_000 }).toContain(operation.split('\n')[0] ?? '');
-  const answered = page.waitForResponse((response) => response.url() === gateway.url && (response.request().postData() ?? '').includes('mutation'));
+  const answered = page.waitForResponse((response) => response.url() === started.gateway().url && (response.request().postData() ?? '').includes('mutation'));
   await page.locator('.graphiql-execute-button').click();
   const body = (await (await answered).json()) as { data?: Record<string, any>; errors?: unknown };
   expect(body.errors).toBeUndefined();
@@ -48,9 +30,9 @@ async function runInGraphiQL(page: Page, operation: string): Promise<Record<stri
 
 describe('provisioning a person in GraphiQL, as the README shows it', () => {
   it('provisions, tops up, edits, gives and revokes a token, and deprovisions: each upstream holds exactly that after each step', { timeout: 120_000 }, async () => {
-    const page = await browser.newPage();
+    const page = await started.browser().newPage();
     const operations = walkThrough();
-    const data = gateway.simulators!.dataset;
+    const data = started.gateway().simulators!.dataset;
     const gateUser = () => data.gateUsers.find((user) => user.username === 'ada.l');
     const token = () => data.userTokens.find((candidate) => candidate.username === 'ada.l');
     const account = () => data.edgeUsers.find((user) => user.username === 'ada.l');

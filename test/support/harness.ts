@@ -113,3 +113,15 @@ export function harnessPerTest(): (options: HarnessOptions) => Promise<Harness> 
     return harness;
   };
 }
+
+/** The settings that point a gateway at these simulators, as its environment would give them. */
+export function upstreamEnv(simulators: Simulators): NodeJS.ProcessEnv {
+  return {
+    GATE_URL: simulators.gate.url,
+    GATE_TOKEN: simulators.gate.token,
+    EDGE_URL: simulators.edge.url,
+    EDGE_TOKEN: simulators.edge.token,
+    SWITCH_URL: simulators.switch.url,
+    SWITCH_TOKEN: simulators.switch.token,
+  };
+}

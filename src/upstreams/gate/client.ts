@@ -175,7 +175,7 @@ export class GateClient {
   /** PUT: the user as a whole, profile included. */
   async replaceUser(key: GateUserKey, fields: GateUserFields): Promise<GateUser> {
     const { route, params } = await this.#userRoute(key);
-    return this.#call({ method: 'PUT', route, params, body: gateUserBody(fields) }, users.item, users.what);
+    return this.#call({ method: 'PUT', route, params, body: gateUserBody(fields, true) }, users.item, users.what);
   }
 
   async deleteUser(key: GateUserKey): Promise<void> {

@@ -45,8 +45,13 @@ export function createGateLoaders(client: GateClient) {
         userByUsername.clear(user.username).prime(user.username, user);
       },
       userGone(key: GateUserKey) {
-        if ('id' in key) userById.clear(key.id);
-        else userByUsername.clear(key.username);
+        if ('username' in key) {
+          userByUsername.clear(key.username);
+          return;
+        }
+        userById.clear(key.id);
+        // The username it had is not known here: no username lookup is trusted any more.
+        userByUsername.clearAll();
       },
       token(token: GateUserToken) {
         tokens.replace(token);

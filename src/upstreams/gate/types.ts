@@ -159,13 +159,19 @@ export interface GateUserFields {
   role?: string | null;
 }
 
-export function gateUserBody(fields: GateUserFields): JsonBody {
+/**
+ * gate's body for a user. `whole` (PUT) sends every field, empty where not given, so that what is
+ * left out is emptied rather than kept; otherwise (POST, PATCH) only what is given.
+ */
+export function gateUserBody(fields: GateUserFields, whole = false): JsonBody {
+  const empty = whole ? null : undefined;
+  const profile = { first_name: fields.firstName ?? empty, last_name: fields.lastName ?? empty, role: fields.role ?? empty };
   return defined({
     username: fields.username,
     email: fields.email,
     password: fields.password,
-    organization: fields.organization,
-    profile: nested({ first_name: fields.firstName, last_name: fields.lastName, role: fields.role }),
+    organization: fields.organization ?? empty,
+    profile: whole ? profile : nested(profile),
   });
 }
 

@@ -1,0 +1,48 @@
+import type { EdgeClient } from '../upstreams/edge/client.ts';
+import type { EdgeAccessToken } from '../upstreams/edge/types.ts';
+import { answerUnusable } from './confirmed-writes.ts';
+import { OutcomeUnknown } from './failures.ts';
+import type { ProvisioningClients } from './provision-user.ts';
+import { removals } from './removals.ts';
+
+/** An access token with the account it lives under, and its plaintext when it could be had. */
+export interface NewAccessToken {
+  token: EdgeAccessToken & { userId: string };
+  plaintext: string | null;
+}
+
+/** The account's tokens of this title that were not there before: what a create may have left. */
+async function landedSince(edge: EdgeClient, accountId: string, title: string, before: ReadonlySet<string>): Promise<EdgeAccessToken[]> {
+  return (await edge.listAccessTokens(accountId).all()).filter((token) => token.title === title && !before.has(token.id));
+}
+
+/**
+ * A new access token, shown with its plaintext. edge shows a plaintext only in the answer to its
+ * POST: when that answer is lost, whatever landed is of no use to anyone, so it is removed and the
+ * token asked for once more (not blindly: none is there now). `before` are the account's token
+ * ids from before, which tell the one made here apart.
+ */
+export async function createShownAccessToken(clients: ProvisioningClients, accountId: string, title: string, before: ReadonlySet<string>): Promise<NewAccessToken> {
+  const { edge } = clients;
+  const ask = async () => {
+    const created = await edge.createAccessToken(accountId, title);
+    return { token: { ...created.token, userId: accountId }, plaintext: created.plaintext };
+  };
+  try {
+    return await ask();
+  } catch (error) {
+    if (!answerUnusable(error)) throw error;
+    try {
+      for (const landed of await landedSince(edge, accountId, title, before)) await removals(clients).edgeAccessToken(accountId, landed.id);
+    } catch {
+      throw new OutcomeUnknown('edge', `edge did not answer the new token "${title}", and what landed could not be cleared: a token of that title may exist whose plaintext is lost; revoke it`);
+    }
+    return ask();
+  }
+}
+
+/** The one token a create of this title made, found again without its plaintext. */
+export async function foundAccessToken(edge: EdgeClient, accountId: string, title: string, before: ReadonlySet<string>): Promise<NewAccessToken | null> {
+  const [found] = await landedSince(edge, accountId, title, before);
+  return found ? { token: { ...found, userId: accountId }, plaintext: null } : null;
+}
