@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSimulators, type Simulators } from '../src/simulators/index.ts';
 import { harnessPerTest, upstreamEnv, type GraphQLResult, type Harness } from './support/harness.ts';
+import { apiKey } from './support/credentials.ts';
 import { startTestRedis, type TestRedis } from './support/redis.ts';
 
 const ADD = `mutation($username: String!) {
@@ -46,6 +47,7 @@ describe('100 concurrent top-ups of one user lose nothing', () => {
 });
 
 describe('two gateway processes sharing one Redis', () => {
+  const writer = apiKey('balance-writer', ['users:read', 'users:write', 'admin']);
   let simulators: Simulators;
   const gateways: ChildProcess[] = [];
   beforeAll(async () => {
@@ -71,6 +73,7 @@ describe('two gateway processes sharing one Redis', () => {
         PORT: '0',
         LOG_LEVEL: 'warn',
         REDIS_URL: redis.url,
+        API_KEYS: JSON.stringify([writer.entry]),
         ...upstreamEnv(simulators),
       },
       stdio: ['ignore', 'pipe', 'inherit'],
@@ -95,7 +98,7 @@ describe('two gateway processes sharing one Redis', () => {
     const topUp = async (url: string) => {
       const response = await fetch(url, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: { 'content-type': 'application/json', 'x-api-key': writer.key },
         body: JSON.stringify({ query: ADD, variables: { username: person.username } }),
       });
       return ((await response.json()) as GraphQLResult<{ addBalance: { __typename: string } }>).data?.addBalance.__typename;

@@ -10,6 +10,7 @@ describe('configuration from the environment', () => {
 
   it('builds each upstream`s credentials in its own scheme', () => {
     const config = loadConfig({
+      AUTH_MODE: 'none',
       GATE_URL: 'http://gate.internal/api/v1',
       GATE_TOKEN: 'g',
       EDGE_URL: 'https://edge.internal/api',
@@ -23,7 +24,7 @@ describe('configuration from the environment', () => {
       edge: { url: 'https://edge.internal/api', headers: { authorization: `Basic ${Buffer.from('ops:pw').toString('base64')}` } },
       switch: { url: 'http://switch.internal/v1', headers: { 'x-auth-token': 's' } },
     });
-    const withToken = loadConfig({ EDGE_URL: 'http://edge.internal/api', EDGE_TOKEN: 'ops:t0k' });
+    const withToken = loadConfig({ AUTH_MODE: 'none', EDGE_URL: 'http://edge.internal/api', EDGE_TOKEN: 'ops:t0k' });
     expect(withToken.upstreams.edge?.headers).toEqual({ authorization: 'Token ops:t0k' });
   });
 
@@ -74,7 +75,7 @@ describe('configuration from the environment', () => {
   });
 
   it('warns of variables named like settings that are none, naming the settings of their kind', () => {
-    const { warnings } = loadConfig({ GATE_URL: 'http://gate.internal/api/v1', GATE_TOKEN: 'x', GATE_TOKN: 'typo', UPSTREAM_TIMEOUT: '5', PATH: '/usr/bin' });
+    const { warnings } = loadConfig({ AUTH_MODE: 'none', GATE_URL: 'http://gate.internal/api/v1', GATE_TOKEN: 'x', GATE_TOKN: 'typo', UPSTREAM_TIMEOUT: '5', PATH: '/usr/bin' });
     expect(warnings).toEqual([
       'GATE_TOKN is not a setting of this gateway and is ignored; the GATE_… settings are GATE_URL, GATE_TOKEN',
       expect.stringMatching(/^UPSTREAM_TIMEOUT is not a setting .* UPSTREAM_TIMEOUT_MS, UPSTREAM_CONNECTIONS, UPSTREAM_MAX_RESPONSE_BYTES$/),

@@ -58,7 +58,7 @@ describe('over HTTP, against upstreams named by configuration', () => {
   beforeAll(async () => {
     simulators = await startSimulators();
     gateway = await startGateway(
-      loadConfig({ HOST: '127.0.0.1', PORT: '0', ...upstreamEnv(simulators) }),
+      loadConfig({ HOST: '127.0.0.1', PORT: '0', AUTH_MODE: 'none', ...upstreamEnv(simulators) }),
     );
   });
   afterAll(async () => {

@@ -13,10 +13,22 @@ export interface WriteServices {
   lockWaitMs: number;
 }
 
+/** What a client may be allowed: read people, write them, see gate's AAA token strings, see every organization. */
+export const SCOPES = ['users:read', 'users:write', 'tokens:secret', 'admin'] as const;
+export type Scope = (typeof SCOPES)[number];
+
+/** The authenticated client a request comes from. */
+export interface Caller {
+  /** Its API key's id, its JWT's subject, or `anonymous` where client authentication is off. */
+  id: string;
+  scopes: ReadonlySet<Scope>;
+  /** The one organization (as gate names it) it sees and changes; undefined with `admin`: every organization. */
+  organization: string | undefined;
+}
+
 /** What every resolver gets: the request's loaders and clients, and who is asking. */
 export interface GatewayContext extends RequestUpstreams {
   requestId: string;
-  /** The client's id, for the audit log (`anonymous` until clients authenticate). */
-  who: string;
+  caller: Caller;
   writes: WriteServices;
 }

@@ -113,7 +113,7 @@ export function checkedInput<S extends z.ZodType>(schema: S, input: unknown): z.
  */
 export async function performMutation<T>(context: GatewayContext, mutation: string, work: (audit: AuditTrail) => Promise<T>): Promise<T> {
   const audit = new AuditTrail(mutation);
-  const report = (outcome: string) => context.writes.audit(audit.entry(context.who, context.requestId, outcome));
+  const report = (outcome: string) => context.writes.audit(audit.entry(context.caller.id, context.requestId, outcome));
   try {
     const value = await work(audit);
     report('ok');

@@ -1,4 +1,7 @@
+import { createPublicKey, type KeyObject } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { SCOPES, type Scope } from '../schema/context.ts';
 
 type UpstreamKey = 'gate' | 'edge' | 'switch';
 
@@ -38,6 +41,25 @@ function wholeNumber(min: number, max: number, fallback: number) {
 
 const optionalSecret = z.string().min(1, 'must not be empty').optional();
 
+const flag = z.enum(['true', 'false'], 'must be "true" or "false"').transform((value) => value === 'true');
+
+/** Signature algorithms verified with a public key; shared-secret (HS*) ones are not taken. */
+const JWT_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'] as const;
+
+/** One configured API key: only the SHA-256 of the key itself is ever configured. */
+const apiKeySchema = z
+  .strictObject({
+    id: z.string().min(1, 'must not be empty').max(64, 'must be at most 64 characters'),
+    sha256: z.string().regex(/^[0-9a-f]{64}$/, 'must be the lower-case hex SHA-256 of the key'),
+    scopes: z.array(z.enum(SCOPES, `must be among ${SCOPES.join(', ')}`)),
+    organization: z.string().min(1, 'must not be empty').optional(),
+  })
+  .refine((key) => key.organization !== undefined || key.scopes.includes('admin'), {
+    message: 'must have an organization, or the admin scope',
+    path: ['organization'],
+  });
+const apiKeysSchema = z.array(apiKeySchema);
+
 const settings = z.object({
   HOST: z.string().min(1, 'must not be empty').default('0.0.0.0'),
   PORT: wholeNumber(0, 65_535, 4000),
@@ -56,6 +78,28 @@ const settings = z.object({
   EDGE_NAME_SEARCH_MAX_MATCHES: wholeNumber(1, 1_000_000, 1000),
   SWITCH_NAME_SEARCH_MAX_MATCHES: wholeNumber(1, 1_000_000, 1000),
   REDIS_URL: z.url({ protocol: /^rediss?$/, error: 'must be a redis:// or rediss:// URL' }).optional(),
+  AUTH_MODE: z.enum(['required', 'none'], 'must be "required" or "none"').default('required'),
+  API_KEYS: z.string().min(1, 'must not be empty').optional(),
+  API_KEYS_FILE: z.string().min(1, 'must not be empty').optional(),
+  JWT_PUBLIC_KEY: z.string().min(1, 'must not be empty').optional(),
+  JWT_JWKS_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
+  JWT_ISSUER: z.string().min(1, 'must not be empty').optional(),
+  JWT_AUDIENCE: z.string().min(1, 'must not be empty').optional(),
+  JWT_ALGORITHMS: z
+    .string()
+    .transform((list) => list.split(',').map((algorithm) => algorithm.trim()))
+    .pipe(z.array(z.enum(JWT_ALGORITHMS, `must list algorithms among ${JWT_ALGORITHMS.join(', ')}`)).min(1))
+    .default(['RS256', 'ES256']),
+  MAX_UPSTREAM_CALLS: wholeNumber(1, 1_000_000, 1000),
+  QUERY_MAX_DEPTH: wholeNumber(1, 100, 12),
+  QUERY_MAX_ALIASES: wholeNumber(0, 10_000, 30),
+  QUERY_MAX_TOKENS: wholeNumber(1, 1_000_000, 5000),
+  QUERY_MAX_DIRECTIVES: wholeNumber(0, 10_000, 20),
+  MAX_REQUEST_BYTES: wholeNumber(1024, 100 * 1024 ** 2, 100 * 1024),
+  RATE_LIMIT_PER_MINUTE: wholeNumber(1, 10_000_000, 1).optional(),
+  NODE_ENV: z.string().optional(),
+  INTROSPECTION: flag.optional(),
+  GRAPHIQL: flag.optional(),
   LOCK_WAIT_MS: wholeNumber(1, 600_000, 10_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
@@ -84,6 +128,25 @@ const envSchema = settings.superRefine((env, ctx) => {
   for (const [credential, url] of credentials) {
     if (env[credential] && !env[url]) complain(credential, `is set but ${url} is not, so it would go unused`);
   }
+  const oneOf = (a: keyof typeof env, b: keyof typeof env) => {
+    if (env[a] && env[b]) complain(a, `and ${b} are two ways to say the same: set one of them`);
+  };
+  oneOf('API_KEYS', 'API_KEYS_FILE');
+  oneOf('JWT_PUBLIC_KEY', 'JWT_JWKS_URL');
+  if (env.JWT_PUBLIC_KEY || env.JWT_JWKS_URL) {
+    for (const needed of ['JWT_ISSUER', 'JWT_AUDIENCE'] as const) {
+      if (!env[needed]) complain(needed, 'is required with JWT_PUBLIC_KEY or JWT_JWKS_URL');
+    }
+  }
+  // Real upstreams behind no client authentication is a choice to make out loud, not by omission.
+  const realUpstreams = ['GATE_URL', 'EDGE_URL', 'SWITCH_URL'].filter((url) => env[url as keyof typeof env]);
+  const clientsAuthenticate = env.API_KEYS || env.API_KEYS_FILE || env.JWT_PUBLIC_KEY || env.JWT_JWKS_URL;
+  if (realUpstreams.length && !clientsAuthenticate && env.AUTH_MODE !== 'none') {
+    complain(
+      'API_KEYS',
+      `(or API_KEYS_FILE, JWT_PUBLIC_KEY, JWT_JWKS_URL) is required when real upstreams are configured (${realUpstreams.join(', ')}); AUTH_MODE=none serves without client authentication`,
+    );
+  }
 });
 
 export interface UpstreamSettings {
@@ -105,10 +168,46 @@ export interface GatewayConfig {
   /** How long a balance change waits for its user's lock, and a repeated request for the first one. */
   lockWaitMs: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  auth: AuthSettings;
+  queryLimits: QueryLimits;
+  /** Production (`NODE_ENV=production`) hides the schema unless asked: introspection and suggestions, and GraphiQL. */
+  introspection: boolean;
+  graphiql: boolean;
+  /** Requests one client may make a minute (shared through Redis when REDIS_URL is set); undefined: no limit. */
+  rateLimitPerMinute: number | undefined;
   /** Warnings for start-up: variables named like settings of this gateway that are none (typos, say). */
   warnings: string[];
   /** An upstream left unset is served by its embedded simulator. */
   upstreams: { gate?: UpstreamSettings; edge?: UpstreamSettings; switch?: UpstreamSettings };
+}
+
+export interface ApiKeyEntry {
+  id: string;
+  sha256: string;
+  scopes: Scope[];
+  organization?: string;
+}
+
+export interface JwtSettings {
+  /** The PEM key, or the JWKS URL (cached, read again on an unknown `kid`). */
+  key: { publicKey: KeyObject } | { jwksUrl: string };
+  issuer: string;
+  audience: string;
+  algorithms: string[];
+}
+
+/** How clients prove who they are: keys and tokens (checked), or nobody (`none`: every client may do everything). */
+export type AuthSettings = { mode: 'none' } | { mode: 'required'; apiKeys: ApiKeyEntry[]; jwt: JwtSettings | undefined };
+
+/** What one query may ask for; past any of it, it is refused before any upstream call. */
+export interface QueryLimits {
+  /** In worst-case upstream calls. */
+  maxUpstreamCalls: number;
+  maxDepth: number;
+  maxAliases: number;
+  maxTokens: number;
+  maxDirectives: number;
+  maxRequestBytes: number;
 }
 
 export class ConfigError extends Error {
@@ -135,6 +234,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
     redisUrl: config.REDIS_URL,
     lockWaitMs: config.LOCK_WAIT_MS,
     logLevel: config.LOG_LEVEL,
+    auth: authSettings(config),
+    queryLimits: {
+      maxUpstreamCalls: config.MAX_UPSTREAM_CALLS,
+      maxDepth: config.QUERY_MAX_DEPTH,
+      maxAliases: config.QUERY_MAX_ALIASES,
+      maxTokens: config.QUERY_MAX_TOKENS,
+      maxDirectives: config.QUERY_MAX_DIRECTIVES,
+      maxRequestBytes: config.MAX_REQUEST_BYTES,
+    },
+    introspection: config.INTROSPECTION ?? config.NODE_ENV !== 'production',
+    graphiql: config.GRAPHIQL ?? config.NODE_ENV !== 'production',
+    rateLimitPerMinute: config.RATE_LIMIT_PER_MINUTE,
     warnings: unknownSettings(env),
     upstreams: {
       gate: config.GATE_URL ? { url: config.GATE_URL, headers: gateHeaders(config.GATE_TOKEN ?? '') } : undefined,
@@ -151,12 +262,52 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
   };
 }
 
+/** The API keys from API_KEYS or the file API_KEYS_FILE names, checked entry by entry. */
+function apiKeysFrom(config: z.output<typeof settings>): ApiKeyEntry[] {
+  const [setting, text] = config.API_KEYS_FILE
+    ? ['API_KEYS_FILE', readSetting('API_KEYS_FILE', () => readFileSync(config.API_KEYS_FILE as string, 'utf8'))]
+    : ['API_KEYS', config.API_KEYS];
+  if (text === undefined) return [];
+  const json = readSetting(setting, () => JSON.parse(text) as unknown, 'is not JSON');
+  const parsed = apiKeysSchema.safeParse(json);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `${setting}[${issue.path.join('.')}] ${issue.message}`);
+    throw new ConfigError(`Invalid configuration:\n  ${problems.join('\n  ')}`);
+  }
+  const ids = parsed.data.map((key) => key.id);
+  const repeated = ids.find((id, index) => ids.indexOf(id) !== index);
+  if (repeated) throw new ConfigError(`Invalid configuration:\n  ${setting} names the key id "${repeated}" twice`);
+  return parsed.data;
+}
+
+/** Reads what a setting names, or names the setting (never its value) when that fails. */
+function readSetting<T>(setting: string, read: () => T, problem = 'cannot be read'): T {
+  try {
+    return read();
+  } catch {
+    throw new ConfigError(`Invalid configuration:\n  ${setting} ${problem}`);
+  }
+}
+
+function authSettings(config: z.output<typeof settings>): AuthSettings {
+  const apiKeys = apiKeysFrom(config);
+  const verified = apiKeys.length > 0 || config.JWT_PUBLIC_KEY !== undefined || config.JWT_JWKS_URL !== undefined;
+  if (config.AUTH_MODE === 'none' || !verified) return { mode: 'none' };
+  const key = config.JWT_PUBLIC_KEY
+    ? { publicKey: readSetting('JWT_PUBLIC_KEY', () => createPublicKey(config.JWT_PUBLIC_KEY as string), 'is not a PEM public key') }
+    : config.JWT_JWKS_URL
+      ? { jwksUrl: config.JWT_JWKS_URL }
+      : undefined;
+  const jwt = key && { key, issuer: config.JWT_ISSUER as string, audience: config.JWT_AUDIENCE as string, algorithms: config.JWT_ALGORITHMS };
+  return { mode: 'required', apiKeys, jwt };
+}
+
 const settingNames = Object.keys(settings.shape);
 
 /** A variable named like a setting but none is ignored: said at start-up, with the settings of its kind. */
 function unknownSettings(env: NodeJS.ProcessEnv): string[] {
   return Object.keys(env)
-    .filter((name) => /^(GATE|EDGE|SWITCH|UPSTREAM|REDIS)_/.test(name) && !settingNames.includes(name))
+    .filter((name) => /^(GATE|EDGE|SWITCH|UPSTREAM|REDIS|JWT|API|QUERY|RATE)_/.test(name) && !settingNames.includes(name))
     .map((name) => {
       const kind = name.slice(0, name.indexOf('_') + 1);
       return `${name} is not a setting of this gateway and is ignored; the ${kind}… settings are ${settingNames.filter((known) => known.startsWith(kind)).join(', ')}`;

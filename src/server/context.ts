@@ -1,6 +1,7 @@
-import type { GatewayContext, WriteServices } from '../schema/context.ts';
+import type { Caller, GatewayContext, WriteServices } from '../schema/context.ts';
 import type { Upstreams } from '../upstreams/index.ts';
 
-export function createContext(upstreams: Upstreams, writes: WriteServices, requestId: string): GatewayContext {
-  return { requestId, who: 'anonymous', writes, ...upstreams.forRequest(requestId) };
+/** One request's context: fresh loaders that see what the caller may see, and its writes' services. */
+export function createContext(upstreams: Upstreams, writes: WriteServices, requestId: string, caller: Caller): GatewayContext {
+  return { requestId, caller, writes, ...upstreams.forRequest(requestId, { organization: caller.organization }) };
 }

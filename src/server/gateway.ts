@@ -81,6 +81,7 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
   const yoga = createGateway(upstreams, {
     logger,
     writes: { state, audit: auditLog(logger), idempotencySecret: secretOf(chosen), lockWaitMs: config.lockWaitMs },
+    security: config,
   });
   const server = createServer(yoga);
   await new Promise<void>((resolve, reject) => {

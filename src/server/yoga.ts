@@ -2,34 +2,46 @@ import { createYoga, type YogaLogger, type YogaServerInstance } from 'graphql-yo
 import { schema } from '../schema/index.ts';
 import type { Upstreams } from '../upstreams/index.ts';
 import type { GatewayContext, WriteServices } from '../schema/context.ts';
+import type { GatewayConfig } from './config.ts';
 import { createContext } from './context.ts';
 import { maskGatewayError } from './errors.ts';
 import { EXAMPLE_QUERY } from './example-query.ts';
 import { useBoundedErrorMessages } from './plugins/use-bounded-error-messages.ts';
+import { callerOf, useAuthentication } from './plugins/use-authentication.ts';
 import { requestIdOf, useRequestId } from './plugins/use-request-id.ts';
 
 export type Gateway = YogaServerInstance<Record<string, unknown>, GatewayContext>;
+
+/** Who may ask what, and how much: client authentication, query limits, what the schema shows. */
+export type SecuritySettings = Pick<GatewayConfig, 'auth' | 'queryLimits' | 'introspection' | 'graphiql' | 'rateLimitPerMinute'>;
 
 export interface GatewayOptions {
   /** Where errors and warnings go (JSON lines from pino by default); false for none. */
   logger?: YogaLogger | false;
   /** Locks, idempotency keys and the audit log of the mutations. */
   writes: WriteServices;
+  security: SecuritySettings;
 }
 
 /** The GraphQL server over the given upstreams; it listens nowhere by itself (see `index.ts`). */
 export function createGateway(upstreams: Upstreams, options: GatewayOptions): Gateway {
+  const { security } = options;
+  const logger = options.logger || undefined;
   // GraphiQL is self-contained (no CDN): some 9 MB, loaded and rendered once, on the first visit.
   let graphiqlPage: Promise<string> | undefined;
   return createYoga<Record<string, unknown>, GatewayContext>({
     schema,
     graphqlEndpoint: '/graphql',
-    context: ({ request }) => createContext(upstreams, options.writes, requestIdOf(request)),
+    context: ({ request }) => createContext(upstreams, options.writes, requestIdOf(request), callerOf(request)),
     maskedErrors: { maskError: maskGatewayError },
-    graphiql: { title: 'User gateway', defaultQuery: EXAMPLE_QUERY },
+    graphiql: security.graphiql && { title: 'User gateway', defaultQuery: EXAMPLE_QUERY },
     renderGraphiQL: (options) => (graphiqlPage ??= import('@graphql-yoga/render-graphiql').then((module) => module.renderGraphiQL(options))),
     landingPage: false,
     logging: options.logger ?? true,
-    plugins: [useRequestId(), useBoundedErrorMessages()],
+    plugins: [
+      useRequestId(),
+      useAuthentication({ settings: security.auth, graphiql: security.graphiql, onRefused: (reason) => logger?.debug(`credential refused: ${reason}`) }),
+      useBoundedErrorMessages(),
+    ],
   });
 }

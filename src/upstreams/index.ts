@@ -12,6 +12,12 @@ export interface UpstreamEndpoints {
   switch: UpstreamEndpoint;
 }
 
+/** Whom a request's reads are for: a client bound to an organization sees only its people. */
+export interface Tenancy {
+  /** As gate names it; undefined: every organization. */
+  organization: string | undefined;
+}
+
 /** Bounds on what one lookup may cost an upstream, beyond the size of a page. */
 export interface UpstreamLimits {
   edge: EdgeLimits;
@@ -37,7 +43,7 @@ export class Upstreams {
    * Fresh loaders for one incoming request, and the clients behind them for its writes; every
    * upstream call carries its request id.
    */
-  forRequest(requestId: string): RequestUpstreams {
+  forRequest(requestId: string, tenancy: Tenancy): RequestUpstreams {
     const gate = new GateClient(this.gate, requestId);
     const edge = new EdgeClient(this.edge, requestId, this.limits.edge);
     return {

@@ -65,6 +65,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const yoga = createGateway(upstreams, {
     logger: false,
     writes: { state, audit: (entry) => audit.push(entry), idempotencySecret: 'harness', lockWaitMs: config.lockWaitMs },
+    security: config,
   });
 
   const execute: Harness['execute'] = async (document, variables, headers = {}) => {

@@ -1,0 +1,122 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { Plugin } from 'graphql-yoga';
+import { createRemoteJWKSet, jwtVerify, type JWTPayload } from 'jose';
+import { SCOPES, type Caller, type Scope } from '../../schema/context.ts';
+import type { ApiKeyEntry, AuthSettings, JwtSettings } from '../config.ts';
+
+export interface AuthenticationOptions {
+  settings: AuthSettings;
+  /** Whether GraphiQL is served: its page loads without a credential (its requests then carry one). */
+  graphiql: boolean;
+  /** Hears why a credential was refused (the client is told only that it was). */
+  onRefused?: (reason: string) => void;
+}
+
+/** Where client authentication is off, a request may do everything. */
+const EVERYONE: Caller = { id: 'anonymous', scopes: new Set(SCOPES), organization: undefined };
+
+/** How much clock difference an `exp` or `nbf` is allowed. */
+const CLOCK_TOLERANCE_SECONDS = 30;
+
+const callers = new WeakMap<Request, Caller>();
+
+/** The caller the plugin settled for a request. */
+export function callerOf(request: Request): Caller {
+  const caller = callers.get(request);
+  if (!caller) throw new Error('a request reached the schema without being authenticated');
+  return caller;
+}
+
+class Refused extends Error {}
+
+const isScope = (name: string): name is Scope => (SCOPES as readonly string[]).includes(name);
+
+/** A caller from its scopes and organization: `admin` sees every organization, and anyone else needs one. */
+function callerWith(id: string, scopes: readonly string[], organization: unknown): Caller {
+  const granted = new Set(scopes.filter(isScope));
+  if (granted.has('admin')) return { id, scopes: granted, organization: undefined };
+  if (typeof organization !== 'string' || organization === '') throw new Refused(`${id} has neither an organization nor the admin scope`);
+  return { id, scopes: granted, organization };
+}
+
+/** The key whose hash matches, compared in constant time against every configured hash. */
+function callerByApiKey(keys: readonly ApiKeyEntry[], presented: string): Caller {
+  const digest = createHash('sha256').update(presented).digest();
+  let found: ApiKeyEntry | undefined;
+  for (const key of keys) {
+    if (timingSafeEqual(digest, Buffer.from(key.sha256, 'hex')) && !found) found = key;
+  }
+  if (!found) throw new Refused('an API key that is not configured');
+  return callerWith(found.id, found.scopes, found.organization);
+}
+
+function verifierOf(jwt: JwtSettings): (token: string) => Promise<Caller> {
+  const options = {
+    issuer: jwt.issuer,
+    audience: jwt.audience,
+    algorithms: jwt.algorithms,
+    clockTolerance: CLOCK_TOLERANCE_SECONDS,
+    requiredClaims: ['exp'],
+  };
+  // A JWKS is fetched when first needed, cached, and fetched again for a `kid` it does not hold.
+  const verify =
+    'jwksUrl' in jwt.key
+      ? ((jwks) => (token: string) => jwtVerify(token, jwks, options))(createRemoteJWKSet(new URL(jwt.key.jwksUrl)))
+      : ((publicKey) => (token: string) => jwtVerify(token, publicKey, options))(jwt.key.publicKey);
+  return async (token) => {
+    let payload: JWTPayload;
+    try {
+      payload = (await verify(token)).payload;
+    } catch (error) {
+      throw new Refused(`a bearer token that does not verify (${error instanceof Error ? error.name : 'unknown'})`);
+    }
+    const scopes = typeof payload['scope'] === 'string' ? payload['scope'].split(' ').filter(Boolean) : [];
+    return callerWith(typeof payload.sub === 'string' ? payload.sub : 'jwt', scopes, payload['org']);
+  };
+}
+
+/** GraphiQL's own page: served without a credential, which its requests then carry in their headers. */
+function asksForGraphiQL(request: Request): boolean {
+  return request.method === 'GET' && (request.headers.get('accept') ?? '').includes('text/html') && !new URL(request.url).searchParams.has('query');
+}
+
+function unauthenticated(fetchAPI: { Response: typeof Response }): Response {
+  const body = { errors: [{ message: 'Send a valid API key (X-API-Key) or bearer token (Authorization: Bearer).', extensions: { code: 'UNAUTHENTICATED' } }] };
+  return new fetchAPI.Response(JSON.stringify(body), {
+    status: 401,
+    headers: { 'content-type': 'application/json; charset=utf-8', 'www-authenticate': 'Bearer realm="user-gateway"' },
+  });
+}
+
+/**
+ * Settles who each request comes from, before anything else runs: an `X-API-Key` (only hashes are
+ * configured), or a bearer JWT verified against the configured key or JWKS. A request with no
+ * credential, or one that fails, is answered 401 UNAUTHENTICATED at once: no upstream is asked.
+ */
+export function useAuthentication(options: AuthenticationOptions): Plugin {
+  const { settings } = options;
+  const verifyJwt = settings.mode === 'required' && settings.jwt ? verifierOf(settings.jwt) : undefined;
+  return {
+    async onRequest({ request, fetchAPI, endResponse }) {
+      if (settings.mode === 'none') {
+        callers.set(request, EVERYONE);
+        return;
+      }
+      if (options.graphiql && asksForGraphiQL(request)) return;
+      const apiKey = request.headers.get('x-api-key');
+      const authorization = request.headers.get('authorization');
+      try {
+        if (apiKey !== null && settings.apiKeys.length) callers.set(request, callerByApiKey(settings.apiKeys, apiKey));
+        else if (authorization !== null && verifyJwt) {
+          const [scheme, token] = authorization.split(' ');
+          if (scheme?.toLowerCase() !== 'bearer' || !token) throw new Refused('an Authorization header that is not a bearer token');
+          callers.set(request, await verifyJwt(token));
+        } else throw new Refused('no credential');
+      } catch (error) {
+        if (!(error instanceof Refused)) throw error;
+        options.onRefused?.(error.message);
+        endResponse(unauthenticated(fetchAPI));
+      }
+    },
+  };
+}
