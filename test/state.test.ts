@@ -199,6 +199,55 @@ describe.each([
     });
   });
 
+  describe('countRequest', () => {
+    it('lets `limit` requests of a client through, refuses the next with how long to wait, and counts clients apart', async () => {
+      const state = await openState();
+      const [client, other] = [randomUUID(), randomUUID()];
+      const perMinute = { limit: 3 };
+      const decisions = [];
+      for (let i = 0; i < 5; i++) decisions.push(await state.countRequest(client, perMinute));
+      expect(decisions.slice(0, 3)).toEqual([
+        { allowed: true, remaining: 2 },
+        { allowed: true, remaining: 1 },
+        { allowed: true, remaining: 0 },
+      ]);
+      for (const refused of decisions.slice(3)) {
+        if (refused.allowed) throw new Error('refusal expected');
+        expect(refused.retryAfterMs).toBeGreaterThanOrEqual(1);
+        expect(refused.retryAfterMs).toBeLessThanOrEqual(60_000);
+      }
+      expect(await state.countRequest(other, perMinute)).toEqual({ allowed: true, remaining: 2 });
+    });
+
+    it('counts 50 concurrent requests of one client exactly', async () => {
+      const state = await openState();
+      const client = randomUUID();
+      const decisions = await Promise.all(Array.from({ length: 50 }, () => state.countRequest(client, { limit: 20 })));
+      expect(decisions.filter((decision) => decision.allowed)).toHaveLength(20);
+    });
+
+    it('opens a new window once the last one ran out', async () => {
+      const state = await openState();
+      const client = randomUUID();
+      const perSecond = { limit: 2, windowSeconds: 1 };
+      expect((await state.countRequest(client, perSecond)).allowed).toBe(true);
+      expect((await state.countRequest(client, perSecond)).allowed).toBe(true);
+      const refused = await state.countRequest(client, perSecond);
+      expect(refused).toEqual({ allowed: false, retryAfterMs: expect.any(Number) });
+      if (refused.allowed) return;
+      expect(refused.retryAfterMs).toBeLessThanOrEqual(1_000);
+      await sleep(1_100);
+      expect(await state.countRequest(client, perSecond)).toEqual({ allowed: true, remaining: 1 });
+    });
+
+    it('refuses a limit or window that is not a whole number, at least 1', async () => {
+      const state = await openState();
+      await expect(state.countRequest('c', { limit: 0 })).rejects.toBeInstanceOf(RangeError);
+      await expect(state.countRequest('c', { limit: 2.5 })).rejects.toBeInstanceOf(RangeError);
+      await expect(state.countRequest('c', { limit: 5, windowSeconds: 0.5 })).rejects.toThrow('windowSeconds must be a whole number, at least 1');
+    });
+  });
+
   it('refuses durations that are not whole milliseconds', async () => {
     const state = await openState();
     await expect(state.withLock('k', { waitMs: Number.NaN }, async () => 1)).rejects.toBeInstanceOf(RangeError);
@@ -350,6 +399,28 @@ describe('shared state across processes (two Redis connections)', () => {
     expect(reported.some((error) => error.message.includes(`the idempotency record for "${key}" could not be written`))).toBe(true);
   });
 
+  it('counts one client`s requests in one counter across instances', async () => {
+    const [a, b] = await Promise.all([openOverRedis(), openOverRedis()]);
+    const client = randomUUID();
+    const perMinute = { limit: 4 };
+    expect(await a.countRequest(client, perMinute)).toEqual({ allowed: true, remaining: 3 });
+    expect(await b.countRequest(client, perMinute)).toEqual({ allowed: true, remaining: 2 });
+    expect(await a.countRequest(client, perMinute)).toEqual({ allowed: true, remaining: 1 });
+    expect(await b.countRequest(client, perMinute)).toEqual({ allowed: true, remaining: 0 });
+    expect((await a.countRequest(client, perMinute)).allowed).toBe(false);
+    expect((await b.countRequest(client, perMinute)).allowed).toBe(false);
+
+  });
+
+  it('counts apart under another key prefix, and for another window', async () => {
+    const [a, b] = await Promise.all([openOverRedis({ keyPrefix: `${runPrefix}a:` }), openOverRedis({ keyPrefix: `${runPrefix}b:` })]);
+    const client = randomUUID();
+    expect(await a.countRequest(client, { limit: 1 })).toEqual({ allowed: true, remaining: 0 });
+    expect((await a.countRequest(client, { limit: 1 })).allowed).toBe(false);
+    expect(await b.countRequest(client, { limit: 1 })).toEqual({ allowed: true, remaining: 0 });
+    expect(await a.countRequest(client, { limit: 1, windowSeconds: 3_600 })).toEqual({ allowed: true, remaining: 0 });
+  });
+
   it('keeps instances with different key prefixes apart', async () => {
     const [a, b] = await Promise.all([openOverRedis({ keyPrefix: `${runPrefix}a:` }), openOverRedis({ keyPrefix: `${runPrefix}b:` })]);
     const key = randomUUID();
@@ -394,6 +465,23 @@ describe('a Redis that cannot be reached', () => {
     await expect(state.remember(randomUUID(), 'f', remembering, work)).rejects.toThrow(/^Redis at redis:\/\/127\.0\.0\.1:\d+: /);
     expect(Date.now() - started).toBeLessThan(2_000);
     expect(ran).toBe(false);
+  });
+
+  it('fails a rate limit open once Redis goes away: counts in this process, and says so once', async () => {
+    const proxy = await openRedisProxy(redis.url);
+    const reported: Error[] = [];
+    const state = await openOverRedis({ redisUrl: proxy.url, redisTimeoutMs: 300, onBackgroundError: (error) => reported.push(error) });
+    const client = randomUUID();
+    expect(await state.countRequest(client, { limit: 3 })).toEqual({ allowed: true, remaining: 2 });
+    await proxy.cut();
+    const decisions = [];
+    for (let i = 0; i < 4; i++) decisions.push(await state.countRequest(client, { limit: 3 }));
+    // This process counts from nothing: the one Redis counted is not known here.
+    expect(decisions.map((decision) => decision.allowed)).toEqual([true, true, true, false]);
+    const aboutRateLimits = reported.filter((error) => error.message.includes('could not count a rate limit'));
+    expect(aboutRateLimits).toHaveLength(1);
+    expect(aboutRateLimits[0]).toBeInstanceOf(StateUnavailableError);
+    expect(aboutRateLimits[0]?.message).toMatch(/^Redis at redis:\/\/127\.0\.0\.1:\d+ could not count a rate limit, so requests are counted in this process only/);
   });
 
   it('refuses a URL that is not redis:// or rediss://', async () => {

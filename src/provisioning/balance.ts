@@ -4,10 +4,13 @@ import type { GateUserToken } from '../upstreams/gate/types.ts';
 import { served } from '../upstreams/validation.ts';
 import type { AuditTrail } from './audit.ts';
 import { confirmedWrite } from './confirmed-writes.ts';
-import { LockTimeout, NotFoundError, ValidationError } from './failures.ts';
+import { LockTimeout, ValidationError } from './failures.ts';
+import type { WriteScope } from './tenancy.ts';
 
 export interface BalanceDependencies {
   gate: GateClient;
+  /** Whose balances may change. */
+  scope: WriteScope;
   state: SharedState;
   /** How long a change waits for the lock on its user's balance before it gives up. */
   lockWaitMs: number;
@@ -24,10 +27,9 @@ async function changeBalance(
   audit: AuditTrail,
   target: (current: number) => number,
 ): Promise<GateUserToken> {
-  const { gate, state, lockWaitMs } = dependencies;
+  const { gate, scope, state, lockWaitMs } = dependencies;
   return state.withLock(`balance:${username}`, { waitMs: lockWaitMs }, async (lockLost) => {
-    const token = await gate.findTokenByUsername(username, true);
-    if (!token) throw new NotFoundError(`gate has no user token for ${username}`);
+    const token = scope.found(await gate.findTokenByUsername(username, true), `gate has no user token for ${username}`);
     const current = served(token.balanceSeconds) ?? 0;
     const next = target(current);
     if (next < 0) throw new ValidationError([{ field: 'seconds', message: `would take the balance of ${current} s below zero` }]);

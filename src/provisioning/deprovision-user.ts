@@ -4,6 +4,7 @@ import { retried } from './confirmed-writes.ts';
 import { ConflictError, NotFoundError, OutcomeUnknown, ProvisioningFailed } from './failures.ts';
 import type { ProvisioningClients } from './provision-user.ts';
 import { removals } from './removals.ts';
+import type { WriteScope } from './tenancy.ts';
 
 interface Removal {
   record: RecordName;
@@ -16,13 +17,15 @@ interface Removal {
  * already gone. The user token goes first: while it has active sessions gate refuses (409), and
  * then nothing else has been removed. Answers what was removed, in order.
  */
-export async function deprovisionUser(clients: ProvisioningClients, username: string, audit: AuditTrail): Promise<RecordName[]> {
+export async function deprovisionUser(clients: ProvisioningClients, scope: WriteScope, username: string, audit: AuditTrail): Promise<RecordName[]> {
   const { gate, edge } = clients;
-  const [user, token, account] = await Promise.all([
-    gate.getUserByUsername(username),
-    gate.findTokenByUsername(username, false),
+  const [user, token, anyAccount] = await Promise.all([
+    gate.getUserByUsername(username).then((found) => scope.owned(found)),
+    gate.findTokenByUsername(username, false).then((found) => scope.owned(found)),
     edge.findUserByUsername(username),
   ]);
+  // An edge account is a bound writer's only when the gate user of its username is.
+  const account = scope.bound && !user ? null : anyAccount;
   const [extra, accessTokens] = await Promise.all([
     user ? gate.findExtraByParent(user.id, false) : null,
     account ? edge.listAccessTokens(account.id).all() : [],

@@ -70,7 +70,8 @@ function revive(text: string): unknown {
 }
 
 /**
- * Runs `work` once per key (`scope` keeps mutations' keys apart): the same key with the same input
+ * Runs `work` once per key (`scope` keeps mutations' keys apart, `caller` clients' keys: one
+ * client's answer is never served to another): the same key with the same input
  * answers the first result without running again, also while the first is still running (in this
  * process or another sharing Redis); another input under the key is `IdempotencyKeyReusedError`.
  * Kept are answers and final refusals (a conflict, a missing record, a refused value); a failure
@@ -79,13 +80,13 @@ function revive(text: string): unknown {
  */
 export async function once<T>(
   services: IdempotencyServices,
-  options: { scope: string; key: string; input: unknown; work: () => Promise<T>; forStorage: (value: T) => T; audit: AuditTrail },
+  options: { scope: string; caller: string; key: string; input: unknown; work: () => Promise<T>; forStorage: (value: T) => T; audit: AuditTrail },
 ): Promise<T> {
   const { scope, key, work, forStorage } = options;
   const { state } = services;
   let fresh: T | undefined;
   const { result, replayed } = await state.remember<string>(
-    `${scope}:${key}`,
+    `${scope}:${encodeURIComponent(options.caller)}:${key}`,
     fingerprint(services.idempotencySecret, { scope, input: options.input }),
     { ttlMs: IDEMPOTENCY_TTL_MS, waitMs: services.lockWaitMs },
     async () => {

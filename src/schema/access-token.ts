@@ -5,6 +5,7 @@ import { createShownAccessToken, type NewAccessToken } from '../provisioning/acc
 import type { EdgeAccessToken } from '../upstreams/edge/types.ts';
 import { isAddressable } from '../upstreams/http.ts';
 import { builder } from './builder.ts';
+import type { GatewayContext } from './context.ts';
 import { addEdgeAccountList, edgeUserKeyFields, edgeUserNamed, EdgeUserRef } from './edge-user.ts';
 import { addressableId, compositeId, decodeGlobalId, splitCompositeId } from './global-ids.ts';
 import { namedByOne, optional, usernameInput } from './inputs.ts';
@@ -84,6 +85,15 @@ function accessTokenKey(id: string): { userId: string; tokenId: string } {
   }
 }
 
+/** For a caller bound to an organization: the token's account must belong to one of its people, or the token is not there. */
+async function requireCallersAccount(context: GatewayContext, userId: string): Promise<void> {
+  if (!context.writeScope.bound) return;
+  const missing = 'edge has no such access token';
+  const account = await context.clients.edge.getUser(userId);
+  if (!account) throw new NotFoundError(missing);
+  await context.writeScope.requirePerson({ username: account.username }, missing);
+}
+
 export const CreatedAccessTokenRef = builder.objectRef<NewAccessToken>('CreatedAccessToken').implement({
   description: 'A new access token, and its plaintext: shown this once, and never again.',
   fields: (t) => ({
@@ -135,6 +145,7 @@ builder.mutationFields((t) => ({
     resolve: (_root, { input }, context) =>
       performMutation(context, 'revokeAccessToken', async (audit) => {
         const { userId, tokenId } = accessTokenKey(String(input.id));
+        await requireCallersAccount(context, userId);
         const { edge } = context.clients;
         const readBack = () => edge.getAccessToken(userId, tokenId);
         const token = await confirmedWrite(async () => {
@@ -155,6 +166,7 @@ builder.mutationFields((t) => ({
     resolve: (_root, { input }, context) =>
       performMutation(context, 'deleteAccessToken', async (audit) => {
         const { userId, tokenId } = accessTokenKey(String(input.id));
+        await requireCallersAccount(context, userId);
         if (!(await context.clients.edge.getAccessToken(userId, tokenId))) throw new NotFoundError('edge has no such access token');
         await removals(context.clients).edgeAccessToken(userId, tokenId);
         audit.removed.push({ record: 'edge.accessToken', id: tokenId });

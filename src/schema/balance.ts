@@ -138,6 +138,7 @@ const BalanceResult = mutationResult('BalanceResult', BalancePayload, [
 /** What balance changes need: the request's gate client and the shared locks. */
 const balanceDependencies = (context: GatewayContext) => ({
   gate: context.clients.gate,
+  scope: context.writeScope,
   state: context.writes.state,
   lockWaitMs: context.writes.lockWaitMs,
 });
@@ -167,6 +168,7 @@ builder.mutationFields((t) => ({
         const token = idempotencyKey
           ? await once(context.writes, {
               scope: 'addBalance',
+              caller: context.caller.id,
               key: idempotencyKey,
               input: { username, seconds },
               work: topUp,

@@ -1,7 +1,9 @@
 import SchemaBuilder from '@pothos/core';
 import ErrorsPlugin from '@pothos/plugin-errors';
 import RelayPlugin from '@pothos/plugin-relay';
+import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
 import ValidationPlugin from '@pothos/plugin-validation';
+import { GraphQLError } from 'graphql';
 import { DateTimeResolver, JSONResolver, SafeIntResolver } from 'graphql-scalars';
 import type { GatewayContext } from './context.ts';
 import type { Checked } from '../upstreams/validation.ts';
@@ -25,11 +27,23 @@ export const builder = new SchemaBuilder<{
     JSON: { Input: unknown; Output: unknown };
   };
   Connection: { totalCount: () => Promise<number> };
+  AuthScopes: { usersRead: boolean; usersWrite: boolean; tokensSecret: boolean; admin: boolean };
   DefaultFieldNullability: false;
   DefaultEdgesNullability: false;
   DefaultNodeNullability: false;
 }>({
-  plugins: [ErrorsPlugin, RelayPlugin, ValidationPlugin],
+  // Scopes first: nothing (argument checks included) runs for a caller who may not ask.
+  plugins: [ScopeAuthPlugin, ErrorsPlugin, RelayPlugin, ValidationPlugin],
+  scopeAuth: {
+    authScopes: ({ caller }) => ({
+      usersRead: caller.scopes.has('users:read'),
+      usersWrite: caller.scopes.has('users:write'),
+      tokensSecret: caller.scopes.has('tokens:secret'),
+      admin: caller.scopes.has('admin'),
+    }),
+    unauthorizedError: (_parent, _context, info) =>
+      new GraphQLError(`This client may not see ${info.parentType.name}.${info.fieldName}.`, { extensions: { code: 'FORBIDDEN' } }),
+  },
   // Each mutation lists the failures it can give; anything else stays a (masked) GraphQL error.
   errors: { defaultTypes: [] },
   // A field is non-null unless it says otherwise: what an upstream may lack is marked nullable.
@@ -67,8 +81,9 @@ builder.addScalarType('DateTime', DateTimeResolver);
 builder.addScalarType('SafeInt', SafeIntResolver);
 builder.addScalarType('JSON', JSONResolver);
 
-builder.queryType({});
-builder.mutationType({});
+// Reading needs users:read, and every mutation users:write: checked before a resolver runs.
+builder.queryType({ authScopes: { usersRead: true } });
+builder.mutationType({ authScopes: { usersWrite: true } });
 
 type SchemaTypesOf<B> = B extends PothosSchemaTypes.SchemaBuilder<infer Types> ? Types : never;
 /** The builder's types, for helpers that build fields or refs outside a `fields` callback. */

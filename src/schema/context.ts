@@ -1,4 +1,5 @@
 import type { AuditSink } from '../provisioning/audit.ts';
+import type { WriteScope } from '../provisioning/tenancy.ts';
 import type { SharedState } from '../state/index.ts';
 import type { RequestUpstreams } from '../upstreams/index.ts';
 
@@ -31,4 +32,6 @@ export interface GatewayContext extends RequestUpstreams {
   requestId: string;
   caller: Caller;
   writes: WriteServices;
+  /** What the caller's mutations may touch: its organization's people, or every one. */
+  writeScope: WriteScope;
 }

@@ -182,11 +182,14 @@ const updateEdgeUser = namedByOne(
 );
 const deleteEdgeUser = namedByOne(z.object(edgeUserKey), 'edgeId', 'username');
 
-/** The edge user a key names, as edge has it now. */
+/** The edge user a key names, as edge has it now: the caller's when its gate person is. */
 export async function edgeUserNamed(context: GatewayContext, key: { edgeId?: string; username?: string }): Promise<EdgeUser> {
   const { edge } = context.clients;
+  const missing = 'edge has no such user';
+  if (key.username !== undefined) await context.writeScope.requirePerson({ username: key.username }, missing);
   const user = key.edgeId !== undefined ? await edge.getUser(key.edgeId) : await edge.findUserByUsername(key.username as string);
-  if (!user) throw new NotFoundError('edge has no such user');
+  if (!user) throw new NotFoundError(missing);
+  if (key.edgeId !== undefined) await context.writeScope.requirePerson({ username: user.username }, missing);
   return user;
 }
 
@@ -250,6 +253,8 @@ builder.mutationFields((t) => ({
     resolve: (_root, { input }, context) =>
       performMutation(context, 'createEdgeUser', async (audit) => {
         const fields = checkedInput(newEdgeUser, input);
+        context.writeScope.checkOrganization(fields.organization, 'organization');
+        await context.writeScope.requireOwnUsername(fields.username, 'username');
         const { edge } = context.clients;
         if (await edge.findUserByUsername(fields.username)) throw new ConflictError(`edge already has a user named ${fields.username}`);
         const edgeUser = await confirmedWrite(() => edge.createUser(fields), () => edge.findUserByUsername(fields.username));
@@ -265,7 +270,9 @@ builder.mutationFields((t) => ({
     resolve: (_root, { input }, context) =>
       performMutation(context, 'updateEdgeUser', async (audit) => {
         const { changes, ...key } = checkedInput(updateEdgeUser, input);
+        context.writeScope.checkOrganization(changes.organization, 'changes.organization');
         const previous = await edgeUserNamed(context, key);
+        if (changes.username !== undefined) await context.writeScope.requireOwnUsername(changes.username, 'changes.username');
         const { edge } = context.clients;
         if (changes.username !== undefined && changes.username !== previous.username && (await edge.findUserByUsername(changes.username))) {
           throw new ConflictError(`edge already has a user named ${changes.username}`);

@@ -133,19 +133,23 @@ const updateExtra = namedByOne(z.object({ ...extraKey, changes: notEmpty(z.objec
 const replaceExtra = namedByOne(z.object({ ...extraKey, extra: z.object(extraFields) }), 'gateId', 'username');
 const deleteExtra = namedByOne(z.object(extraKey), 'gateId', 'username');
 
-/** The gate user a username names. */
+/** The gate user a username names, if the caller may change it. */
 async function gateUserNamed(context: GatewayContext, username: string) {
-  const user = await context.clients.gate.getUserByUsername(username);
-  if (!user) throw new NotFoundError(`gate has no user named ${username}`);
-  return user;
+  return context.writeScope.found(await context.clients.gate.getUserByUsername(username), `gate has no user named ${username}`);
 }
 
-/** The extra a key names, as gate has it now. */
+/** The extra a key names, as gate has it now: it is the caller's when its parent is. */
 async function extraNamed(context: GatewayContext, key: { gateId?: string; username?: string }): Promise<GateUserExtra> {
   const { gate } = context.clients;
-  const extra =
-    key.gateId !== undefined ? await gate.getExtra(key.gateId, false) : await gate.findExtraByParent((await gateUserNamed(context, key.username as string)).id, false);
-  if (!extra) throw new NotFoundError('gate has no such user extra');
+  const missing = 'gate has no such user extra';
+  if (key.gateId === undefined) {
+    const extra = await gate.findExtraByParent((await gateUserNamed(context, key.username as string)).id, false);
+    if (!extra) throw new NotFoundError(missing);
+    return extra;
+  }
+  const extra = await gate.getExtra(key.gateId, false);
+  if (!extra) throw new NotFoundError(missing);
+  await context.writeScope.requirePerson({ gateUserId: extra.parent }, missing);
   return extra;
 }
 
@@ -201,8 +205,9 @@ builder.mutationFields((t) => ({
     resolve: (_root, { input }, context) =>
       performMutation(context, 'createExtra', async (audit) => {
         const { username, parent, ...fields } = checkedInput(newExtra, input);
+        context.writeScope.checkExtraNumber(fields.organizationId, 'organizationId');
         const { gate } = context.clients;
-        if (parent !== undefined && !(await gate.getUser(parent))) throw new NotFoundError(`gate has no user of id ${parent}`);
+        if (parent !== undefined) context.writeScope.found(await gate.getUser(parent), `gate has no user of id ${parent}`);
         const parentId = parent ?? (await gateUserNamed(context, username as string)).id;
         const extra = await confirmedWrite(() => gate.createExtra({ ...fields, parent: parentId }), () => gate.findExtraByParent(parentId, false));
         audit.created.push({ record: 'gate.userExtra', id: String(extra.id) });
@@ -217,6 +222,7 @@ builder.mutationFields((t) => ({
     resolve: (_root, { input }, context) =>
       performMutation(context, 'updateExtra', async (audit) => {
         const { changes, ...key } = checkedInput(updateExtra, input);
+        context.writeScope.checkExtraNumber(changes.organizationId, 'changes.organizationId');
         const id = String((await extraNamed(context, key)).id);
         const { gate } = context.clients;
         const extra = await confirmedWrite(() => gate.updateExtra(id, changes), () => gate.getExtra(id, false), (current) => shows(current, changes));
@@ -232,10 +238,14 @@ builder.mutationFields((t) => ({
     resolve: (_root, { input }, context) =>
       performMutation(context, 'replaceExtra', async (audit) => {
         const { extra: fields, ...key } = checkedInput(replaceExtra, input);
+        const { writeScope } = context;
+        writeScope.checkExtraNumber(fields.organizationId, 'extra.organizationId');
         const previous = await extraNamed(context, key);
         const id = String(previous.id);
         // PUT wants the whole record: the person it belongs to, and every object (empty when not given).
-        const whole = { parent: previous.parent, organizationId: fields.organizationId ?? null, preferences: fields.preferences ?? {}, customFields: fields.customFields ?? {} };
+        // A bound writer's extra stays filed where it is.
+        const organizationId = fields.organizationId ?? (writeScope.bound ? previous.organizationId : null);
+        const whole = { parent: previous.parent, organizationId, preferences: fields.preferences ?? {}, customFields: fields.customFields ?? {} };
         const { gate } = context.clients;
         const extra = await confirmedWrite(() => gate.replaceExtra(id, whole), () => gate.getExtra(id, false), (current) => shows(current, whole));
         audit.changed.push({ record: 'gate.userExtra', id });

@@ -146,8 +146,10 @@ builder.mutationFields((t) => ({
     resolve: (_root, { input }, context) =>
       performMutation(context, 'provisionUser', async (audit) => {
         const { idempotencyKey, ...person } = checkedInput(newPerson, input);
+        context.writeScope.checkOrganization(person.organization, 'organization');
         const value = await once(context.writes, {
           scope: 'provisionUser',
+          caller: context.caller.id,
           key: idempotencyKey,
           input: person,
           work: () => provisionUser(context.clients, person, audit),
@@ -171,7 +173,7 @@ builder.mutationFields((t) => ({
     resolve: (_root, { input }, context) =>
       performMutation(context, 'deprovisionUser', async (audit) => {
         const { username } = checkedInput(z.object({ username: usernameInput }), input);
-        const removed = await deprovisionUser(context.clients, username, audit);
+        const removed = await deprovisionUser(context.clients, context.writeScope, username, audit);
         context.gate.wrote.userGone({ username });
         return { username, removed };
       }),

@@ -25,7 +25,11 @@ builder.node(TokenRef, {
     email: t.exposeString('email', { nullable: true }),
     organization: t.exposeString('organization', { nullable: true }),
     isActive: t.exposeBoolean('isActive', { nullable: true }),
-    token: t.exposeString('token', { nullable: true, description: 'The AAA token gate issued for this account.' }),
+    token: t.exposeString('token', {
+      nullable: true,
+      description: 'The AAA token gate issued for this account: a secret, shown only to clients with the tokens:secret scope.',
+      authScopes: { tokensSecret: true },
+    }),
     accessLevel: t.exposeString('accessLevel', { nullable: true }),
     maxSessions: t.exposeInt('maxSessions', { nullable: true }),
     createdAt: t.expose('createdAt', { type: 'DateTime', nullable: true }),
@@ -106,8 +110,7 @@ const deleteToken = namedByOne(z.object(tokenKey), 'gateId', 'username');
 async function tokenNamed(context: GatewayContext, key: { gateId?: string; username?: string }): Promise<GateUserToken> {
   const { gate } = context.clients;
   const token = key.gateId !== undefined ? await gate.getToken(key.gateId, false) : await gate.findTokenByUsername(key.username as string, false);
-  if (!token) throw new NotFoundError('gate has no such user token');
-  return token;
+  return context.writeScope.found(token, 'gate has no such user token');
 }
 
 const tokenKeyFields = (t: PothosSchemaTypes.InputFieldBuilder<GatewaySchemaTypes, 'InputObject'>) => ({
@@ -166,7 +169,10 @@ builder.mutationFields((t) => ({
     args: { input: t.arg({ type: CreateTokenInput, required: true }) },
     resolve: (_root, { input }, context) =>
       performMutation(context, 'createToken', async (audit) => {
-        const fields = checkedInput(newToken, input);
+        const checked = checkedInput(newToken, input);
+        const { writeScope } = context;
+        const fields = { ...checked, organization: writeScope.organizationFor(checked.organization, 'organization') ?? checked.organization };
+        await writeScope.requireOwnUsername(fields.username, 'username');
         const { gate } = context.clients;
         const token = await confirmedWrite(() => gate.createToken(fields), () => gate.findTokenByUsername(fields.username, false));
         audit.created.push({ record: 'gate.userToken', id: String(token.id) });
@@ -181,7 +187,9 @@ builder.mutationFields((t) => ({
     resolve: (_root, { input }, context) =>
       performMutation(context, 'updateToken', async (audit) => {
         const { changes, ...key } = checkedInput(updateToken, input);
+        context.writeScope.checkOrganization(changes.organization, 'changes.organization');
         const previous = await tokenNamed(context, key);
+        if (changes.username !== undefined) await context.writeScope.requireOwnUsername(changes.username, 'changes.username');
         const id = String(previous.id);
         const { gate } = context.clients;
         if (changes.username !== undefined && changes.username !== previous.username && (await gate.findTokenByUsername(changes.username, false))) {

@@ -99,10 +99,10 @@ const updateUser = namedByOne(z.object({ ...userKey, changes: notEmpty(z.object(
 const replaceUser = namedByOne(z.object({ ...userKey, user: z.object({ ...userFields, username: newUsernameInput, email: emailInput }) }), 'gateId', 'username');
 const deleteUser = namedByOne(z.object(userKey), 'gateId', 'username');
 
-/** The user a key names, as gate has it now. */
-function userFound(context: GatewayContext, key: GateUserKey): Promise<GateUser | null> {
+/** The user a key names, as gate has it now: null when there is none this caller may change. */
+async function userFound(context: GatewayContext, key: GateUserKey): Promise<GateUser | null> {
   const { gate } = context.clients;
-  return 'id' in key ? gate.getUser(key.id) : gate.getUserByUsername(key.username);
+  return context.writeScope.owned(await ('id' in key ? gate.getUser(key.id) : gate.getUserByUsername(key.username)));
 }
 
 /** A PATCH or PUT of a gate user, read back when its answer is lost; later fields see the user as written. */
@@ -114,6 +114,8 @@ async function changeUser(
   write: (key: GateUserKey, fields: GateUserFields) => Promise<GateUser>,
 ): Promise<GateUser> {
   const { password: _unreadable, ...visible } = fields;
+  // gate itself answers 404 for a user that is not there at all; one of another organization is checked first.
+  if (context.writeScope.bound && !(await userFound(context, key))) throw new NotFoundError('gate has no such user');
   if (fields.username !== undefined) {
     const holder = await context.clients.gate.getUserByUsername(fields.username);
     const renamed = 'id' in key ? holder?.id !== key.id : fields.username !== key.username;
@@ -184,7 +186,8 @@ builder.mutationFields((t) => ({
     args: { input: t.arg({ type: CreateUserInput, required: true }) },
     resolve: (_root, { input }, context) =>
       performMutation(context, 'createUser', async (audit) => {
-        const fields = checkedInput(newUser, input);
+        const checked = checkedInput(newUser, input);
+        const fields = { ...checked, organization: context.writeScope.organizationFor(checked.organization, 'organization') };
         const { gate } = context.clients;
         if (await gate.getUserByUsername(fields.username)) throw new ConflictError(`gate already has a user named ${fields.username}`);
         const user = await confirmedWrite(() => gate.createUser(fields), () => gate.getUserByUsername(fields.username));
@@ -200,6 +203,7 @@ builder.mutationFields((t) => ({
     resolve: (_root, { input }, context) =>
       performMutation(context, 'updateUser', async (audit) => {
         const { changes, ...named } = checkedInput(updateUser, input);
+        context.writeScope.checkOrganization(changes.organization, 'changes.organization');
         return { user: await changeUser(context, audit, keyOf(named), changes, (key, fields) => context.clients.gate.updateUser(key, fields)) };
       }),
   }),
@@ -209,8 +213,9 @@ builder.mutationFields((t) => ({
     args: { input: t.arg({ type: ReplaceUserInput, required: true }) },
     resolve: (_root, { input }, context) =>
       performMutation(context, 'replaceUser', async (audit) => {
-        const { user: fields, ...named } = checkedInput(replaceUser, input);
-        return { user: await changeUser(context, audit, keyOf(named), fields, (key, whole) => context.clients.gate.replaceUser(key, whole)) };
+        const { user: whole, ...named } = checkedInput(replaceUser, input);
+        const fields = { ...whole, organization: context.writeScope.organizationFor(whole.organization, 'user.organization') };
+        return { user: await changeUser(context, audit, keyOf(named), fields, (key, replacement) => context.clients.gate.replaceUser(key, replacement)) };
       }),
   }),
   deleteUser: t.field({

@@ -30,13 +30,17 @@ function baseUrl(upstream: UpstreamKey) {
 }
 
 /** A whole number written plainly: no sign, exponent, hex, spaces or empty value. */
-function wholeNumber(min: number, max: number, fallback: number) {
+function optionalWholeNumber(min: number, max: number) {
   return z
     .string()
     .regex(/^\d+$/, `must be a whole number from ${min} to ${max}`)
     .transform(Number)
     .pipe(z.number().min(min, `must be at least ${min}`).max(max, `must be at most ${max}`))
-    .default(fallback);
+    .optional();
+}
+
+function wholeNumber(min: number, max: number, fallback: number) {
+  return optionalWholeNumber(min, max).default(fallback);
 }
 
 const optionalSecret = z.string().min(1, 'must not be empty').optional();
@@ -77,6 +81,7 @@ const settings = z.object({
   EDGE_MAX_PAGES: wholeNumber(1, 1_000_000, 1000),
   EDGE_NAME_SEARCH_MAX_MATCHES: wholeNumber(1, 1_000_000, 1000),
   SWITCH_NAME_SEARCH_MAX_MATCHES: wholeNumber(1, 1_000_000, 1000),
+  TENANT_SCAN_MAX_ITEMS: wholeNumber(1, 10_000_000, 20_000),
   REDIS_URL: z.url({ protocol: /^rediss?$/, error: 'must be a redis:// or rediss:// URL' }).optional(),
   AUTH_MODE: z.enum(['required', 'none'], 'must be "required" or "none"').default('required'),
   API_KEYS: z.string().min(1, 'must not be empty').optional(),
@@ -96,7 +101,7 @@ const settings = z.object({
   QUERY_MAX_TOKENS: wholeNumber(1, 1_000_000, 5000),
   QUERY_MAX_DIRECTIVES: wholeNumber(0, 10_000, 20),
   MAX_REQUEST_BYTES: wholeNumber(1024, 100 * 1024 ** 2, 100 * 1024),
-  RATE_LIMIT_PER_MINUTE: wholeNumber(1, 10_000_000, 1).optional(),
+  RATE_LIMIT_PER_MINUTE: optionalWholeNumber(1, 10_000_000),
   NODE_ENV: z.string().optional(),
   INTROSPECTION: flag.optional(),
   GRAPHIQL: flag.optional(),
@@ -163,6 +168,8 @@ export interface GatewayConfig {
   edgeMaxPages: number;
   edgeNameSearchMaxMatches: number;
   switchNameSearchMaxMatches: number;
+  /** The most items of a gate or switch list read to filter it for an organization-bound client. */
+  tenantScanMaxItems: number;
   /** Locks and idempotency keys shared by every gateway process on it; without it they live in this process. */
   redisUrl: string | undefined;
   /** How long a balance change waits for its user's lock, and a repeated request for the first one. */
@@ -231,6 +238,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
     edgeMaxPages: config.EDGE_MAX_PAGES,
     edgeNameSearchMaxMatches: config.EDGE_NAME_SEARCH_MAX_MATCHES,
     switchNameSearchMaxMatches: config.SWITCH_NAME_SEARCH_MAX_MATCHES,
+    tenantScanMaxItems: config.TENANT_SCAN_MAX_ITEMS,
     redisUrl: config.REDIS_URL,
     lockWaitMs: config.LOCK_WAIT_MS,
     logLevel: config.LOG_LEVEL,

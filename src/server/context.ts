@@ -1,7 +1,9 @@
+import { WriteScope } from '../provisioning/tenancy.ts';
 import type { Caller, GatewayContext, WriteServices } from '../schema/context.ts';
 import type { Upstreams } from '../upstreams/index.ts';
 
 /** One request's context: fresh loaders that see what the caller may see, and its writes' services. */
 export function createContext(upstreams: Upstreams, writes: WriteServices, requestId: string, caller: Caller): GatewayContext {
-  return { requestId, caller, writes, ...upstreams.forRequest(requestId, { organization: caller.organization }) };
+  const loaders = upstreams.forRequest(requestId, { organization: caller.organization });
+  return { requestId, caller, writes, writeScope: new WriteScope(loaders.gate.membership), ...loaders };
 }

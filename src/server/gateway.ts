@@ -35,7 +35,7 @@ export function simulatorSettings(simulators: Simulators): Record<UpstreamKey, U
 
 export type UpstreamLimitSettings = Pick<
   GatewayConfig,
-  'upstreamConnections' | 'upstreamTimeoutMs' | 'upstreamMaxResponseBytes' | 'edgeMaxPages' | 'edgeNameSearchMaxMatches' | 'switchNameSearchMaxMatches'
+  'upstreamConnections' | 'upstreamTimeoutMs' | 'upstreamMaxResponseBytes' | 'edgeMaxPages' | 'edgeNameSearchMaxMatches' | 'switchNameSearchMaxMatches' | 'tenantScanMaxItems'
 >;
 
 /** One pool per upstream, sized, timed and bounded as configured. */
@@ -53,6 +53,7 @@ export function createUpstreams(settings: Record<UpstreamKey, UpstreamSettings>,
     {
       edge: { maxPages: limits.edgeMaxPages, nameSearchMaxMatches: limits.edgeNameSearchMaxMatches },
       switch: { nameSearchMaxMatches: limits.switchNameSearchMaxMatches },
+      tenantScan: { maxItems: limits.tenantScanMaxItems },
     },
   );
 }

@@ -8,7 +8,13 @@ import { maskGatewayError } from './errors.ts';
 import { EXAMPLE_QUERY } from './example-query.ts';
 import { useBoundedErrorMessages } from './plugins/use-bounded-error-messages.ts';
 import { callerOf, useAuthentication } from './plugins/use-authentication.ts';
+import { clientsBy, useRateLimit } from './plugins/use-rate-limit.ts';
 import { requestIdOf, useRequestId } from './plugins/use-request-id.ts';
+import { useCsrfPrevention } from './plugins/use-csrf-prevention.ts';
+import { useQueryCost } from './plugins/use-query-cost.ts';
+import { useQueryLimits } from './plugins/use-query-limits.ts';
+import { useRequestBodyLimit } from './plugins/use-request-body-limit.ts';
+import { useSchemaExposure } from './plugins/use-schema-exposure.ts';
 
 export type Gateway = YogaServerInstance<Record<string, unknown>, GatewayContext>;
 
@@ -41,7 +47,17 @@ export function createGateway(upstreams: Upstreams, options: GatewayOptions): Ga
     plugins: [
       useRequestId(),
       useAuthentication({ settings: security.auth, graphiql: security.graphiql, onRefused: (reason) => logger?.debug(`credential refused: ${reason}`) }),
+      ...(security.rateLimitPerMinute === undefined
+        ? []
+        : [useRateLimit({ perMinute: security.rateLimitPerMinute, state: options.writes.state, clientOf: clientsBy(security.auth) })]),
       useBoundedErrorMessages(),
+      // Hostile queries are refused before any upstream call: the body before it is parsed, the
+      // query's shape as it is parsed and validated, its worst-case upstream calls before it runs.
+      useRequestBodyLimit({ maxRequestBytes: security.queryLimits.maxRequestBytes }),
+      useCsrfPrevention(),
+      useSchemaExposure({ introspection: security.introspection }),
+      useQueryLimits(security.queryLimits),
+      useQueryCost({ maxUpstreamCalls: security.queryLimits.maxUpstreamCalls }),
     ],
   });
 }

@@ -1,13 +1,16 @@
 import type { Remembered, RememberOptions, WorkOutcome } from './idempotency.ts';
 import { createMemoryState } from './memory.ts';
+import type { RateDecision, RateLimitOptions } from './rate-limit.ts';
 import { requireMs } from './timing.ts';
 
 export { IdempotencyBusyError, IdempotencyKeyReusedError, LockTimeoutError, StateUnavailableError } from './errors.ts';
 export type { Remembered, RememberOptions, WorkOutcome } from './idempotency.ts';
+export type { RateDecision, RateLimitOptions } from './rate-limit.ts';
 
 /**
  * What the mutations share across gateway replicas: locks, so that work on one user or balance never
- * interleaves, and idempotency keys, so that a client's retry does not do the work twice. The same
+ * interleaves, and idempotency keys, so that a client's retry does not do the work twice; and what
+ * every request shares: the count of each client's requests against its rate limit. The same
  * contract holds in memory and over Redis, so a single replica and the tests need no Redis.
  */
 export interface SharedState {
@@ -36,7 +39,21 @@ export interface SharedState {
     options: RememberOptions,
     work: () => Promise<WorkOutcome<T>>,
   ): Promise<Remembered<T>>;
-  /** Lets the process exit: quits the Redis connection (calls after it fail with StateUnavailableError). */
+  /**
+   * Rate limiting: counts one request of `client` (any string: a caller id, an address) against
+   * `limit` requests per window of `windowSeconds` (60 unless given) and says whether it may go
+   * ahead (`remaining`: how many more may) or, if not, how long until one may (`retryAfterMs`, at
+   * least 1). Fixed windows by rate-limiter-flexible: a client's window opens with its first request;
+   * requests refused in it count too but never stretch it. Over Redis every process counts a client
+   * in one counter; in memory this process alone. Never rejects for Redis trouble: it fails open to a
+   * count in this process and tells `onBackgroundError` (the choice is argued in `redis.ts`). A limit
+   * or window that is not a whole number, at least 1, rejects with RangeError.
+   */
+  countRequest(client: string, options: RateLimitOptions): Promise<RateDecision>;
+  /**
+   * Lets the process exit: quits the Redis connection (calls after it fail with StateUnavailableError,
+   * but `countRequest`, which fails open as always).
+   */
   close(): Promise<void>;
 }
 

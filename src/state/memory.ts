@@ -1,6 +1,7 @@
 import { Idempotency, type RecordStore } from './idempotency.ts';
 import type { SharedState, StateSettings } from './index.ts';
 import { KeyedQueue } from './keyed-queue.ts';
+import { memoryRateLimits } from './rate-limit.ts';
 
 /** A lock in one process cannot be lost to another one, so the signal work gets never fires. */
 const neverLost = new AbortController().signal;
@@ -51,9 +52,14 @@ export function createMemoryState(settings: StateSettings): SharedState {
   const queue = new KeyedQueue();
   const records = new MemoryRecordStore();
   const idempotency = new Idempotency(records, settings);
+  const rateLimits = memoryRateLimits(settings.keyPrefix);
   return {
     withLock: (key, { waitMs }, work) => queue.run(key, waitMs, () => work(neverLost)),
     remember: (key, fingerprint, options, work) => idempotency.remember(key, fingerprint, options, work),
-    close: async () => records.clear(),
+    countRequest: (client, options) => rateLimits.count(client, options),
+    close: async () => {
+      records.clear();
+      rateLimits.clear();
+    },
   };
 }

@@ -1,10 +1,12 @@
 import { ExecutionError, Redlock, ResourceLockedError } from '@sesamecare-oss/redlock';
 import { Redis, type Result } from 'ioredis';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { RateLimiterRedis } from 'rate-limiter-flexible';
 import { LockTimeoutError, StateUnavailableError } from './errors.ts';
 import { Idempotency, type RecordStore } from './idempotency.ts';
 import type { SharedState, StateSettings } from './index.ts';
 import { KeyedQueue } from './keyed-queue.ts';
+import { memoryRateLimits, RateLimits } from './rate-limit.ts';
 import { pollDelayMs, settle, type Settled } from './timing.ts';
 
 // The record store's compare-and-set operations, as Lua so that each runs atomically in Redis.
@@ -118,6 +120,48 @@ class RedisLocks {
   }
 }
 
+/**
+ * Rate limits in Redis: one counter per client and window, `<keyPrefix>rate:<windowSeconds>s:<client>`
+ * (e.g. `user-gateway:rate:60s:ops-dashboard`), an integer that rate-limiter-flexible's Lua script
+ * increments atomically and that expires when the window ends (its TTL is set by the window's first
+ * request). Every process that shares the Redis and the key prefix counts a client in one counter.
+ *
+ * When Redis cannot count (down, not yet reconnected, or slower than `redisTimeoutMs`), this fails
+ * OPEN: the request is counted in this process instead (each process then allows a client the whole
+ * limit, so at most N× the limit across N processes), and `onBackgroundError` hears it once per
+ * outage. Why not fail closed: the limit protects the upstreams from one client's excess; it is not
+ * what keeps clients out (authentication is). Queries never need Redis, so refusing every request
+ * while Redis is down would turn an outage of a helper into an outage of the whole API, for every
+ * client, the well-behaved ones first; and the writes that do need Redis (locks, idempotency keys)
+ * fail by themselves meanwhile (`UpstreamFailure`, upstream "redis"). Counting in this process
+ * keeps the excess bounded instead of unlimited. `rejectIfRedisNotReady` makes a request fall back
+ * at once while the connection is down, rather than wait in ioredis's offline queue.
+ */
+function redisRateLimits(redis: Redis, where: string, settings: StateSettings): RateLimits {
+  const create = ({ points, windowSeconds, keyPrefix }: { points: number; windowSeconds: number; keyPrefix: string }) =>
+    new RateLimiterRedis({
+      storeClient: redis,
+      // ioredis, not node-redis (`useRedisPackage` is for redis v4+): said, so that the library's
+      // guess from the client's constructor name never decides which API it calls.
+      useRedisPackage: false,
+      rejectIfRedisNotReady: true,
+      keyPrefix,
+      points,
+      duration: windowSeconds,
+    });
+  return new RateLimits(create, settings.keyPrefix, {
+    limits: memoryRateLimits(settings.keyPrefix),
+    onStoreError: (error) => {
+      const reason = error instanceof Error ? error.message : String(error);
+      settings.onBackgroundError(
+        new StateUnavailableError(`Redis at ${where} could not count a rate limit, so requests are counted in this process only until it can: ${reason}`, {
+          cause: error,
+        }),
+      );
+    },
+  });
+}
+
 /** The Redis error behind a failed acquisition, or undefined when the lock was simply taken. */
 async function redisFailure(error: unknown): Promise<unknown> {
   if (!(error instanceof ExecutionError)) return error;
@@ -149,7 +193,7 @@ function describeRedisUrl(redisUrl: string): string {
 }
 
 /**
- * One connection for locks and records alike (neither blocks it). No call may hang on Redis:
+ * One connection for locks, records and rate limits alike (none blocks it). No call may hang on Redis:
  * `commandTimeout` bounds every command, including one queued while the connection is down (the
  * offline queue stays on, so that a Redis restart of a moment costs no calls); with
  * `maxRetriesPerRequest: 0` a command is failed at the first lost connection rather than resent,
@@ -184,10 +228,13 @@ export async function createRedisState(redisUrl: string, settings: StateSettings
   const queue = new KeyedQueue();
   const locks = new RedisLocks(redis, where, settings);
   const idempotency = new Idempotency(new RedisRecordStore(redis, where, settings.keyPrefix), settings);
+  const rateLimits = redisRateLimits(redis, where, settings);
   return {
     withLock: (key, { waitMs }, work) => queue.run(key, waitMs, (deadline) => locks.hold(key, waitMs, deadline, work)),
     remember: (key, fingerprint, options, work) => idempotency.remember(key, fingerprint, options, work),
+    countRequest: (client, options) => rateLimits.count(client, options),
     close: async () => {
+      rateLimits.clear();
       // quit lets pending replies arrive; a connection that is down has nothing to wait for.
       await redis.quit().catch(() => redis.disconnect());
     },

@@ -5,6 +5,9 @@ import { createGateLoaders, type GateLoaders } from './gate/loaders.ts';
 import { UpstreamHttp, type UpstreamEndpoint } from './http.ts';
 import { SwitchClient, switchProtocol, type SwitchLimits } from './switch/client.ts';
 import { createSwitchLoaders, type SwitchLoaders } from './switch/loaders.ts';
+import type { Tenancy, TenantScanLimit } from './tenancy.ts';
+
+export type { Tenancy } from './tenancy.ts';
 
 export interface UpstreamEndpoints {
   gate: UpstreamEndpoint;
@@ -12,16 +15,11 @@ export interface UpstreamEndpoints {
   switch: UpstreamEndpoint;
 }
 
-/** Whom a request's reads are for: a client bound to an organization sees only its people. */
-export interface Tenancy {
-  /** As gate names it; undefined: every organization. */
-  organization: string | undefined;
-}
-
 /** Bounds on what one lookup may cost an upstream, beyond the size of a page. */
 export interface UpstreamLimits {
   edge: EdgeLimits;
   switch: SwitchLimits;
+  tenantScan: TenantScanLimit;
 }
 
 /** The long-lived part: one keep-alive pool per upstream, closed on shutdown. */
@@ -29,6 +27,8 @@ export class Upstreams {
   readonly gate: UpstreamHttp;
   readonly edge: UpstreamHttp;
   readonly switch: UpstreamHttp;
+  /** What gate's `/user_extra/` numbers each organization (see `GateTenancy`). */
+  readonly #extraNumbers = new Map<string, string>();
 
   constructor(
     endpoints: UpstreamEndpoints,
@@ -41,15 +41,18 @@ export class Upstreams {
 
   /**
    * Fresh loaders for one incoming request, and the clients behind them for its writes; every
-   * upstream call carries its request id.
+   * upstream call carries its request id. The loaders answer only what `tenancy` may see.
    */
-  forRequest(requestId: string, tenancy: Tenancy): RequestUpstreams {
+  forRequest(requestId: string, { organization }: Tenancy): RequestUpstreams {
     const gate = new GateClient(this.gate, requestId);
     const edge = new EdgeClient(this.edge, requestId, this.limits.edge);
+    const scan = this.limits.tenantScan;
+    const gateLoaders = createGateLoaders(gate, { organization, scan, extraNumbers: this.#extraNumbers });
+    const { membership } = gateLoaders;
     return {
-      gate: createGateLoaders(gate),
-      edge: createEdgeLoaders(edge),
-      switch: createSwitchLoaders(new SwitchClient(this.switch, requestId, this.limits.switch)),
+      gate: gateLoaders,
+      edge: createEdgeLoaders(edge, membership),
+      switch: createSwitchLoaders(new SwitchClient(this.switch, requestId, this.limits.switch), { membership, scan }),
       clients: { gate, edge },
     };
   }

@@ -40,6 +40,28 @@ export async function readOffsetWindow<T>(
   return { items: pages.flatMap((page) => page.items), total: pages[0]?.total ?? 0 };
 }
 
+/** The window of a list held whole, with the whole list's length as its total. */
+export function windowOf<T>(items: readonly T[], window: ListWindow): WindowPage<T> {
+  return { items: items.slice(window.offset, window.offset + window.limit), total: items.length };
+}
+
+/**
+ * Every item of a list read by windows: one page to learn its length, then the rest at once. A
+ * list longer than `maxItems` is refused (`tooLong`) before the rest is read.
+ */
+export async function readWhole<T>(
+  read: (window: ListWindow) => Promise<WindowPage<T>>,
+  pageSize: number,
+  maxItems: number,
+  tooLong: (total: number) => Error,
+): Promise<T[]> {
+  const first = await read({ offset: 0, limit: pageSize });
+  if (first.total > maxItems) throw tooLong(first.total);
+  if (first.items.length >= first.total) return first.items;
+  const rest = await read({ offset: first.items.length, limit: first.total - first.items.length });
+  return [...first.items, ...rest.items];
+}
+
 /**
  * Reads a window of a page/per_page list (0-based pages): the pages covering the window go out
  * concurrently, and the window is cut from them. An upstream that serves smaller pages than asked
@@ -88,6 +110,21 @@ export class PagedList<T> {
     const list = new PagedList<T>(undefined);
     list.#items.push(...items);
     return list;
+  }
+
+  /**
+   * The items of `source` that `keep` keeps, read page by page as the source is: positions and
+   * lengths are those of the kept list.
+   */
+  static filtered<T>(source: PagedList<T>, keep: (items: readonly T[]) => Promise<T[]>): PagedList<T> {
+    let consumed = 0;
+    const readPage: PageReader<T> = async () => {
+      const items = await source.readTo(consumed + 1);
+      const fresh = items.slice(consumed);
+      consumed = items.length;
+      return { items: await keep(fresh), next: source.complete ? undefined : readPage };
+    };
+    return new PagedList(readPage);
   }
 
   async #readWhile(wantsMore: () => boolean): Promise<readonly T[]> {

@@ -1,6 +1,8 @@
 import { loaderByKey, loaderByValue } from '../batching.ts';
+import { PagedList } from '../paging.ts';
+import type { Membership } from '../tenancy.ts';
 import type { EdgeClient, EdgeUserFilter } from './client.ts';
-import type { EdgeAccessToken, EdgeUser } from './types.ts';
+import type { EdgeAccessToken, EdgeLoginAttempt, EdgeUser } from './types.ts';
 
 export interface EdgeTokenKey {
   userId: string;
@@ -11,19 +13,42 @@ export interface EdgeTokenKey {
  * edge cannot batch and its username filter is fuzzy: one search per distinct username, matched
  * exactly. Lists are read page by page, only as far as a query needs (their pages are reachable
  * only through `Link` headers), and shared by every field of the request that reads them.
+ *
+ * With a `membership` (a request bound to an organization) an account is there only when gate's
+ * user of its username belongs to the organization; so are its access tokens and login history.
+ * edge cannot filter by organization: its user list is filtered here, page by page.
  */
-export function createEdgeLoaders(client: EdgeClient) {
-  const userById = loaderByKey((id) => client.getUser(id));
-  const primeUsers = (users: EdgeUser[]) => {
+export function createEdgeLoaders(client: EdgeClient, membership: Membership | undefined) {
+  const sees = async (username: string) => membership === undefined || membership.hasUsername(username);
+  const userById = loaderByKey(async (id) => {
+    const user = await client.getUser(id);
+    return user && (await sees(user.username)) ? user : null;
+  });
+  const primeUsers = (users: readonly EdgeUser[]) => {
     for (const user of users) userById.prime(user.id, user);
   };
   const userByUsername = loaderByKey(async (username) => {
+    if (!(await sees(username))) return null;
     const user = await client.findUserByUsername(username);
     if (user) userById.prime(user.id, user);
     return user;
   });
-  const accessTokens = loaderByKey(async (userId) => client.listAccessTokens(userId));
-  const accessTokenById = loaderByValue(({ userId, tokenId }: EdgeTokenKey) => client.getAccessToken(userId, tokenId));
+  const users = (filter: EdgeUserFilter): PagedList<EdgeUser> => {
+    if (membership === undefined) return client.listUsers(filter, primeUsers);
+    return PagedList.filtered(client.listUsers(filter), async (page) => {
+      const { usernames } = await membership.everyone();
+      const mine = page.filter((user) => usernames.has(user.username));
+      primeUsers(mine);
+      return mine;
+    });
+  };
+  /** Whether the account is this request's to see; `admin` sees every one without asking. */
+  const seesAccount = async (userId: string) => membership === undefined || (await userById.load(userId)) !== null;
+  const accessTokens = loaderByKey(async (userId) => ((await seesAccount(userId)) ? client.listAccessTokens(userId) : PagedList.of<EdgeAccessToken>([])));
+  const accessTokenById = loaderByValue(async ({ userId, tokenId }: EdgeTokenKey) =>
+    (await seesAccount(userId)) ? client.getAccessToken(userId, tokenId) : null,
+  );
+  const loginHistory = loaderByKey(async (userId) => ((await seesAccount(userId)) ? client.listLoginHistory(userId) : PagedList.of<EdgeLoginAttempt>([])));
   return {
     /** What this request wrote (see gate's). */
     wrote: {
@@ -45,10 +70,10 @@ export function createEdgeLoaders(client: EdgeClient) {
     },
     userById,
     userByUsername,
-    users: loaderByValue(async (filter: EdgeUserFilter) => client.listUsers(filter, primeUsers)),
+    users: loaderByValue(async (filter: EdgeUserFilter) => users(filter)),
     accessTokens,
     accessTokenById,
-    loginHistory: loaderByKey(async (userId) => client.listLoginHistory(userId)),
+    loginHistory,
   };
 }
 

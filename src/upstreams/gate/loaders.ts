@@ -1,6 +1,7 @@
 import { detailLoaderPair, loaderByKey, loaderByValue } from '../batching.ts';
-import type { ListWindow } from '../paging.ts';
-import type { GateClient, GateExtraFilter, GateTokenFilter, GateUserFilter, GateUserKey } from './client.ts';
+import { readWhole, windowOf, type ListWindow, type WindowPage } from '../paging.ts';
+import { scanTooLong, sharedOnce, type Membership, type TenantScanLimit } from '../tenancy.ts';
+import { GATE_MAX_PAGE_SIZE, type GateClient, type GateExtraFilter, type GateTokenFilter, type GateUserFilter, type GateUserKey } from './client.ts';
 import type { GateUser, GateUserExtra, GateUserToken } from './types.ts';
 
 export interface GateListRead<F> {
@@ -13,26 +14,142 @@ export interface GateDetailedListRead<F> extends GateListRead<F> {
   detailed: boolean;
 }
 
+/** Whose records a request's gate loaders answer. */
+export interface GateTenancy {
+  /** As `/user/` and `/user_token/` name it; undefined: every organization. */
+  organization: string | undefined;
+  scan: TenantScanLimit;
+  /**
+   * The number `/user_extra/` files each organization under (`organization_id`), learned from the
+   * extras of its people and shared by every request: it only narrows what is asked of gate, every
+   * extra is still checked against its parent.
+   */
+  extraNumbers: Map<string, string>;
+}
+
+const EMPTY_PAGE: WindowPage<never> = { items: [], total: 0 };
+
 /**
  * gate has no multi-key filters: one request per distinct key, each key once per request. A
  * record read one way (a list, a lookup by username) is primed for the other ways, so a later
  * lookup of the same record in this request costs nothing.
+ *
+ * For a request bound to an organization every answer is that organization's: a user or user
+ * token filed under another is not there (null), a user extra is there when its parent is, and
+ * lists are asked of gate with the organization's filter and checked again on the way back.
  */
-export function createGateLoaders(client: GateClient) {
-  const userById = loaderByKey((id) => client.getUser(id));
-  const userByUsername = loaderByKey((username) => client.getUserByUsername(username));
+export function createGateLoaders(client: GateClient, tenancy: GateTenancy) {
+  const { organization } = tenancy;
+  const owned = <T extends { organization: string | null }>(record: T | null): T | null =>
+    organization === undefined || record?.organization === organization ? record : null;
+
+  const primeUser = (user: GateUser) => {
+    userById.prime(user.id, user);
+    userByUsername.prime(user.username, user);
+  };
+  const userById = loaderByKey(async (id) => {
+    const user = owned(await client.getUser(id));
+    if (user) userByUsername.prime(user.username, user);
+    return user;
+  });
+  const userByUsername = loaderByKey(async (username) => {
+    const user = owned(await client.getUserByUsername(username));
+    if (user) userById.prime(user.id, user);
+    return user;
+  });
+  const ownsUserId = async (id: string) => organization === undefined || (await userById.load(id)) !== null;
+
+  const people = sharedOnce(async () => {
+    const users = await readWhole(
+      (window) => client.listUsers({ organization }, window),
+      GATE_MAX_PAGE_SIZE,
+      tenancy.scan.maxItems,
+      scanTooLong('gate', 'user list of one organization', tenancy.scan),
+    );
+    const mine = users.filter((user) => owned(user) !== null);
+    mine.forEach(primeUser);
+    return { usernames: new Set(mine.map((user) => user.username)), ids: new Set(mine.map((user) => user.id)) };
+  });
+  const membership: Membership | undefined = organization === undefined ? undefined : {
+    organization,
+    hasUsername: async (username) => (await userByUsername.load(username)) !== null,
+    hasUserId: ownsUserId,
+    everyone: () => people.get(),
+    extraNumber: () => tenancy.extraNumbers.get(organization),
+  };
+
+  /**
+   * A window of a list gate was asked to filter by organization, checked again: if gate let
+   * others through, the list is read whole and filtered here, so that counts and positions are
+   * the organization's own.
+   */
+  const checkedWindow = async <T extends { organization: string | null }>(
+    read: (window: ListWindow) => Promise<WindowPage<T>>,
+    window: ListWindow,
+    what: string,
+  ): Promise<WindowPage<T>> => {
+    const page = await read(window);
+    if (page.items.every((item) => owned(item) !== null)) return page;
+    const whole = await readWhole(read, GATE_MAX_PAGE_SIZE, tenancy.scan.maxItems, scanTooLong('gate', what, tenancy.scan));
+    return windowOf(whole.filter((item) => owned(item) !== null), window);
+  };
+  /** The organization's share of a list filtered by `organization`: none when the filter names another. */
+  const organizationWindow = <F extends { organization?: string }, T extends { organization: string | null }>(
+    filter: F,
+    window: ListWindow,
+    read: (filter: F, window: ListWindow) => Promise<WindowPage<T>>,
+    what: string,
+  ): Promise<WindowPage<T>> => {
+    if (organization === undefined) return read(filter, window);
+    if (filter.organization !== undefined && filter.organization !== organization) return Promise.resolve(EMPTY_PAGE);
+    return checkedWindow((slice) => read({ ...filter, organization }, slice), window, what);
+  };
+
   const tokens = detailLoaderPair({
-    byId: (id, withBalance) => client.getToken(id, withBalance),
-    byKey: (username, withBalance) => client.findTokenByUsername(username, withBalance),
+    byId: async (id, withBalance) => owned(await client.getToken(id, withBalance)),
+    byKey: async (username, withBalance) => owned(await client.findTokenByUsername(username, withBalance)),
     idOf: (token) => String(token.id),
     keyOf: (token) => token.username,
   });
+
+  const learnNumber = (extra: GateUserExtra) => {
+    if (organization !== undefined && extra.organizationId !== null) tenancy.extraNumbers.set(organization, extra.organizationId);
+  };
   const extras = detailLoaderPair({
-    byId: (id, withDevices) => client.getExtra(id, withDevices),
-    byKey: (parent, withDevices) => client.findExtraByParent(parent, withDevices),
+    byId: async (id, withDevices) => {
+      const extra = await client.getExtra(id, withDevices);
+      return extra && (await ownsUserId(extra.parent)) ? extra : null;
+    },
+    byKey: async (parent, withDevices) => {
+      if (!(await ownsUserId(parent))) return null;
+      const extra = await client.findExtraByParent(parent, withDevices);
+      if (extra) learnNumber(extra);
+      return extra;
+    },
     idOf: (extra) => String(extra.id),
     keyOf: (extra) => extra.parent,
   });
+  /**
+   * `/user_extra/` cannot be filtered by the organization's name: the organization's extras are
+   * those whose parent is one of its people, narrowed at gate by the organization's number once
+   * it is known, and filtered here.
+   */
+  const organizationExtras = async (filter: GateExtraFilter, window: ListWindow, detailed: boolean): Promise<WindowPage<GateUserExtra>> => {
+    if (filter.parent !== undefined && !(await ownsUserId(filter.parent))) return EMPTY_PAGE;
+    const organizationId = filter.organizationId ?? (organization === undefined ? undefined : tenancy.extraNumbers.get(organization));
+    const [{ ids }, whole] = await Promise.all([
+      people.get(),
+      readWhole(
+        (slice) => client.listExtras({ ...filter, organizationId }, slice, detailed),
+        GATE_MAX_PAGE_SIZE,
+        tenancy.scan.maxItems,
+        scanTooLong('gate', 'user extra list', tenancy.scan),
+      ),
+    ]);
+    const mine = whole.filter((extra) => ids.has(extra.parent));
+    mine.forEach(learnNumber);
+    return windowOf(mine, window);
+  };
 
   return {
     /**
@@ -41,10 +158,13 @@ export function createGateLoaders(client: GateClient) {
      */
     wrote: {
       user(user: GateUser) {
-        userById.clear(user.id).prime(user.id, user);
-        userByUsername.clear(user.username).prime(user.username, user);
+        people.reset();
+        userById.clear(user.id);
+        userByUsername.clear(user.username);
+        if (owned(user)) primeUser(user);
       },
       userGone(key: GateUserKey) {
+        people.reset();
         if ('username' in key) {
           userByUsername.clear(key.username);
           return;
@@ -54,7 +174,8 @@ export function createGateLoaders(client: GateClient) {
         userByUsername.clearAll();
       },
       token(token: GateUserToken) {
-        tokens.replace(token);
+        if (owned(token)) tokens.replace(token);
+        else tokens.forget(token);
       },
       tokenGone(token: GateUserToken) {
         tokens.forget(token);
@@ -72,21 +193,20 @@ export function createGateLoaders(client: GateClient) {
     tokenByUsername: tokens.byKey,
     extraById: extras.byId,
     extraByParent: extras.byKey,
+    /** For the edge and switch loaders of a request bound to an organization. */
+    membership,
     users: loaderByValue(async ({ filter, window }: GateListRead<GateUserFilter>) => {
-      const page = await client.listUsers(filter, window);
-      for (const user of page.items) {
-        userById.prime(user.id, user);
-        userByUsername.prime(user.username, user);
-      }
+      const page = await organizationWindow(filter, window, (narrowed, slice) => client.listUsers(narrowed, slice), 'user list');
+      page.items.forEach(primeUser);
       return page;
     }),
     tokens: loaderByValue(async ({ filter, window, detailed }: GateDetailedListRead<GateTokenFilter>) => {
-      const page = await client.listTokens(filter, window, detailed);
+      const page = await organizationWindow(filter, window, (narrowed, slice) => client.listTokens(narrowed, slice, detailed), 'user token list');
       for (const token of page.items) tokens.prime(token, detailed);
       return page;
     }),
     extras: loaderByValue(async ({ filter, window, detailed }: GateDetailedListRead<GateExtraFilter>) => {
-      const page = await client.listExtras(filter, window, detailed);
+      const page = organization === undefined ? await client.listExtras(filter, window, detailed) : await organizationExtras(filter, window, detailed);
       for (const extra of page.items) extras.prime(extra, detailed);
       return page;
     }),

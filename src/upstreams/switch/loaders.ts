@@ -1,5 +1,6 @@
 import { forgetfulLoader, loaderByKey, loaderByValue } from '../batching.ts';
-import type { ListWindow } from '../paging.ts';
+import { readWhole, windowOf, type ListWindow, type WindowPage } from '../paging.ts';
+import { scanTooLong, type Membership, type TenantScanLimit } from '../tenancy.ts';
 import { SWITCH_PAGE_SIZE, type SwitchClient, type SwitchUserFilter, type SwitchUserOrder } from './client.ts';
 import type { SwitchUser } from './types.ts';
 
@@ -9,24 +10,45 @@ export interface SwitchListRead {
   window: ListWindow;
 }
 
-/** Lookups by id are batched into one `user_id_in` request; names are searched one by one. */
-export function createSwitchLoaders(client: SwitchClient) {
+/** Whose accounts a request's switch loaders answer: a `membership` for a request bound to an organization. */
+export interface SwitchTenancy {
+  membership: Membership | undefined;
+  scan: TenantScanLimit;
+}
+
+/**
+ * Lookups by id are batched into one `user_id_in` request; names are searched one by one. With a
+ * membership an account is there only when gate's user of its name belongs to the organization;
+ * switch cannot filter by organization, so its list is read whole (filters and order applied by
+ * switch) and filtered here.
+ */
+export function createSwitchLoaders(client: SwitchClient, { membership, scan }: SwitchTenancy) {
+  const sees = async (name: string) => membership === undefined || membership.hasUsername(name);
   const userById = forgetfulLoader<number, SwitchUser | null>(
     async (ids) => {
       const users = await client.getUsersByIds(ids);
-      const byId = new Map(users.map((user) => [user.userId, user]));
+      const visible = await Promise.all(users.map(async (user) => ((await sees(user.name)) ? user : null)));
+      const byId = new Map(visible.flatMap((user) => (user ? [[user.userId, user] as const] : [])));
       return ids.map((id) => byId.get(id) ?? null);
     },
     { maxBatchSize: SWITCH_PAGE_SIZE },
   );
   const primeUser = (user: SwitchUser) => userById.prime(user.userId, user);
   const userByName = loaderByKey(async (name) => {
+    if (!(await sees(name))) return null;
     const user = await client.findUserByName(name);
     if (user) primeUser(user);
     return user;
   });
-  const users = loaderByValue(async ({ filter, order, window }: SwitchListRead) => {
-    const page = await client.listUsers(filter, order, window);
+  const organizationUsers = async (members: Membership, { filter, order, window }: SwitchListRead): Promise<WindowPage<SwitchUser>> => {
+    const [{ usernames }, whole] = await Promise.all([
+      members.everyone(),
+      readWhole((slice) => client.listUsers(filter, order, slice), SWITCH_PAGE_SIZE, scan.maxItems, scanTooLong('switch', 'user list', scan)),
+    ]);
+    return windowOf(whole.filter((user) => usernames.has(user.name)), window);
+  };
+  const users = loaderByValue(async (read: SwitchListRead) => {
+    const page = membership === undefined ? await client.listUsers(read.filter, read.order, read.window) : await organizationUsers(membership, read);
     page.items.forEach(primeUser);
     return page;
   });

@@ -1,0 +1,73 @@
+import { GraphQLError, type ExecutionResult } from 'graphql';
+import type { Plugin, YogaInitialContext } from 'graphql-yoga';
+import { estimateUpstreamCalls, type CostModel } from '../query-cost.ts';
+
+export interface QueryCostOptions {
+  /** The most upstream calls one operation may make in the worst case (`MAX_UPSTREAM_CALLS`). */
+  maxUpstreamCalls: number;
+  /** Other upstream page sizes than the defaults (see `CostModel`). */
+  model?: Partial<CostModel>;
+}
+
+/** What a client that asks for it reads in `extensions.queryCost`. */
+export interface QueryCostReport {
+  upstreamCalls: number;
+  limit: number;
+}
+
+/** The request header, or the request body's `extensions.queryCost`, by which a client asks for its query's cost. */
+export const QUERY_COST_HEADER = 'x-query-cost';
+
+function asksForCost(context: Partial<YogaInitialContext>): boolean {
+  if (context.request?.headers.get(QUERY_COST_HEADER)?.trim().toLowerCase() === 'true') return true;
+  const extensions: unknown = context.params?.extensions;
+  return typeof extensions === 'object' && extensions !== null && (extensions as Record<string, unknown>)['queryCost'] === true;
+}
+
+const withReport = (result: ExecutionResult, report: QueryCostReport): ExecutionResult => ({
+  ...result,
+  extensions: { ...result.extensions, queryCost: report },
+});
+
+/**
+ * Refuses, before anything runs, an operation whose worst-case upstream calls (see
+ * `query-cost.ts`) exceed the limit: one `QUERY_TOO_COSTLY` error with `cost` and `limit`, and no
+ * data. The estimate is made at execution, when the variables are known. A client that sends
+ * `X-Query-Cost: true` (or `extensions: { queryCost: true }`) reads the estimate in
+ * `extensions.queryCost` of the answer.
+ */
+export function useQueryCost(options: QueryCostOptions): Plugin<YogaInitialContext> {
+  const limit = options.maxUpstreamCalls;
+  return {
+    onExecute({ args, setResultAndStopExecution }) {
+      const upstreamCalls = estimateUpstreamCalls({
+        schema: args.schema,
+        document: args.document,
+        operationName: args.operationName,
+        variables: args.variableValues,
+        model: options.model,
+      });
+      const report: QueryCostReport | undefined = asksForCost(args.contextValue) ? { upstreamCalls, limit } : undefined;
+      if (upstreamCalls > limit) {
+        const refusal: ExecutionResult = {
+          errors: [
+            new GraphQLError(
+              `This query could make up to ${upstreamCalls} upstream calls, more than the ${limit} one query may make (MAX_UPSTREAM_CALLS). Ask for smaller pages, or fewer nested lists.`,
+              { extensions: { code: 'QUERY_TOO_COSTLY', cost: upstreamCalls, limit } },
+            ),
+          ],
+        };
+        setResultAndStopExecution(report ? withReport(refusal, report) : refusal);
+        return;
+      }
+      if (!report) return;
+      return {
+        onExecuteDone({ result, setResult }) {
+          // Streamed results (subscriptions, @defer) are not served by this gateway.
+          if (Symbol.asyncIterator in result) return;
+          setResult(withReport(result, report));
+        },
+      };
+    },
+  };
+}

@@ -1,0 +1,442 @@
+import { cursorToOffset } from '@pothos/plugin-relay';
+import {
+  getArgumentValues,
+  getDirectiveValues,
+  getNamedType,
+  getOperationAST,
+  getVariableValues,
+  GraphQLIncludeDirective,
+  GraphQLSkipDirective,
+  isAbstractType,
+  isCompositeType,
+  isObjectType,
+  Kind,
+  typeFromAST,
+  type DocumentNode,
+  type FieldNode,
+  type FragmentDefinitionNode,
+  type GraphQLCompositeType,
+  type GraphQLObjectType,
+  type GraphQLSchema,
+  type SelectionSetNode,
+} from 'graphql';
+import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../schema/pagination.ts';
+import { GATE_MAX_PAGE_SIZE } from '../upstreams/gate/client.ts';
+import { SWITCH_PAGE_SIZE } from '../upstreams/switch/client.ts';
+
+/**
+ * The worst-case number of upstream calls (HTTP requests to gate, edge or switch) an operation can
+ * make, worked out from the document and its variables before anything runs. It follows what the
+ * resolvers do: one call per record lookup, one per upstream page of a connection, and whatever is
+ * selected under a connection's `edges.node` once per item of the page asked for (as if every page
+ * were full). Lookups that the request's DataLoaders share are counted once per parent record;
+ * lookups repeated across records (the same person twice in a list) are counted each time.
+ *
+ * `@skip`/`@include` are honoured, with literal and variable values alike: the estimate is made
+ * with the variables the operation will run with, so a skipped field costs what it will cost:
+ * nothing. Fragments and inline fragments count for the types they apply to; where a field returns
+ * an interface or a union (`node`, `nodes`, mutation results) the costliest possible type counts.
+ * An operation that cannot run (unknown operation name, variables that do not coerce) makes no
+ * call and is estimated at 0: graphql-js refuses it before any resolver runs.
+ */
+
+/** The upstream page sizes the estimate assumes. */
+export interface CostModel {
+  /** gate's limit/offset pages (the gateway asks for at most this many a call). */
+  gatePageSize: number;
+  /** switch's page/per_page pages, as the gateway asks for them. */
+  switchPageSize: number;
+  /**
+   * edge's `Link`-header pages. edge's docs name no page size: 25 is what the simulators serve
+   * (and what the benchmark's edge answers hold); an edge serving smaller pages costs more calls.
+   */
+  edgePageSize: number;
+  /**
+   * How many pages one account's edge list (access tokens, login history) read whole is taken to
+   * hold (`totalCount`, `last` without `before`, a login history loaded by id): its length is
+   * unknown before it is read, and only `EDGE_MAX_PAGES` bounds it. 2 pages (50 items) covers the
+   * simulated accounts' access tokens (0–4) and histories (0–30 attempts; one outlier has 130).
+   */
+  edgeAccountListPages: number;
+  /** Likewise for edge's user directory (`edgeUsers`) read whole: 40 pages, 1000 users. */
+  edgeDirectoryPages: number;
+  /** The most pages read of one edge list (`EDGE_MAX_PAGES`'s default); past it the list fails. */
+  edgeMaxPages: number;
+}
+
+export const DEFAULT_COST_MODEL: CostModel = {
+  gatePageSize: GATE_MAX_PAGE_SIZE,
+  switchPageSize: SWITCH_PAGE_SIZE,
+  edgePageSize: 25,
+  edgeAccountListPages: 2,
+  edgeDirectoryPages: 40,
+  edgeMaxPages: 1000,
+};
+
+/** What a field's parent record knows, handed to the rules of its fields. */
+export interface ParentRecord {
+  /** For a connection: the page it serves (`edges` holds `items` edges; `totalCount` may cost `countCalls` more). */
+  page?: { items: number; countCalls: number };
+  /** Whether the record was read with the details its selection asks for (gate's `balance=true`, `device_info=true`). */
+  readInDetail: boolean;
+}
+
+/** What one field costs for one parent record. */
+export interface FieldCost {
+  /** Upstream calls this field makes itself. */
+  calls: number;
+  /** A lookup the request's DataLoaders make once per record, whichever fields of it ask: counted once per parent. */
+  sharedLookup?: { key: string; calls: number };
+  /** For a connection: the page it serves. */
+  page?: { items: number; countCalls: number };
+  /** How many values the field holds: what is selected below it costs that many times (1 when not said). */
+  items?: number;
+  /** See `ParentRecord.readInDetail`; inherited from the parent when not said. */
+  readInDetail?: boolean;
+}
+
+export interface CostRule {
+  /** What the rule charges, in a few words (for people: tests, docs). */
+  readonly summary: string;
+  cost(args: Readonly<Record<string, unknown>>, parent: ParentRecord, model: CostModel): FieldCost;
+}
+
+// ---- the rules ----
+
+/** Reads nothing upstream beyond what its parent already read. */
+const free = (why: string): CostRule => ({ summary: `0 (${why})`, cost: () => ({ calls: 0 }) });
+
+/** A fixed number of calls per parent record. */
+const calls = (count: number, what: string): CostRule => ({ summary: `${count} (${what})`, cost: () => ({ calls: count }) });
+
+/** One lookup shared by every field of the same record that needs it (through one DataLoader key). */
+const sharedLookup = (key: string, options: { detailed?: boolean } = {}): CostRule => ({
+  summary: `1, shared per record with the other fields that need ${key}`,
+  cost: () => ({ calls: 0, sharedLookup: { key, calls: 1 }, ...(options.detailed !== undefined && { readInDetail: options.detailed }) }),
+});
+
+/** A detail a record read plainly reads again (gate's `balance=true`, `device_info=true`); free when its parent asked for it up front. */
+const detail = (what: string): CostRule => ({
+  summary: `0 when its parent was read in detail, else 1 (${what})`,
+  cost: (_args, parent) => ({ calls: parent.readInDetail ? 0 : 1, readInDetail: true }),
+});
+
+/** A write: its checks, the write itself, and a read-back should its answer be lost. */
+const write = (count: number): CostRule => ({ summary: `${count} (checks, the write, a read-back)`, cost: () => ({ calls: count, readInDetail: false }) });
+
+type Upstream = 'gate' | 'switch' | 'edge';
+
+/** Which edge list: one account's (access tokens, login history), or the user directory. */
+type EdgeList = 'account' | 'directory';
+
+interface PageWindow {
+  /** The items the page serves at most. */
+  items: number;
+  /** Where it starts in the list, when known (after a cursor). */
+  start: number;
+  /** The `before` cursor's position, if any. */
+  before: number | undefined;
+  /** `last` without `before`: the list's length is read first. */
+  fromEnd: boolean;
+}
+
+function pageSizeArgument(value: unknown): number | undefined {
+  if (typeof value !== 'number' || !Number.isFinite(value)) return undefined;
+  // The resolver refuses a page above MAX_PAGE_SIZE before any call: counting the largest it serves errs high.
+  return Math.min(Math.max(0, Math.trunc(value)), MAX_PAGE_SIZE);
+}
+
+function cursorPosition(value: unknown): number | undefined {
+  if (typeof value !== 'string') return undefined;
+  try {
+    const offset = cursorToOffset(value);
+    return Number.isSafeInteger(offset) && offset >= 0 ? offset : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The window a connection's arguments ask for, as `resolveConnection` reads it. */
+function pageWindow(args: Readonly<Record<string, unknown>>): PageWindow {
+  let first = pageSizeArgument(args['first']);
+  const last = pageSizeArgument(args['last']);
+  if (first === undefined && last === undefined) first = DEFAULT_PAGE_SIZE;
+  const after = cursorPosition(args['after']);
+  const before = cursorPosition(args['before']);
+  const items = Math.min(first ?? Number.POSITIVE_INFINITY, last ?? Number.POSITIVE_INFINITY);
+  return { items, start: after === undefined ? 0 : after + 1, before, fromEnd: last !== undefined && before === undefined };
+}
+
+/** Upstream calls to serve one window of a list, and those a `totalCount` then adds. */
+function listCalls(upstream: Upstream, edgeList: EdgeList, window: PageWindow, model: CostModel): { calls: number; countCalls: number } {
+  const { items, start, before, fromEnd } = window;
+  if (upstream === 'gate') {
+    // Slices of 100 go out concurrently; `last` without `before` reads the count first. Every
+    // slice answers the list's total, so `totalCount` and `hasNextPage` cost nothing more.
+    return { calls: Math.max(1, Math.ceil(items / model.gatePageSize)) + (fromEnd ? 1 : 0), countCalls: 0 };
+  }
+  if (upstream === 'switch') {
+    // The pages covering the window; where it starts is unknown from the end, and it may straddle one page more.
+    const pages = fromEnd
+      ? Math.ceil(items / model.switchPageSize) + 1
+      : Math.floor((start + Math.max(items, 1) - 1) / model.switchPageSize) - Math.floor(start / model.switchPageSize) + 1;
+    return { calls: pages + (fromEnd ? 1 : 0), countCalls: 0 };
+  }
+  // edge: pages are read one after another from the first, as far as the window's end (and
+  // `before`); the whole list for `last` without `before`, and again whole for `totalCount`.
+  const assumed = edgeList === 'account' ? model.edgeAccountListPages : model.edgeDirectoryPages;
+  const wholeList = Math.max(assumed, Math.ceil(items / model.edgePageSize));
+  const readTo = Math.max(start + items, before ?? 0);
+  const pages = Math.min(model.edgeMaxPages, fromEnd ? wholeList : Math.max(1, Math.ceil(readTo / model.edgePageSize)));
+  return { calls: pages, countCalls: Math.max(0, Math.min(model.edgeMaxPages, wholeList) - pages) };
+}
+
+/** A Relay connection over an upstream list; `lookup`: a shared lookup made first (the person's edge account). */
+const connection = (upstream: Upstream, options: { detailed?: boolean; lookup?: string; edgeList?: EdgeList } = {}): CostRule => ({
+  summary:
+    upstream === 'edge'
+      ? `${options.lookup ? `1 shared (${options.lookup}) + ` : ''}edge pages of 25 up to the window's end (the whole list, assumed ${options.edgeList === 'directory' ? '40 pages' : '2 pages'}, for totalCount or last); edges.node × page size`
+      : `${upstream} pages of 100 covering the window (+1 for last without before); edges.node × page size`,
+  cost: (args, _parent, model) => {
+    const window = pageWindow(args);
+    const { calls, countCalls } = listCalls(upstream, options.edgeList ?? 'account', window, model);
+    return {
+      calls,
+      ...(options.lookup && { sharedLookup: { key: options.lookup, calls: 1 } }),
+      page: { items: window.items, countCalls },
+      readInDetail: options.detailed ?? false,
+    };
+  },
+});
+
+/** A connection's `totalCount`: on edge, the rest of the whole list; elsewhere the total comes with every page. */
+const totalCount = (upstream: Upstream): CostRule => ({
+  summary: upstream === 'edge' ? 'the rest of the whole edge list (see its connection)' : `0 (every ${upstream} page tells the total)`,
+  cost: (_args, parent) => ({ calls: parent.page?.countCalls ?? 0 }),
+});
+
+/**
+ * Records loaded by global id. Most types load with one call; a LoginHistory reads its account's
+ * whole history (edge has no attempt by id): the costliest, counted for every id.
+ */
+const nodeLoads = (idsOf: (args: Readonly<Record<string, unknown>>) => number): CostRule => ({
+  summary: 'per id: the whole-list read of a LoginHistory (2), the costliest type to load; what is selected × ids',
+  cost: (args, _parent, model) => {
+    const ids = idsOf(args);
+    return { calls: ids * model.edgeAccountListPages, items: ids, readInDetail: false };
+  },
+});
+
+/**
+ * The cost of every field that can reach an upstream, by `Type.field`: the ONE place the model
+ * lives. A field of the schema whose resolver takes the request's context (through which every
+ * upstream is reached), and every `totalCount`, must be listed here (a test checks it), so that a
+ * new field cannot silently cost nothing. Fields not listed are plain reads of their parent record.
+ */
+export const UPSTREAM_COSTS: Readonly<Record<string, CostRule>> = {
+  // ---- roots ----
+  'Query.user': calls(1, 'gate user by username'),
+  'Query.users': connection('gate'),
+  'Query.tokens': connection('gate', { detailed: true }),
+  'Query.extras': connection('gate', { detailed: true }),
+  'Query.switchUsers': connection('switch'),
+  'Query.edgeUsers': connection('edge', { edgeList: 'directory' }),
+  'Query.node': nodeLoads(() => 1),
+  'Query.nodes': nodeLoads((args) => (Array.isArray(args['ids']) ? args['ids'].length : 0)),
+
+  // ---- totals ----
+  'UserConnection.totalCount': totalCount('gate'),
+  'TokenConnection.totalCount': totalCount('gate'),
+  'ExtraConnection.totalCount': totalCount('gate'),
+  'SwitchUserConnection.totalCount': totalCount('switch'),
+  'EdgeUserConnection.totalCount': totalCount('edge'),
+  'AccessTokenConnection.totalCount': totalCount('edge'),
+  'LoginHistoryConnection.totalCount': totalCount('edge'),
+
+  // ---- a person's relations ----
+  // token and balance share one user token lookup (read with the balance when either needs it).
+  'User.token': sharedLookup('gate user token', { detailed: true }),
+  'User.balance': sharedLookup('gate user token', { detailed: true }),
+  'User.extra': { summary: '1 (gate user extra, with devices when selected)', cost: () => ({ calls: 1, readInDetail: true }) },
+  // edgeAccount, accessTokens and loginHistory share the fuzzy search for the exact username
+  // (counted as one page: a name that many others contain takes more, up to EDGE_NAME_SEARCH_MAX_MATCHES).
+  'User.edgeAccount': sharedLookup('edge account'),
+  'User.accessTokens': connection('edge', { lookup: 'edge account' }),
+  'User.loginHistory': connection('edge', { lookup: 'edge account' }),
+  // switch's name search: one page of 100 matches (more only for a name that many others contain).
+  'User.switchAccount': calls(1, 'switch user by name'),
+
+  // ---- links between records ----
+  'Token.user': calls(1, 'gate user by username'),
+  'Token.balance': detail('the user token with balance=true'),
+  'Extra.user': calls(1, 'gate user by id'),
+  'Extra.devices': detail('the user extra with device_info=true'),
+  'EdgeUser.user': calls(1, 'gate user by username'),
+  'EdgeUser.accessTokens': connection('edge'),
+  'EdgeUser.loginHistory': connection('edge'),
+  'AccessToken.owner': calls(1, 'edge user by id'),
+  'LoginHistory.account': calls(1, 'edge user by id'),
+  'SwitchUser.user': calls(1, 'gate user by username'),
+
+  // ---- mutations: what is selected on their payloads counts on top ----
+  'Mutation.createUser': write(3),
+  'Mutation.updateUser': write(3),
+  'Mutation.replaceUser': write(3),
+  'Mutation.deleteUser': write(3),
+  'Mutation.createToken': write(3),
+  'Mutation.updateToken': write(4),
+  'Mutation.deleteToken': write(3),
+  'Mutation.setBalance': write(3),
+  'Mutation.addBalance': write(3),
+  'Mutation.createExtra': write(3),
+  'Mutation.updateExtra': write(4),
+  'Mutation.replaceExtra': write(4),
+  'Mutation.deleteExtra': write(3),
+  'Mutation.createEdgeUser': write(3),
+  'Mutation.updateEdgeUser': write(4),
+  'Mutation.deleteEdgeUser': write(3),
+  'Mutation.createAccessToken': write(5),
+  'Mutation.revokeAccessToken': write(3),
+  'Mutation.deleteAccessToken': write(3),
+  // Checks on every upstream, five records, and their undoing when a step fails.
+  'Mutation.provisionUser': write(12),
+  'Mutation.deprovisionUser': write(12),
+};
+
+// ---- the walk ----
+
+export interface CostEstimateInput {
+  schema: GraphQLSchema;
+  document: DocumentNode;
+  operationName?: string | null | undefined;
+  /** The variables as the client sent them (coerced here as graphql-js will). */
+  variables?: Readonly<Record<string, unknown>> | null | undefined;
+  model?: Partial<CostModel>;
+}
+
+/** Estimates above this are reported as it: what matters is that they are far over any limit. */
+const CEILING = Number.MAX_SAFE_INTEGER;
+
+/** The worst-case number of upstream calls the operation can make (0 for one that cannot run). */
+export function estimateUpstreamCalls(input: CostEstimateInput): number {
+  const { schema, document } = input;
+  const model: CostModel = { ...DEFAULT_COST_MODEL, ...input.model };
+  const operation = getOperationAST(document, input.operationName ?? undefined);
+  if (!operation) return 0;
+  const rootType = schema.getRootType(operation.operation);
+  if (!rootType) return 0;
+  const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], { ...input.variables }, { maxErrors: 1 });
+  if (coerced.errors) return 0;
+  const variables = coerced.coerced;
+
+  const fragments: Record<string, FragmentDefinitionNode> = {};
+  for (const definition of document.definitions) {
+    if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments[definition.name.value] = definition;
+  }
+
+  const included = (node: FieldNode | SelectionSetNode['selections'][number]): boolean => {
+    try {
+      if (getDirectiveValues(GraphQLSkipDirective, node, variables)?.['if'] === true) return false;
+      if (getDirectiveValues(GraphQLIncludeDirective, node, variables)?.['if'] === false) return false;
+    } catch {
+      // graphql-js fails the whole operation on such a directive; counting the field errs high.
+    }
+    return true;
+  };
+
+  const applies = (condition: FragmentDefinitionNode['typeCondition'] | undefined, type: GraphQLObjectType): boolean => {
+    if (!condition) return true;
+    const conditionType = typeFromAST(schema, condition);
+    if (!conditionType) return false;
+    if (conditionType === type) return true;
+    return isAbstractType(conditionType) && schema.isSubType(conditionType, type);
+  };
+
+  /** The fields a record of this type answers for these selection sets, by response key (graphql-js's CollectFields). */
+  const collect = (type: GraphQLObjectType, selectionSets: readonly SelectionSetNode[]): Map<string, FieldNode[]> => {
+    const fields = new Map<string, FieldNode[]>();
+    const visited = new Set<string>();
+    const walk = (selectionSet: SelectionSetNode) => {
+      for (const selection of selectionSet.selections) {
+        if (!included(selection)) continue;
+        if (selection.kind === Kind.FIELD) {
+          const key = selection.alias?.value ?? selection.name.value;
+          const same = fields.get(key);
+          if (same) same.push(selection);
+          else fields.set(key, [selection]);
+        } else if (selection.kind === Kind.INLINE_FRAGMENT) {
+          if (applies(selection.typeCondition, type)) walk(selection.selectionSet);
+        } else {
+          const name = selection.name.value;
+          if (visited.has(name)) continue;
+          visited.add(name);
+          const fragment = fragments[name];
+          if (fragment && applies(fragment.typeCondition, type)) walk(fragment.selectionSet);
+        }
+      }
+    };
+    for (const selectionSet of selectionSets) walk(selectionSet);
+    return fields;
+  };
+
+  // The same fragments reached along many paths are worked out once per type and parent: the
+  // estimate stays linear in the document, however its fragments nest.
+  const nodeIds = new Map<SelectionSetNode, number>();
+  const idOf = (node: SelectionSetNode) => {
+    let id = nodeIds.get(node);
+    if (id === undefined) nodeIds.set(node, (id = nodeIds.size + 1));
+    return id;
+  };
+  const memo = new Map<string, number>();
+
+  /** The cost of one record of `type` answering these selection sets. */
+  const recordCost = (type: GraphQLObjectType, selectionSets: readonly SelectionSetNode[], parent: ParentRecord): number => {
+    const memoKey = `${type.name}|${parent.readInDetail}|${parent.page?.items}|${parent.page?.countCalls}|${selectionSets.map(idOf).join(',')}`;
+    const known = memo.get(memoKey);
+    if (known !== undefined) return known;
+    let total = 0;
+    const lookups = new Set<string>();
+    for (const nodes of collect(type, selectionSets).values()) {
+      const first = nodes[0] as FieldNode;
+      const name = first.name.value;
+      const field = type.getFields()[name];
+      if (!field) continue; // __typename, and introspection fields: answered by graphql-js itself
+      let args: Record<string, unknown> = {};
+      try {
+        args = getArgumentValues(field, first, variables);
+      } catch {
+        // graphql-js fails this field before its resolver runs; the defaults err high.
+      }
+      const rule = UPSTREAM_COSTS[`${type.name}.${name}`];
+      // A connection's `edges` holds as many edges as its page; other fields are plain reads.
+      const cost: FieldCost = rule ? rule.cost(args, parent, model) : { calls: 0, items: name === 'edges' && parent.page ? parent.page.items : 1 };
+      let own = cost.calls;
+      if (cost.sharedLookup && !lookups.has(cost.sharedLookup.key)) {
+        lookups.add(cost.sharedLookup.key);
+        own += cost.sharedLookup.calls;
+      }
+      const items = cost.items ?? 1;
+      const named = getNamedType(field.type);
+      const below = items > 0 && isCompositeType(named)
+        ? valueCost(
+            named,
+            nodes.flatMap((node) => (node.selectionSet ? [node.selectionSet] : [])),
+            { readInDetail: cost.readInDetail ?? parent.readInDetail, ...(cost.page && { page: cost.page }) },
+          )
+        : 0;
+      total = Math.min(CEILING, total + own + items * below);
+    }
+    memo.set(memoKey, total);
+    return total;
+  };
+
+  /** The cost of one value of a composite type: for an interface or a union, the costliest type it may be. */
+  const valueCost = (type: GraphQLCompositeType, selectionSets: readonly SelectionSetNode[], parent: ParentRecord): number => {
+    if (isObjectType(type)) return recordCost(type, selectionSets, parent);
+    let worst = 0;
+    for (const possible of schema.getPossibleTypes(type)) worst = Math.max(worst, recordCost(possible, selectionSets, parent));
+    return worst;
+  };
+
+  return Math.ceil(recordCost(rootType, [operation.selectionSet], { readInDetail: false }));
+}
