@@ -6,6 +6,17 @@ try {
   for (const warning of config.warnings) console.warn(`warning: ${warning}`);
   const gateway = await startGateway(config);
   const simulated = gateway.simulated.length ? ` (embedded simulators for: ${gateway.simulated.join(', ')})` : '';
+  if (config.auth.mode === 'none') {
+    // Simulated data may be open to all; real users behind no authentication must be said out loud.
+    const isDemo = ['gate', 'edge', 'switch'].every((upstream) => gateway.simulated.includes(upstream));
+    if (isDemo) {
+      console.log(
+        'This demo serves without client authentication (every upstream is simulated). To require credentials, set API_KEYS (or API_KEYS_FILE), or JWT_PUBLIC_KEY (or JWT_JWKS_URL) with JWT_ISSUER and JWT_AUDIENCE, and leave AUTH_MODE unset.',
+      );
+    } else {
+      console.warn("warning: AUTH_MODE=none: client authentication is off; anyone who reaches this gateway reads and changes every organization's users");
+    }
+  }
   console.log(`GraphQL gateway ready: ${gateway.url}${simulated}\nOpen it in a browser for GraphiQL.`);
   const shutdown = (signal: string) => {
     console.log(`${signal} received, closing`);

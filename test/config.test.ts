@@ -1,3 +1,4 @@
+import { generateKeyPairSync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../src/server/config.ts';
 
@@ -89,5 +90,51 @@ describe('configuration from the environment', () => {
     expect(() => loadConfig({ EDGE_URL: 'http://edge.internal/api', EDGE_TOKEN: 'supersecretvalue' })).toThrow(
       expect.objectContaining({ message: expect.not.stringContaining('supersecretvalue') }),
     );
+  });
+});
+
+describe('client authentication settings', () => {
+  /** Every upstream real: the gateway would serve real people's records. */
+  const realUpstreams = {
+    GATE_URL: 'http://gate.internal/api/v1',
+    GATE_TOKEN: 'g',
+    EDGE_URL: 'http://edge.internal/api',
+    EDGE_TOKEN: 'ops:t0k',
+    SWITCH_URL: 'http://switch.internal/v1',
+    SWITCH_TOKEN: 's',
+  };
+  const key = (entry: Record<string, unknown>) => ({ id: 'ops', sha256: 'a'.repeat(64), scopes: ['users:read'], organization: 'acme', ...entry });
+  const PUBLIC_KEY = generateKeyPairSync('rsa', { modulusLength: 2048 }).publicKey.export({ type: 'spki', format: 'pem' }).toString();
+  const jwt = { JWT_PUBLIC_KEY: PUBLIC_KEY, JWT_ISSUER: 'https://issuer.test/', JWT_AUDIENCE: 'user-gateway' };
+
+  it('refuses real upstreams without API keys or JWT, naming API_KEYS, unless AUTH_MODE=none says so', () => {
+    expect(() => loadConfig(realUpstreams)).toThrow(ConfigError);
+    expect(() => loadConfig(realUpstreams)).toThrow(/API_KEYS \(or API_KEYS_FILE, JWT_PUBLIC_KEY, JWT_JWKS_URL\) is required when real upstreams are configured/);
+    // One real upstream is enough to need it.
+    expect(() => loadConfig({ GATE_URL: realUpstreams.GATE_URL, GATE_TOKEN: 'g' })).toThrow(/API_KEYS .* is required when real upstreams are configured \(GATE_URL\)/);
+    expect(loadConfig({ ...realUpstreams, AUTH_MODE: 'none' }).auth).toEqual({ mode: 'none' });
+    expect(loadConfig({ ...realUpstreams, API_KEYS: JSON.stringify([key({})]) }).auth).toMatchObject({ mode: 'required', jwt: undefined });
+    expect(loadConfig({ ...realUpstreams, ...jwt }).auth).toMatchObject({ mode: 'required', apiKeys: [], jwt: { issuer: jwt.JWT_ISSUER, algorithms: ['RS256', 'ES256'] } });
+  });
+
+  it('refuses an API key with neither an organization nor the admin scope, naming the entry', () => {
+    const keys = [key({}), key({ id: 'orphan', organization: undefined })];
+    expect(() => loadConfig({ API_KEYS: JSON.stringify(keys) })).toThrow(/API_KEYS\[1\.organization\] must have an organization, or the admin scope/);
+    expect(loadConfig({ API_KEYS: JSON.stringify([key({ organization: undefined, scopes: ['users:read', 'admin'] })]) }).auth).toMatchObject({ mode: 'required' });
+  });
+
+  it('refuses two API keys under one id', () => {
+    const keys = [key({}), key({ sha256: 'b'.repeat(64) })];
+    expect(() => loadConfig({ API_KEYS: JSON.stringify(keys) })).toThrow(/API_KEYS names the key id "ops" twice/);
+  });
+
+  it('refuses a JWT key without the issuer and audience its tokens must name', () => {
+    expect(() => loadConfig({ JWT_PUBLIC_KEY: PUBLIC_KEY })).toThrow(/JWT_ISSUER is required with JWT_PUBLIC_KEY or JWT_JWKS_URL/);
+    expect(() => loadConfig({ JWT_PUBLIC_KEY: PUBLIC_KEY })).toThrow(/JWT_AUDIENCE is required with JWT_PUBLIC_KEY or JWT_JWKS_URL/);
+    expect(() => loadConfig({ JWT_JWKS_URL: 'https://issuer.test/jwks.json', JWT_ISSUER: 'https://issuer.test/' })).toThrow(/JWT_AUDIENCE is required/);
+  });
+
+  it.each(['HS256', 'RS256,HS256', 'none'])('refuses JWT_ALGORITHMS=%s: only public-key algorithms are taken', (algorithms) => {
+    expect(() => loadConfig({ ...jwt, JWT_ALGORITHMS: algorithms })).toThrow(/JWT_ALGORITHMS(\.\d+)? must list algorithms among RS256/);
   });
 });

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startHarness, type Harness } from './support/harness.ts';
+import { harnessPerTest, startHarness, type Harness } from './support/harness.ts';
 import { apiKey } from './support/credentials.ts';
 import { present } from './support/expect.ts';
 
@@ -337,5 +337,59 @@ describe('an organization-bound writer in its own organization', () => {
     expect(first['addBalance'].balance.seconds).toBe(start + 60);
     expect(second['addBalance'].balance.seconds).toBe(start + 120);
     expect(harness.audit.at(-1)).toMatchObject({ who: 'admin', replayed: false });
+  });
+});
+
+describe('when gate lets others through, or a list is too long to filter', () => {
+  const start = harnessPerTest();
+  const keys = { API_KEYS: JSON.stringify([acme.entry]) };
+
+  it('checks every record again: a gate that ignores `organization` still gives the organization’s own list and counts', async () => {
+    const lax = await start({ env: keys, reshape: { gate: { query: (query) => query.delete('organization') } } });
+    const members = new Set(lax.simulators.dataset.gateUsers.filter((user) => user.organization === 'acme').map((user) => user.username));
+    const first = await lax.execute('{ users(first: 120) { pageInfo { endCursor } } }', {}, headersOf(acme));
+    const after = (present(first.data) as Json)['users'].pageInfo.endCursor;
+    const query = 'query ($after: String) { users(first: 20, after: $after) { totalCount edges { node { username organization } } } tokens(first: 3) { totalCount } }';
+    const answer = await lax.execute(query, { after }, headersOf(acme));
+    expect(answer.errors).toBeUndefined();
+    const data = present(answer.data) as Json;
+    expect(data['users'].totalCount).toBe(members.size);
+    expect(data['users'].edges).toHaveLength(members.size - 120);
+    expect(data['users'].edges.every((edge: Json) => edge.node.organization === 'acme')).toBe(true);
+    expect(data['tokens'].totalCount).toBe(lax.simulators.dataset.userTokens.filter((token) => token.organization === 'acme').length);
+  });
+
+  it('refuses a list longer than TENANT_SCAN_MAX_ITEMS without saying how long it is', async () => {
+    const short = await start({ env: { ...keys, TENANT_SCAN_MAX_ITEMS: '100' } });
+    const answer = await short.execute('{ switchUsers(first: 5) { totalCount } users(first: 2) { totalCount } }', {}, headersOf(acme));
+    expect(answer.data).toEqual({ switchUsers: null, users: { totalCount: 130 } });
+    expect(answer.errors?.map((error) => error.extensions?.['code'])).toEqual(['UPSTREAM_LIST_TOO_LONG']);
+    expect(answer.errors?.[0]?.message).toMatch(/TENANT_SCAN_MAX_ITEMS/);
+    expect(answer.errors?.[0]?.message).not.toMatch(/\b3\d\d\b/);
+  });
+
+  it('costs the organization’s user list, read once per request, plus the upstream list it filters', async () => {
+    const counted = await start({ env: keys });
+    counted.simulators.resetRequests();
+    const answer = await counted.execute('{ edgeUsers(first: 5) { totalCount } switchUsers(first: 5) { totalCount } }', {}, headersOf(acme));
+    expect(answer.errors).toBeUndefined();
+    const paths = counted.requests().map((request) => request.path);
+    // acme's 130 gate users in two pages of 100, shared by both lists; every edge page (Link headers), every switch page.
+    expect(paths.filter((path) => path.endsWith('/user/'))).toHaveLength(2);
+    expect(paths.filter((path) => path.includes('/user/list')).length).toBe(Math.ceil(counted.simulators.dataset.switchUsers.length / 100));
+  });
+
+  it('narrows user extras at gate by the number it files the organization under, once learned, checking each parent still', async () => {
+    const fresh = await start({ env: keys });
+    const acmeIds = new Set(fresh.simulators.dataset.gateUsers.filter((user) => user.organization === 'acme').map((user) => Number(user.id)));
+    const expected = fresh.simulators.dataset.userExtras.filter((extra) => acmeIds.has(extra.parent)).length;
+    const extrasQueries = () => fresh.requests().filter((request) => request.path.endsWith('/user_extra/')).map((request) => request.query.get('parent__organization_id'));
+    for (const round of ['learns', 'narrows']) {
+      fresh.simulators.resetRequests();
+      const answer = await fresh.execute('{ extras(first: 3) { totalCount } }', {}, headersOf(acme));
+      expect(answer.data, round).toEqual({ extras: { totalCount: expected } });
+      if (round === 'learns') expect(extrasQueries().every((number) => number === null)).toBe(true);
+      else expect(extrasQueries()).toEqual(Array.from({ length: Math.ceil(expected / 100) }, () => '1001'));
+    }
   });
 });

@@ -27,12 +27,13 @@ export interface TenantScanLimit {
   maxItems: number;
 }
 
+/** The refusal of a list too long to filter; how long it is stays unsaid, as it counts other organizations. */
 export function scanTooLong(upstream: UpstreamName, what: string, limit: TenantScanLimit) {
-  return (total: number) =>
+  return () =>
     new UpstreamError(
       upstream,
       'UPSTREAM_LIST_TOO_LONG',
-      `${upstream}'s ${what} holds ${total} items, more than the ${limit.maxItems} read to filter it for one organization (TENANT_SCAN_MAX_ITEMS)`,
+      `${upstream}'s ${what} holds more than the ${limit.maxItems} items read to filter it for one organization (TENANT_SCAN_MAX_ITEMS)`,
     );
 }
 

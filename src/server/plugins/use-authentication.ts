@@ -76,7 +76,7 @@ function verifierOf(jwt: JwtSettings): (token: string) => Promise<Caller> {
 }
 
 /** GraphiQL's own page: served without a credential, which its requests then carry in their headers. */
-function asksForGraphiQL(request: Request): boolean {
+export function asksForGraphiQL(request: Request): boolean {
   return request.method === 'GET' && (request.headers.get('accept') ?? '').includes('text/html') && !new URL(request.url).searchParams.has('query');
 }
 

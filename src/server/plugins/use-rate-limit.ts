@@ -1,7 +1,7 @@
 import type { Plugin } from 'graphql-yoga';
 import type { SharedState } from '../../state/index.ts';
 import type { AuthSettings } from '../config.ts';
-import { callerOf } from './use-authentication.ts';
+import { asksForGraphiQL, callerOf } from './use-authentication.ts';
 
 /** Who a request is counted for: a caller id or an address, never a secret. */
 export type ClientOf = (request: Request, serverContext: Record<string, unknown>) => string;
@@ -33,14 +33,6 @@ export function clientsBy(auth: AuthSettings): ClientOf {
   return auth.mode === 'none' ? byRemoteAddress : byCaller;
 }
 
-/**
- * GraphiQL's page, as the authentication plugin tells it: not a GraphQL request, so never counted.
- * Where GraphiQL is served Yoga answers it before this plugin; this keeps it uncounted where it is not.
- */
-function asksForGraphiQL(request: Request, url: URL): boolean {
-  return request.method === 'GET' && (request.headers.get('accept') ?? '').includes('text/html') && !url.searchParams.has('query');
-}
-
 function rateLimited(fetchAPI: { Response: typeof Response }, perMinute: number, retryAfter: number): Response {
   const body = {
     errors: [
@@ -67,8 +59,9 @@ function rateLimited(fetchAPI: { Response: typeof Response }, perMinute: number,
 export function useRateLimit(options: RateLimitOptions): Plugin {
   const { perMinute, state, clientOf } = options;
   return {
-    async onRequestParse({ request, url, serverContext, fetchAPI, endResponse }) {
-      if (asksForGraphiQL(request, url)) return;
+    async onRequestParse({ request, serverContext, fetchAPI, endResponse }) {
+      // GraphiQL's page is not a GraphQL request: never counted (where it is served Yoga answers it first).
+      if (asksForGraphiQL(request)) return;
       const decision = await state.countRequest(clientOf(request, serverContext), { limit: perMinute });
       if (decision.allowed) return;
       endResponse(rateLimited(fetchAPI, perMinute, Math.max(1, Math.ceil(decision.retryAfterMs / 1000))));
