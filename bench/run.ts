@@ -1,6 +1,7 @@
-import { readFileSync } from 'node:fs';
 // `npm run bench`: the gateway under the nested query, against simulators with 20 ms per upstream
 // call, next to a hand-written baseline doing the same upstream fan-out. See bench/README.md.
+import { createHash, randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -51,6 +52,15 @@ function startNodeFlags(): string[] {
   return words.slice(1, -1);
 }
 
+/**
+ * The gateway authenticates its clients as in production: the bench is one admin client with an
+ * API key (a fresh one each run; only its hash is configured).
+ */
+const BENCH_API_KEY = randomBytes(24).toString('base64url');
+const BENCH_API_KEYS = JSON.stringify([
+  { id: 'bench', sha256: createHash('sha256').update(BENCH_API_KEY).digest('hex'), scopes: ['users:read', 'admin'] },
+]);
+
 async function startGateway(upstreamEnv: UpstreamEnv, port: number): Promise<ManagedChild> {
   // node itself, as npm start runs it: the pid is then the process doing the work.
   const gateway = startChild({
@@ -59,7 +69,7 @@ async function startGateway(upstreamEnv: UpstreamEnv, port: number): Promise<Man
     args: [...startNodeFlags(), 'src/index.ts'],
     cwd: REPOSITORY_ROOT,
     // An inherited EDGE_TOKEN would make the gateway use it instead of the simulator's basic auth.
-    env: { ...upstreamEnv, HOST: '127.0.0.1', PORT: String(port), EDGE_TOKEN: undefined },
+    env: { ...upstreamEnv, HOST: '127.0.0.1', PORT: String(port), EDGE_TOKEN: undefined, API_KEYS: BENCH_API_KEYS },
   });
   await gateway.waitForStdout(
     (line) => (line.startsWith('GraphQL gateway ready:') ? line : undefined),
@@ -87,7 +97,7 @@ async function postGraphQL(client: Pool, query: string): Promise<GraphQLAnswer> 
   const response = await client.request({
     method: 'POST',
     path: '/graphql',
-    headers: { 'content-type': 'application/json', accept: 'application/json' },
+    headers: { 'content-type': 'application/json', accept: 'application/json', 'x-api-key': BENCH_API_KEY },
     body: JSON.stringify({ query }),
   });
   const text = await response.body.text();

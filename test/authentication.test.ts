@@ -153,6 +153,8 @@ describe('JWT_JWKS_URL', () => {
   const harnessWith = harnessPerTest();
   /** The keys the issuer publishes now; a test changes them to rotate. */
   let published: JWK[];
+  /** Whether the issuer's JWKS endpoint fails (answers 500). */
+  let failing: boolean;
   let fetches: number;
   let server: Server;
   let jwksUrl: string;
@@ -160,6 +162,7 @@ describe('JWT_JWKS_URL', () => {
   beforeAll(async () => {
     server = createServer((request, response) => {
       fetches++;
+      if (failing) return response.writeHead(500).end();
       response.writeHead(200, { 'content-type': 'application/jwk-set+json' }).end(JSON.stringify({ keys: published }));
     });
     server.listen(0, '127.0.0.1');
@@ -181,6 +184,7 @@ describe('JWT_JWKS_URL', () => {
 
   beforeEach(() => {
     published = [];
+    failing = false;
     fetches = 0;
   });
   afterEach(() => {
@@ -197,11 +201,29 @@ describe('JWT_JWKS_URL', () => {
   });
 
   it('refuses a token whose kid is in no set the issuer publishes', async () => {
-    const [published1, unpublished] = await Promise.all([issuerKey('published'), issuerKey('unpublished')]);
-    published = [published1.jwk];
+    const [known, unknown] = await Promise.all([issuerKey('known'), issuerKey('unknown')]);
+    published = [known.jwk];
     const harness = await jwksGateway();
-    await answersData(harness, bearer(await tokenOf(published1)));
-    await isRefused(harness, bearer(await tokenOf(unpublished)));
+    await answersData(harness, bearer(await tokenOf(known)));
+    await isRefused(harness, bearer(await tokenOf(unknown)));
+  });
+
+  it('answers 503 AUTHENTICATION_UNAVAILABLE, not 401, while the JWKS cannot be fetched, asking no upstream', async () => {
+    const key = await issuerKey('only');
+    published = [key.jwk];
+    failing = true;
+    const harness = await jwksGateway();
+    harness.simulators.resetRequests();
+    const response = await harness.yoga.fetch('http://gateway.test/graphql', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...bearer(await tokenOf(key)) },
+      body: JSON.stringify({ query: '{ users(first: 1) { totalCount } }' }),
+    });
+    expect(response.status).toBe(503);
+    expect(response.headers.get('retry-after')).toBe('5');
+    expect(((await response.json()) as { errors: { extensions: { code: string } }[] }).errors.map((error) => error.extensions.code)).toEqual(['AUTHENTICATION_UNAVAILABLE']);
+    expect(harness.requests()).toEqual([]);
+    expect(fetches).toBe(1);
   });
 
   it('takes a rotated-in key without a restart, once jose`s 30 s cooldown since the last fetch has passed', async () => {

@@ -117,6 +117,12 @@ describe('client authentication settings', () => {
     expect(loadConfig({ ...realUpstreams, ...jwt }).auth).toMatchObject({ mode: 'required', apiKeys: [], jwt: { issuer: jwt.JWT_ISSUER, algorithms: ['RS256', 'ES256'] } });
   });
 
+  it('says at start-up that credentials configured with AUTH_MODE=none protect nothing', () => {
+    const { warnings } = loadConfig({ ...realUpstreams, AUTH_MODE: 'none', API_KEYS: JSON.stringify([key({})]), ...jwt });
+    expect(warnings).toEqual(['API_KEYS, JWT_PUBLIC_KEY ignored: AUTH_MODE=none turns client authentication off']);
+    expect(loadConfig({ ...realUpstreams, API_KEYS: JSON.stringify([key({})]) }).warnings).toEqual([]);
+  });
+
   it('refuses an API key with neither an organization nor the admin scope, naming the entry', () => {
     const keys = [key({}), key({ id: 'orphan', organization: undefined })];
     expect(() => loadConfig({ API_KEYS: JSON.stringify(keys) })).toThrow(/API_KEYS\[1\.organization\] must have an organization, or the admin scope/);

@@ -6,6 +6,7 @@ import { encodeGlobalId } from '../src/schema/global-ids.ts';
 import { CSRF_HEADER } from '../src/server/plugins/use-csrf-prevention.ts';
 import { estimateUpstreamCalls, UPSTREAM_COSTS } from '../src/server/query-cost.ts';
 import { EVERYWHERE_USERNAME, LONG_HISTORY_USERNAME } from '../src/simulators/index.ts';
+import { apiKey } from './support/credentials.ts';
 import { harnessPerTest, startHarness, type GraphQLResult, type Harness } from './support/harness.ts';
 
 type Loose = GraphQLResult<Record<string, any>> & { extensions?: Record<string, any> };
@@ -121,6 +122,16 @@ describe('the upstream cost estimate', () => {
     ).toBe(12);
   });
 
+  it('counts what filtering for an organization reads: whole lists, and its people once a request', () => {
+    const bound = (query: string) => estimateUpstreamCalls({ schema, document: parse(query), model: { organizationBound: true } });
+    expect(estimate('{ switchUsers(first: 10) { totalCount } }')).toBe(1);
+    expect(bound('{ switchUsers(first: 10) { totalCount } }')).toBe(200 + 200);
+    expect(bound('{ switchUsers(first: 1) { totalCount } extras(first: 1) { totalCount } }')).toBe(200 + 200 + 200);
+    expect(bound('{ edgeUsers(first: 10) { edges { node { id } } } }')).toBe(40 + 200);
+    expect(bound('{ users(first: 10) { totalCount } }')).toBe(1);
+    expect(bound('{ node(id: "x") { id } }')).toBe(4);
+  });
+
   it('costs nothing for an operation that cannot run, nor for introspection', () => {
     expect(estimate('query ($n: Int!) { users(first: $n) { totalCount } }', {})).toBe(0);
     expect(estimate(getIntrospectionQuery())).toBe(0);
@@ -216,8 +227,12 @@ describe('hostile queries are refused before any upstream call', () => {
     expect(error?.message).toBe('Directives limit of 20 exceeded, found 21.');
   });
 
-  it('too costly: QUERY_TOO_COSTLY, with the estimate and the limit', async () => {
+  it('too costly: QUERY_TOO_COSTLY, with the estimate and the limit, answered like a validation error', async () => {
     const error = await refused(TWO_LISTS_OF_500, 'QUERY_TOO_COSTLY');
+    const status = async (accept: string) =>
+      (await harness.yoga.fetch('http://gateway.test/graphql', { method: 'POST', headers: { 'content-type': 'application/json', accept }, body: JSON.stringify({ query: TWO_LISTS_OF_500 }) })).status;
+    expect(await status('application/graphql-response+json')).toBe(400);
+    expect(await status('application/json')).toBe(200);
     expect(error?.extensions).toEqual({ code: 'QUERY_TOO_COSTLY', cost: estimate(TWO_LISTS_OF_500), limit: DEFAULT_LIMIT });
     expect(error?.message).toContain(`more than the ${DEFAULT_LIMIT}`);
   });
@@ -244,6 +259,31 @@ describe('hostile queries are refused before any upstream call', () => {
       '{ edgeUsers(first: 100) { edges { node { accessTokens(first: 100) { edges { node { owner { user { balance { seconds } } } } } } } } } }',
       'QUERY_TOO_COSTLY',
     );
+  });
+});
+
+describe('a caller bound to an organization', () => {
+  const harnessWith = harnessPerTest();
+  const bound = apiKey('acme-reader', ['users:read'], 'acme');
+
+  it('is estimated as one: a few whole-list reads pass, more are refused before any call', async () => {
+    const harness = await harnessWith({ env: { API_KEYS: JSON.stringify([bound.entry]) } });
+    const lists = (count: number) => `{ ${Array.from({ length: count }, (_, index) => `l${index}: switchUsers(first: ${index + 1}) { totalCount }`).join(' ')} }`;
+    const few: Loose = await harness.execute(lists(3), undefined, { 'x-api-key': bound.key, 'X-Query-Cost': 'true' });
+    expect(few.errors).toBeUndefined();
+    expect(few.extensions?.['queryCost']).toEqual({ upstreamCalls: 3 * 200 + 200, limit: DEFAULT_LIMIT });
+    expect(harness.requests().length).toBeLessThanOrEqual(800);
+    harness.simulators.resetRequests();
+    const many: Loose = await harness.execute(lists(5), undefined, { 'x-api-key': bound.key });
+    expect(many.errors?.[0]?.extensions).toEqual({ code: 'QUERY_TOO_COSTLY', cost: 5 * 200 + 200, limit: DEFAULT_LIMIT });
+    expect(harness.requests()).toEqual([]);
+  });
+
+  it('bounds what the benchmark query really asks', async () => {
+    const harness = await harnessWith({ env: { API_KEYS: JSON.stringify([bound.entry]) } });
+    const result: Loose = await harness.execute(BENCHMARK_QUERY, undefined, { 'x-api-key': bound.key, 'X-Query-Cost': 'true' });
+    expect(result.errors).toBeUndefined();
+    expect(harness.requests().length).toBeLessThanOrEqual(result.extensions?.['queryCost'].upstreamCalls);
   });
 });
 

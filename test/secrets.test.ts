@@ -55,6 +55,8 @@ describe('secrets never leave the gateway', () => {
     for (const error of result.errors ?? []) {
       expect(error).toMatchObject({ message: 'This client may not see Token.token.', extensions: { code: 'FORBIDDEN' } });
       expect(error.path?.at(-1)).toBe('token');
+      const answered = (error.path ?? []).reduce<unknown>((value, segment) => (value as Record<string | number, unknown>)[segment], result.data);
+      expect(answered).toBeNull();
     }
     const text = JSON.stringify(result);
     expect(text.length).toBeGreaterThan(1_000_000);

@@ -254,7 +254,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
     introspection: config.INTROSPECTION ?? config.NODE_ENV !== 'production',
     graphiql: config.GRAPHIQL ?? config.NODE_ENV !== 'production',
     rateLimitPerMinute: config.RATE_LIMIT_PER_MINUTE,
-    warnings: unknownSettings(env),
+    warnings: [...unknownSettings(env), ...ignoredCredentials(config)],
     upstreams: {
       gate: config.GATE_URL ? { url: config.GATE_URL, headers: gateHeaders(config.GATE_TOKEN ?? '') } : undefined,
       edge: config.EDGE_URL
@@ -308,6 +308,12 @@ function authSettings(config: z.output<typeof settings>): AuthSettings {
       : undefined;
   const jwt = key && { key, issuer: config.JWT_ISSUER as string, audience: config.JWT_AUDIENCE as string, algorithms: config.JWT_ALGORITHMS };
   return { mode: 'required', apiKeys, jwt };
+}
+
+/** Credentials configured while AUTH_MODE=none turns client authentication off: said, since they protect nothing. */
+function ignoredCredentials(config: z.output<typeof settings>): string[] {
+  const configured = (['API_KEYS', 'API_KEYS_FILE', 'JWT_PUBLIC_KEY', 'JWT_JWKS_URL'] as const).filter((name) => config[name] !== undefined);
+  return config.AUTH_MODE === 'none' && configured.length ? [`${configured.join(', ')} ignored: AUTH_MODE=none turns client authentication off`] : [];
 }
 
 const settingNames = Object.keys(settings.shape);

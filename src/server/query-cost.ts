@@ -38,9 +38,12 @@ import { SWITCH_PAGE_SIZE } from '../upstreams/switch/client.ts';
  * an interface or a union (`node`, `nodes`, mutation results) the costliest possible type counts.
  * An operation that cannot run (unknown operation name, variables that do not coerce) makes no
  * call and is estimated at 0: graphql-js refuses it before any resolver runs.
+ *
+ * Nothing here knows Yoga: `useQueryCost` refuses what costs too much, and anything else that
+ * weighs requests (admission control, say) can call `estimateUpstreamCalls` the same way.
  */
 
-/** The upstream page sizes the estimate assumes. */
+/** What the estimate assumes of the upstreams, and who asks. */
 export interface CostModel {
   /** gate's limit/offset pages (the gateway asks for at most this many a call). */
   gatePageSize: number;
@@ -62,6 +65,14 @@ export interface CostModel {
   edgeDirectoryPages: number;
   /** The most pages read of one edge list (`EDGE_MAX_PAGES`'s default); past it the list fails. */
   edgeMaxPages: number;
+  /**
+   * Whether the caller is bound to one organization. Its reads are then filtered at the gateway:
+   * switch's user list and gate's user extras are read whole, and so, once per request, are the
+   * organization's people; edge's directory is read on until the page is filled with them.
+   */
+  organizationBound: boolean;
+  /** The most gate or switch calls one whole-list read for an organization makes (`TENANT_SCAN_MAX_ITEMS`'s default, 20 000, in pages of 100). */
+  tenantScanPages: number;
 }
 
 export const DEFAULT_COST_MODEL: CostModel = {
@@ -71,6 +82,8 @@ export const DEFAULT_COST_MODEL: CostModel = {
   edgeAccountListPages: 2,
   edgeDirectoryPages: 40,
   edgeMaxPages: 1000,
+  organizationBound: false,
+  tenantScanPages: 200,
 };
 
 /** What a field's parent record knows, handed to the rules of its fields. */
@@ -87,6 +100,8 @@ export interface FieldCost {
   calls: number;
   /** A lookup the request's DataLoaders make once per record, whichever fields of it ask: counted once per parent. */
   sharedLookup?: { key: string; calls: number };
+  /** A read made once per request, whichever fields ask for it: counted once per operation. */
+  oncePerRequest?: { key: string; calls: number };
   /** For a connection: the page it serves. */
   page?: { items: number; countCalls: number };
   /** How many values the field holds: what is selected below it costs that many times (1 when not said). */
@@ -102,9 +117,6 @@ export interface CostRule {
 }
 
 // ---- the rules ----
-
-/** Reads nothing upstream beyond what its parent already read. */
-const free = (why: string): CostRule => ({ summary: `0 (${why})`, cost: () => ({ calls: 0 }) });
 
 /** A fixed number of calls per parent record. */
 const calls = (count: number, what: string): CostRule => ({ summary: `${count} (${what})`, cost: () => ({ calls: count }) });
@@ -209,6 +221,40 @@ const connection = (upstream: Upstream, options: { detailed?: boolean; lookup?: 
   },
 });
 
+/** The organization's people, read whole once per request for the lists filtered at the gateway. */
+const PEOPLE = 'the organization’s people';
+
+/**
+ * A root list an upstream cannot filter by organization (switch's users, gate's user extras):
+ * for a caller bound to one, read whole and filtered at the gateway, next to the organization's
+ * people; otherwise as `connection`.
+ */
+const filteredForOrganization = (upstream: 'gate' | 'switch', options: { detailed?: boolean } = {}): CostRule => {
+  const plain = connection(upstream, options);
+  return {
+    summary: `${plain.summary}; for a caller bound to an organization the whole list (≤ 200 calls) and, once a request, its people (≤ 200)`,
+    cost: (args, parent, model) => {
+      const cost = plain.cost(args, parent, model);
+      if (!model.organizationBound) return cost;
+      return { ...cost, calls: model.tenantScanPages, oncePerRequest: { key: PEOPLE, calls: model.tenantScanPages } };
+    },
+  };
+};
+
+/** edge's directory: for a caller bound to an organization, filtered page by page for its people, read on until the page is full. */
+const edgeDirectory = (): CostRule => {
+  const plain = connection('edge', { edgeList: 'directory' });
+  return {
+    summary: `${plain.summary}; for a caller bound to an organization the whole directory (assumed 40 pages) and, once a request, its people (≤ 200)`,
+    cost: (args, parent, model) => {
+      const cost = plain.cost(args, parent, model);
+      if (!model.organizationBound) return cost;
+      const calls = Math.min(model.edgeMaxPages, Math.max(cost.calls, model.edgeDirectoryPages));
+      return { ...cost, calls, page: { items: cost.page?.items ?? 0, countCalls: 0 }, oncePerRequest: { key: PEOPLE, calls: model.tenantScanPages } };
+    },
+  };
+};
+
 /** A connection's `totalCount`: on edge, the rest of the whole list; elsewhere the total comes with every page. */
 const totalCount = (upstream: Upstream): CostRule => ({
   summary: upstream === 'edge' ? 'the rest of the whole edge list (see its connection)' : `0 (every ${upstream} page tells the total)`,
@@ -217,13 +263,16 @@ const totalCount = (upstream: Upstream): CostRule => ({
 
 /**
  * Records loaded by global id. Most types load with one call; a LoginHistory reads its account's
- * whole history (edge has no attempt by id): the costliest, counted for every id.
+ * whole history (edge has no attempt by id): the costliest, counted for every id. For a caller
+ * bound to an organization, that account is first checked to be one of its people (edge's account
+ * by id, then gate's user of its username): 2 more.
  */
 const nodeLoads = (idsOf: (args: Readonly<Record<string, unknown>>) => number): CostRule => ({
-  summary: 'per id: the whole-list read of a LoginHistory (2), the costliest type to load; what is selected × ids',
+  summary: 'per id: the whole-list read of a LoginHistory (2; 4 for a caller bound to an organization), the costliest type to load; what is selected × ids',
   cost: (args, _parent, model) => {
     const ids = idsOf(args);
-    return { calls: ids * model.edgeAccountListPages, items: ids, readInDetail: false };
+    const perId = model.edgeAccountListPages + (model.organizationBound ? 2 : 0);
+    return { calls: ids * perId, items: ids, readInDetail: false };
   },
 });
 
@@ -238,9 +287,9 @@ export const UPSTREAM_COSTS: Readonly<Record<string, CostRule>> = {
   'Query.user': calls(1, 'gate user by username'),
   'Query.users': connection('gate'),
   'Query.tokens': connection('gate', { detailed: true }),
-  'Query.extras': connection('gate', { detailed: true }),
-  'Query.switchUsers': connection('switch'),
-  'Query.edgeUsers': connection('edge', { edgeList: 'directory' }),
+  'Query.extras': filteredForOrganization('gate', { detailed: true }),
+  'Query.switchUsers': filteredForOrganization('switch'),
+  'Query.edgeUsers': edgeDirectory(),
   'Query.node': nodeLoads(() => 1),
   'Query.nodes': nodeLoads((args) => (Array.isArray(args['ids']) ? args['ids'].length : 0)),
 
@@ -388,6 +437,8 @@ export function estimateUpstreamCalls(input: CostEstimateInput): number {
     return id;
   };
   const memo = new Map<string, number>();
+  // Kept apart from the memoised totals: a read made once per request counts once, wherever it is asked.
+  const oncePerRequest = new Map<string, number>();
 
   /** The cost of one record of `type` answering these selection sets. */
   const recordCost = (type: GraphQLObjectType, selectionSets: readonly SelectionSetNode[], parent: ParentRecord): number => {
@@ -411,6 +462,7 @@ export function estimateUpstreamCalls(input: CostEstimateInput): number {
       // A connection's `edges` holds as many edges as its page; other fields are plain reads.
       const cost: FieldCost = rule ? rule.cost(args, parent, model) : { calls: 0, items: name === 'edges' && parent.page ? parent.page.items : 1 };
       let own = cost.calls;
+      if (cost.oncePerRequest) oncePerRequest.set(cost.oncePerRequest.key, Math.max(oncePerRequest.get(cost.oncePerRequest.key) ?? 0, cost.oncePerRequest.calls));
       if (cost.sharedLookup && !lookups.has(cost.sharedLookup.key)) {
         lookups.add(cost.sharedLookup.key);
         own += cost.sharedLookup.calls;
@@ -438,5 +490,8 @@ export function estimateUpstreamCalls(input: CostEstimateInput): number {
     return worst;
   };
 
-  return Math.ceil(recordCost(rootType, [operation.selectionSet], { readInDetail: false }));
+  const fields = recordCost(rootType, [operation.selectionSet], { readInDetail: false });
+  let once = 0;
+  for (const calls of oncePerRequest.values()) once += calls;
+  return Math.ceil(Math.min(CEILING, fields + once));
 }

@@ -46,7 +46,9 @@ export function createGateway(upstreams: Upstreams, options: GatewayOptions): Ga
     logging: options.logger ?? true,
     plugins: [
       useRequestId(),
-      useAuthentication({ settings: security.auth, graphiql: security.graphiql, onRefused: (reason) => logger?.debug(`credential refused: ${reason}`) }),
+      useAuthentication({ settings: security.auth, graphiql: security.graphiql, onRefused: (reason) => logger?.debug(`credential refused: ${reason}`),
+        onKeysUnavailable: (reason) => logger?.warn(`JWT_JWKS_URL cannot be fetched: ${reason}`),
+      }),
       ...(security.rateLimitPerMinute === undefined
         ? []
         : [useRateLimit({ perMinute: security.rateLimitPerMinute, state: options.writes.state, clientOf: clientsBy(security.auth) })]),

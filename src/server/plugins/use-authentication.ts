@@ -1,6 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Plugin } from 'graphql-yoga';
-import { createRemoteJWKSet, jwtVerify, type JWTPayload } from 'jose';
+import { createRemoteJWKSet, errors, jwtVerify, type JWTPayload } from 'jose';
 import { SCOPES, type Caller, type Scope } from '../../schema/context.ts';
 import type { ApiKeyEntry, AuthSettings, JwtSettings } from '../config.ts';
 
@@ -10,6 +10,8 @@ export interface AuthenticationOptions {
   graphiql: boolean;
   /** Hears why a credential was refused (the client is told only that it was). */
   onRefused?: (reason: string) => void;
+  /** Hears that the JWKS could not be fetched (the client is answered 503). */
+  onKeysUnavailable?: (reason: string) => void;
 }
 
 /** Where client authentication is off, a request may do everything. */
@@ -28,6 +30,17 @@ export function callerOf(request: Request): Caller {
 }
 
 class Refused extends Error {}
+
+/** The JWKS could not be fetched: no client's fault, so not a 401 (which would send it to log in again). */
+class KeysUnavailable extends Error {}
+
+/**
+ * Whether a failed verification is the JWKS endpoint's failure (unreachable, slow, not 200): jose
+ * throws its generic error for a bad reply, its timeout, or the fetch's own error.
+ */
+function isJwksFailure(error: unknown): boolean {
+  return error instanceof errors.JWKSTimeout || !(error instanceof errors.JOSEError) || error.code === errors.JOSEError.code;
+}
 
 const isScope = (name: string): name is Scope => (SCOPES as readonly string[]).includes(name);
 
@@ -68,6 +81,7 @@ function verifierOf(jwt: JwtSettings): (token: string) => Promise<Caller> {
     try {
       payload = (await verify(token)).payload;
     } catch (error) {
+      if ('jwksUrl' in jwt.key && isJwksFailure(error)) throw new KeysUnavailable(error instanceof Error ? error.message : 'unknown');
       throw new Refused(`a bearer token that does not verify (${error instanceof Error ? error.name : 'unknown'})`);
     }
     const scopes = typeof payload['scope'] === 'string' ? payload['scope'].split(' ').filter(Boolean) : [];
@@ -78,6 +92,11 @@ function verifierOf(jwt: JwtSettings): (token: string) => Promise<Caller> {
 /** GraphiQL's own page: served without a credential, which its requests then carry in their headers. */
 export function asksForGraphiQL(request: Request): boolean {
   return request.method === 'GET' && (request.headers.get('accept') ?? '').includes('text/html') && !new URL(request.url).searchParams.has('query');
+}
+
+function keysUnavailable(fetchAPI: { Response: typeof Response }): Response {
+  const body = { errors: [{ message: 'The keys that verify bearer tokens cannot be fetched just now; try again shortly.', extensions: { code: 'AUTHENTICATION_UNAVAILABLE' } }] };
+  return new fetchAPI.Response(JSON.stringify(body), { status: 503, headers: { 'content-type': 'application/json; charset=utf-8', 'retry-after': '5' } });
 }
 
 function unauthenticated(fetchAPI: { Response: typeof Response }): Response {
@@ -113,6 +132,11 @@ export function useAuthentication(options: AuthenticationOptions): Plugin {
           callers.set(request, await verifyJwt(token));
         } else throw new Refused('no credential');
       } catch (error) {
+        if (error instanceof KeysUnavailable) {
+          options.onKeysUnavailable?.(error.message);
+          endResponse(keysUnavailable(fetchAPI));
+          return;
+        }
         if (!(error instanceof Refused)) throw error;
         options.onRefused?.(error.message);
         endResponse(unauthenticated(fetchAPI));

@@ -1,5 +1,6 @@
 import { GraphQLError, type ExecutionResult } from 'graphql';
 import type { Plugin, YogaInitialContext } from 'graphql-yoga';
+import type { GatewayContext } from '../../schema/context.ts';
 import { estimateUpstreamCalls, type CostModel } from '../query-cost.ts';
 
 export interface QueryCostOptions {
@@ -34,7 +35,8 @@ const withReport = (result: ExecutionResult, report: QueryCostReport): Execution
  * `query-cost.ts`) exceed the limit: one `QUERY_TOO_COSTLY` error with `cost` and `limit`, and no
  * data. The estimate is made at execution, when the variables are known. A client that sends
  * `X-Query-Cost: true` (or `extensions: { queryCost: true }`) reads the estimate in
- * `extensions.queryCost` of the answer.
+ * `extensions.queryCost` of the answer. A caller bound to one organization is estimated as such:
+ * some of its lists are filtered at the gateway, which reads more (see `CostModel`).
  */
 export function useQueryCost(options: QueryCostOptions): Plugin<YogaInitialContext> {
   const limit = options.maxUpstreamCalls;
@@ -45,7 +47,7 @@ export function useQueryCost(options: QueryCostOptions): Plugin<YogaInitialConte
         document: args.document,
         operationName: args.operationName,
         variables: args.variableValues,
-        model: options.model,
+        model: { organizationBound: (args.contextValue as Partial<GatewayContext>).caller?.organization !== undefined, ...options.model },
       });
       const report: QueryCostReport | undefined = asksForCost(args.contextValue) ? { upstreamCalls, limit } : undefined;
       if (upstreamCalls > limit) {
@@ -53,7 +55,8 @@ export function useQueryCost(options: QueryCostOptions): Plugin<YogaInitialConte
           errors: [
             new GraphQLError(
               `This query could make up to ${upstreamCalls} upstream calls, more than the ${limit} one query may make (MAX_UPSTREAM_CALLS). Ask for smaller pages, or fewer nested lists.`,
-              { extensions: { code: 'QUERY_TOO_COSTLY', cost: upstreamCalls, limit } },
+              // Answered like a validation error: 400 for application/graphql-response+json, 200 for application/json.
+              { extensions: { code: 'QUERY_TOO_COSTLY', cost: upstreamCalls, limit, http: { spec: true, status: 400 } } },
             ),
           ],
         };
