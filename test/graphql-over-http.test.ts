@@ -19,10 +19,12 @@ const fetchAs =
 
 const level = (result: AuditResult) => result.name.split(' ')[0] as 'MUST' | 'SHOULD' | 'MAY';
 
-describe.each([
+const setups: { setup: string; env: NodeJS.ProcessEnv; credential: Record<string, string> }[] = [
   { setup: 'the demo, without client authentication', env: {}, credential: {} },
   { setup: 'client authentication on, with an API key', env: { API_KEYS: JSON.stringify([reader.entry]) }, credential: { 'x-api-key': reader.key } },
-])('GraphQL over HTTP (graphql-http server audits, over real HTTP): $setup', ({ env, credential }) => {
+];
+
+describe.each(setups)('GraphQL over HTTP (graphql-http server audits, over real HTTP): $setup', ({ env, credential }) => {
   let gateway: RunningGateway;
   let results: AuditResult[];
 
