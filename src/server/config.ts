@@ -76,6 +76,7 @@ const settings = z.object({
   SWITCH_URL: baseUrl('switch'),
   SWITCH_TOKEN: optionalSecret,
   UPSTREAM_TIMEOUT_MS: wholeNumber(1, 600_000, 10_000),
+  REQUEST_DEADLINE_MS: wholeNumber(1, 600_000, 10_000),
   UPSTREAM_CONNECTIONS: wholeNumber(1, 65_536, 128),
   UPSTREAM_MAX_RESPONSE_BYTES: wholeNumber(1024, 1024 ** 3, 10 * 1024 ** 2),
   EDGE_MAX_PAGES: wholeNumber(1, 1_000_000, 1000),
@@ -163,6 +164,8 @@ export interface GatewayConfig {
   host: string;
   port: number;
   upstreamTimeoutMs: number;
+  /** How long one GraphQL request may take; every upstream call of it gets at most what is left. */
+  requestDeadlineMs: number;
   upstreamConnections: number;
   upstreamMaxResponseBytes: number;
   edgeMaxPages: number;
@@ -233,6 +236,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
     host: config.HOST,
     port: config.PORT,
     upstreamTimeoutMs: config.UPSTREAM_TIMEOUT_MS,
+    requestDeadlineMs: config.REQUEST_DEADLINE_MS,
     upstreamConnections: config.UPSTREAM_CONNECTIONS,
     upstreamMaxResponseBytes: config.UPSTREAM_MAX_RESPONSE_BYTES,
     edgeMaxPages: config.EDGE_MAX_PAGES,

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { startSimulators, type Simulators } from '../simulators/index.ts';
 import { Upstreams } from '../upstreams/index.ts';
 import type { UpstreamEndpoint } from '../upstreams/http.ts';
+import type { UpstreamObserver } from '../upstreams/observer.ts';
 import { edgeHeaders, gateHeaders, switchHeaders, type GatewayConfig, type UpstreamSettings } from './config.ts';
 import { createHash } from 'node:crypto';
 import { pino, type Logger } from 'pino';
@@ -39,7 +40,7 @@ export type UpstreamLimitSettings = Pick<
 >;
 
 /** One pool per upstream, sized, timed and bounded as configured. */
-export function createUpstreams(settings: Record<UpstreamKey, UpstreamSettings>, limits: UpstreamLimitSettings): Upstreams {
+export function createUpstreams(settings: Record<UpstreamKey, UpstreamSettings>, limits: UpstreamLimitSettings, observer?: UpstreamObserver): Upstreams {
   const endpoint = (key: UpstreamKey): UpstreamEndpoint => ({
     baseUrl: settings[key].url,
     headers: settings[key].headers,
@@ -55,6 +56,7 @@ export function createUpstreams(settings: Record<UpstreamKey, UpstreamSettings>,
       switch: { nameSearchMaxMatches: limits.switchNameSearchMaxMatches },
       tenantScan: { maxItems: limits.tenantScanMaxItems },
     },
+    observer,
   );
 }
 
@@ -83,6 +85,7 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
     logger,
     writes: { state, audit: auditLog(logger), idempotencySecret: secretOf(chosen), lockWaitMs: config.lockWaitMs },
     security: config,
+    requestDeadlineMs: config.requestDeadlineMs,
   });
   const server = createServer(yoga);
   await new Promise<void>((resolve, reject) => {

@@ -27,6 +27,8 @@ export interface GatewayOptions {
   /** Locks, idempotency keys and the audit log of the mutations. */
   writes: WriteServices;
   security: SecuritySettings;
+  /** How long one GraphQL request may take: no upstream call of it runs past that (`REQUEST_DEADLINE_MS`). */
+  requestDeadlineMs: number;
 }
 
 /** The GraphQL server over the given upstreams; it listens nowhere by itself (see `index.ts`). */
@@ -38,7 +40,8 @@ export function createGateway(upstreams: Upstreams, options: GatewayOptions): Ga
   return createYoga<Record<string, unknown>, GatewayContext>({
     schema,
     graphqlEndpoint: '/graphql',
-    context: ({ request }) => createContext(upstreams, options.writes, requestIdOf(request), callerOf(request)),
+    context: ({ request }) =>
+      createContext(upstreams, options.writes, { requestId: requestIdOf(request), deadline: performance.now() + options.requestDeadlineMs }, callerOf(request)),
     maskedErrors: { maskError: maskGatewayError },
     graphiql: security.graphiql && { title: 'User gateway', defaultQuery: EXAMPLE_QUERY },
     renderGraphiQL: (options) => (graphiqlPage ??= import('@graphql-yoga/render-graphiql').then((module) => module.renderGraphiQL(options))),

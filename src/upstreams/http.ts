@@ -1,6 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { Pool } from 'undici';
 import type { Dispatcher } from 'undici';
+import type { UpstreamHealth, UpstreamObserver } from './observer.ts';
 
 export type UpstreamName = 'gate' | 'edge' | 'switch';
 
@@ -66,6 +67,13 @@ export interface UpstreamCall {
   body?: unknown;
   /** A path and query the upstream handed out (a `Link` URL), sent instead of the route's own. */
   target?: string;
+}
+
+/** The GraphQL request an upstream call is made for: its id, sent along, and when its answer is due. */
+export interface CallScope {
+  requestId: string;
+  /** The `performance.now()` past which the request's answer is late: no call runs past it. */
+  deadline: number;
 }
 
 export interface UpstreamReply {
@@ -240,6 +248,8 @@ export class UpstreamHttp {
     readonly upstream: UpstreamName,
     endpoint: UpstreamEndpoint,
     protocol: UpstreamProtocol,
+    /** Told of every attempt, retry and breaker change; the clients tell it of payload drift. */
+    readonly observer: UpstreamObserver = {},
   ) {
     const url = new URL(endpoint.baseUrl);
     this.#origin = url.origin;
@@ -270,7 +280,8 @@ export class UpstreamHttp {
     return { route, target: path + resolved.search };
   }
 
-  async request(call: UpstreamCall, requestId: string): Promise<UpstreamReply> {
+  async request(call: UpstreamCall, scope: CallScope): Promise<UpstreamReply> {
+    const { requestId } = scope;
     const reply = await this.#send(call, requestId);
     if (reply.status === 404 && !this.#baseConfirmed && (await this.#baseIsWrong(requestId))) {
       throw new UpstreamError(
@@ -345,6 +356,11 @@ export class UpstreamHttp {
         this.#probing = undefined;
       });
     return this.#probing;
+  }
+
+  /** Where the breaker and the bulkhead stand now. */
+  health(): UpstreamHealth {
+    return { upstream: this.upstream, breaker: 'closed', inFlight: 0, queued: 0 };
   }
 
   close(): Promise<void> {

@@ -2,7 +2,8 @@ import { EdgeClient, edgeProtocol, type EdgeLimits } from './edge/client.ts';
 import { createEdgeLoaders, type EdgeLoaders } from './edge/loaders.ts';
 import { GateClient, gateProtocol } from './gate/client.ts';
 import { createGateLoaders, type GateLoaders } from './gate/loaders.ts';
-import { UpstreamHttp, type UpstreamEndpoint } from './http.ts';
+import { UpstreamHttp, type CallScope, type UpstreamEndpoint } from './http.ts';
+import type { UpstreamHealth, UpstreamObserver } from './observer.ts';
 import { SwitchClient, switchProtocol, type SwitchLimits } from './switch/client.ts';
 import { createSwitchLoaders, type SwitchLoaders } from './switch/loaders.ts';
 import type { Tenancy, TenantScanLimit } from './tenancy.ts';
@@ -33,26 +34,32 @@ export class Upstreams {
   constructor(
     endpoints: UpstreamEndpoints,
     private readonly limits: UpstreamLimits,
+    observer: UpstreamObserver = {},
   ) {
-    this.gate = new UpstreamHttp('gate', endpoints.gate, gateProtocol);
-    this.edge = new UpstreamHttp('edge', endpoints.edge, edgeProtocol);
-    this.switch = new UpstreamHttp('switch', endpoints.switch, switchProtocol);
+    this.gate = new UpstreamHttp('gate', endpoints.gate, gateProtocol, observer);
+    this.edge = new UpstreamHttp('edge', endpoints.edge, edgeProtocol, observer);
+    this.switch = new UpstreamHttp('switch', endpoints.switch, switchProtocol, observer);
+  }
+
+  /** Each upstream's breaker and bulkhead, for `/readyz` and the metrics. */
+  health(): UpstreamHealth[] {
+    return [this.gate.health(), this.edge.health(), this.switch.health()];
   }
 
   /**
    * Fresh loaders for one incoming request, and the clients behind them for its writes; every
-   * upstream call carries its request id. The loaders answer only what `tenancy` may see.
+   * upstream call carries its request id and ends by its deadline. The loaders answer only what `tenancy` may see.
    */
-  forRequest(requestId: string, { organization }: Tenancy): RequestUpstreams {
-    const gate = new GateClient(this.gate, requestId);
-    const edge = new EdgeClient(this.edge, requestId, this.limits.edge);
+  forRequest(scope: CallScope, { organization }: Tenancy): RequestUpstreams {
+    const gate = new GateClient(this.gate, scope);
+    const edge = new EdgeClient(this.edge, scope, this.limits.edge);
     const scan = this.limits.tenantScan;
     const gateLoaders = createGateLoaders(gate, { organization, scan, extraNumbers: this.#extraNumbers });
     const { membership } = gateLoaders;
     return {
       gate: gateLoaders,
       edge: createEdgeLoaders(edge, membership),
-      switch: createSwitchLoaders(new SwitchClient(this.switch, requestId, this.limits.switch), { membership, scan }),
+      switch: createSwitchLoaders(new SwitchClient(this.switch, scope, this.limits.switch), { membership, scan }),
       clients: { gate, edge },
     };
   }

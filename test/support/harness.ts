@@ -66,6 +66,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     logger: false,
     writes: { state, audit: (entry) => audit.push(entry), idempotencySecret: 'harness', lockWaitMs: config.lockWaitMs },
     security: config,
+    requestDeadlineMs: config.requestDeadlineMs,
   });
 
   const execute: Harness['execute'] = async (document, variables, headers = {}) => {

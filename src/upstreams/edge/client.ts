@@ -1,6 +1,6 @@
 import LinkHeader from 'http-link-header';
 import type { z } from 'zod';
-import { nullWhenNotFound, UpstreamError, type UpstreamCall, type UpstreamHttp, type UpstreamProtocol } from '../http.ts';
+import { nullWhenNotFound, UpstreamError, type UpstreamCall, type UpstreamHttp, type UpstreamProtocol, type CallScope } from '../http.ts';
 import { PagedList, type PageReader } from '../paging.ts';
 import { parsePayload } from '../validation.ts';
 import {
@@ -59,7 +59,7 @@ export function nextLink(header: string | string[] | undefined): string | undefi
 export class EdgeClient {
   constructor(
     private readonly http: UpstreamHttp,
-    private readonly requestId: string,
+    private readonly scope: CallScope,
     private readonly limits: EdgeLimits,
   ) {}
 
@@ -78,7 +78,7 @@ export class EdgeClient {
           `edge's ${what} runs past ${this.limits.maxPages} pages, the most read of one list (EDGE_MAX_PAGES)`,
         );
       }
-      const reply = await this.http.request(call, this.requestId);
+      const reply = await this.http.request(call, this.scope);
       if (read?.has(reply.url)) throw new UpstreamError('edge', 'UPSTREAM_BAD_RESPONSE', `edge linked its ${what} back to a page already read`);
       const items = parsePayload('edge', schema, reply.body, what);
       onPage?.(items);
@@ -133,7 +133,7 @@ export class EdgeClient {
   }
 
   async #getOne<S extends z.ZodType>(call: UpstreamCall, schema: S, what: string): Promise<z.output<S>> {
-    const reply = await this.http.request(call, this.requestId);
+    const reply = await this.http.request(call, this.scope);
     return parsePayload('edge', schema, reply.body, what);
   }
 
@@ -145,16 +145,16 @@ export class EdgeClient {
 
   /** edge answers 202 with no body: read the user again to see its new state. */
   async updateUser(id: string, fields: EdgeUserFields): Promise<void> {
-    await this.http.request({ method: 'PATCH', route: '/users/{id}/', params: { id }, body: edgeUserBody(fields) }, this.requestId);
+    await this.http.request({ method: 'PATCH', route: '/users/{id}/', params: { id }, body: edgeUserBody(fields) }, this.scope);
   }
 
   async deleteUser(id: string): Promise<void> {
-    await this.http.request({ method: 'DELETE', route: '/users/{id}/', params: { id } }, this.requestId);
+    await this.http.request({ method: 'DELETE', route: '/users/{id}/', params: { id } }, this.scope);
   }
 
   /** The new token and its plaintext, which edge shows this once and never again. */
   async createAccessToken(userId: string, title: string): Promise<{ token: EdgeAccessToken; plaintext: string }> {
-    const reply = await this.http.request({ method: 'POST', route: '/users/{id}/tokens/', params: { id: userId }, body: { title } }, this.requestId);
+    const reply = await this.http.request({ method: 'POST', route: '/users/{id}/tokens/', params: { id: userId }, body: { title } }, this.scope);
     const token = parsePayload('edge', edgeAccessTokenSchema, reply.body, 'new token');
     return { token, plaintext: parsePayload('edge', edgeCreatedAccessTokenSchema, reply.body, 'new token').token };
   }
@@ -162,10 +162,10 @@ export class EdgeClient {
   /** edge answers 202 with no body. */
   async setAccessTokenActive(userId: string, tokenId: string, active: boolean): Promise<void> {
     const call = { method: 'PATCH' as const, route: '/users/{id}/tokens/{tokenId}/', params: { id: userId, tokenId }, body: { active } };
-    await this.http.request(call, this.requestId);
+    await this.http.request(call, this.scope);
   }
 
   async deleteAccessToken(userId: string, tokenId: string): Promise<void> {
-    await this.http.request({ method: 'DELETE', route: '/users/{id}/tokens/{tokenId}/', params: { id: userId, tokenId } }, this.requestId);
+    await this.http.request({ method: 'DELETE', route: '/users/{id}/tokens/{tokenId}/', params: { id: userId, tokenId } }, this.scope);
   }
 }

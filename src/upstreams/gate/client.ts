@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { isAddressable, nullWhenNotFound, UpstreamError, type QueryParams, type UpstreamCall, type UpstreamHttp, type UpstreamProtocol } from '../http.ts';
+import { isAddressable, nullWhenNotFound, UpstreamError, type QueryParams, type UpstreamCall, type UpstreamHttp, type UpstreamProtocol, type CallScope } from '../http.ts';
 import { readOffsetWindow, type ListWindow, type WindowPage } from '../paging.ts';
 import { parsePayload } from '../validation.ts';
 import {
@@ -74,11 +74,11 @@ const extras: GateResource<GateUserExtra> = {
 export class GateClient {
   constructor(
     private readonly http: UpstreamHttp,
-    private readonly requestId: string,
+    private readonly scope: CallScope,
   ) {}
 
   async #call<T>(call: UpstreamCall, schema: z.ZodType<T>, what: string): Promise<T> {
-    const reply = await this.http.request(call, this.requestId);
+    const reply = await this.http.request(call, this.scope);
     return parsePayload('gate', schema, reply.body, what);
   }
 
@@ -150,7 +150,7 @@ export class GateClient {
   // ---- writes ----
 
   async #delete(route: string, params: Record<string, string>): Promise<void> {
-    await this.http.request({ method: 'DELETE', route, params }, this.requestId);
+    await this.http.request({ method: 'DELETE', route, params }, this.scope);
   }
 
   /** The route of one user; a username that cannot be a path segment is first looked up by gate's exact filter. */

@@ -1,4 +1,4 @@
-import { UpstreamError, type QueryParams, type RefusalReader, type UpstreamHttp, type UpstreamProtocol } from '../http.ts';
+import { UpstreamError, type QueryParams, type RefusalReader, type UpstreamHttp, type UpstreamProtocol, type CallScope } from '../http.ts';
 import { readPagedWindow, type ListWindow, type WindowPage } from '../paging.ts';
 import { parsePayload } from '../validation.ts';
 import { switchEnvelopeSchema, switchUserPageSchema, type SwitchUser } from './types.ts';
@@ -62,12 +62,12 @@ export interface SwitchLimits {
 export class SwitchClient {
   constructor(
     private readonly http: UpstreamHttp,
-    private readonly requestId: string,
+    private readonly scope: CallScope,
     private readonly limits: SwitchLimits,
   ) {}
 
   async #readPage(query: QueryParams, page: number, perPage: number) {
-    const reply = await this.http.request({ route: '/user/list', query: { ...query, page, per_page: perPage } }, this.requestId);
+    const reply = await this.http.request({ route: '/user/list', query: { ...query, page, per_page: perPage } }, this.scope);
     const envelope = parsePayload('switch', switchEnvelopeSchema, reply.body, 'reply');
     const payload = parsePayload('switch', switchUserPageSchema, envelope.payload, 'user page');
     return { items: payload.items, total: payload.total, perPage: payload.per_page ?? perPage };

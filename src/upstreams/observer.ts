@@ -1,0 +1,62 @@
+import type { UpstreamErrorCode, UpstreamName } from './http.ts';
+
+/** One attempt of one upstream call, as it starts. */
+export interface UpstreamAttempt {
+  upstream: UpstreamName;
+  method: string;
+  /** The route template (`/user/username/{username}/`), never the path itself. */
+  route: string;
+  requestId: string;
+  /** 1 for the first try, 2 for the first retry, … */
+  attempt: number;
+}
+
+/** How an attempt ended. */
+export interface UpstreamAttemptEnd {
+  /** The upstream's HTTP status; undefined when no answer came (no connection, a timeout, a fast failure). */
+  status: number | undefined;
+  /** `ok`, or the code of the error it ended with. */
+  outcome: 'ok' | UpstreamErrorCode;
+  durationMs: number;
+}
+
+/** A retry about to wait. */
+export interface UpstreamRetry extends UpstreamAttempt {
+  /** Why: the code of the failed attempt. */
+  reason: UpstreamErrorCode;
+  delayMs: number;
+}
+
+export type BreakerState = 'closed' | 'open' | 'half-open';
+
+/** Where an upstream's breaker and bulkhead stand: read when a scrape or `/readyz` asks. */
+export interface UpstreamHealth {
+  upstream: UpstreamName;
+  breaker: BreakerState;
+  /** Calls under way, and calls waiting for a slot in the bulkhead. */
+  inFlight: number;
+  queued: number;
+}
+
+/** A payload that differs from what the gateway reads, without failing it: an extra key, an absent optional one. */
+export interface PayloadDrift {
+  upstream: UpstreamName;
+  /** What was read: the route template, or what the payload is (`user list`). */
+  route: string;
+  /** Dotted path of the key inside the payload (`results.profile.timezone`). */
+  field: string;
+  kind: 'unexpected' | 'missing';
+}
+
+/**
+ * What the upstream layer tells whoever watches it (logs, metrics, traces). Every hook is
+ * optional and must not throw; `attemptStarted` answers the function that ends the attempt.
+ */
+export interface UpstreamObserver {
+  attemptStarted?(attempt: UpstreamAttempt): (end: UpstreamAttemptEnd) => void;
+  retrying?(retry: UpstreamRetry): void;
+  breakerChanged?(upstream: UpstreamName, state: BreakerState): void;
+  payloadDrift?(drift: PayloadDrift): void;
+  /** A DataLoader batch went out with `size` keys (`loader` names it: `gate.userById`). */
+  loaderBatch?(loader: string, size: number): void;
+}
