@@ -175,7 +175,7 @@ describe('a failed page is not remembered as read', () => {
         edge: {
           intercept: (url) =>
             url.pathname.endsWith('/history/') && url.searchParams.get('page') === '2' && failures++ === 0
-              ? { status: 503, body: '{"detail": "try later"}' }
+              ? { status: 500, body: '{"detail": "broken"}' }
               : undefined,
         },
       },
@@ -191,10 +191,10 @@ describe('a failed page is not remembered as read', () => {
       errors?: { path?: unknown[]; extensions?: Record<string, unknown> }[];
     };
     const lists = [result.data?.user.loginHistory, result.data?.user.edgeAccount.loginHistory];
-    // One field saw the 503; the other asked again and got the whole window.
+    // One field saw the 500 (which is not retried); the other asked again and got the whole window.
     expect(lists.filter((list) => list === null)).toHaveLength(1);
     expect(lists.find((list) => list !== null)?.edges).toHaveLength(30);
-    expect(result.errors).toEqual([expect.objectContaining({ extensions: expect.objectContaining({ code: 'UPSTREAM_ERROR', upstreamStatus: 503 }) })]);
+    expect(result.errors).toEqual([expect.objectContaining({ extensions: expect.objectContaining({ code: 'UPSTREAM_ERROR', upstreamStatus: 500 }) })]);
     const secondPageCalls = present(harness.proxies.edge).seen.filter((url) => url.pathname.endsWith('/history/') && url.searchParams.get('page') === '2');
     expect(secondPageCalls).toHaveLength(2);
   });

@@ -78,8 +78,8 @@ describe('configuration from the environment', () => {
   it('warns of variables named like settings that are none, naming the settings of their kind', () => {
     const { warnings } = loadConfig({ AUTH_MODE: 'none', GATE_URL: 'http://gate.internal/api/v1', GATE_TOKEN: 'x', GATE_TOKN: 'typo', UPSTREAM_TIMEOUT: '5', PATH: '/usr/bin' });
     expect(warnings).toEqual([
-      'GATE_TOKN is not a setting of this gateway and is ignored; the GATE_… settings are GATE_URL, GATE_TOKEN',
-      expect.stringMatching(/^UPSTREAM_TIMEOUT is not a setting .* UPSTREAM_TIMEOUT_MS, UPSTREAM_CONNECTIONS, UPSTREAM_MAX_RESPONSE_BYTES$/),
+      'GATE_TOKN is not a setting of this gateway and is ignored; the GATE_… settings are GATE_URL, GATE_TOKEN, GATE_TIMEOUT_MS, GATE_CONNECT_TIMEOUT_MS, GATE_HEADERS_TIMEOUT_MS, GATE_BODY_TIMEOUT_MS',
+      expect.stringMatching(/^UPSTREAM_TIMEOUT is not a setting .* UPSTREAM_TIMEOUT_MS, .*UPSTREAM_MAX_RESPONSE_BYTES$/),
     ]);
   });
 

@@ -2,6 +2,7 @@ import { createPublicKey, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { SCOPES, type Scope } from '../schema/context.ts';
+import type { CallPolicySettings, UpstreamTimeouts } from '../upstreams/policy.ts';
 
 type UpstreamKey = 'gate' | 'edge' | 'switch';
 
@@ -45,6 +46,15 @@ function wholeNumber(min: number, max: number, fallback: number) {
 
 const optionalSecret = z.string().min(1, 'must not be empty').optional();
 
+/** A share from just above 0 to 1, as a plain decimal (`0.5`). */
+const ratio = (fallback: number) =>
+  z
+    .string()
+    .regex(/^(0(\.\d+)?|1(\.0+)?)$/, 'must be a decimal from 0 to 1, e.g. 0.5')
+    .transform(Number)
+    .pipe(z.number().gt(0, 'must be more than 0'))
+    .default(fallback);
+
 const flag = z.enum(['true', 'false'], 'must be "true" or "false"').transform((value) => value === 'true');
 
 /** Signature algorithms verified with a public key; shared-secret (HS*) ones are not taken. */
@@ -77,6 +87,30 @@ const settings = z.object({
   SWITCH_TOKEN: optionalSecret,
   UPSTREAM_TIMEOUT_MS: wholeNumber(1, 600_000, 10_000),
   REQUEST_DEADLINE_MS: wholeNumber(1, 600_000, 10_000),
+  UPSTREAM_CONNECT_TIMEOUT_MS: wholeNumber(1, 600_000, 2_000),
+  UPSTREAM_HEADERS_TIMEOUT_MS: wholeNumber(1, 600_000, 10_000),
+  UPSTREAM_BODY_TIMEOUT_MS: wholeNumber(1, 600_000, 10_000),
+  GATE_TIMEOUT_MS: optionalWholeNumber(1, 600_000),
+  GATE_CONNECT_TIMEOUT_MS: optionalWholeNumber(1, 600_000),
+  GATE_HEADERS_TIMEOUT_MS: optionalWholeNumber(1, 600_000),
+  GATE_BODY_TIMEOUT_MS: optionalWholeNumber(1, 600_000),
+  EDGE_TIMEOUT_MS: optionalWholeNumber(1, 600_000),
+  EDGE_CONNECT_TIMEOUT_MS: optionalWholeNumber(1, 600_000),
+  EDGE_HEADERS_TIMEOUT_MS: optionalWholeNumber(1, 600_000),
+  EDGE_BODY_TIMEOUT_MS: optionalWholeNumber(1, 600_000),
+  SWITCH_TIMEOUT_MS: optionalWholeNumber(1, 600_000),
+  SWITCH_CONNECT_TIMEOUT_MS: optionalWholeNumber(1, 600_000),
+  SWITCH_HEADERS_TIMEOUT_MS: optionalWholeNumber(1, 600_000),
+  SWITCH_BODY_TIMEOUT_MS: optionalWholeNumber(1, 600_000),
+  UPSTREAM_RETRIES: wholeNumber(0, 10, 2),
+  UPSTREAM_RETRY_BASE_MS: wholeNumber(1, 60_000, 100),
+  UPSTREAM_RETRY_MAX_MS: wholeNumber(1, 600_000, 2_000),
+  UPSTREAM_BREAKER_FAILURE_RATIO: ratio(0.5),
+  UPSTREAM_BREAKER_WINDOW_MS: wholeNumber(100, 3_600_000, 10_000),
+  UPSTREAM_BREAKER_MIN_CALLS: wholeNumber(1, 1_000_000, 20),
+  UPSTREAM_BREAKER_HALF_OPEN_AFTER_MS: wholeNumber(1, 3_600_000, 5_000),
+  UPSTREAM_MAX_IN_FLIGHT: wholeNumber(1, 65_536, 128),
+  UPSTREAM_MAX_QUEUED: wholeNumber(0, 1_000_000, 4096),
   UPSTREAM_CONNECTIONS: wholeNumber(1, 65_536, 128),
   UPSTREAM_MAX_RESPONSE_BYTES: wholeNumber(1024, 1024 ** 3, 10 * 1024 ** 2),
   EDGE_MAX_PAGES: wholeNumber(1, 1_000_000, 1000),
@@ -108,6 +142,8 @@ const settings = z.object({
   GRAPHIQL: flag.optional(),
   LOCK_WAIT_MS: wholeNumber(1, 600_000, 10_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL (the OTLP/HTTP collector, e.g. http://127.0.0.1:4318)' }).optional(),
+  OTEL_SERVICE_NAME: z.string().min(1, 'must not be empty').default('user-gateway'),
 });
 
 const envSchema = settings.superRefine((env, ctx) => {
@@ -163,9 +199,12 @@ export interface UpstreamSettings {
 export interface GatewayConfig {
   host: string;
   port: number;
-  upstreamTimeoutMs: number;
   /** How long one GraphQL request may take; every upstream call of it gets at most what is left. */
   requestDeadlineMs: number;
+  /** Each upstream's own, or `UPSTREAM_…` where it has none. */
+  upstreamTimeouts: Record<UpstreamKey, UpstreamTimeouts>;
+  /** Retries, circuit breaker and bulkhead: one policy, one breaker and bulkhead per upstream. */
+  callPolicy: CallPolicySettings;
   upstreamConnections: number;
   upstreamMaxResponseBytes: number;
   edgeMaxPages: number;
@@ -178,6 +217,8 @@ export interface GatewayConfig {
   /** How long a balance change waits for its user's lock, and a repeated request for the first one. */
   lockWaitMs: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** Where spans go (OTLP over HTTP), and the service they name; undefined: no tracing at all. */
+  tracing: { endpoint: string; serviceName: string } | undefined;
   auth: AuthSettings;
   queryLimits: QueryLimits;
   /** Production (`NODE_ENV=production`) hides the schema unless asked: introspection and suggestions, and GraphiQL. */
@@ -224,6 +265,16 @@ export class ConfigError extends Error {
   override readonly name = 'ConfigError';
 }
 
+/** An upstream's timeouts: its own settings (`GATE_TIMEOUT_MS`…) where given, else the `UPSTREAM_…` ones. */
+function timeoutsOf(config: z.output<typeof settings>, upstream: 'GATE' | 'EDGE' | 'SWITCH'): UpstreamTimeouts {
+  return {
+    connectMs: config[`${upstream}_CONNECT_TIMEOUT_MS`] ?? config.UPSTREAM_CONNECT_TIMEOUT_MS,
+    headersMs: config[`${upstream}_HEADERS_TIMEOUT_MS`] ?? config.UPSTREAM_HEADERS_TIMEOUT_MS,
+    bodyMs: config[`${upstream}_BODY_TIMEOUT_MS`] ?? config.UPSTREAM_BODY_TIMEOUT_MS,
+    callMs: config[`${upstream}_TIMEOUT_MS`] ?? config.UPSTREAM_TIMEOUT_MS,
+  };
+}
+
 /** Reads and checks the environment; a bad variable is named, its value never shown. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig {
   const result = envSchema.safeParse(env);
@@ -235,8 +286,22 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
   return {
     host: config.HOST,
     port: config.PORT,
-    upstreamTimeoutMs: config.UPSTREAM_TIMEOUT_MS,
     requestDeadlineMs: config.REQUEST_DEADLINE_MS,
+    upstreamTimeouts: {
+      gate: timeoutsOf(config, 'GATE'),
+      edge: timeoutsOf(config, 'EDGE'),
+      switch: timeoutsOf(config, 'SWITCH'),
+    },
+    callPolicy: {
+      retry: { retries: config.UPSTREAM_RETRIES, baseDelayMs: config.UPSTREAM_RETRY_BASE_MS, maxDelayMs: config.UPSTREAM_RETRY_MAX_MS },
+      breaker: {
+        failureRatio: config.UPSTREAM_BREAKER_FAILURE_RATIO,
+        windowMs: config.UPSTREAM_BREAKER_WINDOW_MS,
+        minimumCalls: config.UPSTREAM_BREAKER_MIN_CALLS,
+        halfOpenAfterMs: config.UPSTREAM_BREAKER_HALF_OPEN_AFTER_MS,
+      },
+      bulkhead: { maxInFlight: config.UPSTREAM_MAX_IN_FLIGHT, maxQueued: config.UPSTREAM_MAX_QUEUED },
+    },
     upstreamConnections: config.UPSTREAM_CONNECTIONS,
     upstreamMaxResponseBytes: config.UPSTREAM_MAX_RESPONSE_BYTES,
     edgeMaxPages: config.EDGE_MAX_PAGES,
@@ -246,6 +311,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
     redisUrl: config.REDIS_URL,
     lockWaitMs: config.LOCK_WAIT_MS,
     logLevel: config.LOG_LEVEL,
+    tracing: config.OTEL_EXPORTER_OTLP_ENDPOINT ? { endpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT, serviceName: config.OTEL_SERVICE_NAME } : undefined,
     auth: authSettings(config),
     queryLimits: {
       maxUpstreamCalls: config.MAX_UPSTREAM_CALLS,

@@ -36,7 +36,7 @@ export function simulatorSettings(simulators: Simulators): Record<UpstreamKey, U
 
 export type UpstreamLimitSettings = Pick<
   GatewayConfig,
-  'upstreamConnections' | 'upstreamTimeoutMs' | 'upstreamMaxResponseBytes' | 'edgeMaxPages' | 'edgeNameSearchMaxMatches' | 'switchNameSearchMaxMatches' | 'tenantScanMaxItems'
+  'upstreamConnections' | 'upstreamTimeouts' | 'callPolicy' | 'upstreamMaxResponseBytes' | 'edgeMaxPages' | 'edgeNameSearchMaxMatches' | 'switchNameSearchMaxMatches' | 'tenantScanMaxItems'
 >;
 
 /** One pool per upstream, sized, timed and bounded as configured. */
@@ -45,7 +45,8 @@ export function createUpstreams(settings: Record<UpstreamKey, UpstreamSettings>,
     baseUrl: settings[key].url,
     headers: settings[key].headers,
     connections: limits.upstreamConnections,
-    timeoutMs: limits.upstreamTimeoutMs,
+    timeouts: limits.upstreamTimeouts[key],
+    policy: limits.callPolicy,
     maxResponseBytes: limits.upstreamMaxResponseBytes,
     configuredBy: `${key.toUpperCase()}_URL`,
   });

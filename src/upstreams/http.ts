@@ -2,6 +2,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { Pool } from 'undici';
 import type { Dispatcher } from 'undici';
 import type { UpstreamHealth, UpstreamObserver } from './observer.ts';
+import { CallPolicy, retryAfterSeconds, type CallPolicySettings, type UpstreamTimeouts } from './policy.ts';
 
 export type UpstreamName = 'gate' | 'edge' | 'switch';
 
@@ -13,7 +14,11 @@ export type UpstreamErrorCode =
   | 'UPSTREAM_BAD_REQUEST'
   | 'UPSTREAM_CONFLICT'
   | 'UPSTREAM_ERROR'
+  | 'UPSTREAM_RATE_LIMITED'
   | 'UPSTREAM_UNREACHABLE'
+  | 'UPSTREAM_TIMEOUT'
+  | 'UPSTREAM_CIRCUIT_OPEN'
+  | 'UPSTREAM_OVERLOADED'
   | 'UPSTREAM_BAD_RESPONSE'
   | 'UPSTREAM_MISCONFIGURED'
   | 'UPSTREAM_RESPONSE_TOO_LARGE'
@@ -27,16 +32,19 @@ export class UpstreamError extends Error {
    * may or may not have landed, so only reading back can tell.
    */
   readonly answerLost: boolean;
+  /** When the upstream said to ask again (`Retry-After`), in seconds. */
+  readonly retryAfterSeconds: number | undefined;
 
   constructor(
     readonly upstream: UpstreamName,
     readonly code: UpstreamErrorCode,
     message: string,
     readonly status?: number,
-    options?: { cause?: unknown; answerLost?: boolean },
+    options?: { cause?: unknown; answerLost?: boolean; retryAfterSeconds?: number },
   ) {
     super(message, options);
     this.answerLost = options?.answerLost ?? false;
+    this.retryAfterSeconds = options?.retryAfterSeconds;
   }
 }
 
@@ -47,6 +55,7 @@ const codeByStatus: Record<number, UpstreamErrorCode> = {
   404: 'UPSTREAM_NOT_FOUND',
   409: 'UPSTREAM_CONFLICT',
   422: 'UPSTREAM_BAD_REQUEST',
+  429: 'UPSTREAM_RATE_LIMITED',
 };
 
 const codeForStatus = (status: number): UpstreamErrorCode => codeByStatus[status] ?? 'UPSTREAM_ERROR';
@@ -93,8 +102,9 @@ export interface UpstreamEndpoint {
   /** Credentials and other headers sent with every call. */
   headers: Record<string, string>;
   connections: number;
-  /** Bounds each call as a whole: connecting, headers and the full body. */
-  timeoutMs: number;
+  timeouts: UpstreamTimeouts;
+  /** Retries, circuit breaker and bulkhead. */
+  policy: CallPolicySettings;
   /** The largest body read from the upstream; a larger one is refused, unread. */
   maxResponseBytes: number;
   /** The setting that names the base URL (`GATE_URL`), for errors that blame it. */
@@ -141,15 +151,28 @@ class Exchange implements Dispatcher.DispatchHandler {
     this.#done = true;
     clearTimeout(this.timer);
     if (error instanceof UpstreamError) return this.reject(error);
-    if (error) return this.reject(this.unreachable(`${this.upstream} could not be reached`, error));
+    if (error) return this.reject(this.#transportError(error));
     const chunks = this.#chunks;
     const text = chunks.length === 1 ? (chunks[0] as Buffer).toString() : Buffer.concat(chunks, this.#size).toString();
     this.resolve({ status: this.#status, headers: this.#headers, text });
   }
 
-  /** No answer: the request was lost on the way, or after it was sent (then a write's outcome is unknown). */
-  unreachable(message: string, cause?: Error): UpstreamError {
-    return new UpstreamError(this.upstream, 'UPSTREAM_UNREACHABLE', message, undefined, { cause, answerLost: this.writes && this.#controller !== undefined });
+  /**
+   * No answer: no connection, or none in time (`UPSTREAM_TIMEOUT`). A request already sent may have
+   * landed: a write's outcome is then unknown.
+   */
+  noAnswer(code: 'UPSTREAM_UNREACHABLE' | 'UPSTREAM_TIMEOUT', message: string, cause?: Error): UpstreamError {
+    return new UpstreamError(this.upstream, code, message, undefined, { cause, answerLost: this.writes && this.#controller !== undefined });
+  }
+
+  /** undici's own timeouts (headers, body silence) are timeouts; one while connecting means no connection. */
+  #transportError(error: Error): UpstreamError {
+    const code = (error as { code?: string }).code;
+    if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') {
+      return this.noAnswer('UPSTREAM_TIMEOUT', `${this.upstream} went silent ${code === 'UND_ERR_HEADERS_TIMEOUT' ? 'before its headers' : 'in the middle of its body'} on ${this.route}`, error);
+    }
+    if (code === 'UND_ERR_CONNECT_TIMEOUT') return this.noAnswer('UPSTREAM_UNREACHABLE', `${this.upstream} could not be connected to in time`, error);
+    return this.noAnswer('UPSTREAM_UNREACHABLE', `${this.upstream} could not be reached`, error);
   }
 
   #tooLarge(): UpstreamError {
@@ -185,7 +208,7 @@ class Exchange implements Dispatcher.DispatchHandler {
 }
 
 function expire(exchange: Exchange, timeoutMs: number, method: string): void {
-  exchange.stop(exchange.unreachable(`${exchange.upstream} did not answer ${method} ${exchange.route} within ${timeoutMs} ms`));
+  exchange.stop(exchange.noAnswer('UPSTREAM_TIMEOUT', `${exchange.upstream} did not answer ${method} ${exchange.route} within ${timeoutMs} ms`));
 }
 
 /** What the shared layer needs to know of an upstream besides where it is. */
@@ -236,7 +259,8 @@ export class UpstreamHttp {
   readonly #origin: string;
   readonly #basePath: string;
   readonly #headers: Record<string, string>;
-  readonly #timeoutMs: number;
+  readonly #callTimeoutMs: number;
+  readonly #policy: CallPolicy;
   readonly #maxResponseBytes: number;
   readonly #configuredBy: string;
   readonly #protocol: UpstreamProtocol;
@@ -255,11 +279,19 @@ export class UpstreamHttp {
     this.#origin = url.origin;
     this.#basePath = url.pathname.replace(/\/+$/, '');
     this.#headers = { accept: 'application/json', ...endpoint.headers };
-    this.#timeoutMs = endpoint.timeoutMs;
+    this.#callTimeoutMs = endpoint.timeouts.callMs;
+    this.#policy = new CallPolicy(upstream, endpoint.policy, observer);
     this.#maxResponseBytes = endpoint.maxResponseBytes;
     this.#configuredBy = endpoint.configuredBy ?? `the ${upstream} base URL`;
     this.#protocol = protocol;
-    this.#pool = new Pool(url.origin, { connections: endpoint.connections, keepAliveTimeout: 30_000 });
+    const { connectMs, headersMs, bodyMs } = endpoint.timeouts;
+    this.#pool = new Pool(url.origin, {
+      connections: endpoint.connections,
+      keepAliveTimeout: 30_000,
+      connect: { timeout: connectMs },
+      headersTimeout: headersMs,
+      bodyTimeout: bodyMs,
+    });
   }
 
   /**
@@ -280,9 +312,34 @@ export class UpstreamHttp {
     return { route, target: path + resolved.search };
   }
 
-  async request(call: UpstreamCall, scope: CallScope): Promise<UpstreamReply> {
-    const { requestId } = scope;
-    const reply = await this.#send(call, requestId);
+  /** One call under the upstream policy (see `CallPolicy`): retried, broken and bounded as it says. */
+  request(call: UpstreamCall, scope: CallScope): Promise<UpstreamReply> {
+    const method = call.method ?? 'GET';
+    const { route } = call;
+    return this.#policy.run({ method, route, scope, idempotent: method === 'GET' }, (attempt, remainingMs) =>
+      this.#observed(call, method, scope, attempt, remainingMs),
+    );
+  }
+
+  /** One attempt, as the observer sees it. */
+  async #observed(call: UpstreamCall, method: string, scope: CallScope, attempt: number, remainingMs: number): Promise<UpstreamReply> {
+    const end = this.observer.attemptStarted?.({ upstream: this.upstream, method, route: call.route, requestId: scope.requestId, attempt });
+    if (!end) return this.#attempt(call, scope.requestId, remainingMs);
+    const started = performance.now();
+    try {
+      const reply = await this.#attempt(call, scope.requestId, remainingMs);
+      end({ status: reply.status, outcome: 'ok', durationMs: performance.now() - started });
+      return reply;
+    } catch (error) {
+      const failure = error instanceof UpstreamError ? error : undefined;
+      end({ status: failure?.status, outcome: failure?.code ?? 'UPSTREAM_ERROR', durationMs: performance.now() - started });
+      throw error;
+    }
+  }
+
+  /** One exchange, its answer judged: a 2xx is the reply, anything else its UpstreamError. */
+  async #attempt(call: UpstreamCall, requestId: string, remainingMs: number): Promise<UpstreamReply> {
+    const reply = await this.#send(call, requestId, Math.min(this.#callTimeoutMs, remainingMs));
     if (reply.status === 404 && !this.#baseConfirmed && (await this.#baseIsWrong(requestId))) {
       throw new UpstreamError(
         this.upstream,
@@ -299,14 +356,15 @@ export class UpstreamHttp {
         codeForStatus(reply.status),
         `${this.upstream} answered ${reply.status} to ${call.method ?? 'GET'} ${call.route}`,
         reply.status,
+        { retryAfterSeconds: retryAfterSeconds(reply.headers['retry-after']) },
       );
     }
     this.#baseConfirmed = true;
     return reply;
   }
 
-  /** One exchange: the status, headers and JSON body, bounded in time and size as a whole. */
-  async #send(call: UpstreamCall, requestId: string): Promise<UpstreamReply> {
+  /** One exchange: the status, headers and JSON body, bounded in time (`timeoutMs`) and size as a whole. */
+  async #send(call: UpstreamCall, requestId: string, timeoutMs: number): Promise<UpstreamReply> {
     const method = call.method ?? 'GET';
     const path = call.target ?? this.#basePath + expandRoute(call.route, call.params) + buildQueryString(call.query);
     const headers: Record<string, string> = { ...this.#headers, 'x-request-id': requestId };
@@ -315,7 +373,7 @@ export class UpstreamHttp {
       body = JSON.stringify(call.body);
       headers['content-type'] = 'application/json';
     }
-    const response = await this.#exchange({ method, path, headers, body }, call.route);
+    const response = await this.#exchange({ method, path, headers, body }, call.route, timeoutMs);
     const { status } = response;
     return { status, headers: response.headers, body: response.text ? this.#parseJson(response.text, status) : undefined, url: this.#origin + path };
   }
@@ -325,10 +383,10 @@ export class UpstreamHttp {
    * the whole exchange (undici's own timeouts fire only on silence, so a body trickled in small
    * pieces would never end), and a body past the size limit is cut off unread.
    */
-  #exchange(options: Dispatcher.DispatchOptions, route: string): Promise<RawResponse> {
+  #exchange(options: Dispatcher.DispatchOptions, route: string, timeoutMs: number): Promise<RawResponse> {
     return new Promise<RawResponse>((resolve, reject) => {
       const exchange = new Exchange(this.upstream, route, options.method !== 'GET', this.#maxResponseBytes, resolve, reject);
-      exchange.timer = setTimeout(expire, this.#timeoutMs, exchange, this.#timeoutMs, options.method);
+      exchange.timer = setTimeout(expire, timeoutMs, exchange, Math.round(timeoutMs), options.method);
       this.#pool.dispatch(options, exchange);
     });
   }
@@ -346,7 +404,7 @@ export class UpstreamHttp {
 
   /** Asks the base probe whether the base URL itself is wrong; concurrent 404s share one probe. */
   #baseIsWrong(requestId: string): Promise<boolean> {
-    this.#probing ??= this.#send(this.#protocol.baseProbe, requestId)
+    this.#probing ??= this.#send(this.#protocol.baseProbe, requestId, this.#callTimeoutMs)
       .then((reply) => {
         if (reply.status >= 200 && reply.status < 300) this.#baseConfirmed = true;
         return reply.status === 404;
@@ -360,7 +418,8 @@ export class UpstreamHttp {
 
   /** Where the breaker and the bulkhead stand now. */
   health(): UpstreamHealth {
-    return { upstream: this.upstream, breaker: 'closed', inFlight: 0, queued: 0 };
+    const policy = this.#policy;
+    return { upstream: this.upstream, breaker: policy.breakerState, inFlight: policy.inFlight, queued: policy.queued };
   }
 
   close(): Promise<void> {
