@@ -79,6 +79,8 @@ export class LockTimeout extends Error {
   override readonly name = 'LockTimeout';
 }
 
+const NOT_ASKED_OR_NO_ANSWER = new Set(['UPSTREAM_UNREACHABLE', 'UPSTREAM_TIMEOUT', 'UPSTREAM_CIRCUIT_OPEN', 'UPSTREAM_OVERLOADED']);
+
 const retryableStatus = (status: number) => status === 408 || status === 429 || status >= 500;
 
 /** The typed failure an upstream or shared-state error stands for; anything else is left as it is (and masked). */
@@ -96,7 +98,8 @@ export function failureOf(error: unknown): unknown {
       return new ConflictError(`${error.upstream} refused the write: it conflicts with the record's current state`);
     default: {
       const status = error.status ?? null;
-      const retryable = status === null ? error.code === 'UPSTREAM_UNREACHABLE' : retryableStatus(status);
+      // No answer (none, none in time, or not asked: breaker open, bulkhead full): the same write may pass later.
+      const retryable = status === null ? NOT_ASKED_OR_NO_ANSWER.has(error.code) : retryableStatus(status);
       return new UpstreamFailure(error.upstream, error.message, status, retryable);
     }
   }

@@ -161,13 +161,20 @@ export class CallPolicy {
   async #guarded<T>(request: { method: string; route: string; scope: CallScope }, attempt: (remainingMs: number) => Promise<T>): Promise<T> {
     const failFast = (code: UpstreamErrorCode, message: string) => new UpstreamError(this.upstream, code, message);
     const remainingMs = () => request.scope.deadline - performance.now();
-    if (remainingMs() <= 0) throw failFast('UPSTREAM_TIMEOUT', `the request's deadline passed before ${this.upstream} could be asked ${request.method} ${request.route}`);
+    const deadlinePassed = () => failFast('UPSTREAM_TIMEOUT', `the request's deadline passed before ${this.upstream} could be asked ${request.method} ${request.route}`);
+    // Checked again once a slot is free: a call that waited its time away is not sent.
+    const inTime = () => {
+      const left = remainingMs();
+      if (left <= 0) throw deadlinePassed();
+      return attempt(left);
+    };
+    if (remainingMs() <= 0) throw deadlinePassed();
     try {
       return await this.#breaker.execute(() =>
         // A call that must wait for a slot waits no longer than its deadline.
         this.#bulkhead.executionSlots > 0
-          ? this.#bulkhead.execute(() => attempt(remainingMs()))
-          : this.#bulkhead.execute(() => attempt(remainingMs()), AbortSignal.timeout(Math.max(1, Math.ceil(remainingMs())))),
+          ? this.#bulkhead.execute(inTime)
+          : this.#bulkhead.execute(inTime, AbortSignal.timeout(Math.max(1, Math.ceil(remainingMs())))),
       );
     } catch (error) {
       if (error instanceof BrokenCircuitError) {

@@ -7,6 +7,8 @@ import { createGateway, type Gateway } from '../../src/server/yoga.ts';
 import { startSimulators, type SimulatedRequest, type Simulators } from '../../src/simulators/index.ts';
 import type { AuditEntry } from '../../src/provisioning/audit.ts';
 import { createSharedState } from '../../src/state/index.ts';
+import type { Upstreams } from '../../src/upstreams/index.ts';
+import type { UpstreamObserver } from '../../src/upstreams/observer.ts';
 import { startReshapingProxy, type Reshaping, type ReshapingProxy } from './reshaping-proxy.ts';
 
 type UpstreamKey = 'gate' | 'edge' | 'switch';
@@ -33,6 +35,8 @@ export interface Harness {
   proxies: Partial<Record<UpstreamKey, ReshapingProxy>>;
   /** Every audit line the mutations wrote, in order. */
   audit: AuditEntry[];
+  /** The gateway's upstreams: their breakers and bulkheads (`health()`). */
+  upstreams: Upstreams;
   close(): Promise<void>;
 }
 
@@ -46,6 +50,8 @@ export interface HarnessOptions {
   env?: NodeJS.ProcessEnv;
   /** Put before the shared state's Redis keys, so that test runs on one Redis never meet. */
   redisKeyPrefix?: string;
+  /** Hears every upstream attempt, retry and breaker change. */
+  observer?: UpstreamObserver;
 }
 
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
@@ -58,7 +64,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     settings[key] = { ...settings[key], ...(proxies[key] && { url: proxies[key].url }), ...options.override?.[key] };
   }
   const config = loadConfig(options.env ?? {});
-  const upstreams = createUpstreams(settings, config);
+  const upstreams = createUpstreams(settings, config, options.observer);
   const state = await createSharedState({ redisUrl: config.redisUrl, keyPrefix: options.redisKeyPrefix });
   const audit: AuditEntry[] = [];
   // Tests read errors from the answers; the log would only repeat them.
@@ -92,6 +98,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     requests: () => simulators.requests,
     proxies,
     audit,
+    upstreams,
     async close() {
       await Promise.all([upstreams.close(), state.close()]);
       await Promise.all(Object.values(proxies).map((proxy) => proxy.close()));
