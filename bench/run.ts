@@ -1,7 +1,5 @@
 // `npm run bench`: the gateway under the nested query, against simulators with 20 ms per upstream
 // call, next to a hand-written baseline doing the same upstream fan-out. See bench/README.md.
-import { createHash, randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -11,6 +9,7 @@ import { parseBaselineReportLine, type BaselineReport } from './support/baseline
 import { describeExit, exitCodeAfterInterruption, startChild, stopAllChildren, stopChildrenOnExit, type ManagedChild } from './support/children.ts';
 import { ownCpuClock, processTreeCpuClock } from './support/cpu.ts';
 import { criticalPath, type CriticalPath } from './support/critical-path.ts';
+import { benchClientKey, startGateway, startNodeFlags } from './support/gateway.ts';
 import { measureScenario, runLoad, type QueryTask, type ScenarioPair, type ScenarioResult } from './support/load.ts';
 import { freePorts } from './support/ports.ts';
 import { SimulatorCounters, startSimulatorProcess, type UpstreamEnv } from './support/simulators.ts';
@@ -18,6 +17,7 @@ import { decimal, formatTable, type Cell } from './support/table.ts';
 import {
   CONCURRENT_CLIENTS,
   loadPlans,
+  NESTED_QUERY,
   UPSTREAM_LATENCY_MS,
   USERS_PER_QUERY,
   workloadCountsAsEnv,
@@ -29,10 +29,6 @@ const REPOSITORY_ROOT = fileURLToPath(new URL('..', import.meta.url));
 const RESULTS_DIRECTORY = new URL('results/', import.meta.url);
 const RESULTS_FILE = new URL('latest.json', RESULTS_DIRECTORY);
 
-const NESTED_QUERY =
-  'query Nested { users(first: 50) { edges { node { token { isActive } balance { seconds } extra { preferences } edgeAccount { id } loginHistory(first: 3) { totalCount } switchAccount { userId } } } } }';
-
-const GATEWAY_STARTUP_TIMEOUT_MS = 30_000;
 const QUERY_TIMEOUT_MS = 30_000;
 /** Both baseline scenarios, warm-up included; far above what the default counts take. */
 const BASELINE_TIMEOUT_MS = 5 * 60_000;
@@ -42,42 +38,10 @@ const GOALS = { cpuRatio: 1.5, floorRatio: 1.25 } as const;
 // ---- the gateway process and its client ----
 
 /**
- * The node flags `npm start` runs the gateway with (package.json is their one home); the baseline
- * runs with them too, so that the two are compared on equal terms.
- */
-function startNodeFlags(): string[] {
-  const scripts = (JSON.parse(readFileSync(`${REPOSITORY_ROOT}/package.json`, 'utf8')) as { scripts: Record<string, string> }).scripts;
-  const words = (scripts['start'] ?? '').split(/\s+/);
-  if (words[0] !== 'node' || words.at(-1) !== 'src/index.ts') throw new Error(`npm start is no longer 'node <flags> src/index.ts': ${scripts['start']}`);
-  return words.slice(1, -1);
-}
-
-/**
  * The gateway authenticates its clients as in production: the bench is one admin client with an
  * API key (a fresh one each run; only its hash is configured).
  */
-const BENCH_API_KEY = randomBytes(24).toString('base64url');
-const BENCH_API_KEYS = JSON.stringify([
-  { id: 'bench', sha256: createHash('sha256').update(BENCH_API_KEY).digest('hex'), scopes: ['users:read', 'admin'] },
-]);
-
-async function startGateway(upstreamEnv: UpstreamEnv, port: number): Promise<ManagedChild> {
-  // node itself, as npm start runs it: the pid is then the process doing the work.
-  const gateway = startChild({
-    name: 'gateway',
-    command: process.execPath,
-    args: [...startNodeFlags(), 'src/index.ts'],
-    cwd: REPOSITORY_ROOT,
-    // An inherited EDGE_TOKEN would make the gateway use it instead of the simulator's basic auth.
-    env: { ...upstreamEnv, HOST: '127.0.0.1', PORT: String(port), EDGE_TOKEN: undefined, API_KEYS: BENCH_API_KEYS },
-  });
-  await gateway.waitForStdout(
-    (line) => (line.startsWith('GraphQL gateway ready:') ? line : undefined),
-    'ready line',
-    GATEWAY_STARTUP_TIMEOUT_MS,
-  );
-  return gateway;
-}
+const BENCH_CLIENT = benchClientKey('bench', ['users:read', 'admin']);
 
 function createGatewayClient(port: number): Pool {
   return new Pool(`http://127.0.0.1:${port}`, {
@@ -97,7 +61,7 @@ async function postGraphQL(client: Pool, query: string): Promise<GraphQLAnswer> 
   const response = await client.request({
     method: 'POST',
     path: '/graphql',
-    headers: { 'content-type': 'application/json', accept: 'application/json', 'x-api-key': BENCH_API_KEY },
+    headers: { 'content-type': 'application/json', accept: 'application/json', 'x-api-key': BENCH_CLIENT.key },
     body: JSON.stringify({ query }),
   });
   const text = await response.body.text();
@@ -126,7 +90,7 @@ async function benchmarkGateway(
   counts: WorkloadCounts,
   port: number,
 ): Promise<ScenarioPair> {
-  const gateway = await startGateway(upstreamEnv, port);
+  const gateway = await startGateway({ repositoryRoot: REPOSITORY_ROOT, upstreamEnv, port, clientKey: BENCH_CLIENT });
   const client = createGatewayClient(port);
   try {
     await checkGatewayAnswers(client);
@@ -154,7 +118,7 @@ async function benchmarkBaseline(upstreamEnv: UpstreamEnv, simulators: ManagedCh
   const baseline = startChild({
     name: 'baseline',
     command: process.execPath,
-    args: [...startNodeFlags(), 'bench/baseline.ts'],
+    args: [...startNodeFlags(REPOSITORY_ROOT), 'bench/baseline.ts'],
     cwd: REPOSITORY_ROOT,
     env: { ...upstreamEnv, ...workloadCountsAsEnv(counts), BENCH_SIMULATORS_PID: String(simulators.pid) },
   });

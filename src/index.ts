@@ -18,18 +18,30 @@ try {
     }
   }
   console.log(`GraphQL gateway ready: ${gateway.url}${simulated}\nOpen it in a browser for GraphiQL.`);
+  // Graceful: not ready, no new connection, requests under way answered (within the request
+  // deadline), then pools, Redis and simulators closed and spans flushed. A second signal stops at once.
+  let stopping = false;
   const shutdown = (signal: string) => {
-    console.log(`${signal} received, closing`);
-    gateway.close().then(
-      () => process.exit(0),
+    if (stopping) {
+      console.warn(`${signal} received again: stopping without waiting`);
+      process.exit(1);
+    }
+    stopping = true;
+    const closed = gateway.close();
+    console.log(`${signal} received: no new connections; finishing the requests under way (at most ${config.requestDeadlineMs} ms), then closing`);
+    closed.then(
+      () => {
+        console.log('closed');
+        process.exit(0);
+      },
       (error: unknown) => {
         console.error(error);
         process.exit(1);
       },
     );
   };
-  process.once('SIGTERM', () => shutdown('SIGTERM'));
-  process.once('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
 } catch (error) {
   console.error(error instanceof ConfigError ? error.message : error);
   process.exit(1);

@@ -36,7 +36,7 @@ async function isRefused(harness: Harness, headers: Record<string, string>): Pro
   expect(answer.status).toBe(401);
   expect(answer.wwwAuthenticate).toMatch(/^Bearer realm=/);
   expect(answer.body.data).toBeUndefined();
-  expect(answer.body.errors).toEqual([{ message: expect.any(String), extensions: { code: 'UNAUTHENTICATED' } }]);
+  expect(answer.body.errors).toEqual([{ message: expect.any(String), extensions: { code: 'UNAUTHENTICATED', requestId: expect.any(String) } }]);
   expect(harness.requests()).toEqual([]);
 }
 
@@ -266,7 +266,7 @@ describe('scopes', () => {
     const mutation = `mutation { createUser(input: { username: "scope.probe", email: "scope.probe@example.com", password: "probe-Pass-1", organization: "acme" }) { __typename } }`;
     const result = await harness.execute(mutation, {}, { 'x-api-key': acmeReader.key });
     expect(result.data ?? null).toBeNull();
-    expect(result.errors).toEqual([expect.objectContaining({ path: ['createUser'], extensions: { code: 'FORBIDDEN' } })]);
+    expect(result.errors).toEqual([expect.objectContaining({ path: ['createUser'], extensions: { code: 'FORBIDDEN', requestId: expect.any(String) } })]);
     expect(harness.requests()).toEqual([]);
   });
 
@@ -274,7 +274,7 @@ describe('scopes', () => {
     harness.simulators.resetRequests();
     const result = await harness.execute(COUNT, {}, { 'x-api-key': writerOnly.key });
     expect(result.data).toEqual({ users: null });
-    expect(result.errors).toEqual([expect.objectContaining({ path: ['users'], extensions: { code: 'FORBIDDEN' } })]);
+    expect(result.errors).toEqual([expect.objectContaining({ path: ['users'], extensions: { code: 'FORBIDDEN', requestId: expect.any(String) } })]);
     expect(harness.requests()).toEqual([]);
   });
 

@@ -3,6 +3,7 @@ import { LoginHistoryPageDocument, SwitchUsersPageDocument, UserRelationsDocumen
 import { present } from './support/expect.ts';
 import { harnessPerTest, startHarness, type Harness } from './support/harness.ts';
 import { EVERYWHERE_USERNAME, LONG_HISTORY_LENGTH, LONG_HISTORY_USERNAME } from '../src/simulators/index.ts';
+import type { PayloadDrift } from '../src/upstreams/observer.ts';
 
 /**
  * Other servers built from the same docs may answer differently where the docs leave room: the
@@ -270,5 +271,75 @@ describe('values that pass a shape check but are not what GraphQL serves', () =>
     );
     expect(result.errors?.map((error) => error.message)).toContain('gate sent a user token whose created_at is not a date-time');
     expect(JSON.stringify(result)).not.toMatch(/2024-02-30|INTERNAL_SERVER_ERROR/);
+  });
+});
+
+describe('payloads that drift from the docs without breaking them', () => {
+  /** Every drift the upstream layer reported, as `upstream route kind field`. */
+  const driftOf = (drifts: PayloadDrift[]) => drifts.map(({ upstream, route, kind, field }) => `${upstream} ${route} ${kind} ${field}`);
+
+  it('answers a payload with an extra key and without an optional one as usual, and reports both by name', async () => {
+    const drifts: PayloadDrift[] = [];
+    const harness = await harnessWith({
+      observer: { payloadDrift: (drift) => drifts.push(drift) },
+      reshape: {
+        // gate's user gains a top-level and a nested key, and loses its email.
+        gate: {
+          body: (body, url) => {
+            if (!url.pathname.includes('/user/username/')) return body;
+            const { email: _email, profile, ...user } = body as Record<string, unknown> & { profile: Record<string, unknown> };
+            return { ...user, nickname: 'drift-marker-value', profile: { ...profile, timezone: 'drift-marker-zone' } };
+          },
+        },
+        // edge's users gain `avatar` and lose `description`.
+        edge: {
+          body: (body, url) => {
+            if (!url.pathname.endsWith('/users/') || !Array.isArray(body)) return body;
+            return body.map(({ description: _description, ...user }: Record<string, unknown>) => ({ ...user, avatar: 'drift-marker-avatar' }));
+          },
+        },
+        // switch's items gain `sip_trunk` (an object) and lose `role_name`.
+        switch: {
+          body: (body) => {
+            const envelope = body as { payload: { items: Record<string, unknown>[] } };
+            envelope.payload.items = envelope.payload.items.map(({ role_name: _roleName, ...item }) => ({ ...item, sip_trunk: { host: 'drift-marker-host' } }));
+            return envelope;
+          },
+        },
+      },
+    });
+    const result = await harness.execute(
+      `query($username: String!) {
+        user(username: $username) {
+          username email firstName role
+          edgeAccount { username description isActive }
+          switchAccount { name roleName userType }
+        }
+      }`,
+      { username: EVERYWHERE_USERNAME },
+    );
+    expect(result.errors).toBeUndefined();
+    expect(result.data).toMatchObject({
+      user: {
+        username: EVERYWHERE_USERNAME,
+        email: null,
+        firstName: expect.any(String),
+        edgeAccount: { username: EVERYWHERE_USERNAME, description: null, isActive: expect.any(Boolean) },
+        switchAccount: { name: EVERYWHERE_USERNAME, roleName: null, userType: expect.any(String) },
+      },
+    });
+    expect(driftOf(drifts)).toEqual(
+      expect.arrayContaining([
+        'gate /user/username/{username}/ unexpected nickname',
+        'gate /user/username/{username}/ unexpected profile.timezone',
+        'gate /user/username/{username}/ missing email',
+        'edge /users/ unexpected [].avatar',
+        'edge /users/ missing [].description',
+        'switch /user/list unexpected payload.items[].sip_trunk',
+        'switch /user/list missing payload.items[].role_name',
+      ]),
+    );
+    // Key names only: never a value of the payload.
+    expect(JSON.stringify(drifts)).not.toMatch(/drift-marker/);
   });
 });

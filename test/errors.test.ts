@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
 import { UserRelationsDocument, UsersPageDocument } from './generated/graphql.ts';
-import { harnessPerTest } from './support/harness.ts';
+import { harnessPerTest, type GraphQLResult } from './support/harness.ts';
 import { EVERYWHERE_USERNAME } from '../src/simulators/index.ts';
 import { gateHeaders } from '../src/server/config.ts';
 
@@ -160,5 +160,43 @@ describe('a 404 from a wrong base URL is not a missing record', () => {
     harness.simulators.resetRequests();
     expect(await harness.data('{ user(username: "nobody.else") { username } }')).toEqual({ user: null });
     expect(harness.requests()).toHaveLength(1);
+  });
+});
+
+describe('a payload that lacks or mistypes a required field', () => {
+  it('fails only the fields that read it, UPSTREAM_BAD_RESPONSE, naming the key and never its value', async () => {
+    const harness = await harnessWith({
+      reshape: {
+        // gate's user token names itself by a string id; its docs give an integer.
+        gate: {
+          body: (body, url) => {
+            if (!url.pathname.endsWith('/user_token/')) return body;
+            const page = body as { results: Record<string, unknown>[] };
+            return { ...page, results: page.results.map((token) => ({ ...token, id: 'required-marker-id' })) };
+          },
+        },
+        // switch's items come without their `name`.
+        switch: {
+          body: (body) => {
+            const envelope = body as { payload: { items: Record<string, unknown>[] } };
+            envelope.payload.items = envelope.payload.items.map(({ name: _name, ...item }) => ({ ...item, email: 'required-marker@example.com' }));
+            return envelope;
+          },
+        },
+      },
+    });
+    const result = (await harness.execute(
+      `query($username: String!) {
+        user(username: $username) { username email edgeAccount { username } token { username } switchAccount { name } }
+      }`,
+      { username: EVERYWHERE_USERNAME },
+    )) as GraphQLResult<{ user: Record<string, unknown> | null }>;
+    expect(result.data?.user).toMatchObject({ username: EVERYWHERE_USERNAME, email: expect.any(String), edgeAccount: { username: EVERYWHERE_USERNAME }, token: null, switchAccount: null });
+    const failures = Object.fromEntries((result.errors ?? []).map((error) => [error.path?.join('.'), [error.extensions?.['code'], error.extensions?.['upstream'], error.message]]));
+    expect(failures).toEqual({
+      'user.token': ['UPSTREAM_BAD_RESPONSE', 'gate', expect.stringMatching(/^gate sent an unexpected user token list \(results\.0\.id: /)],
+      'user.switchAccount': ['UPSTREAM_BAD_RESPONSE', 'switch', expect.stringMatching(/^switch sent an unexpected user page \(items\.0\.name: /)],
+    });
+    expectNoLeak(result, 'required-marker');
   });
 });

@@ -233,7 +233,7 @@ describe('hostile queries are refused before any upstream call', () => {
       (await harness.yoga.fetch('http://gateway.test/graphql', { method: 'POST', headers: { 'content-type': 'application/json', accept }, body: JSON.stringify({ query: TWO_LISTS_OF_500 }) })).status;
     expect(await status('application/graphql-response+json')).toBe(400);
     expect(await status('application/json')).toBe(200);
-    expect(error?.extensions).toEqual({ code: 'QUERY_TOO_COSTLY', cost: estimate(TWO_LISTS_OF_500), limit: DEFAULT_LIMIT });
+    expect(error?.extensions).toEqual({ code: 'QUERY_TOO_COSTLY', cost: estimate(TWO_LISTS_OF_500), limit: DEFAULT_LIMIT, requestId: expect.any(String) });
     expect(error?.message).toContain(`more than the ${DEFAULT_LIMIT}`);
   });
 
@@ -275,7 +275,7 @@ describe('a caller bound to an organization', () => {
     expect(harness.requests().length).toBeLessThanOrEqual(800);
     harness.simulators.resetRequests();
     const many: Loose = await harness.execute(lists(5), undefined, { 'x-api-key': bound.key });
-    expect(many.errors?.[0]?.extensions).toEqual({ code: 'QUERY_TOO_COSTLY', cost: 5 * 200 + 200, limit: DEFAULT_LIMIT });
+    expect(many.errors?.[0]?.extensions).toEqual({ code: 'QUERY_TOO_COSTLY', cost: 5 * 200 + 200, limit: DEFAULT_LIMIT, requestId: expect.any(String) });
     expect(harness.requests()).toEqual([]);
   });
 
@@ -321,7 +321,7 @@ describe('limits follow their settings', () => {
   it('MAX_UPSTREAM_CALLS: the benchmark query is refused under 300, and still reports its cost', async () => {
     const harness = await harnessWith({ env: { MAX_UPSTREAM_CALLS: '300' } });
     const result: Loose = await harness.execute(BENCHMARK_QUERY, undefined, { 'X-Query-Cost': 'true' });
-    expect(result.errors?.[0]?.extensions).toEqual({ code: 'QUERY_TOO_COSTLY', cost: 301, limit: 300 });
+    expect(result.errors?.[0]?.extensions).toEqual({ code: 'QUERY_TOO_COSTLY', cost: 301, limit: 300, requestId: expect.any(String) });
     expect(result.extensions?.['queryCost']).toEqual({ upstreamCalls: 301, limit: 300 });
     expect(harness.requests()).toEqual([]);
   });
@@ -363,7 +363,7 @@ describe('the request body', () => {
     const response = await post(harness, { body });
     expect(response.status).toBe(413);
     const result = (await response.json()) as Loose;
-    expect(result.errors?.[0]?.extensions).toEqual({ code: 'REQUEST_TOO_LARGE', limit: 2048 });
+    expect(result.errors?.[0]?.extensions).toEqual({ code: 'REQUEST_TOO_LARGE', limit: 2048, requestId: expect.any(String) });
     expect(harness.requests()).toEqual([]);
   });
 

@@ -56,7 +56,7 @@ async function isRefused(harness: Harness, key: string): Promise<void> {
   expect(seconds).toBeGreaterThanOrEqual(1);
   expect(seconds).toBeLessThanOrEqual(60);
   expect(body.data).toBeUndefined();
-  expect(body.errors).toEqual([{ message: expect.stringContaining('Too many requests'), extensions: { code: 'RATE_LIMITED', retryAfter: seconds } }]);
+  expect(body.errors).toEqual([{ message: expect.stringContaining('Too many requests'), extensions: { code: 'RATE_LIMITED', retryAfter: seconds, requestId: expect.any(String) } }]);
   expect(harness.requests().length).toBe(upstreamCalls);
 }
 

@@ -142,6 +142,34 @@ describe('faults on demand', () => {
       expect(answer.headers.get('content-length')).toBe(String(Buffer.byteLength(answer.text)));
       expect(() => JSON.parse(answer.text)).toThrow(SyntaxError);
     });
+
+    it('refuse answers the upstream\'s own error body without running the handler', async () => {
+      simulators.injectFault('gate', { method: 'POST', path: '/user/', action: 'refuse' });
+      const refused = await api.createGateUser('refuse.fault');
+      expect(refused.status).toBe(500);
+      expect(await refused.json()).toEqual({ detail: 'Simulated failure.' });
+      expect(gateUsernames()).not.toContain('refuse.fault');
+
+      simulators.injectFault('edge', { action: 'refuse', status: 503, message: 'maintenance' });
+      const edge = await api.edge('/users/?per_page=1');
+      expect([edge.status, JSON.parse(edge.text)]).toEqual([503, { detail: 'maintenance' }]);
+    });
+
+    it('refuse with status 200 is switch\'s {success: false} envelope; a 4xx names its own kind', async () => {
+      simulators.injectFault('switch', { action: 'refuse', status: 200 });
+      const envelope = await api.switchList();
+      expect(envelope.status).toBe(200);
+      expect(JSON.parse(envelope.text)).toEqual({
+        success: false, error_type: 'internal_error', error: { message: 'Simulated failure.', code: 500, reason: 'internal_error' },
+      });
+      simulators.injectFault('switch', { action: 'refuse', status: 404, message: 'gone' });
+      const notFound = await api.switchList();
+      expect(notFound.status).toBe(404);
+      expect(JSON.parse(notFound.text)).toEqual({
+        success: false, error_type: 'not_found_error', error: { message: 'gone', code: 404, reason: 'not_found' },
+      });
+      expect(JSON.parse((await api.switchList()).text)).toMatchObject({ success: true });
+    });
   });
 
   describe('rules', () => {
@@ -198,7 +226,22 @@ describe('faults on demand', () => {
       expect((await api.switchList()).status).toBe(200);
     });
 
+    it('with a chance fire on about that fraction of matching requests, and say so in the stats', async () => {
+      simulators.injectFault('gate', { ...unavailable, times: 'always', chance: 0.25 });
+      const seen = await statuses(400);
+      const failed = seen.filter((status) => status === 503).length;
+      // Binomial(400, 0.25): mean 100, standard deviation 8.7; these bounds are 5.7 of them away.
+      expect(failed).toBeGreaterThan(50);
+      expect(failed).toBeLessThan(150);
+      expect(seen.filter((status) => status !== 503).every((status) => status === 200)).toBe(true);
+      expect(simulators.stats('gate')).toEqual({ requests: 400, faulted: failed, faultedByAction: { status: failed } });
+      expect(simulators.stats('edge')).toEqual({ requests: 0, faulted: 0, faultedByAction: {} });
+    });
+
     it('are validated in process too', () => {
+      expect(() => simulators.injectFault('gate', { action: 'hang', chance: 0 })).toThrow(/"chance"/);
+      expect(() => simulators.injectFault('gate', { action: 'hang', chance: 1.5 })).toThrow(/"chance"/);
+      expect(() => simulators.injectFault('gate', { action: 'refuse', status: 42 })).toThrow(/"status"/);
       expect(() => simulators.injectFault('gate', { action: 'status', status: 42 })).toThrow(/invalid fault rule: .*"status"/);
       expect(() => simulators.injectFault('gate', { action: 'hang', times: 0 })).toThrow(/"times"/);
       expect(() => simulators.injectFault('gate', { action: 'hang', path: 'user/' })).toThrow(/"path"/);
@@ -226,7 +269,9 @@ describe('faults on demand', () => {
       expect(JSON.parse(cleared.text)).toEqual({ faults: [] });
       expect((await api.gate('/user/?limit=1')).status).toBe(200);
       expect(simulators.requests).toHaveLength(2);
-      expect(JSON.parse((await call(`${new URL(simulators.gate.url).origin}/__simulator/stats`)).text)).toEqual({ requests: 2 });
+      expect(JSON.parse((await call(`${new URL(simulators.gate.url).origin}/__simulator/stats`)).text)).toEqual({
+        requests: 2, faulted: 1, faultedByAction: { status: 1 },
+      });
     });
 
     it('answers 400 naming the bad field', async () => {
@@ -242,9 +287,85 @@ describe('faults on demand', () => {
       expect(Object.keys(await problems(JSON.stringify({ action: 'hang', method: 'get' })))).toEqual(['method']);
       expect(Object.keys(await problems(JSON.stringify({ action: 'delay', ms: 'soon' })))).toEqual(['ms']);
       expect(Object.keys(await problems(JSON.stringify({ action: 'hang', times: -1 })))).toEqual(['times']);
+      expect(Object.keys(await problems(JSON.stringify({ action: 'hang', chance: 0 })))).toEqual(['chance']);
+      expect(Object.keys(await problems(JSON.stringify({ action: 'hang', chance: 2 })))).toEqual(['chance']);
+      expect(Object.keys(await problems(JSON.stringify({ action: 'hang', chance: '0.1' })))).toEqual(['chance']);
+      expect(Object.keys(await problems(JSON.stringify({ action: 'refuse', message: 3 })))).toEqual(['message']);
       expect(Object.keys(await problems(JSON.stringify({ action: 'status', status: 503, headers: { 'bad name': 'x' } })))).toEqual(['headers.bad name']);
       expect(await problems('{"action":')).toEqual({ detail: expect.stringMatching(/^JSON parse error/) });
       expect(JSON.parse((await call(faultsUrl())).text)).toEqual({ faults: [] });
+    });
+  });
+
+  describe('chance, with scripted dice', () => {
+    let own: Simulators;
+    let dice: number[] = [];
+    const rolls: number[] = [];
+    const gateStatus = async () => (await call(`${own.gate.url}/user/?limit=1`, { headers: { authorization: `Bearer ${own.gate.token}` } })).status;
+    const faultsUrl = () => `${new URL(own.gate.url).origin}/__simulator/faults`;
+
+    beforeAll(async () => {
+      own = await startSimulators({
+        random: () => {
+          const roll = dice.shift();
+          if (roll === undefined) throw new Error('the test rolled more dice than it scripted');
+          rolls.push(roll);
+          return roll;
+        },
+      });
+    });
+    afterEach(() => {
+      own.clearFaults();
+      own.resetRequests();
+      dice = [];
+      rolls.length = 0;
+    });
+    afterAll(() => own.close());
+
+    it('fires when the roll is below the chance', async () => {
+      own.injectFault('gate', { action: 'status', status: 503, times: 'always', chance: 0.25 });
+      dice = [0.5, 0.1, 0.9, 0.2499, 0.25];
+      const seen = [];
+      for (let index = 0; index < 5; index++) seen.push(await gateStatus());
+      expect(seen).toEqual([200, 503, 200, 503, 200]);
+      expect(own.stats('gate')).toEqual({ requests: 5, faulted: 2, faultedByAction: { status: 2 } });
+    });
+
+    it('uses up `times` only when it fires, and is listed with its chance', async () => {
+      own.injectFault('gate', { action: 'status', status: 503, times: 1, chance: 0.5 });
+      dice = [0.7];
+      expect(await gateStatus()).toBe(200);
+      expect(JSON.parse((await call(faultsUrl())).text)).toEqual({ faults: [{ action: 'status', status: 503, times: 1, chance: 0.5 }] });
+      dice = [0.3];
+      expect(await gateStatus()).toBe(503);
+      expect(await gateStatus()).toBe(200);
+      expect(JSON.parse((await call(faultsUrl())).text)).toEqual({ faults: [] });
+      expect(rolls).toEqual([0.7, 0.3]);
+    });
+
+    it('passes a request that loses the roll on to the next rule; rules without a chance roll no dice', async () => {
+      own.injectFault('gate', { action: 'status', status: 500, times: 'always', chance: 0.5 });
+      own.injectFault('gate', { action: 'status', status: 502, times: 'always' });
+      dice = [0.9, 0.1];
+      expect([await gateStatus(), await gateStatus()]).toEqual([502, 500]);
+      expect(rolls).toEqual([0.9, 0.1]);
+      expect(own.stats('gate').faultedByAction).toEqual({ status: 2 });
+    });
+
+    it('rolls only for requests the rule matches', async () => {
+      own.injectFault('gate', { method: 'DELETE', action: 'status', status: 503, times: 'always', chance: 0.5 });
+      expect(await gateStatus()).toBe(200);
+      expect(rolls).toEqual([]);
+    });
+
+    it('is taken over HTTP, and reset zeroes the fault counters', async () => {
+      const origin = new URL(own.gate.url).origin;
+      const added = await call(faultsUrl(), { method: 'POST', body: JSON.stringify({ action: 'reset-before', times: 'always', chance: 0.1 }) });
+      expect(added.status).toBe(201);
+      dice = [0.05];
+      await expect(fetch(`${own.gate.url}/user/?limit=1`, { headers: { authorization: `Bearer ${own.gate.token}` } })).rejects.toThrow();
+      expect(JSON.parse((await call(`${origin}/__simulator/stats`)).text)).toEqual({ requests: 1, faulted: 1, faultedByAction: { 'reset-before': 1 } });
+      expect(JSON.parse((await call(`${origin}/__simulator/reset`, { method: 'POST' })).text)).toEqual({ requests: 0, faulted: 0, faultedByAction: {} });
     });
   });
 

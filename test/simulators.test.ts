@@ -470,15 +470,15 @@ describe('simulators (read-only)', () => {
       await api.gate('/user/?limit=1', { headers: { 'x-request-id': 'req-1' } });
       await api.switchList('?per_page=1', { 'x-auth-token': simulators.switch.token, 'x-request-id': 'req-2' });
       const stats = await call<{ requests: number }>(`${simulators.switch.url.replace('/v1', '')}/__simulator/stats`);
-      expect(stats.body).toEqual({ requests: 1 });
+      expect(stats.body).toEqual({ requests: 1, faulted: 0, faultedByAction: {} });
       expect(simulators.requests.map((request) => [request.upstream, request.method, request.path, request.requestId, request.status])).toEqual([
         ['gate', 'GET', '/api/v1/user/', 'req-1', 200],
         ['switch', 'GET', '/v1/user/list', 'req-2', 200],
       ]);
       expect(simulators.requests[0]?.query.get('limit')).toBe('1');
       const reset = await call<{ requests: number }>(`${simulators.switch.url.replace('/v1', '')}/__simulator/reset`, { method: 'POST' });
-      expect(reset.body).toEqual({ requests: 0 });
-      expect((await call<{ requests: number }>(`${simulators.gate.url.replace('/api/v1', '')}/__simulator/stats`)).body).toEqual({ requests: 1 });
+      expect(reset.body).toEqual({ requests: 0, faulted: 0, faultedByAction: {} });
+      expect((await call<{ requests: number }>(`${simulators.gate.url.replace('/api/v1', '')}/__simulator/stats`)).body).toEqual({ requests: 1, faulted: 0, faultedByAction: {} });
       expect(simulators.requests).toHaveLength(2);
     });
   });

@@ -17,7 +17,9 @@ export interface ChildSpec {
   env: Readonly<Record<string, string | undefined>>;
 }
 
-interface ExitStatus {
+export type OutputListener = (line: string, stream: 'stdout' | 'stderr') => void;
+
+export interface ExitStatus {
   code: number | null;
   signal: NodeJS.Signals | null;
 }
@@ -41,6 +43,7 @@ export class ManagedChild {
   readonly #stdoutLines: string[] = [];
   readonly #outputTail: string[] = [];
   readonly #stdoutListeners = new Set<(line: string) => void>();
+  readonly #outputListeners = new Set<OutputListener>();
 
   constructor(spec: ChildSpec) {
     this.name = spec.name;
@@ -61,7 +64,18 @@ export class ManagedChild {
     });
     // Both pipes are always drained: a child blocked on a full pipe would stall the benchmark.
     createInterface({ input: this.#process.stdout! }).on('line', (line) => this.#onStdout(line));
-    createInterface({ input: this.#process.stderr! }).on('line', (line) => this.#remember(`[stderr] ${line}`));
+    createInterface({ input: this.#process.stderr! }).on('line', (line) => {
+      this.#remember(`[stderr] ${line}`);
+      for (const listener of this.#outputListeners) listener(line, 'stderr');
+    });
+  }
+
+  /**
+   * Feeds every line the child prints from now on, on either stream, to `listener` (the tail kept
+   * for error messages is short: a soak that must see every line listens instead).
+   */
+  onOutput(listener: OutputListener): void {
+    this.#outputListeners.add(listener);
   }
 
   get hasExited(): boolean {
@@ -77,6 +91,7 @@ export class ManagedChild {
     this.#remember(line);
     if (this.#stdoutLines.length < STDOUT_LINES_KEPT) this.#stdoutLines.push(line);
     for (const listener of this.#stdoutListeners) listener(line);
+    for (const listener of this.#outputListeners) listener(line, 'stdout');
   }
 
   /** The last lines the child printed, for error messages. */

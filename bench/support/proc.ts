@@ -18,6 +18,13 @@ function readOrUndefined(path: string): string | undefined {
   }
 }
 
+/** Resident memory of a process in bytes (VmRSS of /proc/<pid>/status), or undefined once it is gone. */
+export function readRssBytes(pid: number): number | undefined {
+  const status = readOrUndefined(`/proc/${pid}/status`);
+  const match = status === undefined ? null : /^VmRSS:\s+(\d+)\s+kB$/m.exec(status);
+  return match ? Number(match[1]) * 1024 : undefined;
+}
+
 /** /proc/<pid>/stat, or undefined once the process is gone. */
 export function readProcStat(pid: number): ProcStat | undefined {
   const line = readOrUndefined(`/proc/${pid}/stat`);

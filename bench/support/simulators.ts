@@ -1,6 +1,7 @@
 // The simulated upstreams as the benchmark sees them: a child process printing env lines, and
 // the per-origin control endpoints that count API requests.
 import { request } from 'undici';
+import type { FaultRule, SimulatorStats } from '../../src/simulators/index.ts';
 import { startChild, type ManagedChild } from './children.ts';
 import { requiredEnv } from './env.ts';
 
@@ -68,16 +69,20 @@ export function upstreamEnvFromProcess(): UpstreamEnv {
   return Object.fromEntries(UPSTREAM_ENV_KEYS.map((key) => [key, requiredEnv(key)])) as UpstreamEnv;
 }
 
+function simulatorOrigins(env: UpstreamEnv): PerUpstream<string> {
+  return {
+    gate: new URL(env.GATE_URL).origin,
+    edge: new URL(env.EDGE_URL).origin,
+    switch: new URL(env.SWITCH_URL).origin,
+  };
+}
+
 /** The API request counters of the three simulators, served outside each API prefix. */
 export class SimulatorCounters {
   readonly #origins: PerUpstream<string>;
 
   constructor(env: UpstreamEnv) {
-    this.#origins = {
-      gate: new URL(env.GATE_URL).origin,
-      edge: new URL(env.EDGE_URL).origin,
-      switch: new URL(env.SWITCH_URL).origin,
-    };
+    this.#origins = simulatorOrigins(env);
   }
 
   async #call(upstream: UpstreamName, method: 'GET' | 'POST', path: string): Promise<number> {
@@ -101,5 +106,51 @@ export class SimulatorCounters {
   /** API requests per simulator since the last reset. */
   read(): Promise<PerUpstream<number>> {
     return this.#forEach('GET', 'stats');
+  }
+
+  /** Everything /__simulator/stats counts since the last reset: requests, and the faults that fired on them. */
+  async readStats(): Promise<PerUpstream<SimulatorStats>> {
+    const read = async (upstream: UpstreamName): Promise<SimulatorStats> => {
+      const response = await request(`${this.#origins[upstream]}/__simulator/stats`);
+      const body = (await response.body.json()) as Partial<SimulatorStats>;
+      if (response.statusCode !== 200 || typeof body.requests !== 'number' || typeof body.faulted !== 'number') {
+        throw new Error(`${upstream} simulator: GET /__simulator/stats answered ${response.statusCode} without fault counters`);
+      }
+      return { requests: body.requests, faulted: body.faulted, faultedByAction: body.faultedByAction ?? {} };
+    };
+    const [gate, edge, switchStats] = await Promise.all(UPSTREAM_NAMES.map(read));
+    return { gate: gate!, edge: edge!, switch: switchStats! };
+  }
+}
+
+/** Fault rules on the simulators of a child process, over each one's /__simulator/faults. */
+export class SimulatorFaults {
+  readonly #origins: PerUpstream<string>;
+
+  constructor(env: UpstreamEnv) {
+    this.#origins = simulatorOrigins(env);
+  }
+
+  /** Adds the rules in order; a rule the simulator refuses (400) throws, naming its fields. */
+  async add(upstream: UpstreamName, rules: readonly FaultRule[]): Promise<void> {
+    for (const rule of rules) {
+      const response = await request(`${this.#origins[upstream]}/__simulator/faults`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(rule),
+      });
+      const text = await response.body.text();
+      if (response.statusCode !== 201) throw new Error(`${upstream} simulator refused fault rule ${JSON.stringify(rule)}: ${response.statusCode} ${text}`);
+    }
+  }
+
+  async clear(): Promise<void> {
+    await Promise.all(
+      UPSTREAM_NAMES.map(async (upstream) => {
+        const response = await request(`${this.#origins[upstream]}/__simulator/faults`, { method: 'DELETE' });
+        await response.body.dump();
+        if (response.statusCode !== 200) throw new Error(`${upstream} simulator: DELETE /__simulator/faults answered ${response.statusCode}`);
+      }),
+    );
   }
 }

@@ -24,3 +24,20 @@ export function summarizeLatencies(samples: readonly number[]): LatencySummary {
     mean: ascending.length === 0 ? Number.NaN : total / ascending.length,
   };
 }
+
+/** The least-squares line through (x, y) points: its slope (y per x) and its value at x = 0; NaN for fewer than 2 distinct x. */
+export function leastSquaresLine(points: readonly { x: number; y: number }[]): { slope: number; intercept: number } {
+  const count = points.length;
+  if (count < 2) return { slope: Number.NaN, intercept: Number.NaN };
+  const meanX = points.reduce((sum, point) => sum + point.x, 0) / count;
+  const meanY = points.reduce((sum, point) => sum + point.y, 0) / count;
+  let covariance = 0;
+  let varianceX = 0;
+  for (const point of points) {
+    covariance += (point.x - meanX) * (point.y - meanY);
+    varianceX += (point.x - meanX) ** 2;
+  }
+  if (varianceX === 0) return { slope: Number.NaN, intercept: Number.NaN };
+  const slope = covariance / varianceX;
+  return { slope, intercept: meanY - slope * meanX };
+}

@@ -7,6 +7,10 @@ export const USERS_PER_QUERY = 50;
 export const UPSTREAM_LATENCY_MS = 20;
 export const CONCURRENT_CLIENTS = 20;
 
+/** The query of `npm run bench` (and one of the soak's mix): 50 people with a relation on every upstream. */
+export const NESTED_QUERY =
+  'query Nested { users(first: 50) { edges { node { token { isActive } balance { seconds } extra { preferences } edgeAccount { id } loginHistory(first: 3) { totalCount } switchAccount { userId } } } } }';
+
 export interface WorkloadCounts {
   /** unmeasured queries first, at one client, so that the JIT and the connection pools are warm */
   warmup: number;

@@ -3,8 +3,24 @@ import { maskError, type MaskError } from 'graphql-yoga';
 import { UpstreamError } from '../upstreams/http.ts';
 
 /**
+ * graphql-js's refusal of a variable's value (`Variable "$first" got invalid value …`): the
+ * client's input, found before anything runs (no path; at most a GraphQL error as its cause).
+ */
+function isVariableRefusal(error: GraphQLError): boolean {
+  return (
+    error.extensions['code'] === undefined &&
+    error.path === undefined &&
+    (error.originalError === undefined || error.originalError instanceof GraphQLError) &&
+    /^Variable "\$/.test(error.message)
+  );
+}
+
+/**
  * Upstream failures become GraphQL errors with a stable `extensions.code` and the upstream's
- * name; anything unexpected is masked. Never a stack trace, a credential or an upstream body.
+ * name (with its HTTP status, and `retryAfter` in seconds when it said when to ask again); a
+ * variable whose value graphql-js refuses is `BAD_USER_INPUT`; anything unexpected is masked.
+ * Never a stack trace, a credential or an upstream body: an upstream error's message is the
+ * gateway's own. (`extensions.requestId` is added to every error by `useRequestId`.)
  */
 export const maskGatewayError: MaskError = (error, message) => {
   const original = error instanceof GraphQLError ? error.originalError : error;
@@ -16,7 +32,17 @@ export const maskGatewayError: MaskError = (error, message) => {
         code: original.code,
         upstream: original.upstream,
         ...(original.status ? { upstreamStatus: original.status } : {}),
+        ...(original.retryAfterSeconds !== undefined ? { retryAfter: original.retryAfterSeconds } : {}),
       },
+    });
+  }
+  if (error instanceof GraphQLError && isVariableRefusal(error)) {
+    return new GraphQLError(error.message, {
+      nodes: error.nodes,
+      source: error.source,
+      positions: error.positions,
+      originalError: error.originalError,
+      extensions: { ...error.extensions, code: 'BAD_USER_INPUT' },
     });
   }
   return maskError(error, message, false);

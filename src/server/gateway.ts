@@ -6,10 +6,15 @@ import type { UpstreamEndpoint } from '../upstreams/http.ts';
 import type { UpstreamObserver } from '../upstreams/observer.ts';
 import { edgeHeaders, gateHeaders, switchHeaders, type GatewayConfig, type UpstreamSettings } from './config.ts';
 import { createHash } from 'node:crypto';
-import { pino, type Logger } from 'pino';
+import { pino, type DestinationStream, type Logger } from 'pino';
+import type { SpanExporter } from '@opentelemetry/sdk-trace-node';
 import type { AuditSink } from '../provisioning/audit.ts';
 import { createSharedState } from '../state/index.ts';
 import { createGateway, type Gateway } from './yoga.ts';
+import { GatewayMetrics } from './telemetry/metrics.ts';
+import { combineObservers } from './telemetry/observers.ts';
+import type { Tracing } from './telemetry/tracing.ts';
+import { upstreamLogObserver } from './telemetry/upstream-log.ts';
 
 export interface RunningGateway {
   /** Where GraphQL (and GraphiQL) answers, e.g. `http://127.0.0.1:4000/graphql`. */
@@ -20,6 +25,8 @@ export interface RunningGateway {
   simulators: Simulators | undefined;
   /** Which upstreams the embedded simulators stand in for. */
   simulated: string[];
+  metrics: GatewayMetrics;
+  /** Graceful shutdown (see `startGateway`); `/readyz` answers 503 from the moment it is called. */
   close(): Promise<void>;
 }
 
@@ -61,8 +68,15 @@ export function createUpstreams(settings: Record<UpstreamKey, UpstreamSettings>,
   );
 }
 
+export interface StartOptions {
+  /** Where the JSON log lines go; default stdout. */
+  logDestination?: DestinationStream;
+  /** Spans go here, each as it ends, instead of to `OTEL_EXPORTER_OTLP_ENDPOINT` (tests: an `InMemorySpanExporter`). */
+  spanExporter?: SpanExporter;
+}
+
 /** Serves the gateway over HTTP; upstreams left unconfigured are served by embedded simulators. */
-export async function startGateway(config: GatewayConfig): Promise<RunningGateway> {
+export async function startGateway(config: GatewayConfig, options: StartOptions = {}): Promise<RunningGateway> {
   const keys: UpstreamKey[] = ['gate', 'edge', 'switch'];
   const simulated = keys.filter((key) => !config.upstreams[key]);
   const simulators = simulated.length ? await startSimulators({ recordRequests: false }) : undefined;
@@ -73,41 +87,79 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
     return chosen;
   };
   const chosen = { gate: settings('gate'), edge: settings('edge'), switch: settings('switch') };
-  const upstreams = createUpstreams(chosen, config);
-  const logger = pino({ level: config.logLevel });
+  const logger = options.logDestination ? pino({ level: config.logLevel }, options.logDestination) : pino({ level: config.logLevel });
+  const metrics = new GatewayMetrics();
+  const tracing = await startTracing(config, options.spanExporter);
+  const upstreams = createUpstreams(chosen, config, combineObservers([metrics.observer, upstreamLogObserver(logger), tracing?.observer]));
+  metrics.watchHealth(() => upstreams.health());
   const state = await createSharedState({
     redisUrl: config.redisUrl,
     onBackgroundError: (error) => logger.warn({ err: error }, 'shared state'),
   }).catch(async (error: unknown) => {
-    await Promise.all([upstreams.close(), simulators?.close()]);
+    await Promise.all([upstreams.close(), simulators?.close(), tracing?.shutdown()]);
     throw error;
   });
+  let shuttingDown = false;
   const yoga = createGateway(upstreams, {
     logger,
     writes: { state, audit: auditLog(logger), idempotencySecret: secretOf(chosen), lockWaitMs: config.lockWaitMs },
     security: config,
     requestDeadlineMs: config.requestDeadlineMs,
+    signals: { requestLog: logger.child({ logger: 'request' }), metrics, tracing, shuttingDown: () => shuttingDown },
   });
   const server = createServer(yoga);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.port, config.host, resolve);
+  }).catch(async (error: unknown) => {
+    await Promise.all([upstreams.close(), state.close(), simulators?.close(), tracing?.shutdown()]);
+    throw error;
   });
   const { port } = server.address() as AddressInfo;
   const shownHost = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
+
+  let closing: Promise<void> | undefined;
+  /**
+   * Not ready at once, no new connection, every request under way answered: each ends by its
+   * deadline, so what is still open a second past it is cut. Idle keep-alive connections close
+   * now, the others as their requests end. Then the upstream pools, Redis, the simulators, and
+   * the spans not yet exported.
+   */
+  const shutDown = async () => {
+    shuttingDown = true;
+    const drained = new Promise<void>((resolve) => server.close(() => resolve()));
+    server.closeIdleConnections();
+    const cutoff = setTimeout(() => {
+      logger.warn('shutdown: requests still under way past the request deadline are cut off');
+      server.closeAllConnections();
+    }, config.requestDeadlineMs + 1000);
+    await drained;
+    clearTimeout(cutoff);
+    await Promise.all([upstreams.close(), state.close()]);
+    await simulators?.close();
+    // A collector that cannot be reached costs the spans, not the exit code.
+    await tracing?.shutdown().catch((error: unknown) => logger.warn({ err: error }, 'shutdown: spans not exported'));
+  };
   return {
     url: `http://${shownHost}:${port}${yoga.graphqlEndpoint}`,
     yoga,
     server,
     simulators,
     simulated,
-    async close() {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      await Promise.all([upstreams.close(), state.close()]);
-      await simulators?.close();
+    metrics,
+    close() {
+      closing ??= shutDown();
+      return closing;
     },
   };
+}
+
+/** Tracing when configured (or given an exporter); OpenTelemetry's SDK is not even loaded otherwise. */
+async function startTracing(config: GatewayConfig, exporter: SpanExporter | undefined): Promise<Tracing | undefined> {
+  if (!exporter && !config.tracing) return undefined;
+  const tracing = await import('./telemetry/tracing.ts');
+  if (exporter) return new tracing.Tracing({ serviceName: config.tracing?.serviceName ?? 'user-gateway', exporter, processor: 'simple' });
+  return config.tracing && tracing.otlpTracing(config.tracing);
 }
 
 /** The audit trail: one JSON line per mutation, on its own logger. */

@@ -15,6 +15,13 @@ import { useQueryCost } from './plugins/use-query-cost.ts';
 import { useQueryLimits } from './plugins/use-query-limits.ts';
 import { useRequestBodyLimit } from './plugins/use-request-body-limit.ts';
 import { useSchemaExposure } from './plugins/use-schema-exposure.ts';
+import { useHealth } from './plugins/use-health.ts';
+import { useMetrics } from './plugins/use-metrics.ts';
+import { useRequestLog, type RequestLogger } from './plugins/use-request-log.ts';
+import { useRequestSummary } from './plugins/use-request-summary.ts';
+import { useTracing } from './plugins/use-tracing.ts';
+import type { GatewayMetrics } from './telemetry/metrics.ts';
+import type { Tracing } from './telemetry/tracing.ts';
 
 export type Gateway = YogaServerInstance<Record<string, unknown>, GatewayContext>;
 
@@ -29,17 +36,33 @@ export interface GatewayOptions {
   security: SecuritySettings;
   /** How long one GraphQL request may take: no upstream call of it runs past that (`REQUEST_DEADLINE_MS`). */
   requestDeadlineMs: number;
+  /** What operates the gateway: its signals (each optional; `/healthz` and `/readyz` are always served). */
+  signals?: SignalOptions;
 }
+
+export interface SignalOptions {
+  /** Gets one `info` line per GraphQL request. */
+  requestLog?: RequestLogger;
+  /** Counts requests and serves `GET /metrics`. */
+  metrics?: GatewayMetrics;
+  /** A span per GraphQL request, parent of its upstream attempts' spans. */
+  tracing?: Tracing;
+  /** Whether shutdown has begun: `/readyz` answers 503 from then on. */
+  shuttingDown?: () => boolean;
+}
+
+const GRAPHQL_ENDPOINT = '/graphql';
 
 /** The GraphQL server over the given upstreams; it listens nowhere by itself (see `index.ts`). */
 export function createGateway(upstreams: Upstreams, options: GatewayOptions): Gateway {
   const { security } = options;
+  const signals = options.signals ?? {};
   const logger = options.logger || undefined;
   // GraphiQL is self-contained (no CDN): some 9 MB, loaded and rendered once, on the first visit.
   let graphiqlPage: Promise<string> | undefined;
   return createYoga<Record<string, unknown>, GatewayContext>({
     schema,
-    graphqlEndpoint: '/graphql',
+    graphqlEndpoint: GRAPHQL_ENDPOINT,
     context: ({ request }) =>
       createContext(upstreams, options.writes, { requestId: requestIdOf(request), deadline: performance.now() + options.requestDeadlineMs }, callerOf(request)),
     maskedErrors: { maskError: maskGatewayError },
@@ -49,6 +72,14 @@ export function createGateway(upstreams: Upstreams, options: GatewayOptions): Ga
     logging: options.logger ?? true,
     plugins: [
       useRequestId(),
+      // Operational endpoints first: their onRequest answers before authentication, the rate
+      // limit, CSRF prevention and the body limit see the request.
+      useHealth({ upstreams: () => upstreams.health(), shuttingDown: signals.shuttingDown ?? (() => false) }),
+      ...(signals.metrics ? [useMetrics({ metrics: signals.metrics })] : []),
+      // Before anything that may refuse a request, so that refusals are logged, counted and traced too.
+      ...(signals.requestLog || signals.metrics || signals.tracing ? [useRequestSummary({ graphqlEndpoint: GRAPHQL_ENDPOINT, graphiql: security.graphiql })] : []),
+      ...(signals.requestLog ? [useRequestLog({ logger: signals.requestLog })] : []),
+      ...(signals.tracing ? [useTracing({ tracing: signals.tracing, graphqlEndpoint: GRAPHQL_ENDPOINT })] : []),
       useAuthentication({ settings: security.auth, graphiql: security.graphiql, onRefused: (reason) => logger?.debug(`credential refused: ${reason}`),
         onKeysUnavailable: (reason) => logger?.warn(`JWT_JWKS_URL cannot be fetched: ${reason}`),
       }),

@@ -14,6 +14,12 @@ export interface FaultMatch {
   path?: string;
   /** matching requests it fires on before it is used up; default 1; "always" (or Infinity) never runs out */
   times?: number | 'always';
+  /**
+   * The probability (above 0, at most 1; default 1) that the rule fires on a matching request. When it
+   * does not, the request goes on to the next rule (or through) and `times` is not used up: with
+   * `times: "always", chance: 0.1` about one matching request in ten fails.
+   */
+  chance?: number;
 }
 
 /**
@@ -23,9 +29,14 @@ export interface FaultMatch {
  * reset-after: runs the handler (the write lands), then destroys the connection unanswered.
  * hang: never answers; the socket stays open until the client gives up or the server closes.
  * malformed / truncated: runs the handler, then answers 200 with a non-JSON body / its JSON body cut in half.
+ * refuse: answers `status` (default 500) with the upstream's own error body, without running the handler:
+ *   `{"detail": message}` on gate and edge, the `{"success": false, "error_type", "error": {message, code,
+ *   reason}}` envelope on switch, whose `code` is `status`, or 500 when `status` is below 400 (so that
+ *   `{"action": "refuse", "status": 200}` is switch's 200 answer with `success: false`).
  */
 export type FaultAction =
   | { action: 'status'; status: number; body?: JsonValue; headers?: Record<string, string> }
+  | { action: 'refuse'; status?: number; message?: string }
   | { action: 'delay'; ms: number }
   | { action: 'reset-before' | 'reset-after' | 'hang' | 'malformed' | 'truncated' };
 
@@ -41,6 +52,10 @@ const matchFields = {
   times: z.union([z.literal('always'), z.literal(Infinity), z.number().int().min(1)], {
     error: 'Must be a positive integer or "always".',
   }).optional(),
+  chance: z.number({ error: 'Must be a number above 0 and at most 1.' })
+    .gt(0, 'Must be a number above 0 and at most 1.')
+    .max(1, 'Must be a number above 0 and at most 1.')
+    .optional(),
 };
 
 const faultRuleSchema: z.ZodType<FaultRule> = z.discriminatedUnion('action', [
@@ -53,6 +68,12 @@ const faultRuleSchema: z.ZodType<FaultRule> = z.discriminatedUnion('action', [
       z.string().regex(HEADER_NAME, 'Not a valid header name.'),
       z.string().regex(HEADER_VALUE, 'Not a valid header value.'),
     ).optional(),
+  }),
+  z.strictObject({
+    ...matchFields,
+    action: z.literal('refuse'),
+    status: z.number().int().min(200).max(599).optional(),
+    message: z.string().max(1000).optional(),
   }),
   z.strictObject({ ...matchFields, action: z.literal('delay'), ms: z.number().min(0).max(600_000) }),
   z.strictObject({ ...matchFields, action: z.enum(['reset-before', 'reset-after', 'hang', 'malformed', 'truncated']) }),

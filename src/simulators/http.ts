@@ -3,7 +3,7 @@
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type OutgoingHttpHeaders, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { JsonObject, JsonValue } from './dataset.ts';
-import { checkFaultRule, type FaultRule } from './faults.ts';
+import { checkFaultRule, type FaultAction, type FaultRule } from './faults.ts';
 
 export type UpstreamName = 'gate' | 'edge' | 'switch';
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -69,6 +69,17 @@ export interface SimulatorServerOptions {
   latencyMs?: number;
   /** every API request is appended here; /__simulator/ calls are not */
   requestLog?: SimulatedRequest[];
+  /** rolls the dice of rules with a `chance` (default Math.random); tests pass their own */
+  random?: () => number;
+}
+
+/** What /__simulator/stats answers: API requests, and the faults that fired on them, since start or the last reset. */
+export interface SimulatorStats {
+  requests: number;
+  /** requests a fault rule fired on */
+  faulted: number;
+  /** the same, by the rule's action */
+  faultedByAction: Partial<Record<FaultAction['action'], number>>;
 }
 
 export interface SimulatorServer {
@@ -76,6 +87,9 @@ export interface SimulatorServer {
   readonly server: Server;
   /** API requests since start or the last reset */
   readonly requestCount: number;
+  /** the counters of /__simulator/stats (a copy) */
+  stats(): SimulatorStats;
+  /** zeroes the counters of /__simulator/stats */
   resetRequestCount(): void;
   /**
    * Makes the next matching API request(s) fail as the rule says; throws on an invalid rule.
@@ -172,6 +186,8 @@ function matchParameters(route: CompiledRoute, path: string): Record<string, str
 
 const BODY_METHODS = new Set<string>(['POST', 'PUT', 'PATCH']);
 const MAX_BODY_BYTES = 1_000_000;
+/** The longest request target (path and query) taken, as common servers have it (nginx, Apache: 8 KiB); longer is 414. */
+export const MAX_REQUEST_TARGET_BYTES = 8192;
 
 class BodyTooLargeError extends Error {}
 
@@ -226,6 +242,8 @@ interface ArmedFault {
   pathPattern: RegExp | undefined;
   /** Infinity for "always" */
   remaining: number;
+  /** 1 when the rule has none */
+  chance: number;
 }
 
 function armFault(rule: FaultRule): ArmedFault {
@@ -234,6 +252,7 @@ function armFault(rule: FaultRule): ArmedFault {
     rule,
     pathPattern: rule.path === undefined ? undefined : compilePathPattern(rule.path).regex,
     remaining: times === 'always' ? Infinity : times,
+    chance: rule.chance ?? 1,
   };
 }
 
@@ -264,18 +283,42 @@ const FAULTS_CONTROL_PATH = `${CONTROL_PREFIX}faults`;
 export function createSimulatorServer(definition: SimulatorDefinition, options: SimulatorServerOptions = {}): SimulatorServer {
   const routes = definition.routes.map(compileRoute);
   const latencyMs = options.latencyMs ?? 0;
+  const random = options.random ?? Math.random;
   let requestCount = 0;
+  let faultedCount = 0;
+  let faultedByAction: SimulatorStats['faultedByAction'] = {};
   /** in the order added; used-up faults are removed */
   const faults: ArmedFault[] = [];
 
-  /** The first matching fault, consumed; undefined lets the request through. */
+  /**
+   * The first matching fault whose chance comes up, consumed and counted; undefined lets the request
+   * through. A rule whose dice say no is passed over, unconsumed.
+   */
   function takeFault(method: string, path: string): FaultRule | undefined {
-    const index = faults.findIndex((fault) => faultMatches(fault, method, path));
+    const index = faults.findIndex((fault) => faultMatches(fault, method, path) && (fault.chance >= 1 || random() < fault.chance));
     const fault = faults[index];
     if (!fault) return undefined;
     fault.remaining--;
     if (fault.remaining === 0) faults.splice(index, 1);
+    faultedCount++;
+    faultedByAction[fault.rule.action] = (faultedByAction[fault.rule.action] ?? 0) + 1;
     return fault.rule;
+  }
+
+  function stats(): SimulatorStats {
+    return { requests: requestCount, faulted: faultedCount, faultedByAction: { ...faultedByAction } };
+  }
+
+  function resetStats(): void {
+    requestCount = 0;
+    faultedCount = 0;
+    faultedByAction = {};
+  }
+
+  /** The upstream's own error answer (see the refuse action), without running the handler. */
+  function refusal(fault: Extract<FaultRule, { action: 'refuse' }>): Reply {
+    const status = fault.status ?? 500;
+    return json(status, definition.errorBody(status >= 400 ? status : 500, fault.message ?? 'Simulated failure.'));
   }
 
   function clearFaults(): void {
@@ -296,10 +339,10 @@ export function createSimulatorServer(definition: SimulatorDefinition, options: 
   }
 
   async function answerControl(request: IncomingMessage, method: string, path: string): Promise<Reply> {
-    if (method === 'GET' && path === `${CONTROL_PREFIX}stats`) return json(200, { requests: requestCount });
+    if (method === 'GET' && path === `${CONTROL_PREFIX}stats`) return json(200, stats());
     if (method === 'POST' && path === `${CONTROL_PREFIX}reset`) {
-      requestCount = 0;
-      return json(200, { requests: requestCount });
+      resetStats();
+      return json(200, stats());
     }
     if (path === FAULTS_CONTROL_PATH) {
       if (method === 'GET') return faultList(200);
@@ -383,6 +426,12 @@ export function createSimulatorServer(definition: SimulatorDefinition, options: 
       status: 0,
     };
     options.requestLog?.push(record);
+    if ((request.url ?? '').length > MAX_REQUEST_TARGET_BYTES) {
+      record.endedAt = performance.now();
+      record.status = 414;
+      send(response, serialize(json(414, definition.errorBody(414, 'Request-URI Too Long'))));
+      return;
+    }
     const path = pathBelowPrefix(definition.prefix, url.pathname);
     const fault = path === undefined ? undefined : takeFault(method, path);
     // A hung request is never answered; close() destroys its socket.
@@ -393,7 +442,9 @@ export function createSimulatorServer(definition: SimulatorDefinition, options: 
     }
     const reply = fault?.action === 'status'
       ? serialize(json(fault.status, fault.body, fault.headers))
-      : await replyOrError(() => dispatch(request, method, path, url.searchParams));
+      : fault?.action === 'refuse'
+        ? serialize(refusal(fault))
+        : await replyOrError(() => dispatch(request, method, path, url.searchParams));
     const waitMs = latencyMs + (fault?.action === 'delay' ? fault.ms : 0);
     if (waitMs > 0) await delay(waitMs);
     if (fault?.action === 'reset-after') {
@@ -417,9 +468,8 @@ export function createSimulatorServer(definition: SimulatorDefinition, options: 
     get requestCount() {
       return requestCount;
     },
-    resetRequestCount() {
-      requestCount = 0;
-    },
+    stats,
+    resetRequestCount: resetStats,
     injectFault(rule) {
       const checked = checkFaultRule(rule);
       if (!checked.ok) throw new Error(`invalid fault rule: ${JSON.stringify(checked.errors)}`);

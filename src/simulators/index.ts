@@ -3,13 +3,13 @@ import { createDataset, type Dataset } from './dataset.ts';
 import { createEdgeServer } from './edge.ts';
 import { createGateServer } from './gate.ts';
 import type { FaultRule } from './faults.ts';
-import type { SimulatedRequest, SimulatorServer, UpstreamName } from './http.ts';
+import type { SimulatedRequest, SimulatorServer, SimulatorStats, UpstreamName } from './http.ts';
 import { createSwitchServer } from './switch.ts';
 
 export * from './dataset.ts';
 export type { FaultAction, FaultMatch, FaultRule } from './faults.ts';
 export { GATE_PUBLIC_BASE_URL } from './gate.ts';
-export type { SimulatedRequest, UpstreamName } from './http.ts';
+export type { SimulatedRequest, SimulatorStats, UpstreamName } from './http.ts';
 
 export const SIMULATOR_CREDENTIALS = {
   gate: { token: 'gate-dev-token' },
@@ -30,6 +30,8 @@ export interface StartSimulatorsOptions {
   dataset?: Dataset;
   /** keep every request in `requests` (default true); long-running processes turn it off */
   recordRequests?: boolean;
+  /** rolls the dice of fault rules with a `chance` (default Math.random) */
+  random?: () => number;
 }
 
 export interface Simulators {
@@ -43,6 +45,8 @@ export interface Simulators {
   requests: SimulatedRequest[];
   /** empties `requests` (in place) and zeroes the /__simulator/stats counters; faults stay */
   resetRequests(): void;
+  /** one upstream's /__simulator/stats counters: requests, and the faults that fired on them */
+  stats(upstream: UpstreamName): SimulatorStats;
   /** Makes the next matching request(s) to one upstream fail; see FaultRule. Throws on an invalid rule. */
   injectFault(upstream: UpstreamName, rule: FaultRule): void;
   /** removes every fault not yet used up, on all three */
@@ -57,6 +61,7 @@ export async function startSimulators(options: StartSimulatorsOptions = {}): Pro
   const serverOptions = {
     ...(options.latencyMs !== undefined ? { latencyMs: options.latencyMs } : {}),
     ...(options.recordRequests === false ? {} : { requestLog: requests }),
+    ...(options.random !== undefined ? { random: options.random } : {}),
   };
   const gate = createGateServer(dataset, { ...serverOptions, token: SIMULATOR_CREDENTIALS.gate.token });
   const edge = createEdgeServer(dataset, { ...serverOptions, ...SIMULATOR_CREDENTIALS.edge });
@@ -87,6 +92,9 @@ export async function startSimulators(options: StartSimulatorsOptions = {}): Pro
     resetRequests() {
       requests.length = 0;
       for (const server of servers) server.resetRequestCount();
+    },
+    stats(upstream) {
+      return serversByName[upstream].stats();
     },
     injectFault(upstream, rule) {
       serversByName[upstream].injectFault(rule);

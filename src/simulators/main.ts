@@ -38,6 +38,11 @@ console.log([
   `SWITCH_URL=${simulators.switch.url}`,
   `SWITCH_TOKEN=${simulators.switch.token}`,
 ].join('\n'));
+// On stderr, so that stdout stays the env lines (the benchmarks parse them).
+console.error(
+  `simulators: fault rules at <origin>/__simulator/faults (POST adds, GET lists, DELETE clears), counters at ` +
+    `<origin>/__simulator/stats; e.g. ${new URL(simulators.gate.url).origin}/__simulator/faults (README: "Faults on demand")`,
+);
 
 let closing = false;
 async function shutdown(signal: NodeJS.Signals): Promise<void> {

@@ -42,6 +42,7 @@ const ERROR_KINDS: Readonly<Record<number, { errorType: string; reason: string }
   400: { errorType: 'validation_error', reason: 'invalid_parameter' },
   404: { errorType: 'not_found_error', reason: 'not_found' },
   405: { errorType: 'method_not_allowed_error', reason: 'method_not_allowed' },
+  414: { errorType: 'validation_error', reason: 'uri_too_long' },
 };
 
 /** Microseconds since the epoch; a timestamp without a zone is UTC. */

@@ -9,15 +9,32 @@ export function asError(error: unknown): Error {
   return error instanceof Error ? error : new Error(String(error));
 }
 
+/** Told of each batch a loader sends (`UpstreamObserver.loaderBatch`). */
+export type LoaderBatchObserver = (loader: string, size: number) => void;
+
+/** A loader's name (`gate.userById`) and whom it tells of its batches. */
+export interface LoaderWatch {
+  name: string;
+  onBatch: LoaderBatchObserver;
+}
+
+/** What a request's loaders are given to name themselves with: nothing when no one watches. */
+export function loaderWatcher(onBatch: LoaderBatchObserver | undefined): (name: string) => LoaderWatch | undefined {
+  return onBatch ? (name) => ({ name, onBatch }) : () => undefined;
+}
+
 /**
  * A DataLoader that remembers answers, never failures: a key whose load failed is forgotten, so a
  * later load in the same request asks the upstream again instead of repeating a stale error.
+ * `watch` hears the size of each batch.
  */
 export function forgetfulLoader<K, V, C = K>(
   batch: (keys: readonly K[]) => Promise<readonly (V | Error)[]>,
   options?: DataLoader.Options<K, V, C>,
+  watch?: LoaderWatch,
 ): DataLoader<K, V, C> {
   const loader: DataLoader<K, V, C> = new DataLoader<K, V, C>(async (keys) => {
+    watch?.onBatch(watch.name, keys.length);
     let results: readonly (V | Error)[];
     try {
       results = await batch(keys);
@@ -34,13 +51,13 @@ export function forgetfulLoader<K, V, C = K>(
 }
 
 /** A loader keyed by one string: each distinct key is fetched once per request. */
-export function loaderByKey<V>(fetchOne: (key: string) => Promise<V>): DataLoader<string, V> {
-  return forgetfulLoader<string, V>((keys) => settleEach(keys, fetchOne));
+export function loaderByKey<V>(fetchOne: (key: string) => Promise<V>, watch?: LoaderWatch): DataLoader<string, V> {
+  return forgetfulLoader<string, V>((keys) => settleEach(keys, fetchOne), undefined, watch);
 }
 
 /** A loader keyed by a plain object (a list's filter and window, say), compared by value. */
-export function loaderByValue<K extends object, V>(fetchOne: (key: K) => Promise<V>): DataLoader<K, V, string> {
-  return forgetfulLoader<K, V, string>((keys) => settleEach(keys, fetchOne), { cacheKeyFn: (key) => JSON.stringify(key) });
+export function loaderByValue<K extends object, V>(fetchOne: (key: K) => Promise<V>, watch?: LoaderWatch): DataLoader<K, V, string> {
+  return forgetfulLoader<K, V, string>((keys) => settleEach(keys, fetchOne), { cacheKeyFn: (key) => JSON.stringify(key) }, watch);
 }
 
 export interface DetailKey {
@@ -57,6 +74,7 @@ export interface DetailKey {
 function detailLoader<V>(
   fetchOne: (key: string, detailed: boolean) => Promise<V>,
   onRead?: (value: V, detailed: boolean) => void,
+  watch?: LoaderWatch,
 ): DataLoader<DetailKey, V, string> {
   const loader: DataLoader<DetailKey, V, string> = forgetfulLoader<DetailKey, V, string>(
     async (requests) => {
@@ -79,6 +97,7 @@ function detailLoader<V>(
       return Promise.all(requests.map(({ key }) => reads.get(key) as Promise<V | Error>));
     },
     { cacheKeyFn: ({ key, detailed }) => `${detailed ? '+' : '-'}${key}` },
+    watch,
   );
   return loader;
 }
@@ -98,11 +117,17 @@ export function detailLoaderPair<V>(options: {
   byKey: (key: string, detailed: boolean) => Promise<V | null>;
   idOf: (value: V) => string;
   keyOf: (value: V) => string;
+  /** Watches for the two loaders. */
+  watch?: { byId?: LoaderWatch; byKey?: LoaderWatch };
 }) {
-  const byId = detailLoader(options.byId);
-  const byKey = detailLoader(options.byKey, (value, detailed) => {
-    if (value) primeDetail(byId, options.idOf(value), value, detailed);
-  });
+  const byId = detailLoader(options.byId, undefined, options.watch?.byId);
+  const byKey = detailLoader(
+    options.byKey,
+    (value, detailed) => {
+      if (value) primeDetail(byId, options.idOf(value), value, detailed);
+    },
+    options.watch?.byKey,
+  );
   const forget = (value: V) => {
     for (const detailed of [false, true]) {
       byId.clear({ key: options.idOf(value), detailed });

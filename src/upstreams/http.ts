@@ -257,7 +257,8 @@ function buildQueryString(query: QueryParams | undefined): string {
 export class UpstreamHttp {
   readonly #pool: Pool;
   readonly #origin: string;
-  readonly #basePath: string;
+  /** The base URL's path, the API prefix (`/api/v1`), without a trailing slash. */
+  readonly basePath: string;
   readonly #headers: Record<string, string>;
   readonly #callTimeoutMs: number;
   readonly #policy: CallPolicy;
@@ -277,7 +278,7 @@ export class UpstreamHttp {
   ) {
     const url = new URL(endpoint.baseUrl);
     this.#origin = url.origin;
-    this.#basePath = url.pathname.replace(/\/+$/, '');
+    this.basePath = url.pathname.replace(/\/+$/, '');
     this.#headers = { accept: 'application/json', ...endpoint.headers };
     this.#callTimeoutMs = endpoint.timeouts.callMs;
     this.#policy = new CallPolicy(upstream, endpoint.policy, observer);
@@ -302,12 +303,12 @@ export class UpstreamHttp {
   callForLink(link: string, requestedUrl: string, route: string): UpstreamCall {
     const resolved = new URL(link, requestedUrl);
     let path = resolved.pathname;
-    if (resolved.origin !== this.#origin && !path.startsWith(`${this.#basePath}/`)) {
+    if (resolved.origin !== this.#origin && !path.startsWith(`${this.basePath}/`)) {
       // The upstream names itself under another prefix: re-root the link at the route's first segment.
       const firstSegment = route.slice(0, route.indexOf('/', 1) + 1);
       const at = path.indexOf(firstSegment);
       if (at === -1) throw new UpstreamError(this.upstream, 'UPSTREAM_BAD_RESPONSE', `${this.upstream} linked outside its API from ${route}`);
-      path = this.#basePath + path.slice(at);
+      path = this.basePath + path.slice(at);
     }
     return { route, target: path + resolved.search };
   }
@@ -366,7 +367,7 @@ export class UpstreamHttp {
   /** One exchange: the status, headers and JSON body, bounded in time (`timeoutMs`) and size as a whole. */
   async #send(call: UpstreamCall, requestId: string, timeoutMs: number): Promise<UpstreamReply> {
     const method = call.method ?? 'GET';
-    const path = call.target ?? this.#basePath + expandRoute(call.route, call.params) + buildQueryString(call.query);
+    const path = call.target ?? this.basePath + expandRoute(call.route, call.params) + buildQueryString(call.query);
     const headers: Record<string, string> = { ...this.#headers, 'x-request-id': requestId };
     let body: string | undefined;
     if (call.body !== undefined) {

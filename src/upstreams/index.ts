@@ -30,12 +30,15 @@ export class Upstreams {
   readonly switch: UpstreamHttp;
   /** What gate's `/user_extra/` numbers each organization (see `GateTenancy`). */
   readonly #extraNumbers = new Map<string, string>();
+  /** Hears of each loader batch (`loaderBatch`); undefined: no loader is watched. */
+  readonly #onBatch: UpstreamObserver['loaderBatch'];
 
   constructor(
     endpoints: UpstreamEndpoints,
     private readonly limits: UpstreamLimits,
     observer: UpstreamObserver = {},
   ) {
+    this.#onBatch = observer.loaderBatch?.bind(observer);
     this.gate = new UpstreamHttp('gate', endpoints.gate, gateProtocol, observer);
     this.edge = new UpstreamHttp('edge', endpoints.edge, edgeProtocol, observer);
     this.switch = new UpstreamHttp('switch', endpoints.switch, switchProtocol, observer);
@@ -54,12 +57,13 @@ export class Upstreams {
     const gate = new GateClient(this.gate, scope);
     const edge = new EdgeClient(this.edge, scope, this.limits.edge);
     const scan = this.limits.tenantScan;
-    const gateLoaders = createGateLoaders(gate, { organization, scan, extraNumbers: this.#extraNumbers });
+    const onBatch = this.#onBatch;
+    const gateLoaders = createGateLoaders(gate, { organization, scan, extraNumbers: this.#extraNumbers }, onBatch);
     const { membership } = gateLoaders;
     return {
       gate: gateLoaders,
-      edge: createEdgeLoaders(edge, membership),
-      switch: createSwitchLoaders(new SwitchClient(this.switch, scope, this.limits.switch), { membership, scan }),
+      edge: createEdgeLoaders(edge, membership, onBatch),
+      switch: createSwitchLoaders(new SwitchClient(this.switch, scope, this.limits.switch), { membership, scan }, onBatch),
       clients: { gate, edge },
     };
   }

@@ -43,7 +43,7 @@ export interface PayloadDrift {
   upstream: UpstreamName;
   /** What was read: the route template, or what the payload is (`user list`). */
   route: string;
-  /** Dotted path of the key inside the payload (`results.profile.timezone`). */
+  /** Dotted path of the key inside the payload, `[]` for the items of a list (`results[].profile.timezone`). */
   field: string;
   kind: 'unexpected' | 'missing';
 }

@@ -1,10 +1,20 @@
 import { z } from 'zod';
+import { reportDrift, type PayloadSource } from './drift.ts';
 import { UpstreamError, type UpstreamName } from './http.ts';
 
-/** Validates a payload at the boundary; what fails is named by path, never by value. */
-export function parsePayload<S extends z.ZodType>(upstream: UpstreamName, schema: S, data: unknown, what: string): z.output<S> {
+export { documented, type PayloadSource } from './drift.ts';
+
+/**
+ * Validates a payload at the boundary; what fails is named by path, never by value. Keys the
+ * schema does not read are dropped (zod strips them) and optional ones may be absent: neither fails
+ * a payload, but with a `source` both are reported to its upstream's observer as drift (see `drift.ts`).
+ */
+export function parsePayload<S extends z.ZodType>(upstream: UpstreamName, schema: S, data: unknown, what: string, source?: PayloadSource): z.output<S> {
   const result = schema.safeParse(data);
-  if (result.success) return result.data;
+  if (result.success) {
+    if (source) reportDrift(upstream, schema, data, source);
+    return result.data;
+  }
   const problems = result.error.issues
     .slice(0, 3)
     .map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`)

@@ -80,7 +80,7 @@ export class EdgeClient {
       }
       const reply = await this.http.request(call, this.scope);
       if (read?.has(reply.url)) throw new UpstreamError('edge', 'UPSTREAM_BAD_RESPONSE', `edge linked its ${what} back to a page already read`);
-      const items = parsePayload('edge', schema, reply.body, what);
+      const items = parsePayload('edge', schema, reply.body, what, { http: this.http, route: call.route });
       onPage?.(items);
       const next = nextLink(reply.headers.link);
       if (next === undefined) return { items, next: undefined };
@@ -134,7 +134,7 @@ export class EdgeClient {
 
   async #getOne<S extends z.ZodType>(call: UpstreamCall, schema: S, what: string): Promise<z.output<S>> {
     const reply = await this.http.request(call, this.scope);
-    return parsePayload('edge', schema, reply.body, what);
+    return parsePayload('edge', schema, reply.body, what, { http: this.http, route: call.route });
   }
 
   // ---- writes ----
@@ -154,9 +154,10 @@ export class EdgeClient {
 
   /** The new token and its plaintext, which edge shows this once and never again. */
   async createAccessToken(userId: string, title: string): Promise<{ token: EdgeAccessToken; plaintext: string }> {
-    const reply = await this.http.request({ method: 'POST', route: '/users/{id}/tokens/', params: { id: userId }, body: { title } }, this.scope);
-    const token = parsePayload('edge', edgeAccessTokenSchema, reply.body, 'new token');
-    return { token, plaintext: parsePayload('edge', edgeCreatedAccessTokenSchema, reply.body, 'new token').token };
+    const call = { method: 'POST' as const, route: '/users/{id}/tokens/', params: { id: userId }, body: { title } };
+    const reply = await this.http.request(call, this.scope);
+    const created = parsePayload('edge', edgeCreatedAccessTokenSchema, reply.body, 'new token', { http: this.http, route: call.route });
+    return { token: created.token, plaintext: created.plaintext };
   }
 
   /** edge answers 202 with no body. */

@@ -1,4 +1,4 @@
-import { loaderByKey, loaderByValue } from '../batching.ts';
+import { loaderByKey, loaderByValue, loaderWatcher, type LoaderBatchObserver } from '../batching.ts';
 import { PagedList } from '../paging.ts';
 import type { Membership } from '../tenancy.ts';
 import type { EdgeClient, EdgeUserFilter } from './client.ts';
@@ -18,12 +18,13 @@ export interface EdgeTokenKey {
  * user of its username belongs to the organization; so are its access tokens and login history.
  * edge cannot filter by organization: its user list is filtered here, page by page.
  */
-export function createEdgeLoaders(client: EdgeClient, membership: Membership | undefined) {
+export function createEdgeLoaders(client: EdgeClient, membership: Membership | undefined, onBatch?: LoaderBatchObserver) {
+  const watch = loaderWatcher(onBatch);
   const sees = async (username: string) => membership === undefined || membership.hasUsername(username);
   const userById = loaderByKey(async (id) => {
     const user = await client.getUser(id);
     return user && (await sees(user.username)) ? user : null;
-  });
+  }, watch('edge.userById'));
   const primeUsers = (users: readonly EdgeUser[]) => {
     for (const user of users) userById.prime(user.id, user);
   };
@@ -32,7 +33,7 @@ export function createEdgeLoaders(client: EdgeClient, membership: Membership | u
     const user = await client.findUserByUsername(username);
     if (user) userById.prime(user.id, user);
     return user;
-  });
+  }, watch('edge.userByUsername'));
   const users = (filter: EdgeUserFilter): PagedList<EdgeUser> => {
     if (membership === undefined) return client.listUsers(filter, primeUsers);
     return PagedList.filtered(client.listUsers(filter), async (page) => {
@@ -44,11 +45,18 @@ export function createEdgeLoaders(client: EdgeClient, membership: Membership | u
   };
   /** Whether the account is this request's to see; `admin` sees every one without asking. */
   const seesAccount = async (userId: string) => membership === undefined || (await userById.load(userId)) !== null;
-  const accessTokens = loaderByKey(async (userId) => ((await seesAccount(userId)) ? client.listAccessTokens(userId) : PagedList.of<EdgeAccessToken>([])));
-  const accessTokenById = loaderByValue(async ({ userId, tokenId }: EdgeTokenKey) =>
-    (await seesAccount(userId)) ? client.getAccessToken(userId, tokenId) : null,
+  const accessTokens = loaderByKey(
+    async (userId) => ((await seesAccount(userId)) ? client.listAccessTokens(userId) : PagedList.of<EdgeAccessToken>([])),
+    watch('edge.accessTokens'),
   );
-  const loginHistory = loaderByKey(async (userId) => ((await seesAccount(userId)) ? client.listLoginHistory(userId) : PagedList.of<EdgeLoginAttempt>([])));
+  const accessTokenById = loaderByValue(
+    async ({ userId, tokenId }: EdgeTokenKey) => ((await seesAccount(userId)) ? client.getAccessToken(userId, tokenId) : null),
+    watch('edge.accessTokenById'),
+  );
+  const loginHistory = loaderByKey(
+    async (userId) => ((await seesAccount(userId)) ? client.listLoginHistory(userId) : PagedList.of<EdgeLoginAttempt>([])),
+    watch('edge.loginHistory'),
+  );
   return {
     /** What this request wrote (see gate's). */
     wrote: {
@@ -70,7 +78,7 @@ export function createEdgeLoaders(client: EdgeClient, membership: Membership | u
     },
     userById,
     userByUsername,
-    users: loaderByValue(async (filter: EdgeUserFilter) => users(filter)),
+    users: loaderByValue(async (filter: EdgeUserFilter) => users(filter), watch('edge.users')),
     accessTokens,
     accessTokenById,
     loginHistory,

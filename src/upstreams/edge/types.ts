@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { isAddressable } from '../http.ts';
-import { checkedLater, FieldReader, optionalBoolean, optionalString } from '../validation.ts';
+import { checkedLater, documented, FieldReader, optionalBoolean, optionalString } from '../validation.ts';
 
 /** edge ids are opaque; as they become path segments (`/users/{id}/tokens/`), they must be addressable. */
 const edgeId = z.string().refine(isAddressable, 'not an id that can be part of a URL path');
@@ -10,8 +10,8 @@ const tokenFields = new FieldReader('edge', 'access token');
 const attemptFields = new FieldReader('edge', 'login attempt');
 
 /** edge users; the upstream's own `url` fields name its internal host and are left behind. */
-export const edgeUserSchema = z
-  .object({
+export const edgeUserSchema = documented(
+  z.object({
     id: edgeId,
     username: z.string(),
     email: optionalString,
@@ -28,42 +28,40 @@ export const edgeUserSchema = z
     preferences: z.unknown().optional(),
     date_joined: checkedLater,
     previous_login_date: checkedLater,
-  })
-  .transform((user) => ({
-    id: user.id,
-    username: user.username,
-    email: user.email ?? null,
-    firstName: user.first_name ?? null,
-    lastName: user.last_name ?? null,
-    description: user.description ?? null,
-    organization: user.organization ?? null,
-    isActive: user.is_active ?? null,
-    isSuperuser: user.is_superuser ?? null,
-    isStaff: user.is_staff ?? null,
-    canInbox: user.can_inbox ?? null,
-    allowRestAccess: user.allow_rest_access ?? null,
-    memberships: user.memberships ?? [],
-    preferences: user.preferences ?? null,
-    dateJoined: userFields.timestamp(user.date_joined, 'date_joined'),
-    previousLoginDate: userFields.timestamp(user.previous_login_date, 'previous_login_date'),
-  }));
+  }),
+  ['url', 'access_tokens_url', 'login_history_url'],
+).transform((user) => ({
+  id: user.id,
+  username: user.username,
+  email: user.email ?? null,
+  firstName: user.first_name ?? null,
+  lastName: user.last_name ?? null,
+  description: user.description ?? null,
+  organization: user.organization ?? null,
+  isActive: user.is_active ?? null,
+  isSuperuser: user.is_superuser ?? null,
+  isStaff: user.is_staff ?? null,
+  canInbox: user.can_inbox ?? null,
+  allowRestAccess: user.allow_rest_access ?? null,
+  memberships: user.memberships ?? [],
+  preferences: user.preferences ?? null,
+  dateJoined: userFields.timestamp(user.date_joined, 'date_joined'),
+  previousLoginDate: userFields.timestamp(user.previous_login_date, 'previous_login_date'),
+}));
 export type EdgeUser = z.output<typeof edgeUserSchema>;
 
-/**
- * edge access tokens as read back: `token` is empty after creation and `hashed_token` is a
- * secret, so neither is kept.
- */
-export const edgeAccessTokenSchema = z
-  .object({
-    id: edgeId,
-    title: optionalString,
-    active: optionalBoolean,
-    created_on: checkedLater,
-    updated_on: checkedLater,
-    last_used: checkedLater,
-    expires: checkedLater,
-  })
-  .transform((token) => ({
+const accessTokenFields = {
+  id: edgeId,
+  title: optionalString,
+  active: optionalBoolean,
+  created_on: checkedLater,
+  updated_on: checkedLater,
+  last_used: checkedLater,
+  expires: checkedLater,
+};
+
+function toAccessToken(token: z.output<z.ZodObject<typeof accessTokenFields>>) {
+  return {
     id: token.id,
     title: token.title ?? null,
     active: token.active ?? null,
@@ -71,7 +69,14 @@ export const edgeAccessTokenSchema = z
     updatedAt: tokenFields.timestamp(token.updated_on, 'updated_on'),
     lastUsedAt: tokenFields.timestamp(token.last_used, 'last_used'),
     expiresAt: tokenFields.timestamp(token.expires, 'expires'),
-  }));
+  };
+}
+
+/**
+ * edge access tokens as read back: `token` is empty after creation and `hashed_token` is a
+ * secret, so neither is kept.
+ */
+export const edgeAccessTokenSchema = documented(z.object(accessTokenFields), ['url', 'token', 'hashed_token', 'user']).transform(toAccessToken);
 export type EdgeAccessToken = z.output<typeof edgeAccessTokenSchema>;
 
 export const edgeLoginAttemptSchema = z
@@ -94,7 +99,9 @@ export const edgeAccessTokenListSchema = z.array(edgeAccessTokenSchema);
 export const edgeLoginHistorySchema = z.array(edgeLoginAttemptSchema);
 
 /** A new access token as edge answers its POST: the only time its plaintext `token` is sent. */
-export const edgeCreatedAccessTokenSchema = z.object({ token: z.string().min(1) });
+export const edgeCreatedAccessTokenSchema = documented(z.object({ ...accessTokenFields, token: z.string().min(1) }), ['url', 'hashed_token', 'user']).transform(
+  (created) => ({ token: toAccessToken(created), plaintext: created.token }),
+);
 
 /** The fields of an edge user a client writes; `password` only on creation (edge's PATCH ignores it). */
 export interface EdgeUserFields {

@@ -79,7 +79,7 @@ export class GateClient {
 
   async #call<T>(call: UpstreamCall, schema: z.ZodType<T>, what: string): Promise<T> {
     const reply = await this.http.request(call, this.scope);
-    return parsePayload('gate', schema, reply.body, what);
+    return parsePayload('gate', schema, reply.body, what, { http: this.http, route: call.route });
   }
 
   #withDetail<T>(resource: GateResource<T>, query: QueryParams, detailed: boolean): QueryParams {

@@ -1,4 +1,4 @@
-import { detailLoaderPair, loaderByKey, loaderByValue } from '../batching.ts';
+import { detailLoaderPair, loaderByKey, loaderByValue, loaderWatcher, type LoaderBatchObserver } from '../batching.ts';
 import { readWhole, windowOf, type ListWindow, type WindowPage } from '../paging.ts';
 import { scanTooLong, sharedOnce, type Membership, type TenantScanLimit } from '../tenancy.ts';
 import { GATE_MAX_PAGE_SIZE, type GateClient, type GateExtraFilter, type GateTokenFilter, type GateUserFilter, type GateUserKey } from './client.ts';
@@ -38,8 +38,9 @@ const EMPTY_PAGE: WindowPage<never> = { items: [], total: 0 };
  * token filed under another is not there (null), a user extra is there when its parent is, and
  * lists are asked of gate with the organization's filter and checked again on the way back.
  */
-export function createGateLoaders(client: GateClient, tenancy: GateTenancy) {
+export function createGateLoaders(client: GateClient, tenancy: GateTenancy, onBatch?: LoaderBatchObserver) {
   const { organization } = tenancy;
+  const watch = loaderWatcher(onBatch);
   const owned = <T extends { organization: string | null }>(record: T | null): T | null =>
     organization === undefined || record?.organization === organization ? record : null;
 
@@ -51,12 +52,12 @@ export function createGateLoaders(client: GateClient, tenancy: GateTenancy) {
     const user = owned(await client.getUser(id));
     if (user) userByUsername.prime(user.username, user);
     return user;
-  });
+  }, watch('gate.userById'));
   const userByUsername = loaderByKey(async (username) => {
     const user = owned(await client.getUserByUsername(username));
     if (user) userById.prime(user.id, user);
     return user;
-  });
+  }, watch('gate.userByUsername'));
   const ownsUserId = async (id: string) => organization === undefined || (await userById.load(id)) !== null;
 
   const people = sharedOnce(async () => {
@@ -110,6 +111,7 @@ export function createGateLoaders(client: GateClient, tenancy: GateTenancy) {
     byKey: async (username, withBalance) => owned(await client.findTokenByUsername(username, withBalance)),
     idOf: (token) => String(token.id),
     keyOf: (token) => token.username,
+    watch: { byId: watch('gate.tokenById'), byKey: watch('gate.tokenByUsername') },
   });
 
   const learnNumber = (extra: GateUserExtra) => {
@@ -128,6 +130,7 @@ export function createGateLoaders(client: GateClient, tenancy: GateTenancy) {
     },
     idOf: (extra) => String(extra.id),
     keyOf: (extra) => extra.parent,
+    watch: { byId: watch('gate.extraById'), byKey: watch('gate.extraByParent') },
   });
   /**
    * `/user_extra/` cannot be filtered by the organization's name: the organization's extras are
@@ -199,17 +202,17 @@ export function createGateLoaders(client: GateClient, tenancy: GateTenancy) {
       const page = await organizationWindow(filter, window, (narrowed, slice) => client.listUsers(narrowed, slice), 'user list');
       page.items.forEach(primeUser);
       return page;
-    }),
+    }, watch('gate.users')),
     tokens: loaderByValue(async ({ filter, window, detailed }: GateDetailedListRead<GateTokenFilter>) => {
       const page = await organizationWindow(filter, window, (narrowed, slice) => client.listTokens(narrowed, slice, detailed), 'user token list');
       for (const token of page.items) tokens.prime(token, detailed);
       return page;
-    }),
+    }, watch('gate.tokens')),
     extras: loaderByValue(async ({ filter, window, detailed }: GateDetailedListRead<GateExtraFilter>) => {
       const page = organization === undefined ? await client.listExtras(filter, window, detailed) : await organizationExtras(filter, window, detailed);
       for (const extra of page.items) extras.prime(extra, detailed);
       return page;
-    }),
+    }, watch('gate.extras')),
   };
 }
 

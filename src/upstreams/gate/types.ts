@@ -1,9 +1,9 @@
 import { z } from 'zod';
-import { checkedLater, FieldReader, jsonObject, optionalBoolean, optionalString } from '../validation.ts';
+import { checkedLater, documented, FieldReader, jsonObject, optionalBoolean, optionalString } from '../validation.ts';
 
 /** gate lists: `{count, next, previous, results}`; next/previous are ignored (they may name another host). */
 export function gateList<T extends z.ZodType>(item: T) {
-  return z.object({ count: z.number().int().nonnegative(), results: z.array(item) });
+  return documented(z.object({ count: z.number().int().nonnegative(), results: z.array(item) }), ['next', 'previous']);
 }
 
 const gateId = z.union([z.string(), z.number()]);
@@ -111,7 +111,8 @@ export const gateUserExtraSchema = z
     organization_id: gateId.nullish(),
     preferences: jsonObject.nullish(),
     custom_fields: jsonObject.nullish(),
-    device_info: z.object({ assigned_devices: z.array(deviceSchema).nullish() }).nullish(),
+    // `device_count` is only the length of `assigned_devices`.
+    device_info: documented(z.object({ assigned_devices: z.array(deviceSchema).nullish() }), ['device_count']).nullish(),
     created_at: checkedLater,
     updated_at: checkedLater,
   })

@@ -1,4 +1,4 @@
-import { forgetfulLoader, loaderByKey, loaderByValue } from '../batching.ts';
+import { forgetfulLoader, loaderByKey, loaderByValue, loaderWatcher, type LoaderBatchObserver } from '../batching.ts';
 import { readWhole, windowOf, type ListWindow, type WindowPage } from '../paging.ts';
 import { scanTooLong, type Membership, type TenantScanLimit } from '../tenancy.ts';
 import { SWITCH_PAGE_SIZE, type SwitchClient, type SwitchUserFilter, type SwitchUserOrder } from './client.ts';
@@ -17,12 +17,14 @@ export interface SwitchTenancy {
 }
 
 /**
- * Lookups by id are batched into one `user_id_in` request; names are searched one by one. With a
+ * Lookups by id are batched, 100 ids at most, into `user_id_in` requests (more than one when the ids
+ * would make a request target too long: see `getUsersByIds`); names are searched one by one. With a
  * membership an account is there only when gate's user of its name belongs to the organization;
  * switch cannot filter by organization, so its list is read whole (filters and order applied by
  * switch) and filtered here.
  */
-export function createSwitchLoaders(client: SwitchClient, { membership, scan }: SwitchTenancy) {
+export function createSwitchLoaders(client: SwitchClient, { membership, scan }: SwitchTenancy, onBatch?: LoaderBatchObserver) {
+  const watch = loaderWatcher(onBatch);
   const sees = async (name: string) => membership === undefined || membership.hasUsername(name);
   const userById = forgetfulLoader<number, SwitchUser | null>(
     async (ids) => {
@@ -32,6 +34,7 @@ export function createSwitchLoaders(client: SwitchClient, { membership, scan }: 
       return ids.map((id) => byId.get(id) ?? null);
     },
     { maxBatchSize: SWITCH_PAGE_SIZE },
+    watch('switch.userById'),
   );
   const primeUser = (user: SwitchUser) => userById.prime(user.userId, user);
   const userByName = loaderByKey(async (name) => {
@@ -39,7 +42,7 @@ export function createSwitchLoaders(client: SwitchClient, { membership, scan }: 
     const user = await client.findUserByName(name);
     if (user) primeUser(user);
     return user;
-  });
+  }, watch('switch.userByName'));
   const organizationUsers = async (members: Membership, { filter, order, window }: SwitchListRead): Promise<WindowPage<SwitchUser>> => {
     const [{ usernames }, whole] = await Promise.all([
       members.everyone(),
@@ -51,7 +54,7 @@ export function createSwitchLoaders(client: SwitchClient, { membership, scan }: 
     const page = membership === undefined ? await client.listUsers(read.filter, read.order, read.window) : await organizationUsers(membership, read);
     page.items.forEach(primeUser);
     return page;
-  });
+  }, watch('switch.users'));
   return { userById, userByName, users };
 }
 

@@ -1,0 +1,39 @@
+import type { Plugin } from 'graphql-yoga';
+import { summaryOf, type RequestSummary } from './use-request-summary.ts';
+
+/** Where the lines go: a pino logger (object first, then the message). */
+export interface RequestLogger {
+  info(line: object, message: string): void;
+}
+
+export interface RequestLogOptions {
+  logger: RequestLogger;
+}
+
+/** The line of one request: names, codes and numbers only, never a credential, a variable or a query. */
+export function requestLine(summary: RequestSummary) {
+  return {
+    requestId: summary.requestId,
+    operation: summary.operationName ?? null,
+    operationType: summary.operationType ?? null,
+    outcome: summary.outcome,
+    status: summary.status,
+    ...(summary.errorCodes.length ? { errorCodes: summary.errorCodes } : {}),
+    durationMs: Math.round(summary.durationMs * 10) / 10,
+    caller: summary.caller ?? null,
+  };
+}
+
+/**
+ * One `info` line per GraphQL request as it is answered (see `useRequestSummary`, which must be
+ * among the plugins): `{"requestId", "operation", "operationType", "outcome", "status",
+ * "errorCodes", "durationMs", "caller", "msg": "graphql request"}`.
+ */
+export function useRequestLog(options: RequestLogOptions): Plugin {
+  const { logger } = options;
+  return {
+    onResponse({ request, response }) {
+      return summaryOf(request, response)?.then((summary) => logger.info(requestLine(summary), 'graphql request'));
+    },
+  };
+}

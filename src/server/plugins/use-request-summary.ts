@@ -1,0 +1,161 @@
+import { getOperationAST, type DocumentNode, type GraphQLError, type OperationTypeNode } from 'graphql';
+import type { Plugin } from 'graphql-yoga';
+import { asksForGraphiQL, callerOf } from './use-authentication.ts';
+import { requestIdOf } from './use-request-id.ts';
+
+/**
+ * How a GraphQL request ended, for logs, metrics and traces:
+ * - `ok`: it ran, no errors;
+ * - `errors`: it ran, with errors (some fields null: an upstream failed, a field was forbidden, …);
+ * - `refused`: it did not run, answered 4xx or with errors only (no credential, rate limited, a
+ *   query too large, deep or costly, a syntax or validation error);
+ * - `failed`: answered 5xx.
+ */
+export type RequestOutcome = 'ok' | 'errors' | 'refused' | 'failed';
+
+export interface RequestSummary {
+  requestId: string;
+  /** As the document names the operation run (or, when none ran, as the client named it); undefined: anonymous. */
+  operationName: string | undefined;
+  operationType: OperationTypeNode | undefined;
+  outcome: RequestOutcome;
+  /** The HTTP status answered. */
+  status: number;
+  /** The distinct `extensions.code`s of the errors answered (`UNKNOWN` for an error without one), at most 10. */
+  errorCodes: string[];
+  /** From the request's arrival to its answer being ready to send. */
+  durationMs: number;
+  /** The API key's id or the JWT's subject (never the credential), once authenticated. */
+  caller: string | undefined;
+}
+
+interface Pending {
+  startedAt: number;
+  operationName: string | undefined;
+  operationType: OperationTypeNode | undefined;
+  executed: boolean;
+  /** undefined until a GraphQL result is processed: an answer made before (401, 429) has none. */
+  errorCodes: Set<string> | undefined;
+  summary: Promise<RequestSummary> | undefined;
+}
+
+const MAX_CODES = 10;
+const MAX_NAME_LENGTH = 128;
+const GRAPHQL_NAME = /^[_A-Za-z][_0-9A-Za-z]*$/;
+
+const pending = new WeakMap<Request, Pending>();
+
+function addCodes(codes: Set<string>, errors: readonly GraphQLError[] | undefined): void {
+  for (const error of errors ?? []) {
+    if (codes.size >= MAX_CODES) return;
+    const code = error.extensions?.['code'];
+    codes.add(typeof code === 'string' ? code.slice(0, 64) : 'UNKNOWN');
+  }
+}
+
+/** The codes of an answer made without a GraphQL result (a refusal of our own plugins): read from its JSON body. */
+async function codesOfBody(response: Response): Promise<Set<string>> {
+  const codes = new Set<string>();
+  if (!(response.headers.get('content-type') ?? '').includes('json')) return codes;
+  try {
+    const body = (await response.clone().json()) as { errors?: GraphQLError[] };
+    if (Array.isArray(body.errors)) addCodes(codes, body.errors);
+  } catch {
+    // Not JSON after all: the status says enough.
+  }
+  return codes;
+}
+
+function outcomeOf(status: number, executed: boolean, codes: ReadonlySet<string>): RequestOutcome {
+  if (status >= 500) return 'failed';
+  if (!executed) return status >= 400 || codes.size ? 'refused' : 'ok';
+  return codes.size ? 'errors' : 'ok';
+}
+
+function callerIdOf(request: Request): string | undefined {
+  try {
+    return callerOf(request).id.slice(0, MAX_NAME_LENGTH);
+  } catch {
+    return undefined;
+  }
+}
+
+async function summarize(request: Request, response: Response, facts: Pending): Promise<RequestSummary> {
+  const durationMs = performance.now() - facts.startedAt;
+  const codes = facts.errorCodes ?? (response.status >= 400 ? await codesOfBody(response) : new Set<string>());
+  return {
+    requestId: requestIdOf(request),
+    operationName: facts.operationName,
+    operationType: facts.operationType,
+    outcome: outcomeOf(response.status, facts.executed, codes),
+    status: response.status,
+    errorCodes: [...codes],
+    durationMs,
+    caller: callerIdOf(request),
+  };
+}
+
+function noteOperation(facts: Pending, document: DocumentNode, operationName: string | null | undefined): void {
+  const operation = getOperationAST(document, operationName);
+  if (!operation) return;
+  facts.operationType = operation.operation;
+  facts.operationName = operation.name?.value.slice(0, MAX_NAME_LENGTH);
+}
+
+/**
+ * How a GraphQL request to `graphqlEndpoint` ended, settled once however many ask; undefined for
+ * what is no GraphQL request (`/healthz`, `/metrics`, GraphiQL's page, another path).
+ */
+export function summaryOf(request: Request, response: Response): Promise<RequestSummary> | undefined {
+  const facts = pending.get(request);
+  if (!facts) return undefined;
+  facts.summary ??= summarize(request, response, facts);
+  return facts.summary;
+}
+
+export interface RequestSummaryOptions {
+  graphqlEndpoint: string;
+  /** Whether GraphiQL is served: its page is not a GraphQL request. */
+  graphiql: boolean;
+}
+
+/**
+ * Notes what the request log, the metrics and the traces say of each GraphQL request: when it
+ * came, which operation ran, which errors it answered. Put it before every plugin that may answer
+ * a request early (authentication, rate limit), so that those answers are summarized too.
+ */
+export function useRequestSummary(options: RequestSummaryOptions): Plugin {
+  return {
+    onRequest({ request, url }) {
+      if (url.pathname !== options.graphqlEndpoint || (options.graphiql && asksForGraphiQL(request))) return;
+      pending.set(request, { startedAt: performance.now(), operationName: undefined, operationType: undefined, executed: false, errorCodes: undefined, summary: undefined });
+    },
+    onParams({ request, params }) {
+      const facts = pending.get(request);
+      const name = params.operationName;
+      if (facts && typeof name === 'string' && name.length <= MAX_NAME_LENGTH && GRAPHQL_NAME.test(name)) facts.operationName = name;
+    },
+    onValidate({ params, context }) {
+      const facts = pending.get((context as { request: Request }).request);
+      if (facts) noteOperation(facts, params.documentAST, (context as { params?: { operationName?: string | null } }).params?.operationName);
+    },
+    onExecute({ args, executeFn, setExecuteFn }) {
+      const request = (args.contextValue as { request?: Request } | undefined)?.request;
+      const facts = request && pending.get(request);
+      if (!facts) return;
+      noteOperation(facts, args.document, args.operationName);
+      // Run only when no later plugin answers in its place (the query cost's refusal, say).
+      setExecuteFn((executed) => {
+        facts.executed = true;
+        return executeFn(executed);
+      });
+    },
+    onResultProcess({ request, result }) {
+      const facts = pending.get(request);
+      if (!facts) return;
+      const codes = (facts.errorCodes ??= new Set());
+      if (Array.isArray(result)) for (const each of result) addCodes(codes, each.errors);
+      else if (!(Symbol.asyncIterator in result)) addCodes(codes, (result as { errors?: readonly GraphQLError[] }).errors);
+    },
+  };
+}

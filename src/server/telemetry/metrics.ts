@@ -1,0 +1,222 @@
+import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
+import type { UpstreamAttempt, UpstreamAttemptEnd, UpstreamHealth, UpstreamObserver } from '../../upstreams/observer.ts';
+import type { RequestSummary } from '../plugins/use-request-summary.ts';
+import { CounterFamily, HistogramFamily, type CounterSeries, type HistogramSeries } from './families.ts';
+
+export interface MetricsOptions {
+  /** Distinct operation names counted apart; past it, a new name is counted as `other`. */
+  maxOperations?: number;
+  /** Process metrics (CPU, memory, event loop, GC) as prom-client collects them. */
+  processMetrics?: boolean;
+}
+
+/** What an operation name may be as a label: a GraphQL name of at most this many characters. */
+const MAX_OPERATION_NAME = 64;
+const GRAPHQL_NAME = /^[_A-Za-z][_0-9A-Za-z]*$/;
+/** Route templates come from the code, but a label is bounded whatever feeds it. */
+const MAX_ROUTES = 500;
+const MAX_DRIFT_SERIES = 1000;
+const MAX_LABEL_LENGTH = 128;
+
+const SECONDS_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+const UPSTREAM_SECONDS_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+const BATCH_SIZE_BUCKETS = [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000];
+
+const BREAKER_STATES = ['closed', 'open', 'half-open'] as const;
+
+/** The series one upstream route is counted on, found once per (upstream, method, route). */
+class RouteSeries {
+  readonly #byStatus = new Map<number | string, CounterSeries>();
+  /** Handed to the upstream layer as the attempt's end: no closure per attempt. */
+  readonly end = (end: UpstreamAttemptEnd): void => {
+    this.duration.observe(end.durationMs / 1000);
+    const status = end.status ?? end.outcome;
+    let counter = this.#byStatus.get(status);
+    if (!counter) {
+      counter = this.requests.series({ ...this.labels, status: String(status) });
+      this.#byStatus.set(status, counter);
+    }
+    counter.inc();
+  };
+
+  constructor(
+    readonly labels: { upstream: string; route: string; method: string },
+    readonly duration: HistogramSeries,
+    readonly requests: CounterFamily<'upstream' | 'route' | 'method' | 'status'>,
+  ) {}
+}
+
+/**
+ * The gateway's Prometheus metrics, on a Registry of its own: GraphQL requests, upstream
+ * attempts, retries, breakers and bulkheads, payload drift and DataLoader batches. `observer` is
+ * what the upstream layer is given; `requestEnded` is fed by the metrics plugin.
+ */
+export class GatewayMetrics {
+  readonly registry = new Registry();
+  readonly #graphqlRequests = new CounterFamily('graphql_requests_total', 'GraphQL requests, by operation name and outcome (ok, errors, refused, failed).', ['operation', 'outcome'], this.registry);
+  readonly #graphqlDuration = new HistogramFamily(
+    'graphql_request_duration_seconds',
+    'Time from receiving a GraphQL request to its answer, by operation name and outcome.',
+    ['operation', 'outcome'],
+    SECONDS_BUCKETS,
+    this.registry,
+  );
+  readonly #upstreamRequests = new CounterFamily(
+    'upstream_requests_total',
+    'Upstream attempts (each retry is one), by route template, method and HTTP status, or the error code when no answer came.',
+    ['upstream', 'route', 'method', 'status'],
+    this.registry,
+  );
+  readonly #upstreamDuration = new HistogramFamily(
+    'upstream_request_duration_seconds',
+    'Time of one upstream attempt, by route template and method.',
+    ['upstream', 'route', 'method'],
+    UPSTREAM_SECONDS_BUCKETS,
+    this.registry,
+  );
+  readonly #retries = new CounterFamily('upstream_retries_total', 'Upstream calls tried again, by route template and the error code of the failed attempt.', ['upstream', 'route', 'reason'], this.registry);
+  readonly #drift = new CounterFamily(
+    'upstream_payload_drift_total',
+    'Upstream payloads that differ from what the gateway reads without failing it, by route, dotted field path and kind (unexpected, missing).',
+    ['upstream', 'route', 'field', 'kind'],
+    this.registry,
+  );
+  readonly #batchSize = new HistogramFamily('dataloader_batch_size', 'Keys per DataLoader batch, by loader.', ['loader'], BATCH_SIZE_BUCKETS, this.registry);
+
+  readonly #routes = new Map<string, RouteSeries>();
+  readonly #routeNames = new Set<string>();
+  readonly #operationNames = new Set<string>();
+  readonly #operations = new Map<string, Partial<Record<RequestSummary['outcome'], RequestSeries>>>();
+  readonly #batches = new Map<string, HistogramSeries>();
+  readonly #drifts = new Map<string, CounterSeries>();
+  readonly #maxOperations: number;
+  #health: () => readonly UpstreamHealth[] = () => [];
+
+  /** For `Upstreams`: every hook is cheap, and none throws. */
+  readonly observer: UpstreamObserver = {
+    attemptStarted: (attempt) => this.#routeSeries(attempt).end,
+    retrying: (retry) => this.#retries.series({ upstream: retry.upstream, route: this.#route(retry.upstream, retry.route), reason: retry.reason }).inc(),
+    payloadDrift: (drift) => {
+      const key = `${drift.upstream}\u0000${drift.route}\u0000${drift.field}\u0000${drift.kind}`;
+      let series = this.#drifts.get(key);
+      if (!series) {
+        // Field names are the upstream's: past a bound, new ones are counted together.
+        const full = this.#drifts.size >= MAX_DRIFT_SERIES;
+        const field = full || drift.field.length > MAX_LABEL_LENGTH ? 'other' : drift.field;
+        series = this.#drift.series({ upstream: drift.upstream, route: this.#route(drift.upstream, drift.route), field, kind: drift.kind });
+        if (!full) this.#drifts.set(key, series);
+      }
+      series.inc();
+    },
+    loaderBatch: (loader, size) => {
+      let series = this.#batches.get(loader);
+      if (!series) {
+        series = this.#batchSize.series({ loader });
+        this.#batches.set(loader, series);
+      }
+      series.observe(size);
+    },
+  };
+
+  constructor(options: MetricsOptions = {}) {
+    this.#maxOperations = options.maxOperations ?? 100;
+    if (options.processMetrics ?? true) collectDefaultMetrics({ register: this.registry });
+    const health = () => this.#health();
+    new Gauge({
+      name: 'upstream_breaker_state',
+      help: "Each upstream's circuit breaker: 1 for the state it is in, 0 for the others.",
+      labelNames: ['upstream', 'state'],
+      registers: [this.registry],
+      collect() {
+        for (const { upstream, breaker } of health()) {
+          for (const state of BREAKER_STATES) this.set({ upstream, state }, breaker === state ? 1 : 0);
+        }
+      },
+    });
+    new Gauge({
+      name: 'upstream_in_flight',
+      help: 'Upstream calls under way, per upstream (its bulkhead).',
+      labelNames: ['upstream'],
+      registers: [this.registry],
+      collect() {
+        for (const { upstream, inFlight } of health()) this.set({ upstream }, inFlight);
+      },
+    });
+    new Gauge({
+      name: 'upstream_queued',
+      help: 'Upstream calls waiting for a slot in their bulkhead, per upstream.',
+      labelNames: ['upstream'],
+      registers: [this.registry],
+      collect() {
+        for (const { upstream, queued } of health()) this.set({ upstream }, queued);
+      },
+    });
+  }
+
+  /** Where the breaker and bulkhead gauges are read from at each scrape (`upstreams.health()`). */
+  watchHealth(health: () => readonly UpstreamHealth[]): void {
+    this.#health = health;
+  }
+
+  /** The Prometheus text of every metric, and its content type. */
+  async scrape(): Promise<{ contentType: string; body: string }> {
+    return { contentType: this.registry.contentType, body: await this.registry.metrics() };
+  }
+
+  /** One GraphQL request answered. */
+  requestEnded(summary: RequestSummary): void {
+    const operation = this.#operationLabel(summary.operationName);
+    let outcomes = this.#operations.get(operation);
+    if (!outcomes) {
+      outcomes = {};
+      this.#operations.set(operation, outcomes);
+    }
+    const series = (outcomes[summary.outcome] ??= new RequestSeries(
+      this.#graphqlRequests.series({ operation, outcome: summary.outcome }),
+      this.#graphqlDuration.series({ operation, outcome: summary.outcome }),
+    ));
+    series.requests.inc();
+    series.duration.observe(summary.durationMs / 1000);
+  }
+
+  /** A client names its operations as it likes: a few names are told apart, the rest are `other`. */
+  #operationLabel(name: string | undefined): string {
+    if (name === undefined) return 'anonymous';
+    if (this.#operationNames.has(name)) return name;
+    if (name.length > MAX_OPERATION_NAME || !GRAPHQL_NAME.test(name) || name === 'other' || name === 'anonymous') return 'other';
+    if (this.#operationNames.size >= this.#maxOperations) return 'other';
+    this.#operationNames.add(name);
+    return name;
+  }
+
+  #routeSeries(attempt: UpstreamAttempt): RouteSeries {
+    const key = `${attempt.upstream} ${attempt.method} ${attempt.route}`;
+    let series = this.#routes.get(key);
+    if (series) return series;
+    const labels = { upstream: attempt.upstream, route: this.#route(attempt.upstream, attempt.route), method: attempt.method };
+    // Cached by its labels: a route counted as `other` adds no entry of its own.
+    const labelKey = `${labels.upstream} ${labels.method} ${labels.route}`;
+    series = this.#routes.get(labelKey);
+    if (!series) {
+      series = new RouteSeries(labels, this.#upstreamDuration.series(labels), this.#upstreamRequests);
+      this.#routes.set(labelKey, series);
+    }
+    return series;
+  }
+
+  /** A route template as a label: the first few hundred are told apart (there are some 30), any more are `other`. */
+  #route(upstream: string, route: string): string {
+    const key = `${upstream} ${route}`;
+    if (this.#routeNames.has(key)) return route;
+    if (route.length > MAX_LABEL_LENGTH || this.#routeNames.size >= MAX_ROUTES) return 'other';
+    this.#routeNames.add(key);
+    return route;
+  }
+}
+
+class RequestSeries {
+  constructor(
+    readonly requests: CounterSeries,
+    readonly duration: HistogramSeries,
+  ) {}
+}
