@@ -24,7 +24,7 @@ import { NESTED_QUERY } from './support/workload.ts';
 
 type Event =
   | { kind: 'start'; id: number; attempt: UpstreamAttempt }
-  | { kind: 'end'; id: number; end: UpstreamAttemptEnd }
+  | { kind: 'end'; id: number; attempt: UpstreamAttempt; end: UpstreamAttemptEnd }
   | { kind: 'batch'; loader: string; size: number }
   | { kind: 'drift'; drift: Parameters<NonNullable<UpstreamObserver['payloadDrift']>>[0] };
 
@@ -49,7 +49,7 @@ async function recordOneQuery(): Promise<Event[]> {
     attemptStarted(attempt) {
       const id = ids++;
       events.push({ kind: 'start', id, attempt });
-      return (end) => events.push({ kind: 'end', id, end });
+      return (end) => events.push({ kind: 'end', id, attempt, end });
     },
     loaderBatch: (loader, size) => events.push({ kind: 'batch', loader, size }),
     payloadDrift: (drift) => events.push({ kind: 'drift', drift }),
@@ -81,7 +81,10 @@ function replay(events: readonly Event[], observer: UpstreamObserver, times: num
   for (let time = 0; time < times; time++) {
     for (const event of events) {
       if (event.kind === 'start') ends[event.id] = observer.attemptStarted?.(event.attempt) ?? noop;
-      else if (event.kind === 'end') (ends[event.id] as (end: UpstreamAttemptEnd) => void)(event.end);
+      else if (event.kind === 'end') {
+        (ends[event.id] as (end: UpstreamAttemptEnd) => void)(event.end);
+        observer.attemptEnded?.(event.attempt, event.end);
+      }
       else if (event.kind === 'batch') observer.loaderBatch?.(event.loader, event.size);
       else observer.payloadDrift?.(event.drift);
     }

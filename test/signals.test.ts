@@ -274,8 +274,7 @@ describe('GatewayMetrics and the upstream log, fed directly', () => {
     const metrics = new GatewayMetrics({ processMetrics: false });
     metrics.observer.loaderBatch?.('switch.userById', 3);
     metrics.observer.loaderBatch?.('switch.userById', 100);
-    const end = metrics.observer.attemptStarted?.({ upstream: 'switch', method: 'GET', route: '/user/list', requestId: 'r', attempt: 1 });
-    end?.({ status: undefined, outcome: 'UPSTREAM_TIMEOUT', durationMs: 2500 });
+    metrics.observer.attemptEnded?.({ upstream: 'switch', method: 'GET', route: '/user/list', requestId: 'r', attempt: 1 }, { status: undefined, outcome: 'UPSTREAM_TIMEOUT', durationMs: 2500 });
     const text = (await metrics.scrape()).body;
     expect(valueOf(text, 'dataloader_batch_size_bucket', { loader: 'switch.userById', le: '2' })).toBe(0);
     expect(valueOf(text, 'dataloader_batch_size_bucket', { loader: 'switch.userById', le: '5' })).toBe(1);

@@ -50,10 +50,13 @@ export interface PayloadDrift {
 
 /**
  * What the upstream layer tells whoever watches it (logs, metrics, traces). Every hook is
- * optional and must not throw; `attemptStarted` answers the function that ends the attempt.
+ * optional and must not throw. `attemptEnded` is for what only counts and logs; `attemptStarted`
+ * (which answers the function that ends the attempt) for what must open something as the attempt
+ * starts, a span: it costs every call an allocation held for as long as the call lasts.
  */
 export interface UpstreamObserver {
   attemptStarted?(attempt: UpstreamAttempt): (end: UpstreamAttemptEnd) => void;
+  attemptEnded?(attempt: UpstreamAttempt, end: UpstreamAttemptEnd): void;
   retrying?(retry: UpstreamRetry): void;
   breakerChanged?(upstream: UpstreamName, state: BreakerState): void;
   payloadDrift?(drift: PayloadDrift): void;

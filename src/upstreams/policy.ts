@@ -1,18 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import {
-  BrokenCircuitError,
-  BulkheadRejectedError,
-  bulkhead,
-  circuitBreaker,
-  CircuitState,
-  handleWhen,
-  SamplingBreaker,
-  TaskCancelledError,
-  type BulkheadPolicy,
-  type CircuitBreakerPolicy,
-} from 'cockatiel';
+import { BrokenCircuitError, circuitBreaker, CircuitState, handleWhen, SamplingBreaker, type CircuitBreakerPolicy } from 'cockatiel';
 import type { BreakerState, UpstreamObserver } from './observer.ts';
-import { UpstreamError, type CallScope, type UpstreamErrorCode, type UpstreamName } from './http.ts';
+import { UpstreamError, type CallScope, type UpstreamName } from './http.ts';
 
 /** How long each part of one upstream call may take. */
 export interface UpstreamTimeouts {
@@ -45,10 +34,49 @@ export interface BreakerSettings {
 }
 
 export interface BulkheadSettings {
-  /** Calls in flight to the upstream at once. */
+  /** Calls in flight to the upstream at once: its pool's connections. */
   maxInFlight: number;
-  /** Calls waiting for a slot; past it a call fails at once (UPSTREAM_OVERLOADED). */
+  /** Calls waiting for a connection; past it a call fails at once (UPSTREAM_OVERLOADED). */
   maxQueued: number;
+}
+
+/**
+ * The upstream's bulkhead. Its queue is the undici pool's own, which already holds calls until a
+ * connection is free and ends them at their deadline: this only counts what is in it, and admits
+ * no more than the connections and `maxQueued` waiting. (A promise-based bulkhead on top would
+ * cost every one of a query's 250 calls more than all the rest of the policy.)
+ */
+class Bulkhead {
+  #pending = 0;
+
+  constructor(readonly settings: BulkheadSettings) {}
+
+  admit(): boolean {
+    if (this.#pending >= this.settings.maxInFlight + this.settings.maxQueued) return false;
+    this.#pending++;
+    return true;
+  }
+
+  release(): void {
+    this.#pending--;
+  }
+
+  get inFlight(): number {
+    return Math.min(this.#pending, this.settings.maxInFlight);
+  }
+
+  get queued(): number {
+    return Math.max(0, this.#pending - this.settings.maxInFlight);
+  }
+}
+
+/** One upstream call, as the policy sees it. */
+export interface CallRequest {
+  method: string;
+  route: string;
+  scope: CallScope;
+  /** Whether a failed attempt may be made again: reads only. */
+  idempotent: boolean;
 }
 
 /** The one policy every upstream call goes through. */
@@ -80,7 +108,7 @@ const BREAKER_STATES: Record<CircuitState, BreakerState> = {
 };
 
 /**
- * Retries, a circuit breaker and a bulkhead for one upstream (cockatiel's breaker and bulkhead).
+ * Retries, a circuit breaker (cockatiel's) and a bulkhead for one upstream.
  * A read is tried again on connection errors, 429, 502, 503 and 504, with full-jitter backoff or
  * the upstream's `Retry-After`, never past its request's deadline; a write never is (its answer
  * may be lost after it landed: the mutations read back instead). While the breaker is open calls
@@ -89,7 +117,7 @@ const BREAKER_STATES: Record<CircuitState, BreakerState> = {
  */
 export class CallPolicy {
   readonly #breaker: CircuitBreakerPolicy;
-  readonly #bulkhead: BulkheadPolicy;
+  readonly #bulkhead: Bulkhead;
 
   constructor(
     readonly upstream: UpstreamName,
@@ -106,7 +134,7 @@ export class CallPolicy {
       }),
     });
     this.#breaker.onStateChange((state) => observer.breakerChanged?.(upstream, BREAKER_STATES[state]));
-    this.#bulkhead = bulkhead(settings.bulkhead.maxInFlight, settings.bulkhead.maxQueued);
+    this.#bulkhead = new Bulkhead(settings.bulkhead);
   }
 
   get breakerState(): BreakerState {
@@ -114,40 +142,37 @@ export class CallPolicy {
   }
 
   get inFlight(): number {
-    return this.settings.bulkhead.maxInFlight - this.#bulkhead.executionSlots;
+    return this.#bulkhead.inFlight;
   }
 
   get queued(): number {
-    return this.settings.bulkhead.maxQueued - this.#bulkhead.queueSlots;
+    return this.#bulkhead.queued;
   }
 
   /**
    * Runs `attempt` (given its number and the time it may take) under the policy. `idempotent`:
-   * whether a failed attempt may be made again.
+   * whether a failed attempt may be made again. Promises are chained, not awaited, on this path:
+   * it runs for every upstream call.
    */
-  async run<T>(
-    request: { method: string; route: string; scope: CallScope; idempotent: boolean },
-    attempt: (number: number, remainingMs: number) => Promise<T>,
-  ): Promise<T> {
-    for (let number = 1; ; number++) {
-      try {
-        return await this.#guarded(request, (remainingMs) => attempt(number, remainingMs));
-      } catch (error) {
-        const delayMs = request.idempotent && number <= this.settings.retry.retries && isRetried(error) ? this.#delayBefore(number, error) : undefined;
-        // A wait past the deadline helps nobody: the client hears now, and when to ask again.
-        if (delayMs === undefined || performance.now() + delayMs >= request.scope.deadline) throw error;
-        this.observer.retrying?.({
-          upstream: this.upstream,
-          method: request.method,
-          route: request.route,
-          requestId: request.scope.requestId,
-          attempt: number + 1,
-          reason: (error as UpstreamError).code,
-          delayMs,
-        });
-        await sleep(delayMs);
-      }
-    }
+  run<T>(request: CallRequest, attempt: (number: number, remainingMs: number) => Promise<T>, number = 1): Promise<T> {
+    return this.#guarded(request, number, attempt).catch((error: unknown) => this.#retryOrThrow(request, attempt, number, error));
+  }
+
+  async #retryOrThrow<T>(request: CallRequest, attempt: (number: number, remainingMs: number) => Promise<T>, number: number, error: unknown): Promise<T> {
+    const delayMs = request.idempotent && number <= this.settings.retry.retries && isRetried(error) ? this.#delayBefore(number, error) : undefined;
+    // A wait past the deadline helps nobody: the client hears now, and when to ask again.
+    if (delayMs === undefined || performance.now() + delayMs >= request.scope.deadline) throw error;
+    this.observer.retrying?.({
+      upstream: this.upstream,
+      method: request.method,
+      route: request.route,
+      requestId: request.scope.requestId,
+      attempt: number + 1,
+      reason: (error as UpstreamError).code,
+      delayMs,
+    });
+    await sleep(delayMs);
+    return this.run(request, attempt, number + 1);
   }
 
   /** The upstream's `Retry-After` when it gave one, else full-jitter exponential backoff. */
@@ -157,37 +182,35 @@ export class CallPolicy {
     return Math.random() * Math.min(maxDelayMs, baseDelayMs * 2 ** (retry - 1));
   }
 
-  /** One attempt through the breaker and the bulkhead, given what is left of the deadline. */
-  async #guarded<T>(request: { method: string; route: string; scope: CallScope }, attempt: (remainingMs: number) => Promise<T>): Promise<T> {
-    const failFast = (code: UpstreamErrorCode, message: string) => new UpstreamError(this.upstream, code, message);
-    const remainingMs = () => request.scope.deadline - performance.now();
-    const deadlinePassed = () => failFast('UPSTREAM_TIMEOUT', `the request's deadline passed before ${this.upstream} could be asked ${request.method} ${request.route}`);
-    // Checked again once a slot is free: a call that waited its time away is not sent.
-    const inTime = () => {
-      const left = remainingMs();
-      if (left <= 0) throw deadlinePassed();
-      return attempt(left);
-    };
-    if (remainingMs() <= 0) throw deadlinePassed();
-    try {
-      return await this.#breaker.execute(() =>
-        // A call that must wait for a slot waits no longer than its deadline.
-        this.#bulkhead.executionSlots > 0
-          ? this.#bulkhead.execute(inTime)
-          : this.#bulkhead.execute(inTime, AbortSignal.timeout(Math.max(1, Math.ceil(remainingMs())))),
-      );
-    } catch (error) {
-      if (error instanceof BrokenCircuitError) {
-        throw failFast('UPSTREAM_CIRCUIT_OPEN', `${this.upstream} is failing: its circuit breaker is open, so it was not asked (it is tried again shortly)`);
-      }
-      if (error instanceof BulkheadRejectedError) {
-        throw failFast('UPSTREAM_OVERLOADED', `${this.upstream} has ${this.settings.bulkhead.maxInFlight} calls under way and ${this.settings.bulkhead.maxQueued} waiting: this one was not made`);
-      }
-      if (error instanceof TaskCancelledError) {
-        throw failFast('UPSTREAM_TIMEOUT', `the request's deadline passed while ${request.method} ${request.route} waited for a free ${this.upstream} connection`);
-      }
-      throw error;
+  #deadlinePassed(request: CallRequest): UpstreamError {
+    return new UpstreamError(this.upstream, 'UPSTREAM_TIMEOUT', `the request's deadline passed before ${this.upstream} could be asked ${request.method} ${request.route}`);
+  }
+
+  /**
+   * One attempt through the breaker and the bulkhead, given what is left of the deadline (which
+   * also bounds its wait for a connection).
+   */
+  #guarded<T>(request: CallRequest, number: number, attempt: (number: number, remainingMs: number) => Promise<T>): Promise<T> {
+    const remainingMs = request.scope.deadline - performance.now();
+    if (remainingMs <= 0) return Promise.reject(this.#deadlinePassed(request));
+    const bulkhead = this.#bulkhead;
+    if (!bulkhead.admit()) {
+      const { maxInFlight, maxQueued } = this.settings.bulkhead;
+      return Promise.reject(new UpstreamError(this.upstream, 'UPSTREAM_OVERLOADED', `${this.upstream} has ${maxInFlight} calls under way and ${maxQueued} waiting: this one was not made`));
     }
+    return this.#breaker.execute(() => attempt(number, remainingMs)).then(
+      (value) => {
+        bulkhead.release();
+        return value;
+      },
+      (error: unknown) => {
+        bulkhead.release();
+        if (error instanceof BrokenCircuitError) {
+          throw new UpstreamError(this.upstream, 'UPSTREAM_CIRCUIT_OPEN', `${this.upstream} is failing: its circuit breaker is open, so it was not asked (it is tried again shortly)`);
+        }
+        throw error;
+      },
+    );
   }
 }
 

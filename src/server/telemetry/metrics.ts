@@ -94,7 +94,7 @@ export class GatewayMetrics {
 
   /** For `Upstreams`: every hook is cheap, and none throws. */
   readonly observer: UpstreamObserver = {
-    attemptStarted: (attempt) => this.#routeSeries(attempt).end,
+    attemptEnded: (attempt, end) => this.#routeSeries(attempt).end(end),
     retrying: (retry) => this.#retries.series({ upstream: retry.upstream, route: this.#route(retry.upstream, retry.route), reason: retry.reason }).inc(),
     payloadDrift: (drift) => {
       const key = `${drift.upstream}\u0000${drift.route}\u0000${drift.field}\u0000${drift.kind}`;

@@ -8,6 +8,7 @@ export function combineObservers(observers: readonly (UpstreamObserver | undefin
   const present = observers.filter((observer): observer is UpstreamObserver => observer !== undefined);
   if (present.length === 1) return present[0] as UpstreamObserver;
   const starts = present.filter((observer) => observer.attemptStarted);
+  const endings = present.filter((observer) => observer.attemptEnded);
   const retries = present.filter((observer) => observer.retrying);
   const breakers = present.filter((observer) => observer.breakerChanged);
   const drifts = present.filter((observer) => observer.payloadDrift);
@@ -22,6 +23,7 @@ export function combineObservers(observers: readonly (UpstreamObserver | undefin
       };
     };
   }
+  if (endings.length) combined.attemptEnded = (attempt, end) => endings.forEach((observer) => observer.attemptEnded!(attempt, end));
   if (retries.length) combined.retrying = (retry) => retries.forEach((observer) => observer.retrying!(retry));
   if (breakers.length) combined.breakerChanged = (upstream, state) => breakers.forEach((observer) => observer.breakerChanged!(upstream, state));
   if (drifts.length) combined.payloadDrift = (drift) => drifts.forEach((observer) => observer.payloadDrift!(drift));

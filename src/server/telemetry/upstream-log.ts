@@ -14,24 +14,22 @@ export function upstreamLogObserver(parent: Logger): UpstreamObserver {
   const logger = parent.child({ logger: 'upstream' });
   const warned = new Set<string>();
   return {
-    attemptStarted(attempt) {
-      return (end) => {
-        // A 404 is an answer ("no such record"), which lookups turn into null.
-        const answered = end.outcome === 'ok' || end.outcome === 'UPSTREAM_NOT_FOUND';
-        if (answered && !logger.isLevelEnabled('debug')) return;
-        const line = {
-          requestId: attempt.requestId,
-          upstream: attempt.upstream,
-          method: attempt.method,
-          route: attempt.route,
-          attempt: attempt.attempt,
-          status: end.status ?? null,
-          outcome: end.outcome,
-          durationMs: Math.round(end.durationMs * 10) / 10,
-        };
-        if (answered) logger.debug(line, 'upstream call');
-        else logger.warn(line, 'upstream call failed');
+    attemptEnded(attempt, end) {
+      // A 404 is an answer ("no such record"), which lookups turn into null.
+      const answered = end.outcome === 'ok' || end.outcome === 'UPSTREAM_NOT_FOUND';
+      if (answered && !logger.isLevelEnabled('debug')) return;
+      const line = {
+        requestId: attempt.requestId,
+        upstream: attempt.upstream,
+        method: attempt.method,
+        route: attempt.route,
+        attempt: attempt.attempt,
+        status: end.status ?? null,
+        outcome: end.outcome,
+        durationMs: Math.round(end.durationMs * 10) / 10,
       };
+      if (answered) logger.debug(line, 'upstream call');
+      else logger.warn(line, 'upstream call failed');
     },
     retrying(retry) {
       logger.debug(
