@@ -1,4 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Pool } from 'undici';
 import type { Dispatcher } from 'undici';
 import type { UpstreamAttemptEnd, UpstreamHealth, UpstreamObserver } from './observer.ts';
@@ -313,42 +314,51 @@ export class UpstreamHttp {
     return { route, target: path + resolved.search };
   }
 
-  /** One call under the upstream policy (see `CallPolicy`): retried, broken and bounded as it says. */
+  /**
+   * One call under the upstream policy (see `CallPolicy`): admitted or failed at once, settled,
+   * and retried as it says. One `then` per attempt and nothing else held while it is in flight:
+   * a query's 250 calls are all in flight at once, and what each holds meanwhile is what the
+   * garbage collector pays for. Nothing is made for the observer before the attempt ends, but
+   * a span's start.
+   */
   request(call: UpstreamCall, scope: CallScope): Promise<UpstreamReply> {
-    const method = call.method ?? 'GET';
-    const { route } = call;
-    return this.#policy.run({ method, route, scope, idempotent: method === 'GET' }, (attempt, remainingMs) =>
-      this.#observed(call, method, scope, attempt, remainingMs),
-    );
+    return this.#try(call, scope, 1);
   }
 
-  /**
-   * One attempt, as the observer sees it. Chained, not awaited, and with nothing made for the
-   * observer until the attempt ends (but a span's start): a query's 250 calls are all in flight
-   * at once, and what each holds meanwhile is what the garbage collector pays for.
-   */
-  #observed(call: UpstreamCall, method: string, scope: CallScope, number: number, remainingMs: number): Promise<UpstreamReply> {
+  #try(call: UpstreamCall, scope: CallScope, number: number): Promise<UpstreamReply> {
+    const method = call.method ?? 'GET';
+    const policy = this.#policy;
+    const admission = policy.admit(method, call.route, scope);
+    if (admission instanceof UpstreamError) return Promise.reject(admission);
     const { observer } = this;
-    if (!observer.attemptEnded && !observer.attemptStarted) return this.#attempt(call, scope.requestId, remainingMs);
-    const started = performance.now();
-    const attempt = () => ({ upstream: this.upstream, method, route: call.route, requestId: scope.requestId, attempt: number });
-    const endSpan = observer.attemptStarted?.(attempt());
+    const watched = observer.attemptEnded !== undefined || observer.attemptStarted !== undefined;
+    const started = watched ? performance.now() : 0;
+    const endSpan = observer.attemptStarted?.(this.#attemptOf(call, method, scope, number));
     const ended = (status: number | undefined, outcome: UpstreamAttemptEnd['outcome']) => {
       const end = { status, outcome, durationMs: performance.now() - started };
       endSpan?.(end);
-      observer.attemptEnded?.(attempt(), end);
+      observer.attemptEnded?.(this.#attemptOf(call, method, scope, number), end);
     };
-    return this.#attempt(call, scope.requestId, remainingMs).then(
+    return this.#attempt(call, scope.requestId, scope.deadline - performance.now()).then(
       (reply) => {
-        ended(reply.status, 'ok');
+        policy.settle(admission, undefined);
+        if (watched) ended(reply.status, 'ok');
         return reply;
       },
       (error: unknown) => {
+        policy.settle(admission, error);
         const failure = error instanceof UpstreamError ? error : undefined;
-        ended(failure?.status, failure?.code ?? 'UPSTREAM_ERROR');
-        throw error;
+        if (watched) ended(failure?.status, failure?.code ?? 'UPSTREAM_ERROR');
+        const delayMs = policy.retryDelay(method, number, error, scope);
+        if (delayMs === undefined || !failure) throw error;
+        observer.retrying?.({ ...this.#attemptOf(call, method, scope, number + 1), reason: failure.code, delayMs });
+        return sleep(delayMs).then(() => this.#try(call, scope, number + 1));
       },
     );
+  }
+
+  #attemptOf(call: UpstreamCall, method: string, scope: CallScope, attempt: number) {
+    return { upstream: this.upstream, method, route: call.route, requestId: scope.requestId, attempt };
   }
 
   /** One exchange, its answer judged: a 2xx is the reply, anything else its UpstreamError. */

@@ -1,5 +1,4 @@
-import { setTimeout as sleep } from 'node:timers/promises';
-import { BrokenCircuitError, circuitBreaker, CircuitState, handleWhen, SamplingBreaker, type CircuitBreakerPolicy } from 'cockatiel';
+import { CircuitState, SamplingBreaker } from 'cockatiel';
 import type { BreakerState, UpstreamObserver } from './observer.ts';
 import { UpstreamError, type CallScope, type UpstreamName } from './http.ts';
 
@@ -70,15 +69,6 @@ class Bulkhead {
   }
 }
 
-/** One upstream call, as the policy sees it. */
-export interface CallRequest {
-  method: string;
-  route: string;
-  scope: CallScope;
-  /** Whether a failed attempt may be made again: reads only. */
-  idempotent: boolean;
-}
-
 /** The one policy every upstream call goes through. */
 export interface CallPolicySettings {
   retry: RetrySettings;
@@ -100,24 +90,29 @@ function isOutage(error: unknown): boolean {
   return error.code === 'UPSTREAM_UNREACHABLE' || error.code === 'UPSTREAM_TIMEOUT' || (error.status !== undefined && error.status >= 500);
 }
 
-const BREAKER_STATES: Record<CircuitState, BreakerState> = {
-  [CircuitState.Closed]: 'closed',
-  [CircuitState.Open]: 'open',
-  [CircuitState.HalfOpen]: 'half-open',
-  [CircuitState.Isolated]: 'open',
-};
+/** How an attempt was let through: as any other, or as the one probe of a half-open breaker. */
+export type Admission = 'admitted' | 'probe';
 
 /**
- * Retries, a circuit breaker (cockatiel's) and a bulkhead for one upstream.
- * A read is tried again on connection errors, 429, 502, 503 and 504, with full-jitter backoff or
- * the upstream's `Retry-After`, never past its request's deadline; a write never is (its answer
- * may be lost after it landed: the mutations read back instead). While the breaker is open calls
- * fail at once (UPSTREAM_CIRCUIT_OPEN) without reaching the upstream; the bulkhead bounds calls in
- * flight and waiting, so that one slow upstream cannot hold everything.
+ * Retries, a circuit breaker and a bulkhead for one upstream, as decisions the shared HTTP layer
+ * asks for around each attempt: `admit` before it (synchronously: the attempt goes, or fails at
+ * once with the error answered), `settle` after it, `retryDelay` on a failure. Nothing here
+ * wraps the attempt's promise: a query's 250 calls are in flight at once, and every layer each
+ * of them holds meanwhile is what the garbage collector pays for.
+ *
+ * - A read is tried again on connection errors, 429, 502, 503 and 504, with full-jitter backoff
+ *   or the upstream's `Retry-After`, never past its request's deadline; a write never is (its
+ *   answer may be lost after it landed: the mutations read back instead).
+ * - The breaker opens when cockatiel's sampling breaker says the window failed too often; open,
+ *   calls fail at once (UPSTREAM_CIRCUIT_OPEN) without reaching the upstream; after a while one
+ *   probe goes through (half-open), and its outcome closes or opens the breaker again.
+ * - The bulkhead bounds calls in flight and waiting, so that one slow upstream cannot hold everything.
  */
 export class CallPolicy {
-  readonly #breaker: CircuitBreakerPolicy;
+  readonly #sampler: SamplingBreaker;
   readonly #bulkhead: Bulkhead;
+  #breaker: BreakerState = 'closed';
+  #openedAt = 0;
 
   constructor(
     readonly upstream: UpstreamName,
@@ -125,20 +120,16 @@ export class CallPolicy {
     private readonly observer: UpstreamObserver,
   ) {
     const { breaker } = settings;
-    this.#breaker = circuitBreaker(handleWhen(isOutage), {
-      halfOpenAfter: breaker.halfOpenAfterMs,
-      breaker: new SamplingBreaker({
-        threshold: breaker.failureRatio,
-        duration: breaker.windowMs,
-        minimumRps: breaker.minimumCalls / (breaker.windowMs / 1000),
-      }),
+    this.#sampler = new SamplingBreaker({
+      threshold: breaker.failureRatio,
+      duration: breaker.windowMs,
+      minimumRps: breaker.minimumCalls / (breaker.windowMs / 1000),
     });
-    this.#breaker.onStateChange((state) => observer.breakerChanged?.(upstream, BREAKER_STATES[state]));
     this.#bulkhead = new Bulkhead(settings.bulkhead);
   }
 
   get breakerState(): BreakerState {
-    return BREAKER_STATES[this.#breaker.state];
+    return this.#breaker;
   }
 
   get inFlight(): number {
@@ -149,68 +140,67 @@ export class CallPolicy {
     return this.#bulkhead.queued;
   }
 
+  #moveTo(state: BreakerState): void {
+    this.#breaker = state;
+    if (state === 'open') this.#openedAt = performance.now();
+    this.observer.breakerChanged?.(this.upstream, state);
+  }
+
+  /** Whether an attempt may go now, or the error it fails with at once (nothing is sent). */
+  admit(method: string, route: string, scope: CallScope): Admission | UpstreamError {
+    if (scope.deadline <= performance.now()) {
+      return new UpstreamError(this.upstream, 'UPSTREAM_TIMEOUT', `the request's deadline passed before ${this.upstream} could be asked ${method} ${route}`);
+    }
+    let admission: Admission = 'admitted';
+    if (this.#breaker !== 'closed') {
+      if (this.#breaker === 'half-open' || performance.now() - this.#openedAt < this.settings.breaker.halfOpenAfterMs) {
+        return new UpstreamError(this.upstream, 'UPSTREAM_CIRCUIT_OPEN', `${this.upstream} is failing: its circuit breaker is open, so it was not asked (it is tried again shortly)`);
+      }
+      this.#moveTo('half-open');
+      admission = 'probe';
+    }
+    if (!this.#bulkhead.admit()) {
+      if (admission === 'probe') this.#moveTo('open');
+      const { maxInFlight, maxQueued } = this.settings.bulkhead;
+      return new UpstreamError(this.upstream, 'UPSTREAM_OVERLOADED', `${this.upstream} has ${maxInFlight} calls under way and ${maxQueued} waiting: this one was not made`);
+    }
+    return admission;
+  }
+
+  /** An admitted attempt ended, with `error` or without: its slot is free, and the breaker learns of it. */
+  settle(admission: Admission, error: unknown): void {
+    this.#bulkhead.release();
+    const outage = error !== undefined && isOutage(error);
+    if (admission === 'probe') {
+      if (outage) {
+        this.#sampler.failure(CircuitState.HalfOpen);
+        this.#moveTo('open');
+      } else {
+        this.#sampler.success(CircuitState.HalfOpen);
+        this.#moveTo('closed');
+      }
+      return;
+    }
+    if (this.#breaker !== 'closed') return;
+    if (!outage) this.#sampler.success(CircuitState.Closed);
+    else if (this.#sampler.failure(CircuitState.Closed)) this.#moveTo('open');
+  }
+
   /**
-   * Runs `attempt` (given its number and the time it may take) under the policy. `idempotent`:
-   * whether a failed attempt may be made again. Promises are chained, not awaited, on this path:
-   * it runs for every upstream call.
+   * How long to wait before attempt `number + 1` after `error`; undefined: no retry (a write, no
+   * retries left, a failure not worth another try, or a wait past the deadline, which helps nobody:
+   * the client hears now, and when to ask again).
    */
-  run<T>(request: CallRequest, attempt: (number: number, remainingMs: number) => Promise<T>, number = 1): Promise<T> {
-    return this.#guarded(request, number, attempt).catch((error: unknown) => this.#retryOrThrow(request, attempt, number, error));
+  retryDelay(method: string, number: number, error: unknown, scope: CallScope): number | undefined {
+    if (method !== 'GET' || number > this.settings.retry.retries || !isRetried(error)) return undefined;
+    const delayMs = error.retryAfterSeconds !== undefined ? error.retryAfterSeconds * 1000 : this.#backoff(number);
+    return performance.now() + delayMs < scope.deadline ? delayMs : undefined;
   }
 
-  async #retryOrThrow<T>(request: CallRequest, attempt: (number: number, remainingMs: number) => Promise<T>, number: number, error: unknown): Promise<T> {
-    const delayMs = request.idempotent && number <= this.settings.retry.retries && isRetried(error) ? this.#delayBefore(number, error) : undefined;
-    // A wait past the deadline helps nobody: the client hears now, and when to ask again.
-    if (delayMs === undefined || performance.now() + delayMs >= request.scope.deadline) throw error;
-    this.observer.retrying?.({
-      upstream: this.upstream,
-      method: request.method,
-      route: request.route,
-      requestId: request.scope.requestId,
-      attempt: number + 1,
-      reason: (error as UpstreamError).code,
-      delayMs,
-    });
-    await sleep(delayMs);
-    return this.run(request, attempt, number + 1);
-  }
-
-  /** The upstream's `Retry-After` when it gave one, else full-jitter exponential backoff. */
-  #delayBefore(retry: number, error: UpstreamError): number {
-    if (error.retryAfterSeconds !== undefined) return error.retryAfterSeconds * 1000;
+  /** Full jitter: a random wait below the exponential bound. */
+  #backoff(retry: number): number {
     const { baseDelayMs, maxDelayMs } = this.settings.retry;
     return Math.random() * Math.min(maxDelayMs, baseDelayMs * 2 ** (retry - 1));
-  }
-
-  #deadlinePassed(request: CallRequest): UpstreamError {
-    return new UpstreamError(this.upstream, 'UPSTREAM_TIMEOUT', `the request's deadline passed before ${this.upstream} could be asked ${request.method} ${request.route}`);
-  }
-
-  /**
-   * One attempt through the breaker and the bulkhead, given what is left of the deadline (which
-   * also bounds its wait for a connection).
-   */
-  #guarded<T>(request: CallRequest, number: number, attempt: (number: number, remainingMs: number) => Promise<T>): Promise<T> {
-    const remainingMs = request.scope.deadline - performance.now();
-    if (remainingMs <= 0) return Promise.reject(this.#deadlinePassed(request));
-    const bulkhead = this.#bulkhead;
-    if (!bulkhead.admit()) {
-      const { maxInFlight, maxQueued } = this.settings.bulkhead;
-      return Promise.reject(new UpstreamError(this.upstream, 'UPSTREAM_OVERLOADED', `${this.upstream} has ${maxInFlight} calls under way and ${maxQueued} waiting: this one was not made`));
-    }
-    return this.#breaker.execute(() => attempt(number, remainingMs)).then(
-      (value) => {
-        bulkhead.release();
-        return value;
-      },
-      (error: unknown) => {
-        bulkhead.release();
-        if (error instanceof BrokenCircuitError) {
-          throw new UpstreamError(this.upstream, 'UPSTREAM_CIRCUIT_OPEN', `${this.upstream} is failing: its circuit breaker is open, so it was not asked (it is tried again shortly)`);
-        }
-        throw error;
-      },
-    );
   }
 }
 
