@@ -179,9 +179,11 @@ describe('edgeUsers (Link headers)', () => {
     expect(firstPage).toMatchObject({ edgeUsers: { pageInfo: { hasNextPage: true } } });
     expect(harness.requests()).toHaveLength(1);
 
+    // The first page's links show how pages are named: the count is the first page and the last.
     harness.simulators.resetRequests();
-    await harness.data(`{ edgeUsers(first: 10) { totalCount } }`);
-    expect(harness.requests()).toHaveLength(pages);
+    const { edgeUsers } = await harness.data(`{ edgeUsers(first: 10) { totalCount } }`);
+    expect(edgeUsers).toEqual({ totalCount: dataset().edgeUsers.length });
+    expect(harness.requests()).toHaveLength(2);
 
     const historyReads = () => harness.requests().filter((request) => request.path.endsWith('/history/'));
     harness.simulators.resetRequests();
@@ -194,7 +196,8 @@ describe('edgeUsers (Link headers)', () => {
     harness.simulators.resetRequests();
     const counted = await harness.data(LoginHistoryPageDocument, { username: LONG_HISTORY_USERNAME, first: 3 });
     expect(counted.user?.loginHistory?.totalCount).toBe(LONG_HISTORY_LENGTH);
-    expect(historyReads()).toHaveLength(Math.ceil(LONG_HISTORY_LENGTH / 25));
+    // Asked for in edge's largest pages (100): the first of them, and the last.
+    expect(historyReads()).toHaveLength(2);
   });
 
   it('reads usernameContains as the fuzzy substring match edge does', async () => {

@@ -11,7 +11,7 @@ import { settleNodes } from './nodes.ts';
 import type { ObjectRef } from '@pothos/core';
 import type DataLoader from 'dataloader';
 import type { GateUser } from '../upstreams/gate/types.ts';
-import { PagedList } from '../upstreams/paging.ts';
+import { PagedList, type PositionedList } from '../upstreams/paging.ts';
 import type { GatewayContext } from './context.ts';
 import { connectionDescription, itself, pagedListReader, resolveConnection } from './pagination.ts';
 import { UserRef } from './user.ts';
@@ -96,7 +96,7 @@ builder.queryField('edgeUsers', (t) =>
 );
 
 /** A person's edge account id and its list: an empty list when edge has no such account. */
-async function accountListOf<T>(user: GateUser, context: GatewayContext, list: DataLoader<string, PagedList<T>>) {
+async function accountListOf<T>(user: GateUser, context: GatewayContext, list: DataLoader<string, PositionedList<T>>) {
   const account = await context.edge.userByUsername.load(user.username);
   return { accountId: account?.id ?? '', list: account ? await list.load(account.id) : PagedList.of<T>([]) };
 }
@@ -110,9 +110,9 @@ export function addEdgeAccountList<T, N>(options: {
   node: ObjectRef<GatewaySchemaTypes, N>;
   name: string;
   description: string;
-  list: (context: GatewayContext) => DataLoader<string, PagedList<T>>;
-  /** Shapes an item of the served page as its node, knowing the account and its place in the list. */
-  toNode: (accountId: string, items: readonly T[], index: number) => N;
+  list: (context: GatewayContext) => DataLoader<string, PositionedList<T>>;
+  /** Shapes an item of the served page as its node, knowing the account, its place in the list (`items`: those read, by position) and the list. */
+  toNode: (accountId: string, items: readonly T[], index: number, list: PositionedList<T>) => N;
 }): void {
   const connection = builder.connectionObject({ type: options.node, name: `${options.name}Connection` }, { name: `${options.name}Edge` });
   const description = `${options.description} ${connectionDescription}`;
@@ -122,11 +122,10 @@ export function addEdgeAccountList<T, N>(options: {
         type: options.node,
         nullable: true,
         description,
-        resolve: async (account, args, context) =>
-          resolveConnection(
-            args,
-            pagedListReader(await options.list(context).load(account.id), (items, index) => options.toNode(account.id, items, index)),
-          ),
+        resolve: async (account, args, context) => {
+          const list = await options.list(context).load(account.id);
+          return resolveConnection(args, pagedListReader(list, (items, index) => options.toNode(account.id, items, index, list)));
+        },
       },
       connection,
     ),
@@ -139,7 +138,7 @@ export function addEdgeAccountList<T, N>(options: {
         description: `${description} Empty when the person has no edge account; null when edge fails.`,
         resolve: async (user, args, context) => {
           const { accountId, list } = await accountListOf(user, context, options.list(context));
-          return resolveConnection(args, pagedListReader(list, (items, index) => options.toNode(accountId, items, index)));
+          return resolveConnection(args, pagedListReader(list, (items, index) => options.toNode(accountId, items, index, list)));
         },
       },
       connection,

@@ -1,4 +1,5 @@
 import type { EdgeLoginAttempt } from '../upstreams/edge/types.ts';
+import type { PositionedList } from '../upstreams/paging.ts';
 import { builder } from './builder.ts';
 import { addEdgeAccountList, EdgeUserRef } from './edge-user.ts';
 import { addressableId, compositeId, integerId, splitCompositeId } from './global-ids.ts';
@@ -11,8 +12,11 @@ import { settleNodes } from './nodes.ts';
  */
 interface LoginHistoryShape {
   userId: string;
+  /** The attempts read so far, by position (a window deep in the list leaves the ones before it unread). */
   history: readonly EdgeLoginAttempt[];
   index: number;
+  /** The whole history, for the attempts before this one when they were not read. */
+  list?: PositionedList<EdgeLoginAttempt>;
 }
 
 const attemptOf = ({ history, index }: LoginHistoryShape) => history[index] as EdgeLoginAttempt;
@@ -21,7 +25,14 @@ const attemptOf = ({ history, index }: LoginHistoryShape) => history[index] as E
 const instantOf = (attempt: EdgeLoginAttempt | undefined): string =>
   attempt?.attemptedAt instanceof Date ? attempt.attemptedAt.toISOString() : '';
 
-function occurrenceOf({ history, index }: LoginHistoryShape): number {
+async function occurrenceOf({ history: read, index, list }: LoginHistoryShape): Promise<number> {
+  let history = read;
+  for (let position = 0; position < index && list; position++) {
+    if (!(position in history)) {
+      history = await list.readTo(index);
+      break;
+    }
+  }
   const instant = instantOf(history[index]);
   let earlier = 0;
   for (let position = 0; position < index; position++) if (instantOf(history[position]) === instant) earlier++;
@@ -32,7 +43,7 @@ export const LoginHistoryRef = builder.objectRef<LoginHistoryShape>('LoginHistor
 
 builder.node(LoginHistoryRef, {
   description: 'One login attempt on edge.',
-  id: { resolve: (entry) => compositeId(entry.userId, instantOf(attemptOf(entry)), occurrenceOf(entry)) },
+  id: { resolve: async (entry) => compositeId(entry.userId, instantOf(attemptOf(entry)), await occurrenceOf(entry)) },
   loadManyWithoutCache: (ids, context) =>
     settleNodes(ids, async (id) => {
       const [userId = '', instant, occurrenceText = ''] = splitCompositeId(id, 3, 'LoginHistory');
@@ -62,5 +73,5 @@ addEdgeAccountList({
   name: 'LoginHistory',
   description: "edge login attempts, in edge's order (newest first).",
   list: (context) => context.edge.loginHistory,
-  toNode: (userId, history, index) => ({ userId, history, index }),
+  toNode: (userId, history, index, list) => ({ userId, history, index, list }),
 });

@@ -1,5 +1,5 @@
 import { cursorToOffset, offsetToCursor } from '@pothos/plugin-relay';
-import type { ListWindow, PagedList, WindowPage } from '../upstreams/paging.ts';
+import type { ListWindow, PositionedList, WindowPage } from '../upstreams/paging.ts';
 import { badUserInput, quoted } from './errors.ts';
 
 /** The largest page one connection field serves; larger pages get an error, never a silent cut. */
@@ -27,8 +27,8 @@ export interface ListReader<T> {
   read(window: ListWindow): Promise<T[]>;
   /** Whether the list holds an item at this position. */
   has(position: number): Promise<boolean>;
-  /** How many items the whole list holds. */
-  count(): Promise<number>;
+  /** How many items the whole list holds; `tail`: how many of its last items are read next. */
+  count(tail?: number): Promise<number>;
 }
 
 /** A list whose every read also tells its length (gate's `count`, switch's `total`). */
@@ -55,21 +55,18 @@ export function countedListReader<T>(readWindow: (window: ListWindow) => Promise
 }
 
 /**
- * A list read page by page (edge's), only as far as asked. Where the pages read end, a `next` link
- * is taken to mean more items. `toNode` shapes the items served, knowing their place in the list.
+ * A list read by position (edge's), only as far as asked. `toNode` shapes the items served,
+ * knowing their place in the list.
  */
-export function pagedListReader<T, N>(list: PagedList<T>, toNode: (items: readonly T[], index: number) => N): ListReader<N> {
+export function pagedListReader<T, N>(list: PositionedList<T>, toNode: (items: readonly T[], index: number) => N): ListReader<N> {
   return {
     async read({ offset, limit }) {
-      const items = await list.readTo(offset + limit);
+      const items = await list.read({ offset, limit });
       const served = Math.max(0, Math.min(limit, items.length - offset));
       return Array.from({ length: served }, (_item, index) => toNode(items, offset + index));
     },
-    async has(position) {
-      const items = await list.readTo(position);
-      return items.length > position || !list.complete;
-    },
-    count: async () => (await list.all()).length,
+    has: (position) => list.has(position),
+    count: (tail) => list.count(tail),
   };
 }
 
@@ -120,7 +117,7 @@ export async function resolveConnection<T>(args: ConnectionArguments, list: List
     let end = first === undefined ? before : Math.min(before ?? Number.POSITIVE_INFINITY, start + first);
     let windowStart = start;
     if (last !== undefined) {
-      end = Math.min(end ?? Number.POSITIVE_INFINITY, before ?? (await list.count()));
+      end = Math.min(end ?? Number.POSITIVE_INFINITY, before ?? (await list.count(last)));
       windowStart = Math.max(start, end - last);
     }
     const limit = Math.max(0, (end ?? windowStart) - windowStart);

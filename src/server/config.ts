@@ -113,6 +113,7 @@ const settings = z.object({
   UPSTREAM_CONNECTIONS: wholeNumber(1, 65_536, 128),
   UPSTREAM_MAX_RESPONSE_BYTES: wholeNumber(1024, 1024 ** 3, 10 * 1024 ** 2),
   EDGE_MAX_PAGES: wholeNumber(1, 1_000_000, 1000),
+  EDGE_PAGE_SIZE: wholeNumber(1, 100_000, 500),
   EDGE_NAME_SEARCH_MAX_MATCHES: wholeNumber(1, 1_000_000, 1000),
   SWITCH_NAME_SEARCH_MAX_MATCHES: wholeNumber(1, 1_000_000, 1000),
   TENANT_SCAN_MAX_ITEMS: wholeNumber(1, 10_000_000, 20_000),
@@ -207,6 +208,8 @@ export interface GatewayConfig {
   upstreamConnections: number;
   upstreamMaxResponseBytes: number;
   edgeMaxPages: number;
+  /** The page size edge lists are asked for in, once their links show the parameter (edge serves up to its own cap). */
+  edgePageSize: number;
   edgeNameSearchMaxMatches: number;
   switchNameSearchMaxMatches: number;
   /** The most items of a gate or switch list read to filter it for an organization-bound client. */
@@ -304,6 +307,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
     upstreamConnections: config.UPSTREAM_CONNECTIONS,
     upstreamMaxResponseBytes: config.UPSTREAM_MAX_RESPONSE_BYTES,
     edgeMaxPages: config.EDGE_MAX_PAGES,
+    edgePageSize: config.EDGE_PAGE_SIZE,
     edgeNameSearchMaxMatches: config.EDGE_NAME_SEARCH_MAX_MATCHES,
     switchNameSearchMaxMatches: config.SWITCH_NAME_SEARCH_MAX_MATCHES,
     tenantScanMaxItems: config.TENANT_SCAN_MAX_ITEMS,

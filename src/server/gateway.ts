@@ -43,7 +43,7 @@ export function simulatorSettings(simulators: Simulators): Record<UpstreamKey, U
 
 export type UpstreamLimitSettings = Pick<
   GatewayConfig,
-  'upstreamConnections' | 'upstreamTimeouts' | 'callPolicy' | 'upstreamMaxResponseBytes' | 'edgeMaxPages' | 'edgeNameSearchMaxMatches' | 'switchNameSearchMaxMatches' | 'tenantScanMaxItems'
+  'upstreamConnections' | 'upstreamTimeouts' | 'callPolicy' | 'upstreamMaxResponseBytes' | 'edgeMaxPages' | 'edgePageSize' | 'edgeNameSearchMaxMatches' | 'switchNameSearchMaxMatches' | 'tenantScanMaxItems'
 >;
 
 /** One pool per upstream, sized, timed and bounded as configured. */
@@ -60,7 +60,7 @@ export function createUpstreams(settings: Record<UpstreamKey, UpstreamSettings>,
   return new Upstreams(
     { gate: endpoint('gate'), edge: endpoint('edge'), switch: endpoint('switch') },
     {
-      edge: { maxPages: limits.edgeMaxPages, nameSearchMaxMatches: limits.edgeNameSearchMaxMatches },
+      edge: { maxPages: limits.edgeMaxPages, pageSize: limits.edgePageSize, nameSearchMaxMatches: limits.edgeNameSearchMaxMatches },
       switch: { nameSearchMaxMatches: limits.switchNameSearchMaxMatches },
       tenantScan: { maxItems: limits.tenantScanMaxItems },
     },

@@ -1,5 +1,6 @@
 // Simulated edge: users, their access tokens and login history, base /api.
-// Lists are plain JSON arrays paged with ?page (1-based) & ?per_page and an RFC 5988 Link header.
+// Lists are plain JSON arrays paged with ?page (1-based) & ?per_page and an RFC 5988 Link header
+// (the parameters' names, the default and largest page size are options: other servers differ).
 import { createHash, randomBytes } from 'node:crypto';
 import { formatEdgeTime, type Dataset, type EdgeAccessToken, type EdgeUser, type JsonObject } from './dataset.ts';
 import {
@@ -23,16 +24,34 @@ import {
   type SimulatorServerOptions,
 } from './http.ts';
 
+/**
+ * How edge pages its lists. The docs name no parameters, so other implementations of them name
+ * them differently and cap pages differently; the links always show them.
+ */
+export interface EdgePaging {
+  /** default `page` (1-based) */
+  pageParam: string;
+  /** default `per_page` */
+  sizeParam: string;
+  /** default 25 */
+  defaultSize: number;
+  /** the largest page served, whatever is asked (default 100) */
+  maxSize: number;
+  /** serve `defaultSize` whatever size is asked; the links still echo the size asked (default false) */
+  ignoresSize: boolean;
+}
+
+export const EDGE_PAGING_DEFAULTS: EdgePaging = { pageParam: 'page', sizeParam: 'per_page', defaultSize: 25, maxSize: 100, ignoresSize: false };
+
 export interface EdgeServerOptions extends SimulatorServerOptions {
   username: string;
   password: string;
   /** the secret of `Authorization: Token <username>:<token>` */
   token: string;
+  paging?: Partial<EdgePaging>;
 }
 
 const PREFIX = '/api';
-const PER_PAGE_DEFAULT = 25;
-const PER_PAGE_MAX = 100;
 const TOKEN_LIFETIME_MS = 365 * 86_400_000;
 
 const NOT_FOUND: Reply = { status: 404, body: { detail: 'Not found.' } };
@@ -133,26 +152,29 @@ function applyUserFields(user: EdgeUser, body: JsonObject): void {
 }
 
 /** Pages any list; the Link header's URLs keep the caller's other parameters and Host. */
-function pagedList<T>(context: RequestContext, items: readonly T[], serializeItem: (item: T) => JsonObject): Reply {
-  const page = parseIntegerParam(context.query, 'page', { fallback: 1, min: 1 });
-  if (!page.ok) return json(400, { page: [page.message] });
-  const perPage = parseIntegerParam(context.query, 'per_page', { fallback: PER_PAGE_DEFAULT, min: 1, clampTo: PER_PAGE_MAX });
-  if (!perPage.ok) return json(400, { per_page: [perPage.message] });
-  const lastPage = Math.max(1, Math.ceil(items.length / perPage.value));
+function pagedList<T>(paging: EdgePaging, context: RequestContext, items: readonly T[], serializeItem: (item: T) => JsonObject): Reply {
+  const { pageParam, sizeParam } = paging;
+  const page = parseIntegerParam(context.query, pageParam, { fallback: 1, min: 1 });
+  if (!page.ok) return json(400, { [pageParam]: [page.message] });
+  const asked = parseIntegerParam(context.query, sizeParam, { fallback: paging.defaultSize, min: 1, clampTo: paging.maxSize });
+  if (!asked.ok) return json(400, { [sizeParam]: [asked.message] });
+  const perPage = paging.ignoresSize ? paging.defaultSize : asked.value;
+  const lastPage = Math.max(1, Math.ceil(items.length / perPage));
   const base = `${context.origin}${PREFIX}${context.path}`;
   const link = (pageNumber: number, rel: string): string =>
-    `<${urlWithQuery(base, context.query, { page: String(pageNumber), per_page: String(perPage.value) })}>; rel="${rel}"`;
+    `<${urlWithQuery(base, context.query, { [pageParam]: String(pageNumber), [sizeParam]: String(asked.value) })}>; rel="${rel}"`;
   const links: string[] = [];
   if (lastPage > 1) {
     if (page.value > 1) links.push(link(1, 'first'), link(Math.min(page.value - 1, lastPage), 'prev'));
     if (page.value < lastPage) links.push(link(page.value + 1, 'next'), link(lastPage, 'last'));
   }
-  const start = (page.value - 1) * perPage.value;
-  const body = items.slice(start, start + perPage.value).map(serializeItem);
+  const start = (page.value - 1) * perPage;
+  const body = items.slice(start, start + perPage).map(serializeItem);
   return json(200, body, links.length > 0 ? { link: links.join(', ') } : undefined);
 }
 
 export function createEdgeServer(dataset: Dataset, options: EdgeServerOptions): SimulatorServer {
+  const paging: EdgePaging = { ...EDGE_PAGING_DEFAULTS, ...options.paging };
   function findUser(context: RequestContext): EdgeUser | undefined {
     return dataset.edgeUsers.find((user) => user.id === context.params['id']);
   }
@@ -182,7 +204,7 @@ export function createEdgeServer(dataset: Dataset, options: EdgeServerOptions): 
     const users = dataset.edgeUsers.filter((user) =>
       (isActive.value === undefined || user.is_active === isActive.value)
       && needles.every(({ field, needle }) => includesIgnoringCase(user[field], needle)));
-    return pagedList(context, users, (user) => serializeUser(user, context.origin));
+    return pagedList(paging, context, users, (user) => serializeUser(user, context.origin));
   }
 
   function createUser(context: RequestContext): Reply {
@@ -277,7 +299,7 @@ export function createEdgeServer(dataset: Dataset, options: EdgeServerOptions): 
     {
       method: 'GET',
       pattern: '/users/:id/tokens/',
-      handler: withUser((user, context) => pagedList(context, user.tokens, (token) => serializeToken(token, user.id, context.origin))),
+      handler: withUser((user, context) => pagedList(paging, context, user.tokens, (token) => serializeToken(token, user.id, context.origin))),
     },
     { method: 'POST', pattern: '/users/:id/tokens/', handler: withUser(createToken) },
     {
@@ -294,7 +316,7 @@ export function createEdgeServer(dataset: Dataset, options: EdgeServerOptions): 
         return empty(204);
       }),
     },
-    { method: 'GET', pattern: '/users/:id/history/', handler: withUser((user, context) => pagedList(context, user.history, (attempt) => ({ ...attempt }))) },
+    { method: 'GET', pattern: '/users/:id/history/', handler: withUser((user, context) => pagedList(paging, context, user.history, (attempt) => ({ ...attempt }))) },
   ];
 
   return createSimulatorServer({

@@ -1,6 +1,6 @@
 // Starts the three simulated upstreams (gate, edge, switch) over one shared dataset.
 import { createDataset, type Dataset } from './dataset.ts';
-import { createEdgeServer } from './edge.ts';
+import { createEdgeServer, type EdgePaging } from './edge.ts';
 import { createGateServer } from './gate.ts';
 import type { FaultRule } from './faults.ts';
 import type { SimulatedRequest, SimulatorServer, SimulatorStats, UpstreamName } from './http.ts';
@@ -9,6 +9,7 @@ import { createSwitchServer } from './switch.ts';
 export * from './dataset.ts';
 export type { FaultAction, FaultMatch, FaultRule } from './faults.ts';
 export { GATE_PUBLIC_BASE_URL } from './gate.ts';
+export { EDGE_PAGING_DEFAULTS, type EdgePaging } from './edge.ts';
 export type { SimulatedRequest, SimulatorStats, UpstreamName } from './http.ts';
 
 export const SIMULATOR_CREDENTIALS = {
@@ -32,6 +33,8 @@ export interface StartSimulatorsOptions {
   recordRequests?: boolean;
   /** rolls the dice of fault rules with a `chance` (default Math.random) */
   random?: () => number;
+  /** how edge names and sizes its pages (default: `page`, `per_page`, 25, at most 100) */
+  edgePaging?: Partial<EdgePaging>;
 }
 
 export interface Simulators {
@@ -64,7 +67,11 @@ export async function startSimulators(options: StartSimulatorsOptions = {}): Pro
     ...(options.random !== undefined ? { random: options.random } : {}),
   };
   const gate = createGateServer(dataset, { ...serverOptions, token: SIMULATOR_CREDENTIALS.gate.token });
-  const edge = createEdgeServer(dataset, { ...serverOptions, ...SIMULATOR_CREDENTIALS.edge });
+  const edge = createEdgeServer(dataset, {
+    ...serverOptions,
+    ...SIMULATOR_CREDENTIALS.edge,
+    ...(options.edgePaging ? { paging: options.edgePaging } : {}),
+  });
   const switchServer = createSwitchServer(dataset, { ...serverOptions, token: SIMULATOR_CREDENTIALS.switch.token });
   const serversByName: Record<UpstreamName, SimulatorServer> = { gate, edge, switch: switchServer };
   const servers = Object.values(serversByName);

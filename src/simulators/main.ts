@@ -1,5 +1,5 @@
 // `npm run simulators`: serves gate, edge and switch on fixed local ports and prints env lines for the gateway.
-import { startSimulators } from './index.ts';
+import { EDGE_PAGING_DEFAULTS, startSimulators, type EdgePaging } from './index.ts';
 
 function portFromEnv(name: string, fallback: number): number {
   const raw = process.env[name];
@@ -17,6 +17,26 @@ function latencyFromEnv(): number {
   return latency;
 }
 
+function positiveIntegerFromEnv(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isSafeInteger(value) || value < 1) throw new Error(`${name} must be a positive integer, got "${raw}"`);
+  return value;
+}
+
+/** How the simulated edge pages, to try the gateway against another implementation of its docs. */
+function edgePagingFromEnv(): EdgePaging {
+  const defaults = EDGE_PAGING_DEFAULTS;
+  return {
+    pageParam: process.env['SIMULATOR_EDGE_PAGE_PARAM'] || defaults.pageParam,
+    sizeParam: process.env['SIMULATOR_EDGE_SIZE_PARAM'] || defaults.sizeParam,
+    defaultSize: positiveIntegerFromEnv('SIMULATOR_EDGE_DEFAULT_SIZE', defaults.defaultSize),
+    maxSize: positiveIntegerFromEnv('SIMULATOR_EDGE_MAX_SIZE', defaults.maxSize),
+    ignoresSize: process.env['SIMULATOR_EDGE_IGNORES_SIZE'] === 'true',
+  };
+}
+
 const simulators = await startSimulators({
   host: '127.0.0.1',
   ports: {
@@ -25,6 +45,7 @@ const simulators = await startSimulators({
     switch: portFromEnv('SWITCH_PORT', 9003),
   },
   latencyMs: latencyFromEnv(),
+  edgePaging: edgePagingFromEnv(),
   // A benchmark may send millions of requests: count them (/__simulator/stats), don't keep them.
   recordRequests: false,
 });

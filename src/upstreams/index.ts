@@ -1,4 +1,5 @@
 import { EdgeClient, edgeProtocol, type EdgeLimits } from './edge/client.ts';
+import { EdgePagingKnowledge } from './edge/list.ts';
 import { createEdgeLoaders, type EdgeLoaders } from './edge/loaders.ts';
 import { GateClient, gateProtocol } from './gate/client.ts';
 import { createGateLoaders, type GateLoaders } from './gate/loaders.ts';
@@ -30,6 +31,8 @@ export class Upstreams {
   readonly switch: UpstreamHttp;
   /** What gate's `/user_extra/` numbers each organization (see `GateTenancy`). */
   readonly #extraNumbers = new Map<string, string>();
+  /** How edge's lists page, as their links have shown it (see `EdgeList`). */
+  readonly #edgePaging = new EdgePagingKnowledge();
   /** Hears of each loader batch (`loaderBatch`); undefined: no loader is watched. */
   readonly #onBatch: UpstreamObserver['loaderBatch'];
 
@@ -55,7 +58,7 @@ export class Upstreams {
    */
   forRequest(scope: CallScope, { organization }: Tenancy): RequestUpstreams {
     const gate = new GateClient(this.gate, scope);
-    const edge = new EdgeClient(this.edge, scope, this.limits.edge);
+    const edge = new EdgeClient(this.edge, scope, this.limits.edge, this.#edgePaging);
     const scan = this.limits.tenantScan;
     const onBatch = this.#onBatch;
     const gateLoaders = createGateLoaders(gate, { organization, scan, extraNumbers: this.#extraNumbers }, onBatch);

@@ -89,6 +89,27 @@ export async function readPagedWindow<T>(
   return { items, total: pages[0]?.total ?? 0 };
 }
 
+/**
+ * A list read by position and only as far as asked (edge's): read in pages, whichever way its
+ * upstream allows. Reads answer every item read so far by position (from the start on, for a
+ * list read page after page; with holes where pages were skipped, for one read by page number).
+ */
+export interface PositionedList<T> {
+  /** Whether every item has been read. */
+  readonly complete: boolean;
+  /** Reads the window; answers the items read so far, the window's among them. */
+  read(window: ListWindow): Promise<readonly T[]>;
+  /** Whether the list holds an item at this position. */
+  has(position: number): Promise<boolean>;
+  /** How many items the list holds; `tail`: how many of its last items are read next, so that they come in the same round. */
+  count(tail?: number): Promise<number>;
+  /** At least the first `count` items, or the whole list when it is shorter: every item from the start on. */
+  readTo(count: number): Promise<readonly T[]>;
+  all(): Promise<readonly T[]>;
+  /** The first item that satisfies `predicate`, reading no further than it, nor past `limit` items. */
+  find(predicate: (item: T) => boolean, limit?: number): Promise<T | undefined>;
+}
+
 /** Reads one page of a list; answers its items and how to read the next page, if there is one. */
 export type PageReader<T> = () => Promise<{ items: T[]; next: PageReader<T> | undefined }>;
 
@@ -97,7 +118,7 @@ export type PageReader<T> = () => Promise<{ items: T[]; next: PageReader<T> | un
  * by each page's `Link` header). Reads never overlap: a second caller waits for the first and
  * then finds the pages already in.
  */
-export class PagedList<T> {
+export class PagedList<T> implements PositionedList<T> {
   readonly #items: T[] = [];
   #next: PageReader<T> | undefined;
   #reading: Promise<unknown> = Promise.resolve();
@@ -107,7 +128,12 @@ export class PagedList<T> {
   }
 
   static of<T>(items: readonly T[]): PagedList<T> {
-    const list = new PagedList<T>(undefined);
+    return PagedList.continuing(items, undefined);
+  }
+
+  /** A list whose first `items` are read already, and whose next page `next` reads. */
+  static continuing<T>(items: readonly T[], next: PageReader<T> | undefined): PagedList<T> {
+    const list = new PagedList<T>(next);
     list.#items.push(...items);
     return list;
   }
@@ -116,7 +142,7 @@ export class PagedList<T> {
    * The items of `source` that `keep` keeps, read page by page as the source is: positions and
    * lengths are those of the kept list.
    */
-  static filtered<T>(source: PagedList<T>, keep: (items: readonly T[]) => Promise<T[]>): PagedList<T> {
+  static filtered<T>(source: PositionedList<T>, keep: (items: readonly T[]) => Promise<T[]>): PagedList<T> {
     let consumed = 0;
     const readPage: PageReader<T> = async () => {
       const items = await source.readTo(consumed + 1);
@@ -149,6 +175,20 @@ export class PagedList<T> {
   /** At least the first `count` items, or the whole list when it is shorter. */
   readTo(count: number): Promise<readonly T[]> {
     return this.#readWhile(() => this.#items.length < count);
+  }
+
+  read({ offset, limit }: ListWindow): Promise<readonly T[]> {
+    return this.readTo(offset + limit);
+  }
+
+  /** Where the pages read end, a `next` link is taken to mean more items: no page is read only to see. */
+  async has(position: number): Promise<boolean> {
+    const items = await this.readTo(position);
+    return items.length > position || !this.complete;
+  }
+
+  async count(): Promise<number> {
+    return (await this.all()).length;
   }
 
   /**

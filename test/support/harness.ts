@@ -4,7 +4,7 @@ import { afterEach } from 'vitest';
 import { loadConfig, type UpstreamSettings } from '../../src/server/config.ts';
 import { createUpstreams, simulatorSettings } from '../../src/server/gateway.ts';
 import { createGateway, type Gateway } from '../../src/server/yoga.ts';
-import { startSimulators, type SimulatedRequest, type Simulators } from '../../src/simulators/index.ts';
+import { startSimulators, type EdgePaging, type SimulatedRequest, type Simulators } from '../../src/simulators/index.ts';
 import type { AuditEntry } from '../../src/provisioning/audit.ts';
 import { createSharedState } from '../../src/state/index.ts';
 import type { Upstreams } from '../../src/upstreams/index.ts';
@@ -42,6 +42,8 @@ export interface Harness {
 
 export interface HarnessOptions {
   latencyMs?: number;
+  /** How the simulated edge names and sizes its pages. */
+  edgePaging?: Partial<EdgePaging>;
   /** Replaces what the gateway is told about an upstream (a wrong token, say). */
   override?: Partial<Record<UpstreamKey, Partial<UpstreamSettings>>>;
   /** Puts a proxy in front of these upstreams that answers as another implementation of their docs might. */
@@ -55,7 +57,7 @@ export interface HarnessOptions {
 }
 
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
-  const simulators = await startSimulators({ latencyMs: options.latencyMs });
+  const simulators = await startSimulators({ latencyMs: options.latencyMs, ...(options.edgePaging ? { edgePaging: options.edgePaging } : {}) });
   const settings = simulatorSettings(simulators);
   const proxies: Harness['proxies'] = {};
   for (const key of ['gate', 'edge', 'switch'] as const) {

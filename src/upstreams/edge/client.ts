@@ -1,7 +1,7 @@
-import LinkHeader from 'http-link-header';
 import type { z } from 'zod';
 import { nullWhenNotFound, UpstreamError, type UpstreamCall, type UpstreamHttp, type UpstreamProtocol, type CallScope } from '../http.ts';
-import { PagedList, type PageReader } from '../paging.ts';
+import { EdgeList, type EdgePagingKnowledge } from './list.ts';
+import { linksOf } from './page-scheme.ts';
 import { parsePayload } from '../validation.ts';
 import {
   edgeAccessTokenListSchema,
@@ -22,6 +22,8 @@ export const edgeProtocol: UpstreamProtocol = { baseProbe: { route: '/users/' } 
 export interface EdgeLimits {
   /** The most pages read of one list (`EDGE_MAX_PAGES`). */
   maxPages: number;
+  /** The size lists are asked for in once their links show how (`EDGE_PAGE_SIZE`). */
+  pageSize: number;
   /** The most fuzzy matches read to find one exact username (`EDGE_NAME_SEARCH_MAX_MATCHES`). */
   nameSearchMaxMatches: number;
 }
@@ -35,24 +37,9 @@ export interface EdgeUserFilter {
   isActive?: boolean;
 }
 
-/**
- * The `rel="next"` target of a `Link` header (RFC 8288: commas may sit inside the URL or a quoted
- * parameter; `rel` holds space-separated, case-insensitive types), or undefined when there is none.
- * A header that cannot be read is an error: a list is never silently cut short.
- */
+/** The `rel="next"` target of a `Link` header, or undefined when there is none (see `linksOf`). */
 export function nextLink(header: string | string[] | undefined): string | undefined {
-  const values = Array.isArray(header) ? header : header === undefined ? [] : [header];
-  for (const value of values) {
-    let links: LinkHeader;
-    try {
-      links = LinkHeader.parse(value);
-    } catch {
-      throw new UpstreamError('edge', 'UPSTREAM_BAD_RESPONSE', 'edge sent a Link header that is not RFC 8288');
-    }
-    const next = links.refs.find((ref) => typeof ref.rel === 'string' && ref.rel.toLowerCase() === 'next');
-    if (next) return next.uri;
-  }
-  return undefined;
+  return linksOf(header).get('next');
 }
 
 /** edge's users, access tokens and login history, for one incoming request. */
@@ -61,37 +48,17 @@ export class EdgeClient {
     private readonly http: UpstreamHttp,
     private readonly scope: CallScope,
     private readonly limits: EdgeLimits,
+    private readonly paging: EdgePagingKnowledge,
   ) {}
 
-  /**
-   * A list whose pages are read as far as needed, following each `Link` header's next URL (resolved
-   * against the page it came with); `onPage` sees each page's items as they come.
-   */
-  #list<T>(first: UpstreamCall, schema: z.ZodType<T[]>, what: string, onPage?: (items: T[]) => void): PagedList<T> {
-    // `read` holds the URLs of the pages read so far (from the second page on: most lists have
-    // one): a link back to one of them is a loop, not more of the list.
-    const readPage = (call: UpstreamCall, read: Set<string> | undefined): PageReader<T> => async () => {
-      if ((read?.size ?? 0) >= this.limits.maxPages) {
-        throw new UpstreamError(
-          'edge',
-          'UPSTREAM_LIST_TOO_LONG',
-          `edge's ${what} runs past ${this.limits.maxPages} pages, the most read of one list (EDGE_MAX_PAGES)`,
-        );
-      }
-      const reply = await this.http.request(call, this.scope);
-      if (read?.has(reply.url)) throw new UpstreamError('edge', 'UPSTREAM_BAD_RESPONSE', `edge linked its ${what} back to a page already read`);
-      const items = parsePayload('edge', schema, reply.body, what, { http: this.http, route: call.route });
-      onPage?.(items);
-      const next = nextLink(reply.headers.link);
-      if (next === undefined) return { items, next: undefined };
-      // Only a page that came back counts as read: a failed one is asked for again by the next reader.
-      const pagesRead = (read ?? new Set<string>()).add(reply.url);
-      return { items, next: readPage(this.http.callForLink(next, reply.url, first.route), pagesRead) };
-    };
-    return new PagedList(readPage(first, undefined));
+  /** A list read as far as needed, in as few rounds as its links allow (see `EdgeList`); `onPage` sees each page's items as they come. */
+  #list<T>(first: UpstreamCall, schema: z.ZodType<T[]>, what: string, onPage?: (items: T[]) => void): EdgeList<T> {
+    const { maxPages, pageSize } = this.limits;
+    const knowledge = this.paging.of(first.route);
+    return new EdgeList({ http: this.http, scope: this.scope, first, schema, what, knowledge, pageSize, maxPages, ...(onPage ? { onPage } : {}) });
   }
 
-  listUsers(filter: EdgeUserFilter, onPage?: (users: EdgeUser[]) => void): PagedList<EdgeUser> {
+  listUsers(filter: EdgeUserFilter, onPage?: (users: EdgeUser[]) => void): EdgeList<EdgeUser> {
     const query = {
       username: filter.username,
       first_name: filter.firstName,
@@ -119,7 +86,7 @@ export class EdgeClient {
     return nullWhenNotFound(this.#getOne({ route: '/users/{id}/', params: { id } }, edgeUserSchema, 'user'));
   }
 
-  listAccessTokens(userId: string): PagedList<EdgeAccessToken> {
+  listAccessTokens(userId: string): EdgeList<EdgeAccessToken> {
     return this.#list({ route: '/users/{id}/tokens/', params: { id: userId } }, edgeAccessTokenListSchema, 'token list');
   }
 
@@ -128,7 +95,7 @@ export class EdgeClient {
     return nullWhenNotFound(this.#getOne(call, edgeAccessTokenSchema, 'token'));
   }
 
-  listLoginHistory(userId: string): PagedList<EdgeLoginAttempt> {
+  listLoginHistory(userId: string): EdgeList<EdgeLoginAttempt> {
     return this.#list({ route: '/users/{id}/history/', params: { id: userId } }, edgeLoginHistorySchema, 'login history');
   }
 

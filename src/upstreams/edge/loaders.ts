@@ -1,5 +1,5 @@
 import { loaderByKey, loaderByValue, loaderWatcher, type LoaderBatchObserver } from '../batching.ts';
-import { PagedList } from '../paging.ts';
+import { PagedList, type PositionedList } from '../paging.ts';
 import type { Membership } from '../tenancy.ts';
 import type { EdgeClient, EdgeUserFilter } from './client.ts';
 import type { EdgeAccessToken, EdgeLoginAttempt, EdgeUser } from './types.ts';
@@ -11,8 +11,8 @@ export interface EdgeTokenKey {
 
 /**
  * edge cannot batch and its username filter is fuzzy: one search per distinct username, matched
- * exactly. Lists are read page by page, only as far as a query needs (their pages are reachable
- * only through `Link` headers), and shared by every field of the request that reads them.
+ * exactly. Lists are read only as far as a query needs, in as few rounds as their `Link` headers
+ * allow (see `EdgeList`), and shared by every field of the request that reads them.
  *
  * With a `membership` (a request bound to an organization) an account is there only when gate's
  * user of its username belongs to the organization; so are its access tokens and login history.
@@ -34,7 +34,7 @@ export function createEdgeLoaders(client: EdgeClient, membership: Membership | u
     if (user) userById.prime(user.id, user);
     return user;
   }, watch('edge.userByUsername'));
-  const users = (filter: EdgeUserFilter): PagedList<EdgeUser> => {
+  const users = (filter: EdgeUserFilter): PositionedList<EdgeUser> => {
     if (membership === undefined) return client.listUsers(filter, primeUsers);
     return PagedList.filtered(client.listUsers(filter), async (page) => {
       const { usernames } = await membership.everyone();
@@ -46,7 +46,7 @@ export function createEdgeLoaders(client: EdgeClient, membership: Membership | u
   /** Whether the account is this request's to see; `admin` sees every one without asking. */
   const seesAccount = async (userId: string) => membership === undefined || (await userById.load(userId)) !== null;
   const accessTokens = loaderByKey(
-    async (userId) => ((await seesAccount(userId)) ? client.listAccessTokens(userId) : PagedList.of<EdgeAccessToken>([])),
+    async (userId): Promise<PositionedList<EdgeAccessToken>> => ((await seesAccount(userId)) ? client.listAccessTokens(userId) : PagedList.of<EdgeAccessToken>([])),
     watch('edge.accessTokens'),
   );
   const accessTokenById = loaderByValue(
@@ -54,7 +54,7 @@ export function createEdgeLoaders(client: EdgeClient, membership: Membership | u
     watch('edge.accessTokenById'),
   );
   const loginHistory = loaderByKey(
-    async (userId) => ((await seesAccount(userId)) ? client.listLoginHistory(userId) : PagedList.of<EdgeLoginAttempt>([])),
+    async (userId): Promise<PositionedList<EdgeLoginAttempt>> => ((await seesAccount(userId)) ? client.listLoginHistory(userId) : PagedList.of<EdgeLoginAttempt>([])),
     watch('edge.loginHistory'),
   );
   return {
