@@ -47,19 +47,44 @@ interface SwitchEnvelope {
 
 interface JsonReply<T> {
   body: T;
-  nextPageUrl: string | undefined;
+  /** The reply's `Link` targets by relation (`next`, `last`, ...). */
+  links: Map<string, string>;
 }
 
-/** The `rel="next"` target of an RFC 5988 `Link` header, if any. */
-function nextLink(header: string | string[] | undefined): string | undefined {
+/** The targets of an RFC 5988 `Link` header by relation. */
+function linksOf(header: string | string[] | undefined): Map<string, string> {
+  const links = new Map<string, string>();
   const value = Array.isArray(header) ? header.join(',') : header;
-  if (!value) return undefined;
-  for (const part of value.split(',')) {
-    const match = /<([^>]*)>\s*;\s*rel="?next"?/.exec(part.trim());
-    if (match) return match[1];
+  for (const part of value ? value.split(',') : []) {
+    const match = /<([^>]*)>\s*;\s*rel="?([a-z]+)"?/.exec(part.trim());
+    if (match && !links.has(match[2] as string)) links.set(match[2] as string, match[1] as string);
   }
-  return undefined;
+  return links;
 }
+
+/**
+ * What edge's links have shown of its page parameters, learned as the gateway learns them: the
+ * parameter whose value is the size of the full first page it came with, and the one that counts
+ * pages (the one that differs between `next` and `last`).
+ */
+const edgePaging: { sizeParam?: string; pageParam?: string } = {};
+
+function learnEdgePaging(requested: string, served: number, links: Map<string, string>): void {
+  const next = links.get('next');
+  const last = links.get('last');
+  if (edgePaging.sizeParam || !next || !last) return;
+  const asked = new URL(requested, 'http://edge').searchParams;
+  const nextParams = new URL(next).searchParams;
+  const lastParams = new URL(last).searchParams;
+  for (const [name, value] of nextParams) {
+    if (asked.has(name)) continue;
+    if (value === String(served) && lastParams.get(name) === value) edgePaging.sizeParam = name;
+    else if (lastParams.get(name) !== value) edgePaging.pageParam = name;
+  }
+}
+
+/** The query string that asks edge for its largest pages, once its links have named the size parameter. */
+const edgeLargePages = (separator: '?' | '&') => (edgePaging.sizeParam ? `${separator}${edgePaging.sizeParam}=500` : '');
 
 /** One keep-alive pool per upstream, sending that upstream's credentials with every call. */
 class UpstreamPool {
@@ -96,7 +121,7 @@ class UpstreamPool {
     const response = await this.#pool.request({ method: 'GET', path, headers: this.#headers });
     const text = await response.body.text();
     if (response.statusCode !== 200) throw new Error(`${this.#name} answered ${response.statusCode} to GET ${path}`);
-    return { body: JSON.parse(text) as T, nextPageUrl: nextLink(response.headers.link) };
+    return { body: JSON.parse(text) as T, links: linksOf(response.headers.link) };
   }
 
   close(): Promise<void> {
@@ -152,31 +177,36 @@ async function findSwitchUser(upstreams: Upstreams, name: string): Promise<Switc
 
 /** edge's username filter is a case-insensitive substring: walk its pages until the exact one. */
 async function findEdgeUser(upstreams: Upstreams, username: string): Promise<EdgeUser | null> {
-  let reply = await upstreams.edge.get<EdgeUser[]>(`/users/?username=${query(username)}`);
+  const path = `/users/?username=${query(username)}${edgeLargePages('&')}`;
+  let reply = await upstreams.edge.get<EdgeUser[]>(path);
+  learnEdgePaging(path, reply.body.length, reply.links);
   for (let page = 1; page <= MAX_PAGES_PER_LIST; page++) {
     const found = reply.body.find((user) => user.username === username);
     if (found) return found;
-    if (reply.nextPageUrl === undefined) return null;
-    reply = await upstreams.edge.getLinked<EdgeUser[]>(reply.nextPageUrl);
+    const next = reply.links.get('next');
+    if (next === undefined) return null;
+    reply = await upstreams.edge.getLinked<EdgeUser[]>(next);
   }
   throw new Error(`edge kept linking to more pages of the search for ${username}`);
 }
 
-async function readLoginHistory(upstreams: Upstreams, edgeId: string): Promise<unknown[]> {
-  const attempts: unknown[] = [];
-  let reply = await upstreams.edge.get<unknown[]>(`/users/${query(edgeId)}/history/`);
-  for (let page = 1; page <= MAX_PAGES_PER_LIST; page++) {
-    attempts.push(...reply.body);
-    if (reply.nextPageUrl === undefined) return attempts;
-    reply = await upstreams.edge.getLinked<unknown[]>(reply.nextPageUrl);
-  }
-  throw new Error(`edge kept linking to more pages of the login history of ${edgeId}`);
+/** The length of a login history: its first page, and its last when there are more (the pages between are full). */
+async function countLoginHistory(upstreams: Upstreams, edgeId: string): Promise<number> {
+  const path = `/users/${query(edgeId)}/history/${edgeLargePages('?')}`;
+  const first = await upstreams.edge.get<unknown[]>(path);
+  learnEdgePaging(path, first.body.length, first.links);
+  const last = first.links.get('last');
+  if (first.links.get('next') === undefined) return first.body.length;
+  if (last === undefined || !edgePaging.pageParam) throw new Error('edge sent a next link without a last one');
+  const lastPage = Number(new URL(last).searchParams.get(edgePaging.pageParam));
+  const { body } = await upstreams.edge.getLinked<unknown[]>(last);
+  return (lastPage - 1) * first.body.length + body.length;
 }
 
 async function findEdgeAccountWithHistory(upstreams: Upstreams, username: string) {
   const account = await findEdgeUser(upstreams, username);
-  const history = account ? await readLoginHistory(upstreams, account.id) : [];
-  return { account, history };
+  const historyLength = account ? await countLoginHistory(upstreams, account.id) : 0;
+  return { account, historyLength };
 }
 
 async function fetchPerson(upstreams: Upstreams, user: GateUser): Promise<PersonResult> {
@@ -192,7 +222,7 @@ async function fetchPerson(upstreams: Upstreams, user: GateUser): Promise<Person
     balance: token && { seconds: token.balance_seconds },
     extra: extra && { preferences: extra.preferences },
     edgeAccount: edge.account && { id: edge.account.id },
-    loginHistory: { totalCount: edge.history.length },
+    loginHistory: { totalCount: edge.historyLength },
     switchAccount: switchUser && { userId: switchUser.user_id },
   };
 }

@@ -64,8 +64,26 @@ describe('lists longer than any fixed number of pages', () => {
     expect(edgeUsers.totalCount).toBe(edgeUserCount);
   });
 
-  it('stops at EDGE_MAX_PAGES with its own code, on that field alone', async () => {
+  it('counts a long edge list by its first and last pages, whatever EDGE_MAX_PAGES says', async () => {
     const harness = await harnessWith({ env: { EDGE_MAX_PAGES: '3' } });
+    harness.simulators.resetRequests();
+    const result = await harness.data(`query($username: String!) { user(username: $username) { loginHistory(first: 3) { totalCount } } }`, {
+      username: LONG_HISTORY_USERNAME,
+    });
+    expect(result).toEqual({ user: { loginHistory: { totalCount: LONG_HISTORY_LENGTH } } });
+    expect(harness.requests().filter((request) => request.path.endsWith('/history/'))).toHaveLength(2);
+    expect(LONG_HISTORY_LENGTH / 25).toBeGreaterThan(3);
+  });
+
+  it('stops at EDGE_MAX_PAGES with its own code, on that field alone, where the links must be followed', async () => {
+    // Links signed page by page: two numbers change from one to the next, so no page is asked for by number.
+    const signed = {
+      headers: (headers: Record<string, string>) => {
+        headers['link'] &&= headers['link'].replace(/<([^>]*)>/g, (_all, url: string) => `<${url}&sig=s${new URL(url).searchParams.get('page')}>`);
+      },
+      query: (query: URLSearchParams) => query.delete('sig'),
+    };
+    const harness = await harnessWith({ env: { EDGE_MAX_PAGES: '3' }, reshape: { edge: signed } });
     const query = `query($username: String!) {
       users(first: 1) { edges { node { username } } }
       user(username: $username) {
@@ -90,7 +108,8 @@ describe('lists longer than any fixed number of pages', () => {
     });
     const result = (await harness.execute('{ edgeUsers(first: 1) { totalCount } }')) as Loose;
     expect(codesOf(result)).toEqual([['edgeUsers.totalCount', 'UPSTREAM_BAD_RESPONSE']]);
-    expect(present(harness.proxies.edge).seen.length).toBeLessThanOrEqual(3);
+    // Its numbers are tried once (the first page, the page they name), then its links followed to the loop.
+    expect(present(harness.proxies.edge).seen.length).toBeLessThanOrEqual(5);
   });
 });
 

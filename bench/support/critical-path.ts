@@ -3,15 +3,19 @@
 import type { Dataset, GateUser } from '../../src/simulators/dataset.ts';
 import type { PerUpstream } from './simulators.ts';
 
-/** edge serves 25 items a page unless asked otherwise (neither the gateway nor the baseline asks). */
-const EDGE_PAGE_SIZE = 25;
+/**
+ * The largest page the simulated edge serves: both the gateway and the baseline ask for larger
+ * pages once a list's links have shown the size parameter (the first read of each list, in the
+ * warm-up, teaches it).
+ */
+const EDGE_PAGE_SIZE = 100;
 
 /** Sequential upstream calls one person needs after the gate user list, per relation. */
 export interface PersonChain {
   username: string;
   /** pages of the fuzzy `?username=` search walked until the exact match (all pages when absent) */
   edgeSearchPages: number;
-  /** pages of login history, read only once the edge account is known */
+  /** pages of login history read for `first: 3 { totalCount }`, only once the edge account is known: the first, and the last when there are more */
   edgeHistoryPages: number;
   /** the longest of: token 1, extra 1, switch 1, edge search + history */
   levels: number;
@@ -39,7 +43,7 @@ function personChain(dataset: Dataset, person: GateUser): PersonChain {
   const exactIndex = fuzzyMatches.findIndex((user) => user.username === person.username);
   const account = fuzzyMatches[exactIndex];
   const edgeSearchPages = account ? Math.floor(exactIndex / EDGE_PAGE_SIZE) + 1 : edgePages(fuzzyMatches.length);
-  const edgeHistoryPages = account ? edgePages(account.history.length) : 0;
+  const edgeHistoryPages = account ? Math.min(2, edgePages(account.history.length)) : 0;
   const tokenLevels = 1;
   const extraLevels = 1;
   const switchLevels = 1;

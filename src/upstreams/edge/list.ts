@@ -196,7 +196,8 @@ export class EdgeList<T> implements PositionedList<T> {
       return;
     }
     if (sizeParam !== undefined && items.length < asked) knowledge.cap = items.length;
-    const shape = knowledge.linksOnly ? undefined : this.#shapeOf(reply, items.length, next, links.get('last'));
+    // Only a full first page says the page size (one that came back empty, or filtered, says nothing).
+    const shape = knowledge.linksOnly || items.length === 0 ? undefined : this.#shapeOf(reply, items.length, next, links.get('last'));
     if (shape === undefined) {
       this.#linked = this.#linkedFrom(this.#source.http.callForLink(next, reply.url, first.route), new Set([reply.url]), items);
       return;
@@ -338,7 +339,6 @@ export class EdgeList<T> implements PositionedList<T> {
   async #readPage(geometry: Geometry, page: number, size: number): Promise<void> {
     const { http, first, knowledge } = this.#source;
     const { pageParam, sizeParam, firstPage } = geometry.scheme;
-    if (page - firstPage + 1 > this.#source.maxPages) throw this.#tooLong();
     const url = new URL(geometry.template);
     url.searchParams.set(pageParam, String(page));
     if (sizeParam !== undefined) url.searchParams.set(sizeParam, String(size));
