@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { nextLink } from '../src/upstreams/edge/client.ts';
+import { schemeOfFirstPage } from '../src/upstreams/edge/page-scheme.ts';
 import { PagedList, readOffsetWindow, readPagedWindow, type PageReader } from '../src/upstreams/paging.ts';
 
 const list = Array.from({ length: 240 }, (_, index) => index);
@@ -101,5 +102,47 @@ describe('a list read page by page', () => {
     await expect(paged.readTo(20)).rejects.toThrow('upstream hiccup');
     expect(await paged.readTo(20)).toEqual(list.slice(0, 20));
     expect(reads).toEqual([0, 1, 1]);
+  });
+});
+
+describe('what the links of an edge list’s first page show of its pages', () => {
+  const at = (search: string) => new URL(`http://edge/api/users/${search}`);
+
+  it('takes the number that changes from next to last as the page, and the one that holds the page’s length as the size', () => {
+    expect(schemeOfFirstPage(at('?username=bo'), 25, at('?username=bo&page=2&per_page=25'), at('?username=bo&page=8&per_page=25'), undefined)).toEqual({
+      scheme: { pageParam: 'page', sizeParam: 'per_page', firstPage: 1 },
+      lastPage: 8,
+    });
+    // 0-based pages, other names, no size at all.
+    expect(schemeOfFirstPage(at(''), 10, at('?p=1'), at('?p=4'), undefined)).toEqual({ scheme: { pageParam: 'p', sizeParam: undefined, firstPage: 0 }, lastPage: 4 });
+  });
+
+  it('tells the page from the size in a list of two pages, where both are the same in next and last', () => {
+    expect(schemeOfFirstPage(at(''), 20, at('?page_size=20&page=2'), at('?page_size=20&page=2'), undefined)?.scheme).toEqual({
+      pageParam: 'page',
+      sizeParam: 'page_size',
+      firstPage: 1,
+    });
+    // A page of 2 items, page 2 of 2: nothing tells them apart.
+    expect(schemeOfFirstPage(at(''), 2, at('?a=2&b=2'), at('?a=2&b=2'), undefined)).toBeUndefined();
+  });
+
+  it('takes the size asked for back capped, or echoed, when the scheme is known', () => {
+    const known = { pageParam: 'page', sizeParam: 'per_page', firstPage: 1 };
+    expect(schemeOfFirstPage(at('?per_page=500'), 100, at('?per_page=100&page=2'), at('?per_page=100&page=3'), known)?.lastPage).toBe(3);
+    expect(schemeOfFirstPage(at('?per_page=500'), 100, at('?per_page=500&page=2'), at('?per_page=500&page=3'), known)?.scheme).toEqual(known);
+    // Links that no longer show it: no scheme.
+    expect(schemeOfFirstPage(at('?per_page=500'), 100, at('?pg=2'), at('?pg=3'), known)).toBeUndefined();
+  });
+
+  it('sees no pattern in opaque cursors, in two numbers that change, in a filter dropped or a path changed, or without a last link', () => {
+    expect(schemeOfFirstPage(at(''), 25, at('?cursor=YWJj'), at('?cursor=ZGVm'), undefined)).toBeUndefined();
+    expect(schemeOfFirstPage(at(''), 25, at('?page=2&sig=12'), at('?page=8&sig=88'), undefined)).toBeUndefined();
+    expect(schemeOfFirstPage(at('?username=bo'), 25, at('?page=2'), at('?page=8'), undefined)).toBeUndefined();
+    expect(schemeOfFirstPage(at(''), 25, new URL('http://edge/api/other/?page=2'), at('?page=8'), undefined)).toBeUndefined();
+    expect(schemeOfFirstPage(at(''), 25, at('?page=2'), undefined, undefined)).toBeUndefined();
+    // A next page that is not the second, or a last page before it.
+    expect(schemeOfFirstPage(at(''), 25, at('?page=5'), at('?page=8'), undefined)).toBeUndefined();
+    expect(schemeOfFirstPage(at(''), 25, at('?page=2'), at('?page=1x'), undefined)).toBeUndefined();
   });
 });
