@@ -63,23 +63,20 @@ function linksOf(header: string | string[] | undefined): Map<string, string> {
 }
 
 /**
- * What edge's links have shown of its page parameters, learned as the gateway learns them: the
- * parameter whose value is the size of the full first page it came with, and the one that counts
- * pages (the one that differs between `next` and `last`).
+ * What edge's links have shown of its page parameters, learned as the gateway learns them: of
+ * the parameters a full first page's `next` link adds, the one whose value is the page's length is
+ * the size, the other the page number.
  */
 const edgePaging: { sizeParam?: string; pageParam?: string } = {};
 
 function learnEdgePaging(requested: string, served: number, links: Map<string, string>): void {
   const next = links.get('next');
-  const last = links.get('last');
-  if (edgePaging.sizeParam || !next || !last) return;
+  if ((edgePaging.sizeParam && edgePaging.pageParam) || !next || served === 0) return;
   const asked = new URL(requested, 'http://edge').searchParams;
-  const nextParams = new URL(next).searchParams;
-  const lastParams = new URL(last).searchParams;
-  for (const [name, value] of nextParams) {
+  for (const [name, value] of new URL(next).searchParams) {
     if (asked.has(name)) continue;
-    if (value === String(served) && lastParams.get(name) === value) edgePaging.sizeParam = name;
-    else if (lastParams.get(name) !== value) edgePaging.pageParam = name;
+    if (value === String(served)) edgePaging.sizeParam = name;
+    else edgePaging.pageParam = name;
   }
 }
 
