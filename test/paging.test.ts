@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { nextLink } from '../src/upstreams/edge/client.ts';
-import { schemeOfFirstPage } from '../src/upstreams/edge/page-scheme.ts';
+import { linksOf, schemeOfFirstPage } from '../src/upstreams/edge/page-scheme.ts';
+
+const nextLink = (header: string | string[] | undefined) => linksOf(header).get('next');
 import { PagedList, readOffsetWindow, readPagedWindow, type PageReader } from '../src/upstreams/paging.ts';
 
 const list = Array.from({ length: 240 }, (_, index) => index);

@@ -1,7 +1,6 @@
 import type { z } from 'zod';
 import { nullWhenNotFound, UpstreamError, type UpstreamCall, type UpstreamHttp, type UpstreamProtocol, type CallScope } from '../http.ts';
 import { EdgeList, type EdgePagingKnowledge } from './list.ts';
-import { linksOf } from './page-scheme.ts';
 import { parsePayload } from '../validation.ts';
 import {
   edgeAccessTokenListSchema,
@@ -35,11 +34,6 @@ export interface EdgeUserFilter {
   lastName?: string;
   email?: string;
   isActive?: boolean;
-}
-
-/** The `rel="next"` target of a `Link` header, or undefined when there is none (see `linksOf`). */
-export function nextLink(header: string | string[] | undefined): string | undefined {
-  return linksOf(header).get('next');
 }
 
 /** edge's users, access tokens and login history, for one incoming request. */

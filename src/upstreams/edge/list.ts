@@ -78,6 +78,8 @@ export class EdgeList<T> implements PositionedList<T> {
   #geometry: Geometry | undefined;
   /** The list followed by its links, once it is read that way. */
   #linked: PagedList<T> | undefined;
+  /** The list followed by its links from the first page on, should its pattern not hold. */
+  #byLinks: (() => PagedList<T>) | undefined;
   /** Items by position; holes where no page has been read. */
   readonly #items: T[] = [];
   #total: number | undefined;
@@ -174,7 +176,7 @@ export class EdgeList<T> implements PositionedList<T> {
       } catch (error) {
         if (!(error instanceof PatternBroken)) throw error;
         this.#source.knowledge.linksOnly = true;
-        this.#linked = this.#linkedFrom(this.#source.first, undefined);
+        this.#linked = (this.#byLinks as () => PagedList<T>)();
       }
     }
     return linked(this.#linked as PagedList<T>);
@@ -197,9 +199,10 @@ export class EdgeList<T> implements PositionedList<T> {
     }
     if (sizeParam !== undefined && items.length < asked) knowledge.cap = items.length;
     // Only a full first page says the page size (one that came back empty, or filtered, says nothing).
+    this.#byLinks = () => this.#linkedFrom(this.#source.http.callForLink(next, reply.url, first.route), new Set([reply.url]), items);
     const shape = knowledge.linksOnly || items.length === 0 ? undefined : this.#shapeOf(reply, items.length, next, links.get('last'));
     if (shape === undefined) {
-      this.#linked = this.#linkedFrom(this.#source.http.callForLink(next, reply.url, first.route), new Set([reply.url]), items);
+      this.#linked = this.#byLinks();
       return;
     }
     knowledge.scheme = shape.scheme;
@@ -222,19 +225,19 @@ export class EdgeList<T> implements PositionedList<T> {
     return { ...shape, size: served, template: nextUrl, requested: reply.url };
   }
 
-  /** The list by its links: `start` is the page to read next, `items` those read before it. */
-  #linkedFrom(start: UpstreamCall, read: Set<string> | undefined, items: readonly T[] = []): PagedList<T> {
+  /** The list by its links: `start` is the page to read next, `read` the URLs and `items` the items of the pages before it. */
+  #linkedFrom(start: UpstreamCall, read: Set<string>, items: readonly T[]): PagedList<T> {
     const { http, first, what, maxPages } = this.#source;
     // `read` holds the URLs of the pages read so far: a link back to one of them is a loop, not more of the list.
-    const readPage = (call: UpstreamCall, pagesRead: Set<string> | undefined): PageReader<T> => async () => {
-      if ((pagesRead?.size ?? 0) >= maxPages) throw this.#tooLong();
+    const readPage = (call: UpstreamCall, pagesRead: Set<string>): PageReader<T> => async () => {
+      if (pagesRead.size >= maxPages) throw this.#tooLong();
       const reply = await http.request(call, this.#source.scope);
-      if (pagesRead?.has(reply.url)) throw new UpstreamError('edge', 'UPSTREAM_BAD_RESPONSE', `edge linked its ${what} back to a page already read`);
+      if (pagesRead.has(reply.url)) throw new UpstreamError('edge', 'UPSTREAM_BAD_RESPONSE', `edge linked its ${what} back to a page already read`);
       const pageItems = this.#parse(reply, call);
       const next = linksOf(reply.headers.link).get('next');
       if (next === undefined) return { items: pageItems, next: undefined };
       // Only a page that came back counts as read: a failed one is asked for again by the next reader.
-      const nowRead = (pagesRead ?? new Set<string>()).add(reply.url);
+      const nowRead = pagesRead.add(reply.url);
       return { items: pageItems, next: readPage(http.callForLink(next, reply.url, first.route), nowRead) };
     };
     return PagedList.continuing(items, readPage(start, read));
