@@ -43,6 +43,7 @@ describe('upstream failures become GraphQL errors with stable codes', () => {
     expect(result.data).toEqual({ users: null });
     expect(result.errors?.[0]).toMatchObject({
       path: ['users'],
+      locations: [{ line: 2, column: 3 }],
       extensions: { code: 'UPSTREAM_UNAUTHENTICATED', upstream: 'gate', upstreamStatus: 401 },
     });
     expectNoLeak(result, 'wrong-gate-secret');

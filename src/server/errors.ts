@@ -25,9 +25,12 @@ function isVariableRefusal(error: GraphQLError): boolean {
 export const maskGatewayError: MaskError = (error, message) => {
   const original = error instanceof GraphQLError ? error.originalError : error;
   if (original instanceof UpstreamError) {
+    const at = error instanceof GraphQLError ? error : undefined;
     return new GraphQLError(original.message, {
-      nodes: error instanceof GraphQLError ? error.nodes : undefined,
-      path: error instanceof GraphQLError ? error.path : undefined,
+      nodes: at?.nodes,
+      source: at?.source,
+      positions: at?.positions,
+      path: at?.path,
       extensions: {
         code: original.code,
         upstream: original.upstream,
@@ -42,7 +45,8 @@ export const maskGatewayError: MaskError = (error, message) => {
       source: error.source,
       positions: error.positions,
       originalError: error.originalError,
-      extensions: { ...error.extensions, code: 'BAD_USER_INPUT' },
+      // A request error: 400, whichever executor found it (graphql-jit does not say).
+      extensions: { ...error.extensions, code: 'BAD_USER_INPUT', http: { status: 400 } },
     });
   }
   return maskError(error, message, false);

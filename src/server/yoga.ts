@@ -10,6 +10,7 @@ import { useBoundedErrorMessages } from './plugins/use-bounded-error-messages.ts
 import { callerOf, useAuthentication } from './plugins/use-authentication.ts';
 import { clientsBy, useRateLimit } from './plugins/use-rate-limit.ts';
 import { requestIdOf, useRequestId } from './plugins/use-request-id.ts';
+import { useCompiledExecution } from './plugins/use-compiled-execution.ts';
 import { useCsrfPrevention } from './plugins/use-csrf-prevention.ts';
 import { useQueryCost } from './plugins/use-query-cost.ts';
 import { useQueryLimits } from './plugins/use-query-limits.ts';
@@ -71,6 +72,9 @@ export function createGateway(upstreams: Upstreams, options: GatewayOptions): Ga
     landingPage: false,
     logging: options.logger ?? true,
     plugins: [
+      // First among the plugins that see execution, so that the ones after it (the request
+      // summary, the query cost) wrap or replace the compiled execution.
+      useCompiledExecution(),
       useRequestId(),
       // Operational endpoints first: their onRequest answers before authentication, the rate
       // limit, CSRF prevention and the body limit see the request.
