@@ -4,12 +4,12 @@
 import { Pool } from 'undici';
 import { baselineReportLine } from './support/baseline-report.ts';
 import { ownCpuClock, processTreeCpuClock, type CpuClock } from './support/cpu.ts';
-import { measureScenario, runLoad } from './support/load.ts';
+import { requiredEnv } from './support/env.ts';
+import { runPhase } from './support/load.ts';
 import { SimulatorCounters, upstreamEnvFromProcess, type UpstreamEnv } from './support/simulators.ts';
 import { loadPlans, USERS_PER_QUERY, workloadCountsFromEnv } from './support/workload.ts';
 
-/** Same pool limits as the gateway's defaults (UPSTREAM_CONNECTIONS, UPSTREAM_TIMEOUT_MS). */
-const CONNECTIONS_PER_UPSTREAM = 128;
+/** The gateway's default UPSTREAM_TIMEOUT_MS; its connections per upstream are handed down by the bench. */
 const TIMEOUT_MS = 10_000;
 /** Bounds a walk through `Link` headers, as the gateway does. */
 const MAX_PAGES_PER_LIST = 200;
@@ -90,13 +90,13 @@ class UpstreamPool {
   readonly #basePath: string;
   readonly #headers: Record<string, string>;
 
-  constructor(name: string, baseUrl: string, credentials: Record<string, string>) {
+  constructor(name: string, baseUrl: string, credentials: Record<string, string>, connections: number) {
     const url = new URL(baseUrl);
     this.#name = name;
     this.#basePath = url.pathname.replace(/\/+$/, '');
     this.#headers = { accept: 'application/json', ...credentials };
     this.#pool = new Pool(url.origin, {
-      connections: CONNECTIONS_PER_UPSTREAM,
+      connections,
       keepAliveTimeout: 30_000,
       headersTimeout: TIMEOUT_MS,
       bodyTimeout: TIMEOUT_MS,
@@ -132,12 +132,12 @@ interface Upstreams {
   switch: UpstreamPool;
 }
 
-function openUpstreams(env: UpstreamEnv): Upstreams {
+function openUpstreams(env: UpstreamEnv, connections: number): Upstreams {
   const basic = Buffer.from(`${env.EDGE_USERNAME}:${env.EDGE_PASSWORD}`).toString('base64');
   return {
-    gate: new UpstreamPool('gate', env.GATE_URL, { authorization: `Bearer ${env.GATE_TOKEN}` }),
-    edge: new UpstreamPool('edge', env.EDGE_URL, { authorization: `Basic ${basic}` }),
-    switch: new UpstreamPool('switch', env.SWITCH_URL, { 'x-auth-token': env.SWITCH_TOKEN }),
+    gate: new UpstreamPool('gate', env.GATE_URL, { authorization: `Bearer ${env.GATE_TOKEN}` }, connections),
+    edge: new UpstreamPool('edge', env.EDGE_URL, { authorization: `Basic ${basic}` }, connections),
+    switch: new UpstreamPool('switch', env.SWITCH_URL, { 'x-auth-token': env.SWITCH_TOKEN }, connections),
   };
 }
 
@@ -246,16 +246,12 @@ function cpuClocks(): Record<string, CpuClock> {
 
 async function main(): Promise<void> {
   const env = upstreamEnvFromProcess();
-  const upstreams = openUpstreams(env);
-  const plans = loadPlans(workloadCountsFromEnv());
+  const upstreams = openUpstreams(env, Number(requiredEnv('BENCH_UPSTREAM_CONNECTIONS')));
+  const plans = loadPlans(workloadCountsFromEnv(), Number(requiredEnv('BENCH_UPSTREAM_LATENCY_MS')));
   const task = () => runOneIteration(upstreams);
   const measuring = { counters: new SimulatorCounters(env), cpuClocks: cpuClocks() };
   try {
-    const warmup = await runLoad(plans.warmup, task);
-    if (warmup.failures > 0) throw new Error(`baseline warm-up: ${warmup.failures} iterations failed: ${warmup.failureSamples.join('; ')}`);
-    const singleClient = await measureScenario(plans.singleClient, task, measuring);
-    const concurrent = await measureScenario(plans.concurrent, task, measuring);
-    console.log(baselineReportLine({ singleClient, concurrent }));
+    console.log(baselineReportLine(await runPhase(plans, task, measuring)));
   } finally {
     await Promise.all([upstreams.gate.close(), upstreams.edge.close(), upstreams.switch.close()]);
   }

@@ -1,23 +1,25 @@
-// `npm run bench`: the gateway under the nested query, against simulators with 20 ms per upstream
-// call, next to a hand-written baseline doing the same upstream fan-out. See bench/README.md.
+// `npm run bench`: the gateway under the nested query, against simulators with 20 ms and then 0 ms
+// per upstream call, at 1, 20 and 50 clients, next to a hand-written baseline doing the same
+// upstream fan-out on the same simulators. See bench/README.md.
 import { mkdir, writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Pool } from 'undici';
+import { loadConfig } from '../src/server/config.ts';
 import { createDataset } from '../src/simulators/dataset.ts';
-import { parseBaselineReportLine, type BaselineReport } from './support/baseline-report.ts';
+import { parseBaselineReportLine } from './support/baseline-report.ts';
 import { describeExit, exitCodeAfterInterruption, startChild, stopAllChildren, stopChildrenOnExit, type ManagedChild } from './support/children.ts';
 import { ownCpuClock, processTreeCpuClock } from './support/cpu.ts';
 import { criticalPath, type CriticalPath } from './support/critical-path.ts';
 import { benchClientKey, startGateway, startNodeFlags } from './support/gateway.ts';
-import { measureScenario, runLoad, type QueryTask, type ScenarioPair, type ScenarioResult } from './support/load.ts';
+import { runPhase, type PhaseReport, type QueryTask, type ScenarioResult } from './support/load.ts';
 import { freePorts } from './support/ports.ts';
-import { SimulatorCounters, startSimulatorProcess, type UpstreamEnv } from './support/simulators.ts';
+import { SimulatorCounters, startSimulatorProcess, UPSTREAM_NAMES, type UpstreamEnv, type UpstreamName } from './support/simulators.ts';
 import { decimal, formatTable, type Cell } from './support/table.ts';
 import {
-  CONCURRENT_CLIENTS,
   loadPlans,
   NESTED_QUERY,
+  UPSTREAM_LATENCIES_MS,
   UPSTREAM_LATENCY_MS,
   USERS_PER_QUERY,
   workloadCountsAsEnv,
@@ -30,10 +32,13 @@ const RESULTS_DIRECTORY = new URL('results/', import.meta.url);
 const RESULTS_FILE = new URL('latest.json', RESULTS_DIRECTORY);
 
 const QUERY_TIMEOUT_MS = 30_000;
-/** Both baseline scenarios, warm-up included; far above what the default counts take. */
+/** The baseline's phase, warm-up included; far above what the default counts take. */
 const BASELINE_TIMEOUT_MS = 5 * 60_000;
+/** The most clients of any row: the bench's own pool to the gateway holds one connection each. */
+const MAX_CLIENTS = 50;
 
-const GOALS = { cpuRatio: 1.5, floorRatio: 1.25 } as const;
+/** Issue 13's goals, as ratios of the gateway to the hand-written baseline. */
+const GOALS = { p50Ratio: 1.1, cpuRatio: 1.25, throughputRatio: 0.9, floorRatio: 1.25 } as const;
 
 // ---- the gateway process and its client ----
 
@@ -45,7 +50,7 @@ const BENCH_CLIENT = benchClientKey('bench', ['users:read', 'admin']);
 
 function createGatewayClient(port: number): Pool {
   return new Pool(`http://127.0.0.1:${port}`, {
-    connections: CONCURRENT_CLIENTS,
+    connections: MAX_CLIENTS,
     keepAliveTimeout: 30_000,
     headersTimeout: QUERY_TIMEOUT_MS,
     bodyTimeout: QUERY_TIMEOUT_MS,
@@ -84,27 +89,16 @@ function nestedQueryTask(client: Pool): QueryTask {
   };
 }
 
-async function benchmarkGateway(
-  upstreamEnv: UpstreamEnv,
-  simulators: ManagedChild,
-  counts: WorkloadCounts,
-  port: number,
-): Promise<ScenarioPair> {
+async function benchmarkGateway(upstreamEnv: UpstreamEnv, simulators: ManagedChild, counts: WorkloadCounts, latencyMs: number, port: number): Promise<PhaseReport> {
   const gateway = await startGateway({ repositoryRoot: REPOSITORY_ROOT, upstreamEnv, port, clientKey: BENCH_CLIENT });
   const client = createGatewayClient(port);
   try {
     await checkGatewayAnswers(client);
-    const plans = loadPlans(counts);
-    const task = nestedQueryTask(client);
-    const warmup = await runLoad(plans.warmup, task);
-    if (warmup.failures > 0) throw new Error(`gateway warm-up: ${warmup.failures} queries failed: ${warmup.failureSamples.join('; ')}`);
     const measuring = {
       counters: new SimulatorCounters(upstreamEnv),
       cpuClocks: { gateway: processTreeCpuClock(gateway.pid), simulators: processTreeCpuClock(simulators.pid), driver: ownCpuClock },
     };
-    const singleClient = await measureScenario(plans.singleClient, task, measuring);
-    const concurrent = await measureScenario(plans.concurrent, task, measuring);
-    return { singleClient, concurrent };
+    return await runPhase(loadPlans(counts, latencyMs), nestedQueryTask(client), measuring);
   } finally {
     await client.close();
     // Stopped before the baseline runs, so that the two never share the CPU.
@@ -114,13 +108,19 @@ async function benchmarkGateway(
 
 // ---- the baseline process ----
 
-async function benchmarkBaseline(upstreamEnv: UpstreamEnv, simulators: ManagedChild, counts: WorkloadCounts): Promise<BaselineReport> {
+async function benchmarkBaseline(upstreamEnv: UpstreamEnv, simulators: ManagedChild, counts: WorkloadCounts, latencyMs: number, connections: number): Promise<PhaseReport> {
   const baseline = startChild({
     name: 'baseline',
     command: process.execPath,
     args: [...startNodeFlags(REPOSITORY_ROOT), 'bench/baseline.ts'],
     cwd: REPOSITORY_ROOT,
-    env: { ...upstreamEnv, ...workloadCountsAsEnv(counts), BENCH_SIMULATORS_PID: String(simulators.pid) },
+    env: {
+      ...upstreamEnv,
+      ...workloadCountsAsEnv(counts),
+      BENCH_UPSTREAM_LATENCY_MS: String(latencyMs),
+      BENCH_UPSTREAM_CONNECTIONS: String(connections),
+      BENCH_SIMULATORS_PID: String(simulators.pid),
+    },
   });
   try {
     const report = await baseline.waitForStdout(parseBaselineReportLine, 'report', BASELINE_TIMEOUT_MS);
@@ -132,16 +132,29 @@ async function benchmarkBaseline(upstreamEnv: UpstreamEnv, simulators: ManagedCh
   }
 }
 
-// ---- report ----
+// ---- one latency: simulators, then the gateway, then the baseline on the same simulators ----
 
-interface Comparison {
-  measure: string;
-  gateway: number;
-  reference: number;
-  ratio: number;
-  /** the largest acceptable ratio, if the team set one */
-  goal: number | undefined;
+interface Phase {
+  upstreamLatencyMs: number;
+  gateway: PhaseReport;
+  baseline: PhaseReport;
 }
+
+async function runLatency(counts: WorkloadCounts, latencyMs: number, connections: number): Promise<Phase> {
+  const [gatePort, edgePort, switchPort, gatewayPort] = (await freePorts(4)) as [number, number, number, number];
+  const simulators = await startSimulatorProcess({ repositoryRoot: REPOSITORY_ROOT, latencyMs, ports: { gate: gatePort, edge: edgePort, switch: switchPort } });
+  try {
+    console.log(`${latencyMs} ms upstream latency: gateway rows running`);
+    const gateway = await benchmarkGateway(simulators.env, simulators.child, counts, latencyMs, gatewayPort);
+    console.log(`${latencyMs} ms upstream latency: baseline rows running`);
+    const baseline = await benchmarkBaseline(simulators.env, simulators.child, counts, latencyMs, connections);
+    return { upstreamLatencyMs: latencyMs, gateway, baseline };
+  } finally {
+    await simulators.child.stop();
+  }
+}
+
+// ---- report ----
 
 type Subject = 'gateway' | 'baseline';
 
@@ -150,25 +163,90 @@ function subjectCpu(subject: Subject, result: ScenarioResult): number {
   return result.cpuMsPerQuery[subject] ?? Number.NaN;
 }
 
-function compare(gateway: ScenarioPair, baseline: BaselineReport, path: CriticalPath): Comparison[] {
-  const { singleClient: single, concurrent } = gateway;
-  const row = (measure: string, gatewayValue: number, reference: number, goal: number | undefined): Comparison => ({
-    measure,
-    gateway: gatewayValue,
-    reference,
-    ratio: gatewayValue / reference,
-    goal,
-  });
+interface RowPair {
+  name: string;
+  gateway: ScenarioResult;
+  baseline: ScenarioResult;
+}
+
+function rowPairs(phases: readonly Phase[]): RowPair[] {
+  return phases.flatMap((phase) =>
+    phase.gateway.rows.map((gateway, index) => {
+      const baseline = phase.baseline.rows[index];
+      if (!baseline || baseline.name !== gateway.name) throw new Error(`the baseline has no row ${gateway.name}`);
+      return { name: gateway.name, gateway, baseline };
+    }),
+  );
+}
+
+interface RowRatios {
+  row: string;
+  queriesPerSecond: number;
+  p50: number;
+  p99: number;
+  cpu: number;
+  upstreamCalls: number;
+}
+
+function ratiosOf(pair: RowPair): RowRatios {
+  const { gateway, baseline } = pair;
+  return {
+    row: pair.name,
+    queriesPerSecond: gateway.queriesPerSecond / baseline.queriesPerSecond,
+    p50: gateway.latencyMs.p50 / baseline.latencyMs.p50,
+    p99: gateway.latencyMs.p99 / baseline.latencyMs.p99,
+    cpu: subjectCpu('gateway', gateway) / subjectCpu('baseline', baseline),
+    upstreamCalls: gateway.upstreamRequests.perQuery / baseline.upstreamRequests.perQuery,
+  };
+}
+
+interface Goal {
+  measure: string;
+  value: number;
+  goal: string;
+  met: boolean;
+}
+
+/** The connections each subject opened to its busiest upstream over its whole phase (warm-up and rows). */
+function connectionsOverPhase(report: PhaseReport): number {
+  const opened = (name: UpstreamName) => [report.warmup, ...report.rows].reduce((sum, result) => sum + result.connectionsOpened[name], 0);
+  return Math.max(...UPSTREAM_NAMES.map(opened));
+}
+
+function goalsOf(pairs: readonly RowPair[], phases: readonly Phase[], path: CriticalPath, connections: number): Goal[] {
+  const find = (clients: number, latencyMs: number) => {
+    const pair = pairs.find((candidate) => candidate.gateway.clients === clients && candidate.gateway.upstreamLatencyMs === latencyMs);
+    if (!pair) throw new Error(`no row of ${clients} clients at ${latencyMs} ms`);
+    return pair;
+  };
+  const single = find(1, UPSTREAM_LATENCY_MS);
+  const twenty = find(20, UPSTREAM_LATENCY_MS);
+  const cpuRows = [find(1, UPSTREAM_LATENCY_MS), find(20, UPSTREAM_LATENCY_MS), find(1, 0), find(20, 0)];
+  const cpuRatio = cpuRows.reduce((sum, pair) => sum + ratiosOf(pair).cpu, 0) / cpuRows.length;
+  const calls = single.gateway.upstreamRequests.perQuery;
+  const mostConnections = Math.max(...phases.map((phase) => connectionsOverPhase(phase.gateway)));
   return [
-    row('CPU ms/query, 1 client (vs baseline)', subjectCpu('gateway', single), subjectCpu('baseline', baseline.singleClient), GOALS.cpuRatio),
-    row(
-      `CPU ms/query, ${concurrent.clients} clients (vs baseline)`,
-      subjectCpu('gateway', concurrent),
-      subjectCpu('baseline', baseline.concurrent),
-      GOALS.cpuRatio,
-    ),
-    row('p50 ms, 1 client (vs floor)', single.latencyMs.p50, path.floorMs, GOALS.floorRatio),
-    row('p50 ms, 1 client (vs baseline p50)', single.latencyMs.p50, baseline.singleClient.latencyMs.p50, undefined),
+    {
+      measure: `upstream calls/query (expected minimum ${path.minimalRequests.total}, baseline ${decimal(single.baseline.upstreamRequests.perQuery, 1)})`,
+      value: calls,
+      goal: '= both',
+      met: calls === path.minimalRequests.total && calls === single.baseline.upstreamRequests.perQuery,
+    },
+    { measure: `p50, ${single.name} (x baseline)`, value: ratiosOf(single).p50, goal: `<= ${GOALS.p50Ratio}x`, met: ratiosOf(single).p50 <= GOALS.p50Ratio },
+    { measure: 'CPU/query, mean of the 1- and 20-client rows at 20 and 0 ms (x baseline)', value: cpuRatio, goal: `<= ${GOALS.cpuRatio}x`, met: cpuRatio <= GOALS.cpuRatio },
+    {
+      measure: `queries/s, ${twenty.name} (x baseline)`,
+      value: ratiosOf(twenty).queriesPerSecond,
+      goal: `>= ${GOALS.throughputRatio}x`,
+      met: ratiosOf(twenty).queriesPerSecond >= GOALS.throughputRatio,
+    },
+    {
+      measure: `p50, ${single.name} (x critical-path floor ${path.floorMs} ms)`,
+      value: single.gateway.latencyMs.p50 / path.floorMs,
+      goal: `<= ${GOALS.floorRatio}x`,
+      met: single.gateway.latencyMs.p50 / path.floorMs <= GOALS.floorRatio,
+    },
+    { measure: 'connections the gateway opened to one upstream over a phase', value: mostConnections, goal: `<= ${connections}`, met: mostConnections <= connections },
   ];
 }
 
@@ -182,74 +260,57 @@ function printCriticalPath(path: CriticalPath): void {
   );
 }
 
-interface LabelledResult {
-  subject: Subject;
-  result: ScenarioResult;
-}
-
-function label({ subject, result }: LabelledResult): string {
-  return `${subject}, ${result.name}`;
-}
-
-function labelled(subject: Subject, pair: ScenarioPair): LabelledResult[] {
-  return [
-    { subject, result: pair.singleClient },
-    { subject, result: pair.concurrent },
-  ];
-}
-
-function printLatencyTable(rows: readonly LabelledResult[], path: CriticalPath): void {
-  console.log('\nLatency, client side (ms) and throughput');
-  const headers = ['scenario', 'queries', 'failed', 'p50', 'p90', 'p99', 'max', 'queries/s', 'p50/floor'];
-  const body = rows.map((row): Cell[] => [
-    label(row),
-    row.result.queries,
-    row.result.failures,
-    decimal(row.result.latencyMs.p50),
-    decimal(row.result.latencyMs.p90),
-    decimal(row.result.latencyMs.p99),
-    decimal(row.result.latencyMs.max),
-    decimal(row.result.queriesPerSecond),
-    row.result.clients === 1 ? decimal(row.result.latencyMs.p50 / path.floorMs, 2) : '-',
-  ]);
+function printRows(pairs: readonly RowPair[]): void {
+  console.log('\nPer row (latency client side, ms; CPU ms/query of the subject process, user + system)');
+  const headers = ['row', 'subject', 'queries', 'failed', 'queries/s', 'p50', 'p99', 'CPU/query', 'CPU simulators', 'upstream calls/query', 'connections opened (gate/edge/switch)'];
+  const body = pairs.flatMap((pair) =>
+    (['gateway', 'baseline'] as const).map((subject): Cell[] => {
+      const result = pair[subject];
+      const opened = result.connectionsOpened;
+      return [
+        pair.name,
+        subject,
+        result.queries,
+        result.failures,
+        decimal(result.queriesPerSecond),
+        decimal(result.latencyMs.p50),
+        decimal(result.latencyMs.p99),
+        decimal(subjectCpu(subject, result), 2),
+        decimal(result.cpuMsPerQuery['simulators'], 2),
+        decimal(result.upstreamRequests.perQuery, 1),
+        `${opened.gate}/${opened.edge}/${opened.switch}`,
+      ];
+    }),
+  );
   console.log(formatTable(headers, body));
 }
 
-function printCostTable(rows: readonly LabelledResult[], path: CriticalPath): void {
-  console.log('\nCost per query (CPU ms: user + system)');
-  const headers = ['scenario', 'upstream req/query', 'expected min', 'CPU gateway or baseline', 'CPU simulators', 'CPU bench driver'];
-  const body = rows.map((row): Cell[] => [
-    label(row),
-    decimal(row.result.upstreamRequests.perQuery, 1),
-    path.minimalRequests.total,
-    decimal(subjectCpu(row.subject, row.result), 2),
-    decimal(row.result.cpuMsPerQuery['simulators'], 2),
-    // The baseline drives itself: its own CPU is all there is.
-    decimal(row.result.cpuMsPerQuery['driver'], 2),
-  ]);
-  console.log(formatTable(headers, body));
+function printRatios(ratios: readonly RowRatios[]): void {
+  console.log('\nGateway / hand-written baseline, per row');
+  const headers = ['row', 'queries/s', 'p50', 'p99', 'CPU/query', 'upstream calls/query'];
+  const ratio = (value: number) => `${decimal(value, 2)}x`;
+  console.log(formatTable(headers, ratios.map((row): Cell[] => [row.row, ratio(row.queriesPerSecond), ratio(row.p50), ratio(row.p99), ratio(row.cpu), ratio(row.upstreamCalls)])));
 }
 
-function printComparison(comparisons: readonly Comparison[]): void {
-  console.log('\nGateway vs reference');
-  const headers = ['measure', 'gateway', 'reference', 'ratio', 'goal', 'met'];
-  const body = comparisons.map((comparison): Cell[] => [
-    comparison.measure,
-    decimal(comparison.gateway, 2),
-    decimal(comparison.reference, 2),
-    `${decimal(comparison.ratio, 2)}x`,
-    comparison.goal === undefined ? '-' : `<= ${comparison.goal}x`,
-    comparison.goal === undefined ? '-' : comparison.ratio <= comparison.goal ? 'yes' : 'NO',
-  ]);
-  console.log(formatTable(headers, body));
+function printGoals(goals: readonly Goal[]): void {
+  console.log('\nGoals');
+  const headers = ['measure', 'gateway', 'goal', 'met'];
+  console.log(formatTable(headers, goals.map((goal): Cell[] => [goal.measure, decimal(goal.value, 2), goal.goal, goal.met ? 'yes' : 'NO'])));
 }
 
-function printFailures(rows: readonly LabelledResult[]): void {
-  for (const row of rows) {
-    if (row.result.failures === 0) continue;
-    console.error(`\nFAILED: ${label(row)}: ${row.result.failures} of ${row.result.queries} queries failed, e.g.:`);
-    for (const sample of row.result.failureSamples) console.error(`  ${sample}`);
+function printFailures(phases: readonly Phase[]): number {
+  let failed = 0;
+  for (const phase of phases) {
+    for (const subject of ['gateway', 'baseline'] as const) {
+      for (const result of phase[subject].rows) {
+        failed += result.failures;
+        if (result.failures === 0) continue;
+        console.error(`\nFAILED: ${subject}, ${result.name}: ${result.failures} of ${result.queries} queries failed, e.g.:`);
+        for (const sample of result.failureSamples) console.error(`  ${sample}`);
+      }
+    }
   }
+  return failed;
 }
 
 async function writeResults(results: object): Promise<void> {
@@ -263,42 +324,35 @@ async function writeResults(results: object): Promise<void> {
 async function main(): Promise<number> {
   stopChildrenOnExit();
   const counts = workloadCountsFromEnv();
+  // The gateway's own setting (the environment's, or its default): the baseline gets as many.
+  const connections = loadConfig(process.env).upstreamConnections;
   const path = criticalPath(createDataset(), USERS_PER_QUERY, UPSTREAM_LATENCY_MS);
   console.log(
-    `node ${process.version}, ${availableParallelism()} CPUs; warm-up ${counts.warmup}, ` +
-      `1 client ${counts.singleClient}, ${CONCURRENT_CLIENTS} clients ${counts.concurrent} queries`,
+    `node ${process.version}, ${availableParallelism()} CPUs; ${connections} connections per upstream; warm-up ${counts.warmup}, ` +
+      `rows of 1 client ${counts.singleClient}, 20 clients ${counts.twentyClients}, 50 clients ${counts.fiftyClients} queries`,
   );
+  const phases: Phase[] = [];
+  for (const latencyMs of UPSTREAM_LATENCIES_MS) phases.push(await runLatency(counts, latencyMs, connections));
 
-  const [gatePort, edgePort, switchPort, gatewayPort] = (await freePorts(4)) as [number, number, number, number];
-  const simulators = await startSimulatorProcess({
-    repositoryRoot: REPOSITORY_ROOT,
-    latencyMs: UPSTREAM_LATENCY_MS,
-    ports: { gate: gatePort, edge: edgePort, switch: switchPort },
-  });
-  console.log('simulators up; gateway scenarios running');
-  const gateway = await benchmarkGateway(simulators.env, simulators.child, counts, gatewayPort);
-  console.log('baseline scenarios running');
-  const baseline = await benchmarkBaseline(simulators.env, simulators.child, counts);
-
-  const rows = [...labelled('gateway', gateway), ...labelled('baseline', baseline)];
-  const comparisons = compare(gateway, baseline, path);
+  const pairs = rowPairs(phases);
+  const ratios = pairs.map(ratiosOf);
+  const goals = goalsOf(pairs, phases, path, connections);
   printCriticalPath(path);
-  printLatencyTable(rows, path);
-  printCostTable(rows, path);
-  printComparison(comparisons);
-  const failedQueries = rows.reduce((sum, { result }) => sum + result.failures, 0);
+  printRows(pairs);
+  printRatios(ratios);
+  printGoals(goals);
+  const failedQueries = printFailures(phases);
   await writeResults({
     generatedAt: new Date().toISOString(),
     machine: { node: process.version, cpus: availableParallelism() },
-    workload: { ...counts, concurrentClients: CONCURRENT_CLIENTS, usersPerQuery: USERS_PER_QUERY, upstreamLatencyMs: UPSTREAM_LATENCY_MS },
+    workload: { ...counts, usersPerQuery: USERS_PER_QUERY, upstreamConnections: connections },
     query: NESTED_QUERY,
     criticalPath: path,
-    gateway,
-    baseline,
-    comparisons,
+    phases,
+    ratios,
+    goals,
     failedQueries,
   });
-  printFailures(rows);
   return failedQueries > 0 ? 1 : 0;
 }
 

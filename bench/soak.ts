@@ -619,7 +619,7 @@ function printFaults(stats: PerUpstream<SimulatorStats>, outcomes: Outcomes, fau
   console.log(`\nUpstream calls and the faults that hit them (simulator counters; target ${faultPercent}% of each upstream's calls)`);
   const actions = [...new Set(UPSTREAM_NAMES.flatMap((name) => Object.keys(stats[name].faultedByAction)))].sort();
   const headers = ['upstream', 'calls', 'faulted', 'fraction', ...actions];
-  const all: SimulatorStats = { requests: 0, faulted: 0, faultedByAction: {} };
+  const all: SimulatorStats = { requests: 0, connections: 0, faulted: 0, faultedByAction: {} };
   const body = UPSTREAM_NAMES.map((name): Cell[] => {
     const upstream = stats[name];
     all.requests += upstream.requests;

@@ -234,8 +234,8 @@ describe('faults on demand', () => {
       expect(failed).toBeGreaterThan(50);
       expect(failed).toBeLessThan(150);
       expect(seen.filter((status) => status !== 503).every((status) => status === 200)).toBe(true);
-      expect(simulators.stats('gate')).toEqual({ requests: 400, faulted: failed, faultedByAction: { status: failed } });
-      expect(simulators.stats('edge')).toEqual({ requests: 0, faulted: 0, faultedByAction: {} });
+      expect(simulators.stats('gate')).toEqual({ requests: 400, connections: expect.any(Number), faulted: failed, faultedByAction: { status: failed } });
+      expect(simulators.stats('edge')).toEqual({ requests: 0, connections: 0, faulted: 0, faultedByAction: {} });
     });
 
     it('are validated in process too', () => {
@@ -270,7 +270,7 @@ describe('faults on demand', () => {
       expect((await api.gate('/user/?limit=1')).status).toBe(200);
       expect(simulators.requests).toHaveLength(2);
       expect(JSON.parse((await call(`${new URL(simulators.gate.url).origin}/__simulator/stats`)).text)).toEqual({
-        requests: 2, faulted: 1, faultedByAction: { status: 1 },
+        requests: 2, connections: expect.any(Number), faulted: 1, faultedByAction: { status: 1 },
       });
     });
 
@@ -328,7 +328,7 @@ describe('faults on demand', () => {
       const seen = [];
       for (let index = 0; index < 5; index++) seen.push(await gateStatus());
       expect(seen).toEqual([200, 503, 200, 503, 200]);
-      expect(own.stats('gate')).toEqual({ requests: 5, faulted: 2, faultedByAction: { status: 2 } });
+      expect(own.stats('gate')).toEqual({ requests: 5, connections: expect.any(Number), faulted: 2, faultedByAction: { status: 2 } });
     });
 
     it('uses up `times` only when it fires, and is listed with its chance', async () => {
@@ -364,8 +364,8 @@ describe('faults on demand', () => {
       expect(added.status).toBe(201);
       dice = [0.05];
       await expect(fetch(`${own.gate.url}/user/?limit=1`, { headers: { authorization: `Bearer ${own.gate.token}` } })).rejects.toThrow();
-      expect(JSON.parse((await call(`${origin}/__simulator/stats`)).text)).toEqual({ requests: 1, faulted: 1, faultedByAction: { 'reset-before': 1 } });
-      expect(JSON.parse((await call(`${origin}/__simulator/reset`, { method: 'POST' })).text)).toEqual({ requests: 0, faulted: 0, faultedByAction: {} });
+      expect(JSON.parse((await call(`${origin}/__simulator/stats`)).text)).toEqual({ requests: 1, connections: expect.any(Number), faulted: 1, faultedByAction: { 'reset-before': 1 } });
+      expect(JSON.parse((await call(`${origin}/__simulator/reset`, { method: 'POST' })).text)).toEqual({ requests: 0, connections: 0, faulted: 0, faultedByAction: {} });
     });
   });
 

@@ -1,3 +1,4 @@
+import { Client } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   BIG_ORGANIZATION,
@@ -470,16 +471,44 @@ describe('simulators (read-only)', () => {
       await api.gate('/user/?limit=1', { headers: { 'x-request-id': 'req-1' } });
       await api.switchList('?per_page=1', { 'x-auth-token': simulators.switch.token, 'x-request-id': 'req-2' });
       const stats = await call<{ requests: number }>(`${simulators.switch.url.replace('/v1', '')}/__simulator/stats`);
-      expect(stats.body).toEqual({ requests: 1, faulted: 0, faultedByAction: {} });
+      expect(stats.body).toEqual({ requests: 1, connections: expect.any(Number), faulted: 0, faultedByAction: {} });
       expect(simulators.requests.map((request) => [request.upstream, request.method, request.path, request.requestId, request.status])).toEqual([
         ['gate', 'GET', '/api/v1/user/', 'req-1', 200],
         ['switch', 'GET', '/v1/user/list', 'req-2', 200],
       ]);
       expect(simulators.requests[0]?.query.get('limit')).toBe('1');
       const reset = await call<{ requests: number }>(`${simulators.switch.url.replace('/v1', '')}/__simulator/reset`, { method: 'POST' });
-      expect(reset.body).toEqual({ requests: 0, faulted: 0, faultedByAction: {} });
-      expect((await call<{ requests: number }>(`${simulators.gate.url.replace('/api/v1', '')}/__simulator/stats`)).body).toEqual({ requests: 1, faulted: 0, faultedByAction: {} });
+      expect(reset.body).toEqual({ requests: 0, connections: 0, faulted: 0, faultedByAction: {} });
+      expect((await call<{ requests: number }>(`${simulators.gate.url.replace('/api/v1', '')}/__simulator/stats`)).body).toEqual({
+        requests: 1,
+        connections: expect.any(Number),
+        faulted: 0,
+        faultedByAction: {},
+      });
       expect(simulators.requests).toHaveLength(2);
+    });
+
+    it('counts the connections that carried API requests, each once: those opened since the last reset', async () => {
+      const origin = new URL(simulators.gate.url).origin;
+      const path = `${new URL(simulators.gate.url).pathname}/user/?limit=1`;
+      const headers = { authorization: `Bearer ${simulators.gate.token}` };
+      const connectionsCounted = async () => (await call<{ connections: number }>(`${origin}/__simulator/stats`)).body.connections;
+      await call(`${origin}/__simulator/reset`, { method: 'POST' });
+      const first = new Client(origin);
+      const second = new Client(origin);
+      try {
+        for (let index = 0; index < 3; index++) await (await first.request({ method: 'GET', path, headers })).body.dump();
+        expect(await connectionsCounted()).toBe(1);
+        await (await second.request({ method: 'GET', path, headers })).body.dump();
+        expect(await connectionsCounted()).toBe(2);
+        await call(`${origin}/__simulator/reset`, { method: 'POST' });
+        // Kept open across the reset: reused, not opened again.
+        await (await first.request({ method: 'GET', path, headers })).body.dump();
+        expect(await connectionsCounted()).toBe(0);
+        expect(simulators.stats('gate').requests).toBe(1);
+      } finally {
+        await Promise.all([first.close(), second.close()]);
+      }
     });
   });
 });

@@ -1,9 +1,9 @@
 // How the baseline child process hands its measurements to the bench: one marked JSON line on stdout.
-import type { ScenarioPair } from './load.ts';
+import type { PhaseReport } from './load.ts';
 
 const MARKER = 'BASELINE_REPORT ';
 
-export type BaselineReport = ScenarioPair;
+export type BaselineReport = PhaseReport;
 
 export function baselineReportLine(report: BaselineReport): string {
   return MARKER + JSON.stringify(report);

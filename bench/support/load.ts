@@ -49,6 +49,8 @@ function recordFailure(outcome: LoadOutcome, error: unknown): void {
 
 export interface ScenarioResult {
   name: string;
+  /** added by the simulators to every upstream call */
+  upstreamLatencyMs: number;
   clients: number;
   queries: number;
   failures: number;
@@ -57,14 +59,10 @@ export interface ScenarioResult {
   queriesPerSecond: number;
   latencyMs: LatencySummary;
   upstreamRequests: PerUpstream<number> & { total: number; perQuery: number };
+  /** connections to each upstream that carried their first call during the run */
+  connectionsOpened: PerUpstream<number>;
   /** CPU ms per query, by the name of each clock measured */
   cpuMsPerQuery: Record<string, number>;
-}
-
-/** The two measured scenarios, as both the gateway run and the baseline report them. */
-export interface ScenarioPair {
-  singleClient: ScenarioResult;
-  concurrent: ScenarioResult;
 }
 
 function readClocks(clocks: Readonly<Record<string, CpuClock>>): Record<string, number> {
@@ -81,11 +79,13 @@ export async function measureScenario(
   const cpuBefore = readClocks(measuring.cpuClocks);
   const outcome = await runLoad(plan, task);
   const cpuAfter = readClocks(measuring.cpuClocks);
-  const requests = await measuring.counters.read();
+  const stats = await measuring.counters.readStats();
   const queries = plan.clients * plan.queriesPerClient;
+  const requests = { gate: stats.gate.requests, edge: stats.edge.requests, switch: stats.switch.requests };
   const totalRequests = requests.gate + requests.edge + requests.switch;
   return {
     name: plan.name,
+    upstreamLatencyMs: plan.upstreamLatencyMs,
     clients: plan.clients,
     queries,
     failures: outcome.failures,
@@ -94,8 +94,28 @@ export async function measureScenario(
     queriesPerSecond: (queries * 1000) / outcome.elapsedMs,
     latencyMs: summarizeLatencies(outcome.latenciesMs),
     upstreamRequests: { ...requests, total: totalRequests, perQuery: totalRequests / queries },
+    connectionsOpened: { gate: stats.gate.connections, edge: stats.edge.connections, switch: stats.switch.connections },
     cpuMsPerQuery: Object.fromEntries(
       Object.entries(cpuAfter).map(([name, after]) => [name, (after - (cpuBefore[name] ?? after)) / queries]),
     ),
   };
+}
+
+/** One subject (the gateway or the baseline) at one upstream latency: its warm-up, measured too, and its rows. */
+export interface PhaseReport {
+  warmup: ScenarioResult;
+  rows: ScenarioResult[];
+}
+
+/** Runs the warm-up, which must not fail, and then each row, all measured. */
+export async function runPhase(
+  plans: { warmup: LoadPlan; rows: readonly LoadPlan[] },
+  task: QueryTask,
+  measuring: { counters: SimulatorCounters; cpuClocks: Readonly<Record<string, CpuClock>> },
+): Promise<PhaseReport> {
+  const warmup = await measureScenario(plans.warmup, task, measuring);
+  if (warmup.failures > 0) throw new Error(`warm-up: ${warmup.failures} queries failed: ${warmup.failureSamples.join('; ')}`);
+  const rows: ScenarioResult[] = [];
+  for (const plan of plans.rows) rows.push(await measureScenario(plan, task, measuring));
+  return { warmup, rows };
 }

@@ -77,7 +77,7 @@ function simulatorOrigins(env: UpstreamEnv): PerUpstream<string> {
   };
 }
 
-/** The API request counters of the three simulators, served outside each API prefix. */
+/** The counters of the three simulators (API requests, connections, faults), served outside each API prefix. */
 export class SimulatorCounters {
   readonly #origins: PerUpstream<string>;
 
@@ -85,41 +85,26 @@ export class SimulatorCounters {
     this.#origins = simulatorOrigins(env);
   }
 
-  async #call(upstream: UpstreamName, method: 'GET' | 'POST', path: string): Promise<number> {
-    const response = await request(`${this.#origins[upstream]}/__simulator/${path}`, { method });
-    const body = (await response.body.json()) as { requests?: unknown };
-    if (response.statusCode !== 200 || typeof body.requests !== 'number') {
-      throw new Error(`${upstream} simulator: ${method} /__simulator/${path} answered ${response.statusCode}`);
-    }
-    return body.requests;
-  }
-
-  async #forEach(method: 'GET' | 'POST', path: string): Promise<PerUpstream<number>> {
-    const [gate, edge, switchCount] = await Promise.all(UPSTREAM_NAMES.map((name) => this.#call(name, method, path)));
-    return { gate: gate as number, edge: edge as number, switch: switchCount as number };
+  async #forEach(method: 'GET' | 'POST', path: 'stats' | 'reset'): Promise<PerUpstream<SimulatorStats>> {
+    const read = async (upstream: UpstreamName): Promise<SimulatorStats> => {
+      const response = await request(`${this.#origins[upstream]}/__simulator/${path}`, { method });
+      const body = (await response.body.json()) as Partial<SimulatorStats>;
+      if (response.statusCode !== 200 || typeof body.requests !== 'number' || typeof body.connections !== 'number' || typeof body.faulted !== 'number') {
+        throw new Error(`${upstream} simulator: ${method} /__simulator/${path} answered ${response.statusCode} without its counters`);
+      }
+      return { requests: body.requests, connections: body.connections, faulted: body.faulted, faultedByAction: body.faultedByAction ?? {} };
+    };
+    const [gate, edge, switchStats] = await Promise.all(UPSTREAM_NAMES.map(read));
+    return { gate: gate!, edge: edge!, switch: switchStats! };
   }
 
   async reset(): Promise<void> {
     await this.#forEach('POST', 'reset');
   }
 
-  /** API requests per simulator since the last reset. */
-  read(): Promise<PerUpstream<number>> {
+  /** Everything /__simulator/stats counts since the last reset: requests, connections newly used, and the faults that fired. */
+  readStats(): Promise<PerUpstream<SimulatorStats>> {
     return this.#forEach('GET', 'stats');
-  }
-
-  /** Everything /__simulator/stats counts since the last reset: requests, and the faults that fired on them. */
-  async readStats(): Promise<PerUpstream<SimulatorStats>> {
-    const read = async (upstream: UpstreamName): Promise<SimulatorStats> => {
-      const response = await request(`${this.#origins[upstream]}/__simulator/stats`);
-      const body = (await response.body.json()) as Partial<SimulatorStats>;
-      if (response.statusCode !== 200 || typeof body.requests !== 'number' || typeof body.faulted !== 'number') {
-        throw new Error(`${upstream} simulator: GET /__simulator/stats answered ${response.statusCode} without fault counters`);
-      }
-      return { requests: body.requests, faulted: body.faulted, faultedByAction: body.faultedByAction ?? {} };
-    };
-    const [gate, edge, switchStats] = await Promise.all(UPSTREAM_NAMES.map(read));
-    return { gate: gate!, edge: edge!, switch: switchStats! };
   }
 }
 

@@ -73,9 +73,11 @@ export interface SimulatorServerOptions {
   random?: () => number;
 }
 
-/** What /__simulator/stats answers: API requests, and the faults that fired on them, since start or the last reset. */
+/** What /__simulator/stats answers: API requests, the connections first used for them, and the faults that fired on them, since start or the last reset. */
 export interface SimulatorStats {
   requests: number;
+  /** connections that carried their first API request (control requests aside): how well a client reuses them */
+  connections: number;
   /** requests a fault rule fired on */
   faulted: number;
   /** the same, by the rule's action */
@@ -285,6 +287,9 @@ export function createSimulatorServer(definition: SimulatorDefinition, options: 
   const latencyMs = options.latencyMs ?? 0;
   const random = options.random ?? Math.random;
   let requestCount = 0;
+  let connectionCount = 0;
+  /** Sockets already counted in `connectionCount`; weak, as they come and go. */
+  const apiConnections = new WeakSet<object>();
   let faultedCount = 0;
   let faultedByAction: SimulatorStats['faultedByAction'] = {};
   /** in the order added; used-up faults are removed */
@@ -306,11 +311,12 @@ export function createSimulatorServer(definition: SimulatorDefinition, options: 
   }
 
   function stats(): SimulatorStats {
-    return { requests: requestCount, faulted: faultedCount, faultedByAction: { ...faultedByAction } };
+    return { requests: requestCount, connections: connectionCount, faulted: faultedCount, faultedByAction: { ...faultedByAction } };
   }
 
   function resetStats(): void {
     requestCount = 0;
+    connectionCount = 0;
     faultedCount = 0;
     faultedByAction = {};
   }
@@ -414,6 +420,10 @@ export function createSimulatorServer(definition: SimulatorDefinition, options: 
       return;
     }
     requestCount++;
+    if (!apiConnections.has(request.socket)) {
+      apiConnections.add(request.socket);
+      connectionCount++;
+    }
     const record: SimulatedRequest = {
       upstream: definition.upstream,
       method,
