@@ -72,7 +72,10 @@ async function postGraphQL(client: Pool, query: string): Promise<GraphQLAnswer> 
   const text = await response.body.text();
   if (response.statusCode !== 200) throw new Error(`gateway answered ${response.statusCode}: ${text.slice(0, 300)}`);
   const answer = JSON.parse(text) as GraphQLAnswer;
-  if (answer.errors?.length) throw new Error(`GraphQL errors: ${answer.errors.map((error) => error.message).join('; ')}`);
+  if (answer.errors?.length) {
+    const distinct = [...new Set(answer.errors.map((error) => error.message))];
+    throw new Error(`${answer.errors.length} GraphQL errors: ${distinct.slice(0, 3).join('; ')}${distinct.length > 3 ? '; …' : ''}`);
+  }
   return answer;
 }
 

@@ -279,6 +279,17 @@ describe('a caller bound to an organization', () => {
     expect(harness.requests()).toEqual([]);
   });
 
+  it('is estimated apart from an unbound caller sending the same query, whichever asks first', async () => {
+    const admin = apiKey('ops', ['users:read', 'admin']);
+    const harness = await harnessWith({ env: { API_KEYS: JSON.stringify([bound.entry, admin.entry]) } });
+    const query = '{ switchUsers(first: 1) { totalCount } }';
+    const costFor = async (key: string) =>
+      ((await harness.execute(query, undefined, { 'x-api-key': key, 'X-Query-Cost': 'true' })) as Loose).extensions?.['queryCost']?.upstreamCalls;
+    expect(await costFor(admin.key)).toBe(1);
+    expect(await costFor(bound.key)).toBe(1 * 200 + 200);
+    expect(await costFor(admin.key)).toBe(1);
+  });
+
   it('bounds what the benchmark query really asks', async () => {
     const harness = await harnessWith({ env: { API_KEYS: JSON.stringify([bound.entry]) } });
     const result: Loose = await harness.execute(BENCHMARK_QUERY, undefined, { 'x-api-key': bound.key, 'X-Query-Cost': 'true' });
