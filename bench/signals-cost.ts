@@ -63,6 +63,7 @@ async function recordOneQuery(): Promise<Event[]> {
     writes: { state, audit: () => {}, idempotencySecret: 'bench', lockWaitMs: 1000 },
     security: config,
     requestDeadlineMs: config.requestDeadlineMs,
+    admission: config.admission,
   });
   const run = () =>
     yoga.fetch('http://bench/graphql', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: NESTED_QUERY }) });
@@ -103,6 +104,7 @@ async function perRequest(signals: SignalOptions | undefined, times: number): Pr
     writes: { state, audit: () => {}, idempotencySecret: 'bench', lockWaitMs: 1000 },
     security: config,
     requestDeadlineMs: config.requestDeadlineMs,
+    admission: config.admission,
     signals,
   });
   const run = async () =>

@@ -30,6 +30,8 @@ export interface Caller {
 /** What every resolver gets: the request's loaders and clients, and who is asking. */
 export interface GatewayContext extends RequestUpstreams {
   requestId: string;
+  /** The `performance.now()` by which the answer is due (`REQUEST_DEADLINE_MS` after it came). */
+  deadline: number;
   caller: Caller;
   writes: WriteServices;
   /** What the caller's mutations may touch: its organization's people, or every one. */

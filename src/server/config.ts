@@ -1,3 +1,4 @@
+import type { AdmissionSettings } from './admission.ts';
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
@@ -111,6 +112,9 @@ const settings = z.object({
   UPSTREAM_BREAKER_HALF_OPEN_AFTER_MS: wholeNumber(1, 3_600_000, 5_000),
   UPSTREAM_MAX_QUEUED: wholeNumber(0, 1_000_000, 16_384),
   UPSTREAM_CONNECTIONS: wholeNumber(1, 65_536, 256),
+  ADMISSION_BUDGET: optionalWholeNumber(1, 100_000_000),
+  ADMISSION_MAX_QUEUED: wholeNumber(0, 1_000_000, 1000),
+  ADMISSION_MAX_QUEUED_PER_CLIENT: wholeNumber(0, 1_000_000, 200),
   UPSTREAM_MAX_RESPONSE_BYTES: wholeNumber(1024, 1024 ** 3, 10 * 1024 ** 2),
   EDGE_MAX_PAGES: wholeNumber(1, 1_000_000, 1000),
   EDGE_PAGE_SIZE: wholeNumber(1, 100_000, 500),
@@ -228,6 +232,8 @@ export interface GatewayConfig {
   graphiql: boolean;
   /** Requests one client may make a minute (shared through Redis when REDIS_URL is set); undefined: no limit. */
   rateLimitPerMinute: number | undefined;
+  /** Admission control: the queries this process runs at once, in estimated upstream calls, and who waits. */
+  admission: AdmissionSettings;
   /** Warnings for start-up: variables named like settings of this gateway that are none (typos, say). */
   warnings: string[];
   /** An upstream left unset is served by its embedded simulator. */
@@ -327,6 +333,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
     introspection: config.INTROSPECTION ?? config.NODE_ENV !== 'production',
     graphiql: config.GRAPHIQL ?? config.NODE_ENV !== 'production',
     rateLimitPerMinute: config.RATE_LIMIT_PER_MINUTE,
+    admission: {
+      // A query holds its estimate for its whole run, while its calls are in flight only level by
+      // level: ten times the three pools' connections runs some 25 nested queries at once, past
+      // the throughput peak the bench measures (see README, "Admission control").
+      budget: config.ADMISSION_BUDGET ?? 10 * 3 * config.UPSTREAM_CONNECTIONS,
+      maxQueued: config.ADMISSION_MAX_QUEUED,
+      maxQueuedPerClient: config.ADMISSION_MAX_QUEUED_PER_CLIENT,
+    },
     warnings: [...unknownSettings(env), ...ignoredCredentials(config)],
     upstreams: {
       gate: config.GATE_URL ? { url: config.GATE_URL, headers: gateHeaders(config.GATE_TOKEN ?? '') } : undefined,

@@ -105,6 +105,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
     writes: { state, audit: auditLog(logger), idempotencySecret: secretOf(chosen), lockWaitMs: config.lockWaitMs },
     security: config,
     requestDeadlineMs: config.requestDeadlineMs,
+    admission: config.admission,
     signals: { requestLog: logger.child({ logger: 'request' }), metrics, tracing, shuttingDown: () => shuttingDown },
   });
   const server = createServer(yoga);

@@ -3,6 +3,7 @@ import { schema } from '../schema/index.ts';
 import type { Upstreams } from '../upstreams/index.ts';
 import type { GatewayContext, WriteServices } from '../schema/context.ts';
 import type { GatewayConfig } from './config.ts';
+import { Admission, realClock, type AdmissionSettings } from './admission.ts';
 import { createContext } from './context.ts';
 import { maskGatewayError } from './errors.ts';
 import { EXAMPLE_QUERY } from './example-query.ts';
@@ -10,6 +11,7 @@ import { useBoundedErrorMessages } from './plugins/use-bounded-error-messages.ts
 import { callerOf, useAuthentication } from './plugins/use-authentication.ts';
 import { clientsBy, useRateLimit } from './plugins/use-rate-limit.ts';
 import { requestIdOf, useRequestId } from './plugins/use-request-id.ts';
+import { useAdmission } from './plugins/use-admission.ts';
 import { useCompiledExecution } from './plugins/use-compiled-execution.ts';
 import { useCsrfPrevention } from './plugins/use-csrf-prevention.ts';
 import { useQueryCost } from './plugins/use-query-cost.ts';
@@ -37,6 +39,8 @@ export interface GatewayOptions {
   security: SecuritySettings;
   /** How long one GraphQL request may take: no upstream call of it runs past that (`REQUEST_DEADLINE_MS`). */
   requestDeadlineMs: number;
+  /** How many queries run at once, in estimated upstream calls, and who waits (`ADMISSION_*`). */
+  admission: AdmissionSettings;
   /** What operates the gateway: its signals (each optional; `/healthz` and `/readyz` are always served). */
   signals?: SignalOptions;
 }
@@ -61,6 +65,8 @@ export function createGateway(upstreams: Upstreams, options: GatewayOptions): Ga
   const logger = options.logger || undefined;
   // GraphiQL is self-contained (no CDN): some 9 MB, loaded and rendered once, on the first visit.
   let graphiqlPage: Promise<string> | undefined;
+  const admission = new Admission(options.admission, realClock, signals.metrics?.admissionEvents);
+  signals.metrics?.watchAdmission(() => admission.state);
   return createYoga<Record<string, unknown>, GatewayContext>({
     schema,
     graphqlEndpoint: GRAPHQL_ENDPOINT,
@@ -98,6 +104,15 @@ export function createGateway(upstreams: Upstreams, options: GatewayOptions): Ga
       useSchemaExposure({ introspection: security.introspection }),
       useQueryLimits(security.queryLimits),
       useQueryCost({ maxUpstreamCalls: security.queryLimits.maxUpstreamCalls }),
+      // Last: it waits for the estimate above, and whatever is admitted runs.
+      useAdmission({
+        admission,
+        clientOf: clientsBy(security.auth),
+        onShedding: (shedding) =>
+          shedding.started
+            ? logger?.warn('overloaded: shedding operations (OVERLOADED, 503)')
+            : logger?.info(`no longer shedding: ${shedding.refused} operations were refused`),
+      }),
     ],
   });
 }

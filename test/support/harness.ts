@@ -75,6 +75,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     writes: { state, audit: (entry) => audit.push(entry), idempotencySecret: 'harness', lockWaitMs: config.lockWaitMs },
     security: config,
     requestDeadlineMs: config.requestDeadlineMs,
+    admission: config.admission,
   });
 
   const execute: Harness['execute'] = async (document, variables, headers = {}) => {

@@ -25,6 +25,14 @@ function asksForCost(context: Partial<YogaInitialContext>): boolean {
   return typeof extensions === 'object' && extensions !== null && (extensions as Record<string, unknown>)['queryCost'] === true;
 }
 
+/** Each executing operation's estimate, by its context: what admission control counts (`use-admission.ts`). */
+const estimates = new WeakMap<object, number>();
+
+/** The worst-case upstream calls of the operation running with this context, once `useQueryCost` has estimated it. */
+export function estimatedUpstreamCallsOf(context: object): number | undefined {
+  return estimates.get(context);
+}
+
 const withReport = (result: ExecutionResult, report: QueryCostReport): ExecutionResult => ({
   ...result,
   extensions: { ...result.extensions, queryCost: report },
@@ -49,6 +57,7 @@ export function useQueryCost(options: QueryCostOptions): Plugin<YogaInitialConte
         variables: args.variableValues,
         model: { organizationBound: (args.contextValue as Partial<GatewayContext>).caller?.organization !== undefined, ...options.model },
       });
+      estimates.set(args.contextValue, upstreamCalls);
       const report: QueryCostReport | undefined = asksForCost(args.contextValue) ? { upstreamCalls, limit } : undefined;
       if (upstreamCalls > limit) {
         const refusal: ExecutionResult = {

@@ -1,5 +1,6 @@
 import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import type { UpstreamAttempt, UpstreamAttemptEnd, UpstreamHealth, UpstreamObserver } from '../../upstreams/observer.ts';
+import type { AdmissionEvents } from '../admission.ts';
 import type { RequestSummary } from '../plugins/use-request-summary.ts';
 import { CounterFamily, HistogramFamily, type CounterSeries, type HistogramSeries } from './families.ts';
 
@@ -23,6 +24,11 @@ const UPSTREAM_SECONDS_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 
 const BATCH_SIZE_BUCKETS = [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000];
 
 const BREAKER_STATES = ['closed', 'open', 'half-open'] as const;
+
+/** An operation's class by its estimated upstream calls: a label of three values, whatever the costs. */
+function costClassOf(cost: number): 'light' | 'medium' | 'heavy' {
+  return cost <= 10 ? 'light' : cost <= 100 ? 'medium' : 'heavy';
+}
 
 /** The series one upstream route is counted on, found once per (upstream, method, route). */
 class RouteSeries {
@@ -82,6 +88,20 @@ export class GatewayMetrics {
     this.registry,
   );
   readonly #batchSize = new HistogramFamily('dataloader_batch_size', 'Keys per DataLoader batch, by loader.', ['loader'], BATCH_SIZE_BUCKETS, this.registry);
+  readonly #admissions = new CounterFamily(
+    'graphql_admissions_total',
+    'GraphQL operations admitted or shed by admission control, by cost class (light: up to 10 upstream calls, medium: up to 100, heavy) and outcome (admitted, or the reason shed: queue-full, client-queue-full, deadline).',
+    ['class', 'outcome'],
+    this.registry,
+  );
+  readonly #admissionWait = new HistogramFamily(
+    'graphql_admission_wait_seconds',
+    'Time an admitted GraphQL operation waited for its share of the admission budget, by cost class.',
+    ['class'],
+    SECONDS_BUCKETS,
+    this.registry,
+  );
+  #admissionState: () => { inFlight: number; queued: number } = () => ({ inFlight: 0, queued: 0 });
 
   readonly #routes = new Map<string, RouteSeries>();
   readonly #routeNames = new Set<string>();
@@ -142,6 +162,23 @@ export class GatewayMetrics {
         for (const { upstream, inFlight } of health()) this.set({ upstream }, inFlight);
       },
     });
+    const admission = () => this.#admissionState();
+    new Gauge({
+      name: 'graphql_admission_queued',
+      help: 'GraphQL operations waiting for admission.',
+      registers: [this.registry],
+      collect() {
+        this.set(admission().queued);
+      },
+    });
+    new Gauge({
+      name: 'graphql_admission_upstream_calls',
+      help: 'Upstream calls the admitted GraphQL operations are estimated at, together (against ADMISSION_BUDGET).',
+      registers: [this.registry],
+      collect() {
+        this.set(admission().inFlight);
+      },
+    });
     new Gauge({
       name: 'upstream_queued',
       help: 'Upstream calls waiting for a slot in their bulkhead, per upstream.',
@@ -151,6 +188,21 @@ export class GatewayMetrics {
         for (const { upstream, queued } of health()) this.set({ upstream }, queued);
       },
     });
+  }
+
+  /** Admission control's decisions, by the operation's estimated upstream calls. */
+  readonly admissionEvents: AdmissionEvents = {
+    admitted: (cost, waitedMs) => {
+      const costClass = costClassOf(cost);
+      this.#admissions.series({ class: costClass, outcome: 'admitted' }).inc();
+      this.#admissionWait.series({ class: costClass }).observe(waitedMs / 1000);
+    },
+    refused: (cost, reason) => this.#admissions.series({ class: costClassOf(cost), outcome: reason }).inc(),
+  };
+
+  /** Where the admission gauges are read from at each scrape. */
+  watchAdmission(state: () => { inFlight: number; queued: number }): void {
+    this.#admissionState = state;
   }
 
   /** Where the breaker and bulkhead gauges are read from at each scrape (`upstreams.health()`). */

@@ -1,0 +1,235 @@
+import { request } from 'undici';
+import { describe, expect, it } from 'vitest';
+import { Admission, type AdmissionClock, type AdmissionOutcome, type AdmissionSettings, type Admitted } from '../src/server/admission.ts';
+import { apiKey } from './support/credentials.ts';
+import { observedGatewayPerTest, valueOf } from './support/signals.ts';
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- answers are read field by field
+type Loose = any;
+
+/** A clock that moves only when told, running the timers that fall due. */
+class FakeClock implements AdmissionClock {
+  time = 0;
+  readonly #timers = new Set<{ at: number; run: () => void }>();
+
+  now(): number {
+    return this.time;
+  }
+
+  setTimeout(run: () => void, ms: number): unknown {
+    const timer = { at: this.time + ms, run };
+    this.#timers.add(timer);
+    return timer;
+  }
+
+  clearTimeout(timer: unknown): void {
+    this.#timers.delete(timer as { at: number; run: () => void });
+  }
+
+  advance(ms: number): void {
+    this.time += ms;
+    for (const timer of [...this.#timers].sort((a, b) => a.at - b.at)) {
+      if (timer.at > this.time) break;
+      this.#timers.delete(timer);
+      timer.run();
+    }
+  }
+}
+
+const SETTINGS: AdmissionSettings = { budget: 10, maxQueued: 5, maxQueuedPerClient: 3 };
+const FAR = 1e9;
+
+function setUp(settings: Partial<AdmissionSettings> = {}) {
+  const clock = new FakeClock();
+  const admission = new Admission({ ...SETTINGS, ...settings }, clock);
+  return { clock, admission };
+}
+
+function admittedNow(outcome: AdmissionOutcome | Promise<AdmissionOutcome>): Admitted {
+  if (outcome instanceof Promise || !outcome.admitted) throw new Error(`not admitted at once: ${JSON.stringify(outcome)}`);
+  return outcome;
+}
+
+/** A promised outcome, and whether it has settled yet (microtasks flushed). */
+async function watch(outcome: AdmissionOutcome | Promise<AdmissionOutcome>) {
+  const watched: { outcome: AdmissionOutcome | undefined } = { outcome: undefined };
+  void Promise.resolve(outcome).then((settled) => {
+    watched.outcome = settled;
+  });
+  await Promise.resolve();
+  return watched;
+}
+
+const flush = () => new Promise((resolve) => setImmediate(resolve));
+
+describe('admission by upstream calls', () => {
+  it('admits at once while the estimates fit the budget, and the next ones when the budget frees', async () => {
+    const { admission, clock } = setUp();
+    const first = admittedNow(admission.request({ client: 'a', cost: 6, deadline: FAR }));
+    admittedNow(admission.request({ client: 'a', cost: 4, deadline: FAR }));
+    expect(admission.state).toEqual({ inFlight: 10, running: 2, queued: 0 });
+    const third = await watch(admission.request({ client: 'b', cost: 5, deadline: FAR }));
+    expect(third.outcome).toBeUndefined();
+    expect(admission.state.queued).toBe(1);
+    clock.advance(250);
+    first.release();
+    first.release();
+    await flush();
+    expect(third.outcome).toMatchObject({ admitted: true, waitedMs: 250 });
+    expect(admission.state).toEqual({ inFlight: 9, running: 2, queued: 0 });
+  });
+
+  it('runs a query estimated past the whole budget alone, counted as the whole budget', async () => {
+    const { admission } = setUp();
+    const small = admittedNow(admission.request({ client: 'a', cost: 1, deadline: FAR }));
+    const huge = await watch(admission.request({ client: 'a', cost: 50, deadline: FAR }));
+    expect(huge.outcome).toBeUndefined();
+    small.release();
+    await flush();
+    expect(huge.outcome?.admitted).toBe(true);
+    expect(admission.state.inFlight).toBe(10);
+  });
+
+  it('serves the clients in turn: one flooding client does not keep another waiting behind its queue', async () => {
+    const { admission } = setUp({ maxQueued: 10, maxQueuedPerClient: 10 });
+    const running = admittedNow(admission.request({ client: 'flood', cost: 10, deadline: FAR }));
+    const flood = await Promise.all([1, 2, 3].map(() => watch(admission.request({ client: 'flood', cost: 10, deadline: FAR }))));
+    const other = await watch(admission.request({ client: 'other', cost: 10, deadline: FAR }));
+    running.release();
+    await flush();
+    expect(flood.map((each) => each.outcome?.admitted)).toEqual([true, undefined, undefined]);
+    expect(other.outcome).toBeUndefined();
+    (flood[0]?.outcome as Admitted).release();
+    await flush();
+    // The other client's turn, though the flood's second query waited longer.
+    expect(other.outcome?.admitted).toBe(true);
+    expect(flood[1]?.outcome).toBeUndefined();
+  });
+
+  it('lets a cheap query that fits go before an expensive one that does not fit yet', async () => {
+    const { admission } = setUp();
+    admittedNow(admission.request({ client: 'a', cost: 7, deadline: FAR }));
+    const expensive = await watch(admission.request({ client: 'a', cost: 8, deadline: FAR }));
+    const cheap = await watch(admission.request({ client: 'b', cost: 2, deadline: FAR }));
+    await flush();
+    expect(cheap.outcome?.admitted).toBe(true);
+    expect(expensive.outcome).toBeUndefined();
+  });
+
+  it('stops passing a query that has waited a second: the cheap ones then wait for it', async () => {
+    const { admission, clock } = setUp();
+    const running = admittedNow(admission.request({ client: 'a', cost: 7, deadline: FAR }));
+    const expensive = await watch(admission.request({ client: 'a', cost: 8, deadline: FAR }));
+    clock.advance(1000);
+    const cheap = await watch(admission.request({ client: 'b', cost: 2, deadline: FAR }));
+    await flush();
+    expect(cheap.outcome).toBeUndefined();
+    running.release();
+    await flush();
+    expect(expensive.outcome?.admitted).toBe(true);
+    expect(cheap.outcome?.admitted).toBe(true);
+  });
+
+  it('refuses at once past the queue, and past one client`s share of it, with a Retry-After', () => {
+    const { admission } = setUp();
+    admittedNow(admission.request({ client: 'a', cost: 10, deadline: FAR }));
+    for (let index = 0; index < 3; index++) void admission.request({ client: 'a', cost: 1, deadline: FAR });
+    expect(admission.request({ client: 'a', cost: 1, deadline: FAR })).toEqual({ admitted: false, reason: 'client-queue-full', retryAfterSeconds: 1 });
+    void admission.request({ client: 'b', cost: 1, deadline: FAR });
+    void admission.request({ client: 'c', cost: 1, deadline: FAR });
+    expect(admission.request({ client: 'd', cost: 1, deadline: FAR })).toMatchObject({ admitted: false, reason: 'queue-full' });
+    expect(admission.state).toMatchObject({ running: 1, queued: 5 });
+  });
+
+  it('refuses at once a query whose expected wait and run would pass its deadline, by the rate the budget freed at', async () => {
+    const { admission, clock } = setUp({ maxQueued: 100, maxQueuedPerClient: 100 });
+    // Queries of the whole budget, each held 1 s: the budget frees at 10 a second.
+    for (let index = 0; index < 3; index++) {
+      const query = admittedNow(admission.request({ client: 'a', cost: 10, deadline: FAR }));
+      clock.advance(1000);
+      query.release();
+    }
+    admittedNow(admission.request({ client: 'a', cost: 10, deadline: FAR }));
+    // Waits 1 s for the budget, then runs about 1 s: due in 3 s, it is taken.
+    const inTime = await watch(admission.request({ client: 'a', cost: 10, deadline: clock.now() + 3000 }));
+    expect(inTime.outcome).toBeUndefined();
+    // Behind it: 2 s of waiting and 1 s of running do not fit in 2.5 s.
+    const late = admission.request({ client: 'b', cost: 10, deadline: clock.now() + 2500 });
+    expect(late).toEqual({ admitted: false, reason: 'deadline', retryAfterSeconds: 2 });
+  });
+
+  it('gives up on a waiting query once only its run is left before its deadline, never admitting it to time out', async () => {
+    const { admission, clock } = setUp();
+    const warm = admittedNow(admission.request({ client: 'a', cost: 1, deadline: FAR }));
+    clock.advance(400);
+    warm.release();
+    admittedNow(admission.request({ client: 'a', cost: 10, deadline: FAR }));
+    const waiting = await watch(admission.request({ client: 'b', cost: 1, deadline: clock.now() + 1000 }));
+    clock.advance(599);
+    await flush();
+    expect(waiting.outcome).toBeUndefined();
+    clock.advance(1);
+    await flush();
+    expect(waiting.outcome).toMatchObject({ admitted: false, reason: 'deadline' });
+    expect(admission.state).toEqual({ inFlight: 10, running: 1, queued: 0 });
+  });
+});
+
+describe('admission over HTTP, against the simulators', () => {
+  const start = observedGatewayPerTest();
+  const heavyClient = apiKey('heavy', ['users:read', 'admin']);
+  const lightClient = apiKey('light', ['users:read', 'admin']);
+  // Estimated at 41 upstream calls: a budget of 50 runs one at a time, with room for a light query.
+  const HEAVY = '{ users(first: 20) { edges { node { token { isActive } extra { preferences } } } } }';
+  const LIGHT = 'query ($username: String!) { user(username: $username) { username switchAccount { userId } } }';
+
+  const post = (url: string, key: string, query: string, variables?: Record<string, unknown>) =>
+    request(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json', 'x-api-key': key },
+      body: JSON.stringify({ query, variables }),
+    }).then(async (response) => ({ status: response.statusCode, retryAfter: response.headers['retry-after'], body: (await response.body.json()) as Loose }));
+
+  it('sheds what does not fit with 503, Retry-After and OVERLOADED, serves another client meanwhile, and recovers', async () => {
+    const observed = await start({
+      env: { API_KEYS: JSON.stringify([heavyClient.entry, lightClient.entry]), ADMISSION_BUDGET: '50', ADMISSION_MAX_QUEUED_PER_CLIENT: '2' },
+    });
+    const url = observed.gateway.url;
+    // The heavy query's token and extra lookups take their time; the light query's calls do not.
+    for (const path of ['/user_token/', '/user_extra/']) observed.simulators.injectFault('gate', { path, action: 'delay', ms: 300, times: 'always' });
+    const username = observed.simulators.dataset.gateUsers[0]!.username;
+
+    const flood = Array.from({ length: 6 }, () => post(url, heavyClient.key, HEAVY));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const light = await post(url, lightClient.key, LIGHT, { username });
+    expect(light.status).toBe(200);
+    expect(light.body.errors).toBeUndefined();
+    expect(light.body.data?.['user']?.username).toBe(username);
+
+    const answers = await Promise.all(flood);
+    const shed = answers.filter((answer) => answer.status === 503);
+    const served = answers.filter((answer) => answer.status === 200);
+    // One runs, two wait their turn (the client's share of the queue), the rest are refused at once.
+    expect(served).toHaveLength(3);
+    expect(shed).toHaveLength(3);
+    for (const answer of served) expect(answer.body.errors).toBeUndefined();
+    for (const answer of shed) {
+      expect(Number(answer.retryAfter)).toBeGreaterThanOrEqual(1);
+      expect(answer.body.data).toBeUndefined();
+      expect(answer.body.errors?.[0]?.extensions).toMatchObject({ code: 'OVERLOADED', retryAfter: Number(answer.retryAfter) });
+    }
+
+    // Overload is not an outage: still ready. And the load over, the same query runs again.
+    expect((await observed.fetch('/readyz')).status).toBe(200);
+    const again = await post(url, heavyClient.key, HEAVY);
+    expect(again.status).toBe(200);
+    expect(again.body.data?.['users']?.edges).toHaveLength(20);
+
+    const metrics = await observed.scrape();
+    expect(valueOf(metrics, 'graphql_admissions_total', { class: 'medium', outcome: 'client-queue-full' })).toBe(3);
+    expect(valueOf(metrics, 'graphql_admissions_total', { class: 'medium', outcome: 'admitted' })).toBe(4);
+    expect(valueOf(metrics, 'graphql_admissions_total', { class: 'light', outcome: 'admitted' })).toBe(1);
+    expect(valueOf(metrics, 'graphql_admission_queued')).toBe(0);
+    expect(observed.lines().some((line) => line.msg.startsWith('overloaded: shedding operations'))).toBe(true);
+  });
+});
