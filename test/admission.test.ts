@@ -116,18 +116,40 @@ describe('admission by upstream calls', () => {
     expect(expensive.outcome).toBeUndefined();
   });
 
-  it('stops passing a query that has waited a second: the cheap ones then wait for it', async () => {
-    const { admission, clock } = setUp();
+  it('lets cheap ones pass a waiting expensive query by a whole budget`s worth at most, so that they cannot starve it', async () => {
+    const { admission } = setUp({ maxQueued: 100, maxQueuedPerClient: 100 });
     const running = admittedNow(admission.request({ client: 'a', cost: 7, deadline: FAR }));
     const expensive = await watch(admission.request({ client: 'a', cost: 8, deadline: FAR }));
-    clock.advance(1000);
-    const cheap = await watch(admission.request({ client: 'b', cost: 2, deadline: FAR }));
+    for (let pass = 0; pass < SETTINGS.budget; pass++) {
+      const cheap = await watch(admission.request({ client: 'b', cost: 1, deadline: FAR }));
+      await flush();
+      expect(cheap.outcome?.admitted).toBe(true);
+      (cheap.outcome as Admitted).release();
+    }
+    const held = await watch(admission.request({ client: 'b', cost: 1, deadline: FAR }));
     await flush();
-    expect(cheap.outcome).toBeUndefined();
+    expect(held.outcome).toBeUndefined();
     running.release();
     await flush();
     expect(expensive.outcome?.admitted).toBe(true);
-    expect(cheap.outcome?.admitted).toBe(true);
+    expect(held.outcome?.admitted).toBe(true);
+  });
+
+  it('expects a client with nothing waiting to be served in its turn, not behind another client`s whole queue', async () => {
+    const { admission, clock } = setUp({ maxQueued: 100, maxQueuedPerClient: 100 });
+    for (let index = 0; index < 3; index++) {
+      const query = admittedNow(admission.request({ client: 'a', cost: 10, deadline: FAR }));
+      clock.advance(1000);
+      query.release();
+    }
+    admittedNow(admission.request({ client: 'a', cost: 10, deadline: FAR }));
+    for (let index = 0; index < 5; index++) void admission.request({ client: 'a', cost: 10, deadline: FAR });
+    // Behind client a's five, it would wait 6 s; in its turn, after a's first, about 1 s.
+    const deadline = clock.now() + 2500;
+    expect(admission.request({ client: 'a', cost: 1, deadline })).toMatchObject({ admitted: false, reason: 'deadline' });
+    const other = await watch(admission.request({ client: 'b', cost: 1, deadline }));
+    expect(other.outcome).toBeUndefined();
+    expect(admission.state.queued).toBe(6);
   });
 
   it('refuses at once past the queue, and past one client`s share of it, with a Retry-After', () => {

@@ -53,12 +53,12 @@ interface Waiting {
   /** The part of the budget it takes: a query estimated past the whole budget runs alone. */
   share: number;
   queuedAt: number;
+  /** The estimates admitted before it while it waited longest and did not fit. */
+  passedBy: number;
   timer: unknown;
   settle: (outcome: AdmissionOutcome) => void;
 }
 
-/** A waiting query no other may pass for longer than this: past it, the next ones wait for it to fit. */
-const MAX_PASSED_MS = 1000;
 /** How far back finished queries count for the rate the budget drains at. */
 const RATE_WINDOW_MS = 5000;
 
@@ -98,11 +98,11 @@ export class Admission {
     const queue = this.#queues.get(request.client);
     if (this.#queued >= this.#settings.maxQueued) return this.#refuse(request.cost, 'queue-full', this.#expectedWaitMs(share));
     if ((queue?.length ?? 0) >= this.#settings.maxQueuedPerClient) return this.#refuse(request.cost, 'client-queue-full', this.#expectedWaitMs(share));
-    const expectedWaitMs = this.#expectedWaitMs(this.#queuedShare + share);
+    const expectedWaitMs = this.#expectedWaitMs(this.#shareAhead(request.client) + share);
     const now = this.#clock.now();
     if (now + expectedWaitMs + this.#expectedRunMs() > request.deadline) return this.#refuse(request.cost, 'deadline', expectedWaitMs);
     return new Promise<AdmissionOutcome>((settle) => {
-      const waiting: Waiting = { request, share, queuedAt: now, timer: undefined, settle };
+      const waiting: Waiting = { request, share, queuedAt: now, passedBy: 0, timer: undefined, settle };
       // Still waiting when only its run would be left before the deadline: refused, never admitted only to time out.
       waiting.timer = this.#clock.setTimeout(() => this.#giveUp(waiting), Math.max(0, request.deadline - now - this.#expectedRunMs()));
       if (queue) queue.push(waiting);
@@ -160,8 +160,9 @@ export class Admission {
 
   /**
    * Admits waiting queries while they fit: one client's first waiting query per turn, the clients
-   * taken in turn; a query that does not fit yet is passed by the next client's, unless it has
-   * waited longest and for `MAX_PASSED_MS`, when the rest wait for it.
+   * taken in turn. A query that does not fit yet is passed by the next client's that does, but the
+   * one that has waited longest only by a whole budget's worth of estimates: then the rest wait for
+   * it. A cheap query is thus not held behind an expensive one, nor can cheap ones starve it.
    */
   #dispatch(): void {
     const now = this.#clock.now();
@@ -169,19 +170,32 @@ export class Admission {
     while (admittedThisRound && this.#queued > 0) {
       admittedThisRound = false;
       const clients = this.#clientsInTurn();
-      const oldest = this.#oldestHead();
+      const oldest = this.#oldestHead() as Waiting;
       for (const client of clients) {
         const head = (this.#queues.get(client) as Waiting[])[0] as Waiting;
-        if (!this.#fits(head.share)) {
-          if (head === oldest && now - head.queuedAt >= MAX_PASSED_MS) return;
-          continue;
-        }
+        const oldestWaits = head !== oldest && this.#queues.get(oldest.request.client)?.[0] === oldest && !this.#fits(oldest.share);
+        if (!this.#fits(head.share) || (oldestWaits && oldest.passedBy >= this.#settings.budget)) continue;
+        if (oldestWaits) oldest.passedBy += head.share;
         this.#dequeue(head);
         this.#turn = this.#clientAfter(client, clients);
         head.settle(this.#admit(head.request.cost, head.share, now - head.queuedAt));
         admittedThisRound = true;
       }
     }
+  }
+
+  /**
+   * The estimates served before a new query of `client`, as the clients are taken in turn: its
+   * client's own waiting ones, and of every other client as many as it has waiting, plus one.
+   */
+  #shareAhead(client: string): number {
+    const own = this.#queues.get(client) ?? [];
+    let ahead = own.reduce((sum, waiting) => sum + waiting.share, 0);
+    for (const [other, queue] of this.#queues) {
+      if (other === client) continue;
+      for (let index = 0; index <= own.length && index < queue.length; index++) ahead += (queue[index] as Waiting).share;
+    }
+    return ahead;
   }
 
   /** The waiting clients, starting with the one whose turn it is. */

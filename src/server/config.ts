@@ -335,9 +335,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
     rateLimitPerMinute: config.RATE_LIMIT_PER_MINUTE,
     admission: {
       // A query holds its estimate for its whole run, while its calls are in flight only level by
-      // level: ten times the three pools' connections runs some 25 nested queries at once, past
-      // the throughput peak the bench measures (see README, "Admission control").
-      budget: config.ADMISSION_BUDGET ?? 10 * 3 * config.UPSTREAM_CONNECTIONS,
+      // level: three times the three pools' connections runs some 8 nested queries at once, where
+      // the overload bench measured the most answers per second (see README, "Admission control").
+      budget: config.ADMISSION_BUDGET ?? 3 * 3 * config.UPSTREAM_CONNECTIONS,
       maxQueued: config.ADMISSION_MAX_QUEUED,
       maxQueuedPerClient: config.ADMISSION_MAX_QUEUED_PER_CLIENT,
     },
