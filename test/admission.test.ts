@@ -2,6 +2,7 @@ import { request } from 'undici';
 import { describe, expect, it } from 'vitest';
 import { Admission, type AdmissionClock, type AdmissionOutcome, type AdmissionSettings, type Admitted } from '../src/server/admission.ts';
 import { apiKey } from './support/credentials.ts';
+import { harnessPerTest, type Harness } from './support/harness.ts';
 import { observedGatewayPerTest, valueOf } from './support/signals.ts';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- answers are read field by field
@@ -253,5 +254,61 @@ describe('admission over HTTP, against the simulators', () => {
     expect(valueOf(metrics, 'graphql_admissions_total', { class: 'light', outcome: 'admitted' })).toBe(1);
     expect(valueOf(metrics, 'graphql_admission_queued')).toBe(0);
     expect(observed.lines().some((line) => line.msg.startsWith('overloaded: shedding operations'))).toBe(true);
+  });
+});
+
+describe('admission and mutations', () => {
+  const harnessWith = harnessPerTest();
+  const PROVISION = `mutation($input: ProvisionUserInput!) { provisionUser(input: $input) { __typename ... on ProvisionUserPayload { user { username } } } }`;
+  const person = (username: string) => ({
+    idempotencyKey: `key-${username}`,
+    username,
+    email: `${username}@acme.com`,
+    password: `pw-of-${username}-1234`,
+    organization: 'acme',
+    firstName: 'Ada',
+    lastName: 'Lovelace',
+    role: 'user',
+    isActive: true,
+    initialBalanceSeconds: 7200,
+    accessLevel: 'premium',
+    maxSessions: 2,
+    preferences: { theme: 'dark' },
+    customFields: { department: 'ops' },
+    edge: { memberships: ['WHITE', 'GREEN'], accessTokenTitle: 'Dashboard' },
+  });
+  const post = (harness: Harness, query: string, variables?: Record<string, unknown>) =>
+    Promise.resolve(
+      harness.yoga.fetch('http://gateway.test/graphql', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json' },
+        body: JSON.stringify({ query, variables }),
+      }),
+    ).then(async (response) => ({ status: response.status, body: (await response.json()) as Loose }));
+
+  it('lets a provisioning under way finish whatever comes, and refuses one that cannot start before any upstream call', async () => {
+    // Room for one operation at a time and none waiting: whatever comes while one runs is refused.
+    const harness = await harnessWith({ env: { ADMISSION_BUDGET: '1', ADMISSION_MAX_QUEUED: '0' } });
+    harness.simulators.injectFault('edge', { method: 'POST', path: '/users/', action: 'delay', ms: 300, times: 'always' });
+    const underWay = post(harness, PROVISION, { input: person('admitted.first') });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const writesBefore = harness.requests().filter((request) => request.method !== 'GET').length;
+
+    const query = await post(harness, '{ users(first: 5) { edges { node { username } } } }');
+    const second = await post(harness, PROVISION, { input: person('refused.second') });
+    for (const refused of [query, second]) {
+      expect(refused.status).toBe(503);
+      expect(refused.body.errors?.[0]?.extensions?.code).toBe('OVERLOADED');
+      expect(refused.body.data).toBeUndefined();
+    }
+    // The refused provisioning wrote nothing anywhere.
+    expect(harness.requests().filter((request) => request.method !== 'GET').length).toBe(writesBefore);
+    expect(harness.simulators.dataset.gateUsers.some((user) => user.username === 'refused.second')).toBe(false);
+
+    const finished = await underWay;
+    expect(finished.status).toBe(200);
+    expect(finished.body.data?.provisionUser).toEqual({ __typename: 'ProvisionUserPayload', user: { username: 'admitted.first' } });
+    // The load over, the next one runs.
+    expect((await post(harness, '{ users(first: 1) { edges { node { username } } } }')).status).toBe(200);
   });
 });
