@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { Admission, type AdmissionClock, type AdmissionOutcome, type AdmissionSettings, type Admitted } from '../src/server/admission.ts';
 import { apiKey } from './support/credentials.ts';
 import { harnessPerTest, type Harness } from './support/harness.ts';
-import { observedGatewayPerTest, valueOf } from './support/signals.ts';
+import { observedGatewayPerTest, samplesOf, valueOf } from './support/signals.ts';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- answers are read field by field
 type Loose = any;
@@ -164,6 +164,19 @@ describe('admission by upstream calls', () => {
     expect(admission.state).toMatchObject({ running: 1, queued: 5 });
   });
 
+  it('says when a request would be refused whatever it asks: others waiting and the queue, or the client`s share, full', () => {
+    const { admission } = setUp({ maxQueued: 3, maxQueuedPerClient: 2 });
+    admittedNow(admission.request({ client: 'a', cost: 10, deadline: FAR }));
+    // Nothing waits: a request might fit at once, so nothing is refused unread.
+    expect(admission.refusalWhileFull('a')).toBeUndefined();
+    void admission.request({ client: 'a', cost: 1, deadline: FAR });
+    void admission.request({ client: 'a', cost: 1, deadline: FAR });
+    expect(admission.refusalWhileFull('a')).toMatchObject({ admitted: false, reason: 'client-queue-full' });
+    expect(admission.refusalWhileFull('b')).toBeUndefined();
+    void admission.request({ client: 'b', cost: 1, deadline: FAR });
+    expect(admission.refusalWhileFull('c')).toMatchObject({ admitted: false, reason: 'queue-full' });
+  });
+
   it('refuses at once a query whose expected wait and run would pass its deadline, by the rate the budget freed at', async () => {
     const { admission, clock } = setUp({ maxQueued: 100, maxQueuedPerClient: 100 });
     // Queries of the whole budget, each held 1 s: the budget frees at 10 a second.
@@ -249,11 +262,16 @@ describe('admission over HTTP, against the simulators', () => {
     expect(again.body.data?.['users']?.edges).toHaveLength(20);
 
     const metrics = await observed.scrape();
-    expect(valueOf(metrics, 'graphql_admissions_total', { class: 'medium', outcome: 'client-queue-full' })).toBe(3);
+    // Refused as they are estimated, or before they are even parsed once the client's share is full.
+    const shedCount = samplesOf(metrics, 'graphql_admissions_total', { outcome: 'client-queue-full' }).reduce((sum, sample) => sum + sample.value, 0);
+    expect(shedCount).toBe(3);
     expect(valueOf(metrics, 'graphql_admissions_total', { class: 'medium', outcome: 'admitted' })).toBe(4);
     expect(valueOf(metrics, 'graphql_admissions_total', { class: 'light', outcome: 'admitted' })).toBe(1);
     expect(valueOf(metrics, 'graphql_admission_queued')).toBe(0);
     expect(observed.lines().some((line) => line.msg.startsWith('overloaded: shedding operations'))).toBe(true);
+    // Logged as refused, not as failed.
+    const outcomes = observed.lines().filter((line) => line['logger'] === 'request' && line['status'] === 503).map((line) => line['outcome']);
+    expect(outcomes).toEqual(['refused', 'refused', 'refused']);
   });
 });
 
@@ -285,6 +303,23 @@ describe('admission and mutations', () => {
         body: JSON.stringify({ query, variables }),
       }),
     ).then(async (response) => ({ status: response.status, body: (await response.json()) as Loose }));
+
+  it('refuses before reading the request while the client`s share of the queue is full: even a broken one is answered 503', async () => {
+    const harness = await harnessWith({ env: { ADMISSION_BUDGET: '1', ADMISSION_MAX_QUEUED_PER_CLIENT: '1' } });
+    harness.simulators.injectFault('gate', { path: '/user_token/', action: 'delay', ms: 300, times: 'always' });
+    const heavy = '{ users(first: 3) { edges { node { token { isActive } } } } }';
+    const running = post(harness, heavy);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const waiting = post(harness, heavy);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const broken = await post(harness, '{ users(first: ');
+    expect(broken.status).toBe(503);
+    expect(broken.body.errors?.[0]?.extensions).toMatchObject({ code: 'OVERLOADED', retryAfter: expect.any(Number) });
+    expect((await running).status).toBe(200);
+    expect((await waiting).status).toBe(200);
+    // Nothing waits any more: the same broken request is read, and refused as what it is.
+    expect((await post(harness, '{ users(first: ')).status).toBe(400);
+  });
 
   it('lets a provisioning under way finish whatever comes, and refuses one that cannot start before any upstream call', async () => {
     // Room for one operation at a time and none waiting: whatever comes while one runs is refused.

@@ -45,7 +45,8 @@ export type AdmissionOutcome = Admitted | Refused;
 /** What a listener hears (metrics, the log of shedding starting and stopping). */
 export interface AdmissionEvents {
   admitted?(cost: number, waitedMs: number): void;
-  refused?(cost: number, reason: RefusalReason): void;
+  /** `cost` is undefined for a request refused before it was parsed (see `refusalWhileFull`). */
+  refused?(cost: number | undefined, reason: RefusalReason): void;
 }
 
 interface Waiting {
@@ -114,6 +115,17 @@ export class Admission {
     });
   }
 
+  /**
+   * The refusal a request of `client` would get whatever it asks, the queue or the client's share
+   * of it being full while others wait (with none waiting, it might fit at once): it can be refused
+   * before it is even parsed.
+   */
+  refusalWhileFull(client: string): Refused | undefined {
+    if (this.#queued === 0) return undefined;
+    if (this.#queued < this.#settings.maxQueued && (this.#queues.get(client)?.length ?? 0) < this.#settings.maxQueuedPerClient) return undefined;
+    return this.#refuse(undefined, this.#queued >= this.#settings.maxQueued ? 'queue-full' : 'client-queue-full', this.#expectedWaitMs(0));
+  }
+
   #fits(share: number): boolean {
     return this.#inFlight + share <= this.#settings.budget || this.#running === 0;
   }
@@ -139,7 +151,7 @@ export class Admission {
     };
   }
 
-  #refuse(cost: number, reason: RefusalReason, expectedWaitMs: number): Refused {
+  #refuse(cost: number | undefined, reason: RefusalReason, expectedWaitMs: number): Refused {
     this.#events.refused?.(cost, reason);
     return { admitted: false, reason, retryAfterSeconds: Math.max(1, Math.ceil(expectedWaitMs / 1000)) };
   }

@@ -3,6 +3,7 @@ import type { Plugin } from 'graphql-yoga';
 import type { GatewayContext } from '../../schema/context.ts';
 import type { Admission, Refused } from '../admission.ts';
 import { estimatedUpstreamCallsOf } from './use-query-cost.ts';
+import { asksForGraphiQL } from './use-authentication.ts';
 import type { ClientOf } from './use-rate-limit.ts';
 
 export interface AdmissionPluginOptions {
@@ -16,16 +17,30 @@ export interface AdmissionPluginOptions {
 /** Refusals this far apart are one episode of shedding: its start and end are logged once each. */
 const SHEDDING_CALM_MS = 5000;
 
+function overloadedMessage(refusal: Refused): string {
+  const why = refusal.reason === 'deadline' ? 'it would wait past its deadline' : refusal.reason === 'client-queue-full' ? "this client's queue is full" : 'the queue is full';
+  return `The gateway is overloaded and did not run this operation (${why}). Retry after ${refusal.retryAfterSeconds} s.`;
+}
+
 function overloaded(refusal: Refused): ExecutionResult {
   const retryAfter = refusal.retryAfterSeconds;
-  const why = refusal.reason === 'deadline' ? 'it would wait past its deadline' : refusal.reason === 'client-queue-full' ? "this client's queue is full" : 'the queue is full';
   return {
     errors: [
-      new GraphQLError(`The gateway is overloaded and did not run this operation (${why}). Retry after ${retryAfter} s.`, {
+      new GraphQLError(overloadedMessage(refusal), {
         extensions: { code: 'OVERLOADED', retryAfter, http: { status: 503, headers: { 'retry-after': String(retryAfter) } } },
       }),
     ],
   };
+}
+
+/** The same refusal, answered before the request is parsed. */
+function overloadedResponse(fetchAPI: { Response: typeof Response }, refusal: Refused): Response {
+  const retryAfter = refusal.retryAfterSeconds;
+  const body = { errors: [{ message: overloadedMessage(refusal), extensions: { code: 'OVERLOADED', retryAfter } }] };
+  return new fetchAPI.Response(JSON.stringify(body), {
+    status: 503,
+    headers: { 'content-type': 'application/json; charset=utf-8', 'retry-after': String(retryAfter) },
+  });
 }
 
 /**
@@ -49,6 +64,15 @@ export function useAdmission(options: AdmissionPluginOptions): Plugin {
     }
   };
   return {
+    // While the queue, or the client's share of it, is full, whatever the request asks it would be
+    // refused: it is, before its body is read and parsed, which under a flood is most of the cost.
+    onRequestParse({ request, serverContext, fetchAPI, endResponse }) {
+      if (asksForGraphiQL(request)) return;
+      const refusal = admission.refusalWhileFull(clientOf(request, serverContext));
+      if (!refusal) return;
+      noteRefusal();
+      endResponse(overloadedResponse(fetchAPI, refusal));
+    },
     async onExecute({ args, executeFn, setExecuteFn, setResultAndStopExecution }) {
       const context = args.contextValue as unknown as GatewayContext & { request: Request } & Record<string, unknown>;
       const cost = estimatedUpstreamCallsOf(context) ?? 0;

@@ -8,7 +8,7 @@ import { requestIdOf } from './use-request-id.ts';
  * - `ok`: it ran, no errors;
  * - `errors`: it ran, with errors (some fields null: an upstream failed, a field was forbidden, …);
  * - `refused`: it did not run, answered 4xx or with errors only (no credential, rate limited, a
- *   query too large, deep or costly, a syntax or validation error);
+ *   query too large, deep or costly, a syntax or validation error, shed under load);
  * - `failed`: answered 5xx.
  */
 export type RequestOutcome = 'ok' | 'errors' | 'refused' | 'failed';
@@ -67,7 +67,8 @@ async function codesOfBody(response: Response): Promise<Set<string>> {
 }
 
 function outcomeOf(status: number, executed: boolean, codes: ReadonlySet<string>): RequestOutcome {
-  if (status >= 500) return 'failed';
+  // Shed under load (503 OVERLOADED) is a refusal the gateway chose, not a failure.
+  if (status >= 500 && !codes.has('OVERLOADED')) return 'failed';
   if (!executed) return status >= 400 || codes.size ? 'refused' : 'ok';
   return codes.size ? 'errors' : 'ok';
 }

@@ -25,9 +25,9 @@ const BATCH_SIZE_BUCKETS = [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000];
 
 const BREAKER_STATES = ['closed', 'open', 'half-open'] as const;
 
-/** An operation's class by its estimated upstream calls: a label of three values, whatever the costs. */
-function costClassOf(cost: number): 'light' | 'medium' | 'heavy' {
-  return cost <= 10 ? 'light' : cost <= 100 ? 'medium' : 'heavy';
+/** An operation's class by its estimated upstream calls (`unparsed`: refused before it was read): a label of four values. */
+function costClassOf(cost: number | undefined): 'light' | 'medium' | 'heavy' | 'unparsed' {
+  return cost === undefined ? 'unparsed' : cost <= 10 ? 'light' : cost <= 100 ? 'medium' : 'heavy';
 }
 
 /** The series one upstream route is counted on, found once per (upstream, method, route). */
@@ -90,7 +90,7 @@ export class GatewayMetrics {
   readonly #batchSize = new HistogramFamily('dataloader_batch_size', 'Keys per DataLoader batch, by loader.', ['loader'], BATCH_SIZE_BUCKETS, this.registry);
   readonly #admissions = new CounterFamily(
     'graphql_admissions_total',
-    'GraphQL operations admitted or shed by admission control, by cost class (light: up to 10 upstream calls, medium: up to 100, heavy) and outcome (admitted, or the reason shed: queue-full, client-queue-full, deadline).',
+    'GraphQL operations admitted or shed by admission control, by cost class (light: up to 10 upstream calls, medium: up to 100, heavy; unparsed: refused before it was read, the queue being full) and outcome (admitted, or the reason shed: queue-full, client-queue-full, deadline).',
     ['class', 'outcome'],
     this.registry,
   );
