@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { Admission, type AdmissionClock, type AdmissionOutcome, type AdmissionSettings, type Admitted } from '../src/server/admission.ts';
 import { apiKey } from './support/credentials.ts';
 import { harnessPerTest, type Harness } from './support/harness.ts';
+import { person } from './support/people.ts';
 import { observedGatewayPerTest, samplesOf, valueOf } from './support/signals.ts';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- answers are read field by field
@@ -62,6 +63,15 @@ async function watch(outcome: AdmissionOutcome | Promise<AdmissionOutcome>) {
 }
 
 const flush = () => new Promise((resolve) => setImmediate(resolve));
+
+/** Three queries of the whole budget (10), each held 1 s: the admission learns its budget frees at 10 a second. */
+function freeTenASecond(admission: Admission, clock: FakeClock): void {
+  for (let index = 0; index < 3; index++) {
+    const query = admittedNow(admission.request({ client: 'a', cost: SETTINGS.budget, deadline: FAR }));
+    clock.advance(1000);
+    query.release();
+  }
+}
 
 describe('admission by upstream calls', () => {
   it('admits at once while the estimates fit the budget, and the next ones when the budget frees', async () => {
@@ -138,11 +148,7 @@ describe('admission by upstream calls', () => {
 
   it('expects a client with nothing waiting to be served in its turn, not behind another client`s whole queue', async () => {
     const { admission, clock } = setUp({ maxQueued: 100, maxQueuedPerClient: 100 });
-    for (let index = 0; index < 3; index++) {
-      const query = admittedNow(admission.request({ client: 'a', cost: 10, deadline: FAR }));
-      clock.advance(1000);
-      query.release();
-    }
+    freeTenASecond(admission, clock);
     admittedNow(admission.request({ client: 'a', cost: 10, deadline: FAR }));
     for (let index = 0; index < 5; index++) void admission.request({ client: 'a', cost: 10, deadline: FAR });
     // Behind client a's five, it would wait 6 s; in its turn, after a's first, about 1 s.
@@ -179,12 +185,7 @@ describe('admission by upstream calls', () => {
 
   it('refuses at once a query whose expected wait and run would pass its deadline, by the rate the budget freed at', async () => {
     const { admission, clock } = setUp({ maxQueued: 100, maxQueuedPerClient: 100 });
-    // Queries of the whole budget, each held 1 s: the budget frees at 10 a second.
-    for (let index = 0; index < 3; index++) {
-      const query = admittedNow(admission.request({ client: 'a', cost: 10, deadline: FAR }));
-      clock.advance(1000);
-      query.release();
-    }
+    freeTenASecond(admission, clock);
     admittedNow(admission.request({ client: 'a', cost: 10, deadline: FAR }));
     // Waits 1 s for the budget, then runs about 1 s: due in 3 s, it is taken.
     const inTime = await watch(admission.request({ client: 'a', cost: 10, deadline: clock.now() + 3000 }));
@@ -278,23 +279,6 @@ describe('admission over HTTP, against the simulators', () => {
 describe('admission and mutations', () => {
   const harnessWith = harnessPerTest();
   const PROVISION = `mutation($input: ProvisionUserInput!) { provisionUser(input: $input) { __typename ... on ProvisionUserPayload { user { username } } } }`;
-  const person = (username: string) => ({
-    idempotencyKey: `key-${username}`,
-    username,
-    email: `${username}@acme.com`,
-    password: `pw-of-${username}-1234`,
-    organization: 'acme',
-    firstName: 'Ada',
-    lastName: 'Lovelace',
-    role: 'user',
-    isActive: true,
-    initialBalanceSeconds: 7200,
-    accessLevel: 'premium',
-    maxSessions: 2,
-    preferences: { theme: 'dark' },
-    customFields: { department: 'ops' },
-    edge: { memberships: ['WHITE', 'GREEN'], accessTokenTitle: 'Dashboard' },
-  });
   const post = (harness: Harness, query: string, variables?: Record<string, unknown>) =>
     Promise.resolve(
       harness.yoga.fetch('http://gateway.test/graphql', {

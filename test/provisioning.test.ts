@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FaultRule } from '../src/simulators/index.ts';
 import { harnessPerTest, startHarness, type GraphQLResult, type Harness } from './support/harness.ts';
+import { person } from './support/people.ts';
 
 type Loose = GraphQLResult<Record<string, any>>;
 
@@ -30,27 +31,6 @@ const DEPROVISION = `mutation($username: String!) {
     ... on DeprovisionUserPayload { username removed }
   }
 }`;
-
-/** A whole person, edge account and first access token included. */
-function person(username: string, idempotencyKey = `key-${username}`) {
-  return {
-    idempotencyKey,
-    username,
-    email: `${username}@acme.com`,
-    password: `pw-of-${username}-1234`,
-    organization: 'acme',
-    firstName: 'Ada',
-    lastName: 'Lovelace',
-    role: 'user',
-    isActive: true,
-    initialBalanceSeconds: 7200,
-    accessLevel: 'premium',
-    maxSessions: 2,
-    preferences: { theme: 'dark' },
-    customFields: { department: 'ops' },
-    edge: { memberships: ['WHITE', 'GREEN'], accessTokenTitle: 'Dashboard' },
-  };
-}
 
 /** Which of the person's records each upstream holds now, read straight from the simulators' data. */
 function presence(harness: Harness, username: string) {

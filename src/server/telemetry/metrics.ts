@@ -162,23 +162,6 @@ export class GatewayMetrics {
         for (const { upstream, inFlight } of health()) this.set({ upstream }, inFlight);
       },
     });
-    const admission = () => this.#admissionState();
-    new Gauge({
-      name: 'graphql_admission_queued',
-      help: 'GraphQL operations waiting for admission.',
-      registers: [this.registry],
-      collect() {
-        this.set(admission().queued);
-      },
-    });
-    new Gauge({
-      name: 'graphql_admission_upstream_calls',
-      help: 'Upstream calls the admitted GraphQL operations are estimated at, together (against ADMISSION_BUDGET).',
-      registers: [this.registry],
-      collect() {
-        this.set(admission().inFlight);
-      },
-    });
     new Gauge({
       name: 'upstream_queued',
       help: 'Upstream calls waiting for a slot in their bulkhead, per upstream.',
@@ -186,6 +169,24 @@ export class GatewayMetrics {
       registers: [this.registry],
       collect() {
         for (const { upstream, queued } of health()) this.set({ upstream }, queued);
+      },
+    });
+    this.#gaugeReadAtScrape('graphql_admission_queued', 'GraphQL operations waiting for admission.', () => this.#admissionState().queued);
+    this.#gaugeReadAtScrape(
+      'graphql_admission_upstream_calls',
+      'Upstream calls the admitted GraphQL operations are estimated at, together (against ADMISSION_BUDGET).',
+      () => this.#admissionState().inFlight,
+    );
+  }
+
+  /** A gauge without labels whose value is read when `/metrics` is scraped. */
+  #gaugeReadAtScrape(name: string, help: string, read: () => number): void {
+    new Gauge({
+      name,
+      help,
+      registers: [this.registry],
+      collect() {
+        this.set(read());
       },
     });
   }
