@@ -77,7 +77,7 @@ export class Admission {
   #turn: string | undefined;
   /** Recently finished queries (end time, share, time held): how fast the budget frees up. */
   readonly #finished: { at: number; share: number; heldMs: number }[] = [];
-
+  /** The rate is measured over at most the time since then. */
   readonly #startedAt: number;
 
   constructor(settings: AdmissionSettings, clock: AdmissionClock = realClock, events: AdmissionEvents = {}) {
@@ -96,9 +96,9 @@ export class Admission {
   request(request: AdmissionRequest): AdmissionOutcome | Promise<AdmissionOutcome> {
     const share = Math.max(0, Math.min(request.cost, this.#settings.budget));
     if (this.#queued === 0 && this.#fits(share)) return this.#admit(request.cost, share, 0);
+    const full = this.#fullFor(request.client);
+    if (full) return this.#refuse(request.cost, full, this.#expectedWaitMs(share));
     const queue = this.#queues.get(request.client);
-    if (this.#queued >= this.#settings.maxQueued) return this.#refuse(request.cost, 'queue-full', this.#expectedWaitMs(share));
-    if ((queue?.length ?? 0) >= this.#settings.maxQueuedPerClient) return this.#refuse(request.cost, 'client-queue-full', this.#expectedWaitMs(share));
     const expectedWaitMs = this.#expectedWaitMs(this.#shareAhead(request.client) + share);
     const now = this.#clock.now();
     if (now + expectedWaitMs + this.#expectedRunMs() > request.deadline) return this.#refuse(request.cost, 'deadline', expectedWaitMs);
@@ -121,9 +121,14 @@ export class Admission {
    * before it is even parsed.
    */
   refusalWhileFull(client: string): Refused | undefined {
-    if (this.#queued === 0) return undefined;
-    if (this.#queued < this.#settings.maxQueued && (this.#queues.get(client)?.length ?? 0) < this.#settings.maxQueuedPerClient) return undefined;
-    return this.#refuse(undefined, this.#queued >= this.#settings.maxQueued ? 'queue-full' : 'client-queue-full', this.#expectedWaitMs(0));
+    const full = this.#queued === 0 ? undefined : this.#fullFor(client);
+    return full && this.#refuse(undefined, full, this.#expectedWaitMs(0));
+  }
+
+  /** Why a query of `client` cannot wait: the whole queue, or the client's share of it, is full. */
+  #fullFor(client: string): 'queue-full' | 'client-queue-full' | undefined {
+    if (this.#queued >= this.#settings.maxQueued) return 'queue-full';
+    return (this.#queues.get(client)?.length ?? 0) >= this.#settings.maxQueuedPerClient ? 'client-queue-full' : undefined;
   }
 
   #fits(share: number): boolean {

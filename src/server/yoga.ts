@@ -65,6 +65,7 @@ export function createGateway(upstreams: Upstreams, options: GatewayOptions): Ga
   const logger = options.logger || undefined;
   // GraphiQL is self-contained (no CDN): some 9 MB, loaded and rendered once, on the first visit.
   let graphiqlPage: Promise<string> | undefined;
+  const clientOf = clientsBy(security.auth);
   const admission = new Admission(options.admission, realClock, signals.metrics?.admissionEvents);
   signals.metrics?.watchAdmission(() => admission.state);
   return createYoga<Record<string, unknown>, GatewayContext>({
@@ -95,7 +96,7 @@ export function createGateway(upstreams: Upstreams, options: GatewayOptions): Ga
       }),
       ...(security.rateLimitPerMinute === undefined
         ? []
-        : [useRateLimit({ perMinute: security.rateLimitPerMinute, state: options.writes.state, clientOf: clientsBy(security.auth) })]),
+        : [useRateLimit({ perMinute: security.rateLimitPerMinute, state: options.writes.state, clientOf })]),
       useBoundedErrorMessages(),
       // Hostile queries are refused before any upstream call: the body before it is parsed, the
       // query's shape as it is parsed and validated, its worst-case upstream calls before it runs.
@@ -107,7 +108,7 @@ export function createGateway(upstreams: Upstreams, options: GatewayOptions): Ga
       // Last: it waits for the estimate above, and whatever is admitted runs.
       useAdmission({
         admission,
-        clientOf: clientsBy(security.auth),
+        clientOf,
         onShedding: (shedding) =>
           shedding.started
             ? logger?.warn('overloaded: shedding operations (OVERLOADED, 503)')
