@@ -94,6 +94,17 @@ function momentBetween(random: Random, fromMs: number, toMs: number): Moment {
   return { ms: Math.floor(fromMs + random.next() * (toMs - fromMs)), micro: random.int(0, 999) };
 }
 
+/** A moment gate writes without a fraction: the record must hold what the wire says. */
+function wholeSeconds(moment: Moment): Moment {
+  return { ms: Math.floor(moment.ms / 1000) * 1000, micro: 0 };
+}
+
+/** A gate moment: whole seconds unless this record's timestamps carry microseconds. */
+function gateMoment(random: Random, fromMs: number, toMs: number, withFraction = false): Moment {
+  const moment = momentBetween(random, fromMs, toMs);
+  return withFraction ? moment : wholeSeconds(moment);
+}
+
 // ---------- the records ----------
 
 export interface Organization {
@@ -390,10 +401,10 @@ export function buildDataset(): Dataset {
   for (const person of people) {
     const organization = random.chance(0.3) ? (ORGANIZATIONS[0] as Organization) : random.pick(ORGANIZATIONS);
     organizationOf.set(person.username, organization);
-    const created = momentBetween(random, EPOCH_2022, EPOCH_2022 + 700 * DAY);
-    const lastLogin = random.chance(0.75) ? momentBetween(random, created.ms, NOW) : null;
-    const updated = random.chance(0.3) ? momentBetween(random, created.ms, NOW) : null;
     const withFraction = random.chance(0.25);
+    const created = gateMoment(random, EPOCH_2022, EPOCH_2022 + 700 * DAY, withFraction);
+    const lastLogin = random.chance(0.75) ? gateMoment(random, created.ms, NOW, withFraction) : null;
+    const updated = random.chance(0.3) ? gateMoment(random, created.ms, NOW, withFraction) : null;
     const safeLocal = person.username.toLowerCase().replace(/[^a-z0-9.]/g, '.');
     const user: GateUser = {
       id: String(nextGateId),
@@ -424,10 +435,10 @@ export function buildDataset(): Dataset {
   const tokenOwners = gateUsers.filter((_, index) => hasPart(index, 'token', 0.9));
   random.shuffle(tokenOwners);
   const gateTokens: GateToken[] = tokenOwners.map((user, index) => {
-    const created = momentBetween(random, user._moments.created.ms, NOW - 30 * DAY);
-    const lastLogin = random.chance(0.7) ? momentBetween(random, created.ms, NOW) : null;
-    const updated = random.chance(0.25) ? momentBetween(random, created.ms, NOW) : null;
-    const lastActivity = random.chance(0.8) ? momentBetween(random, created.ms, NOW) : null;
+    const created = gateMoment(random, user._moments.created.ms, NOW - 30 * DAY);
+    const lastLogin = random.chance(0.7) ? gateMoment(random, created.ms, NOW) : null;
+    const updated = random.chance(0.25) ? gateMoment(random, created.ms, NOW) : null;
+    const lastActivity = random.chance(0.8) ? gateMoment(random, created.ms, NOW) : null;
     const wholeBalance = random.chance(0.1) ? 0 : random.int(0, 600_000);
     // A few balances come with a fraction: gate computes them in real time.
     const balance = random.chance(0.06) ? wholeBalance + 0.5 : wholeBalance;
@@ -457,13 +468,13 @@ export function buildDataset(): Dataset {
   const extraOwners = gateUsers.filter((_, index) => hasPart(index, 'extra', 0.8));
   random.shuffle(extraOwners);
   const gateExtras: GateExtra[] = extraOwners.map((user, index) => {
-    const created = momentBetween(random, user._moments.created.ms, NOW - 10 * DAY);
-    const updated = momentBetween(random, created.ms, NOW);
+    const created = gateMoment(random, user._moments.created.ms, NOW - 10 * DAY);
+    const updated = gateMoment(random, created.ms, NOW);
     const deviceCount = random.chance(0.3) ? 0 : random.int(1, 3);
     const devices: GateDevice[] = [];
     for (let count = 0; count < deviceCount; count++) {
       const [type, models] = random.pick(DEVICE_TYPES);
-      const assigned = momentBetween(random, created.ms, NOW);
+      const assigned = gateMoment(random, created.ms, NOW);
       devices.push({
         device_id: `DEV-${random.int(100, 99999)}`,
         device_type: type,
