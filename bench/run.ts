@@ -4,25 +4,20 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { Pool } from 'undici';
 import { loadConfig } from '../src/server/config.ts';
 import { createDataset } from '../src/simulators/dataset.ts';
-import { parseBaselineReportLine } from './support/baseline-report.ts';
-import { describeExit, exitCodeAfterInterruption, startChild, stopAllChildren, stopChildrenOnExit, type ManagedChild } from './support/children.ts';
-import { ownCpuClock, processTreeCpuClock } from './support/cpu.ts';
+import { exitCodeAfterInterruption, stopAllChildren, stopChildrenOnExit } from './support/children.ts';
 import { criticalPath, type CriticalPath } from './support/critical-path.ts';
-import { benchClientKey, startGateway, startNodeFlags } from './support/gateway.ts';
-import { runPhase, type PhaseReport, type QueryTask, type ScenarioResult } from './support/load.ts';
+import type { PhaseReport, ScenarioResult } from './support/load.ts';
 import { freePorts } from './support/ports.ts';
-import { SimulatorCounters, startSimulatorProcess, UPSTREAM_NAMES, type UpstreamEnv } from './support/simulators.ts';
+import { startSimulatorProcess, UPSTREAM_NAMES } from './support/simulators.ts';
+import { benchmarkBaseline, benchmarkGateway } from './support/subjects.ts';
 import { decimal, formatTable, type Cell } from './support/table.ts';
 import {
-  loadPlans,
   NESTED_QUERY,
   UPSTREAM_LATENCIES_MS,
   UPSTREAM_LATENCY_MS,
   USERS_PER_QUERY,
-  workloadCountsAsEnv,
   workloadCountsFromEnv,
   type WorkloadCounts,
 } from './support/workload.ts';
@@ -31,109 +26,8 @@ const REPOSITORY_ROOT = fileURLToPath(new URL('..', import.meta.url));
 const RESULTS_DIRECTORY = new URL('results/', import.meta.url);
 const RESULTS_FILE = new URL('latest.json', RESULTS_DIRECTORY);
 
-const QUERY_TIMEOUT_MS = 30_000;
-/** The baseline's phase, warm-up included; far above what the default counts take. */
-const BASELINE_TIMEOUT_MS = 5 * 60_000;
-/** The most clients of any row: the bench's own pool to the gateway holds one connection each. */
-const MAX_CLIENTS = 50;
-
 /** Issue 13's goals, as ratios of the gateway to the hand-written baseline. */
 const GOALS = { p50Ratio: 1.1, cpuRatio: 1.25, throughputRatio: 0.9, floorRatio: 1.25 } as const;
-
-// ---- the gateway process and its client ----
-
-/**
- * The gateway authenticates its clients as in production: the bench is one admin client with an
- * API key (a fresh one each run; only its hash is configured).
- */
-const BENCH_CLIENT = benchClientKey('bench', ['users:read', 'admin']);
-
-function createGatewayClient(port: number): Pool {
-  return new Pool(`http://127.0.0.1:${port}`, {
-    connections: MAX_CLIENTS,
-    keepAliveTimeout: 30_000,
-    headersTimeout: QUERY_TIMEOUT_MS,
-    bodyTimeout: QUERY_TIMEOUT_MS,
-  });
-}
-
-interface GraphQLAnswer {
-  data?: { __typename?: string; users?: { edges?: unknown[] } } | null;
-  errors?: { message: string }[];
-}
-
-async function postGraphQL(client: Pool, query: string): Promise<GraphQLAnswer> {
-  const response = await client.request({
-    method: 'POST',
-    path: '/graphql',
-    headers: { 'content-type': 'application/json', accept: 'application/json', 'x-api-key': BENCH_CLIENT.key },
-    body: JSON.stringify({ query }),
-  });
-  const text = await response.body.text();
-  if (response.statusCode !== 200) throw new Error(`gateway answered ${response.statusCode}: ${text.slice(0, 300)}`);
-  const answer = JSON.parse(text) as GraphQLAnswer;
-  if (answer.errors?.length) {
-    const distinct = [...new Set(answer.errors.map((error) => error.message))];
-    throw new Error(`${answer.errors.length} GraphQL errors: ${distinct.slice(0, 3).join('; ')}${distinct.length > 3 ? '; …' : ''}`);
-  }
-  return answer;
-}
-
-async function checkGatewayAnswers(client: Pool): Promise<void> {
-  const answer = await postGraphQL(client, '{ __typename }');
-  if (answer.data?.__typename !== 'Query') throw new Error(`gateway answered ${JSON.stringify(answer)} to { __typename }`);
-}
-
-function nestedQueryTask(client: Pool): QueryTask {
-  return async () => {
-    const answer = await postGraphQL(client, NESTED_QUERY);
-    const edges = answer.data?.users?.edges?.length;
-    if (edges !== USERS_PER_QUERY) throw new Error(`expected ${USERS_PER_QUERY} edges, got ${edges ?? 'none'}`);
-  };
-}
-
-async function benchmarkGateway(upstreamEnv: UpstreamEnv, simulators: ManagedChild, counts: WorkloadCounts, latencyMs: number, port: number): Promise<PhaseReport> {
-  const gateway = await startGateway({ repositoryRoot: REPOSITORY_ROOT, upstreamEnv, port, clientKey: BENCH_CLIENT });
-  const client = createGatewayClient(port);
-  try {
-    await checkGatewayAnswers(client);
-    const measuring = {
-      counters: new SimulatorCounters(upstreamEnv),
-      cpuClocks: { gateway: processTreeCpuClock(gateway.pid), simulators: processTreeCpuClock(simulators.pid), driver: ownCpuClock },
-    };
-    return await runPhase(loadPlans(counts, latencyMs), nestedQueryTask(client), measuring);
-  } finally {
-    await client.close();
-    // Stopped before the baseline runs, so that the two never share the CPU.
-    await gateway.stop();
-  }
-}
-
-// ---- the baseline process ----
-
-async function benchmarkBaseline(upstreamEnv: UpstreamEnv, simulators: ManagedChild, counts: WorkloadCounts, latencyMs: number, connections: number): Promise<PhaseReport> {
-  const baseline = startChild({
-    name: 'baseline',
-    command: process.execPath,
-    args: [...startNodeFlags(REPOSITORY_ROOT), 'bench/baseline.ts'],
-    cwd: REPOSITORY_ROOT,
-    env: {
-      ...upstreamEnv,
-      ...workloadCountsAsEnv(counts),
-      BENCH_UPSTREAM_LATENCY_MS: String(latencyMs),
-      BENCH_UPSTREAM_CONNECTIONS: String(connections),
-      BENCH_SIMULATORS_PID: String(simulators.pid),
-    },
-  });
-  try {
-    const report = await baseline.waitForStdout(parseBaselineReportLine, 'report', BASELINE_TIMEOUT_MS);
-    const exit = await baseline.exited;
-    if (exit.code !== 0) throw new Error(`baseline exited with ${describeExit(exit)}\n${baseline.outputTail()}`);
-    return report;
-  } finally {
-    await baseline.stop();
-  }
-}
 
 // ---- one latency: simulators, then the gateway, then the baseline on the same simulators ----
 
@@ -148,9 +42,10 @@ async function runLatency(counts: WorkloadCounts, latencyMs: number, connections
   const simulators = await startSimulatorProcess({ repositoryRoot: REPOSITORY_ROOT, latencyMs, ports: { gate: gatePort, edge: edgePort, switch: switchPort } });
   try {
     console.log(`${latencyMs} ms upstream latency: gateway rows running`);
-    const gateway = await benchmarkGateway(simulators.env, simulators.child, counts, latencyMs, gatewayPort);
+    const setting = { repositoryRoot: REPOSITORY_ROOT, upstreamEnv: simulators.env, simulators: simulators.child, counts, latencyMs };
+    const gateway = await benchmarkGateway(setting, gatewayPort);
     console.log(`${latencyMs} ms upstream latency: baseline rows running`);
-    const baseline = await benchmarkBaseline(simulators.env, simulators.child, counts, latencyMs, connections);
+    const baseline = await benchmarkBaseline(setting, connections);
     return { upstreamLatencyMs: latencyMs, gateway, baseline };
   } finally {
     await simulators.child.stop();

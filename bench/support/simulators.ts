@@ -42,16 +42,35 @@ export interface SimulatorProcess {
   env: UpstreamEnv;
 }
 
+/** Our own simulators: the entry a bench starts unless told otherwise. */
+export const SIMULATORS_ENTRY = 'src/simulators/main.ts';
+/** Another implementation of the three upstreams, written apart from ours from the docs alone. */
+export const INDEPENDENT_UPSTREAMS_ENTRY = 'bench/independent/main.ts';
+
+/**
+ * The upstreams entry chosen by `BENCH_UPSTREAMS`: `simulators` (the default) or `independent`.
+ * Both take the same env (SIMULATOR_LATENCY_MS, *_PORT), print the same env lines and serve the
+ * same /__simulator/ counters.
+ */
+export function upstreamsEntryFromEnv(): { name: string; entry: string } {
+  const name = process.env['BENCH_UPSTREAMS'] || 'simulators';
+  if (name === 'simulators') return { name, entry: SIMULATORS_ENTRY };
+  if (name === 'independent') return { name, entry: INDEPENDENT_UPSTREAMS_ENTRY };
+  throw new Error(`BENCH_UPSTREAMS must be simulators or independent, not ${name}`);
+}
+
 export async function startSimulatorProcess(options: {
   repositoryRoot: string;
   latencyMs: number;
   ports: PerUpstream<number>;
+  /** the script to run, relative to the repository root (default: our simulators) */
+  entry?: string;
 }): Promise<SimulatorProcess> {
   // The tsx binary itself, not `npm run`: npm does not pass SIGTERM on to its script.
   const child = startChild({
     name: 'simulators',
     command: 'node_modules/.bin/tsx',
-    args: ['src/simulators/main.ts'],
+    args: [options.entry ?? SIMULATORS_ENTRY],
     cwd: options.repositoryRoot,
     env: {
       SIMULATOR_LATENCY_MS: String(options.latencyMs),

@@ -1,0 +1,90 @@
+// The gateway and the hand-written baseline as one row set each, on simulators already running:
+// shared by `npm run bench` and `npm run bench:peers`, so that both measure them the same way.
+import { parseBaselineReportLine } from './baseline-report.ts';
+import { describeExit, startChild, type ManagedChild } from './children.ts';
+import { ownCpuClock, processTreeCpuClock } from './cpu.ts';
+import { benchClientKey, startGateway, startNodeFlags } from './gateway.ts';
+import { GraphQLClient } from './graphql-client.ts';
+import { runPhase, type PhaseReport, type QueryTask } from './load.ts';
+import { SimulatorCounters, type UpstreamEnv } from './simulators.ts';
+import { loadPlans, NESTED_QUERY, USERS_PER_QUERY, workloadCountsAsEnv, type WorkloadCounts } from './workload.ts';
+
+/** The baseline's phase, warm-up included; far above what the default counts take. */
+const BASELINE_TIMEOUT_MS = 5 * 60_000;
+
+/**
+ * The gateway authenticates its clients as in production: the bench is one admin client with an
+ * API key (a fresh one each run; only its hash is configured).
+ */
+export const BENCH_CLIENT = benchClientKey('bench', ['users:read', 'admin']);
+
+/** Where the measured subjects run: the simulators (already started) and the workload. */
+export interface SubjectSetting {
+  repositoryRoot: string;
+  upstreamEnv: UpstreamEnv;
+  simulators: ManagedChild;
+  counts: WorkloadCounts;
+  latencyMs: number;
+}
+
+/** The rows of a GraphQL server already answering, its CPU read from its process tree. */
+export function runServerPhase(setting: SubjectSetting, server: { name: string; pid: number }, task: QueryTask): Promise<PhaseReport> {
+  const measuring = {
+    counters: new SimulatorCounters(setting.upstreamEnv),
+    cpuClocks: { [server.name]: processTreeCpuClock(server.pid), simulators: processTreeCpuClock(setting.simulators.pid), driver: ownCpuClock },
+  };
+  return runPhase(loadPlans(setting.counts, setting.latencyMs), task, measuring);
+}
+
+/** The nested query through the gateway's client; throws unless the answer has no errors and all its edges. */
+export function nestedQueryTask(client: GraphQLClient): QueryTask {
+  return async () => {
+    const answer = await client.postWithoutErrors(NESTED_QUERY);
+    const edges = (answer.data?.['users'] as { edges?: unknown[] } | undefined)?.edges?.length;
+    if (edges !== USERS_PER_QUERY) throw new Error(`expected ${USERS_PER_QUERY} edges, got ${edges ?? 'none'}`);
+  };
+}
+
+/** The gateway process, its client, and what to do with them before it is stopped. */
+export async function withGateway<T>(setting: SubjectSetting, port: number, use: (gateway: ManagedChild, client: GraphQLClient) => Promise<T>): Promise<T> {
+  const gateway = await startGateway({ repositoryRoot: setting.repositoryRoot, upstreamEnv: setting.upstreamEnv, port, clientKey: BENCH_CLIENT });
+  const client = new GraphQLClient(port, { headers: { 'x-api-key': BENCH_CLIENT.key } });
+  try {
+    const answer = await client.postWithoutErrors('{ __typename }');
+    if (answer.data?.['__typename'] !== 'Query') throw new Error(`gateway answered ${JSON.stringify(answer)} to { __typename }`);
+    return await use(gateway, client);
+  } finally {
+    await client.close();
+    // Stopped before the next subject runs, so that the two never share the CPU.
+    await gateway.stop();
+  }
+}
+
+export function benchmarkGateway(setting: SubjectSetting, port: number): Promise<PhaseReport> {
+  return withGateway(setting, port, (gateway, client) => runServerPhase(setting, { name: 'gateway', pid: gateway.pid }, nestedQueryTask(client)));
+}
+
+/** The hand-written client (bench/baseline.ts) in a child process of its own, on the same simulators. */
+export async function benchmarkBaseline(setting: SubjectSetting, connections: number): Promise<PhaseReport> {
+  const baseline = startChild({
+    name: 'baseline',
+    command: process.execPath,
+    args: [...startNodeFlags(setting.repositoryRoot), 'bench/baseline.ts'],
+    cwd: setting.repositoryRoot,
+    env: {
+      ...setting.upstreamEnv,
+      ...workloadCountsAsEnv(setting.counts),
+      BENCH_UPSTREAM_LATENCY_MS: String(setting.latencyMs),
+      BENCH_UPSTREAM_CONNECTIONS: String(connections),
+      BENCH_SIMULATORS_PID: String(setting.simulators.pid),
+    },
+  });
+  try {
+    const report = await baseline.waitForStdout(parseBaselineReportLine, 'report', BASELINE_TIMEOUT_MS);
+    const exit = await baseline.exited;
+    if (exit.code !== 0) throw new Error(`baseline exited with ${describeExit(exit)}\n${baseline.outputTail()}`);
+    return report;
+  } finally {
+    await baseline.stop();
+  }
+}
