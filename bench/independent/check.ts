@@ -5,7 +5,8 @@
 //
 //   node_modules/.bin/tsx bench/independent/check.ts            (VERBOSE=1 for every diff line)
 import { fileURLToPath } from 'node:url';
-import { startChild, stopAllChildren, stopChildrenOnExit } from '../support/children.ts';
+import { createHash, randomBytes } from 'node:crypto';
+import { startChild, stopAllChildren, stopChildrenOnExit, type ManagedChild } from '../support/children.ts';
 import { freePorts } from '../support/ports.ts';
 import { buildDataset, type Dataset } from './dataset.ts';
 import {
@@ -33,7 +34,8 @@ import {
 } from './expect.ts';
 import { parseInstant, selectSwitchItems, type SwitchOrderField, type SwitchQuery } from './switch.ts';
 import { runMutationChecks } from './mutations.ts';
-import { answersScannedCount, collectSecrets, describeErrors, graphql, leaks, report, results, setGatewayUrl, type Answer } from './client.ts';
+import { answersScannedCount, collectSecrets, describeErrors, graphql, leaks, report, results, setGatewayUrl, setUpstreamEnv, type Answer } from './client.ts';
+import { outsiderIds, runCredentialChecks, runTenantChecks, runTenantNodeChecks, tenantOrganization } from './configurations.ts';
 
 const repositoryRoot = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -164,6 +166,10 @@ async function checkUsers(data: Dataset): Promise<void> {
   await users.window('first:500', { first: 500 });
   await users.window('first:500 after item 499', { first: 500, after: 499 });
   await users.window('last:500', { last: 500 });
+  await users.window('first:0', { first: 0 });
+  await users.window('first:5 after the last item', { first: 5, after: 599 });
+  await users.window('last:5 before the first item', { last: 5, before: 0 });
+  await users.window('last:500 before item 550', { last: 500, before: 550 });
 
   const tooMany = await graphql('users first:501', '{ users(first: 501) { totalCount } }');
   report.verdict('users: first:501 is refused with BAD_USER_INPUT (README: never a silent cut)', tooMany.errors.some((error) => error.extensions?.code === 'BAD_USER_INPUT') ? [] : [`got ${tooMany.text.slice(0, 200)}`]);
@@ -194,7 +200,7 @@ const PERSON_QUERY = `query Person($username: String!) {
 }`;
 
 function samplePeople(data: Dataset): string[] {
-  const fixed = ['bob', 'bob.smith', 'Bobby', 'bobby.tables', 'robert.bobson', 'jon', 'Jonny', 'jonathan', 'ann+ops', 'carl@field', 'dee-dee_99'];
+  const fixed = ['bob', 'bob.smith', 'Bobby', 'bobby.tables', 'robert.bobson', 'jon', 'Jonny', 'jonathan', 'ann+ops', 'carl@field', 'dee-dee_99', 'an', 'José.Núñez'];
   const others = data.gateUsers.filter((_, index) => index % 23 === 3).map((user) => user.username);
   return [...fixed, ...others];
 }
@@ -249,7 +255,9 @@ async function checkHistories(data: Dataset): Promise<void> {
     const list = personList(label, person.user.username, 'loginHistory', history, expectLogin, LOGIN_FIELDS);
     await list.window('first:3', { first: 3 });
     await list.window('last:5', { last: 5 });
+    await list.window('first:0', { first: 0 });
     if (history.length === 0) continue;
+    await list.window(`first:5 after the last item`, { first: 5, after: history.length - 1 });
     await list.window('first:100', { first: 100 });
     await list.window('last:100', { last: 100 });
     await list.window('first:500', { first: 500 });
@@ -286,6 +294,9 @@ async function checkEdgeUsers(data: Dataset): Promise<void> {
   await all.walkBackward(90);
   await all.window('last:500', { last: 500 });
   await all.window('first:3 after item 73 (across edge pages)', { first: 3, after: 73 });
+  await all.window('first:0', { first: 0 });
+  await all.window(`last:4 before item 75 (edge's page boundary)`, { last: 4, before: 75 });
+  await all.window('first:5 after the last item', { first: 5, after: data.edgeUsers.length - 1 });
 
   const contains = (value: string | null, needle: string): boolean => value !== null && value.toLowerCase().includes(needle.toLowerCase());
   const filters: Array<[string, Record<string, unknown>]> = [
@@ -323,6 +334,31 @@ async function checkEdgeUsers(data: Dataset): Promise<void> {
   report.verdict('edgeUsers(first: 12) { user, accessTokens } (service account links to null)', [...describeErrors(answer.errors), ...diff(expected, (answer.data?.['edgeUsers'] as Record<string, unknown> | null)?.['edges'])]);
 }
 
+/** Accounts spelled like a person in another case link to no one: the join is exact. */
+async function checkCaseVariants(data: Dataset): Promise<void> {
+  const gateNames = new Set(data.gateUsers.map((user) => user.username));
+  const odd = await graphql('odd names', `{ e: edgeUsers(first: 5, filter: { usernameContains: "ops/noc" }) { edges { node { username user { username } } } }
+    s: switchUsers(first: 5, filter: { nameContains: "50%off" }) { edges { node { name user { username } } } } }`);
+  report.verdict('edge-only "ops/noc" and switch-only "50%off.." (path-hostile names) link to null, found by their filters', [
+    ...describeErrors(odd.errors),
+    ...diff({ e: { edges: [{ node: { username: 'ops/noc', user: null } }] }, s: { edges: [{ node: { name: '50%off..', user: null } }] } }, odd.data),
+  ]);
+  const edge = await graphql('edge case variants', `{ edgeUsers(first: 50, filter: { usernameContains: "BOB" }) { edges { node { username user { username } } } } }`);
+  report.verdict('edgeUsers(usernameContains: "BOB") { user }: edge-only "BOB" links to null, "bob" to bob', [
+    ...describeErrors(edge.errors),
+    ...diff(
+      data.edgeUsers.filter((account) => account.username.toLowerCase().includes('bob')).map((account) => ({ node: { username: account.username, user: gateNames.has(account.username) ? { username: account.username } : null } })),
+      (edge.data?.['edgeUsers'] as Record<string, unknown> | null)?.['edges'],
+    ),
+  ]);
+  const byId = selectSwitchItems(data.switchItems, { name: 'bob', orderBy: 'user_id', descending: false });
+  const sw = await graphql('switch case variants', `{ switchUsers(first: 50, filter: { nameContains: "bob" }) { edges { node { name user { username } } } } }`);
+  report.verdict('switchUsers(nameContains: "bob") { user }: switch-only "Bob" links to null', [
+    ...describeErrors(sw.errors),
+    ...diff(byId.map((item) => ({ node: { name: item.name, user: gateNames.has(item.name) ? { username: item.name } : null } })), (sw.data?.['switchUsers'] as Record<string, unknown> | null)?.['edges']),
+  ]);
+}
+
 const ORDER_FIELDS: Array<[string, SwitchOrderField]> = [
   ['USER_ID', 'user_id'],
   ['NAME', 'name'],
@@ -341,6 +377,9 @@ async function checkSwitch(data: Dataset): Promise<void> {
   await all.walkForward(200);
   await all.walkBackward(120);
   await all.window('first:7 after item 47 (across switch pages)', { first: 7, after: 47 });
+  await all.window('first:0', { first: 0 });
+  await all.window('last:50 before item 100 (switch page boundaries)', { last: 50, before: 100 });
+  await all.window('first:5 after the last item', { first: 5, after: byId.length - 1 });
 
   for (const [field, orderBy] of ORDER_FIELDS) {
     for (const direction of ['ASC', 'DESC'] as const) {
@@ -461,31 +500,19 @@ async function checkNodes(data: Dataset): Promise<void> {
 
 // ---------- running it all ----------
 
-async function main(): Promise<void> {
-  stopChildrenOnExit();
-  const data = buildDataset();
-  collectSecrets(data);
+const gatewayLog: string[] = [];
 
-  const servers = startChild({ name: 'independent-upstreams', command: 'node_modules/.bin/tsx', args: ['bench/independent/main.ts'], cwd: repositoryRoot, env: { SIMULATOR_LATENCY_MS: '0' } });
-  const keys = ['GATE_URL', 'GATE_TOKEN', 'EDGE_URL', 'EDGE_USERNAME', 'EDGE_PASSWORD', 'SWITCH_URL', 'SWITCH_TOKEN'] as const;
-  const collected: Record<string, string> = {};
-  const upstreamEnv = await servers.waitForStdout((line) => {
-    const match = /^([A-Z_]+)=(.*)$/.exec(line);
-    if (match) collected[match[1] as string] = match[2] as string;
-    return keys.every((key) => collected[key] !== undefined) ? { ...collected } : undefined;
-  }, 'upstream env lines', 30_000);
-
+/** The gateway as a black box: node --import tsx src/index.ts, ready once it prints its ready line. */
+async function startGateway(name: string, env: Record<string, string | undefined>): Promise<{ url: string; child: ManagedChild }> {
   const [port] = await freePorts(1);
-  const gateway = startChild({
-    name: 'gateway',
+  const child = startChild({
+    name,
     command: process.execPath,
     args: ['--import', 'tsx', 'src/index.ts'],
     cwd: repositoryRoot,
     env: {
-      ...upstreamEnv,
       HOST: '127.0.0.1',
       PORT: String(port),
-      AUTH_MODE: 'none',
       LOG_LEVEL: process.env['GATEWAY_LOG_LEVEL'] ?? 'warn',
       EDGE_TOKEN: undefined,
       API_KEYS: undefined,
@@ -495,16 +522,46 @@ async function main(): Promise<void> {
       REDIS_URL: undefined,
       RATE_LIMIT_PER_MINUTE: undefined,
       NODE_ENV: undefined,
+      AUTH_MODE: undefined,
+      ...env,
     },
   });
-  const gatewayLog: string[] = [];
-  gateway.onOutput((line) => {
-    if (gatewayLog.length < 400 && /"level":(40|50|60)/.test(line)) gatewayLog.push(line);
+  child.onOutput((line) => {
+    if (gatewayLog.length < 400 && /"level":(40|50|60)/.test(line)) gatewayLog.push(`${name}: ${line}`);
   });
-  await gateway.waitForStdout((line) => (line.startsWith('GraphQL gateway ready:') ? line : undefined), 'ready line', 60_000);
-  const gatewayUrl = `http://127.0.0.1:${port}/graphql`;
-  setGatewayUrl(gatewayUrl);
-  console.log(`gateway at ${gatewayUrl}, upstreams ${upstreamEnv['GATE_URL']} ${upstreamEnv['EDGE_URL']} ${upstreamEnv['SWITCH_URL']}`);
+  await child.waitForStdout((line) => (line.startsWith('GraphQL gateway ready:') ? line : undefined), 'ready line', 60_000);
+  return { url: `http://127.0.0.1:${port}/graphql`, child };
+}
+
+async function runSection(name: string, run: () => Promise<void>): Promise<void> {
+  console.log(`\n== ${name}`);
+  try {
+    await run();
+  } catch (error) {
+    const cause = error instanceof Error && error.cause ? [`cause: ${String((error.cause as Error).message ?? error.cause)}`] : [];
+    report.fail(`${name}: the check itself threw`, [...cause, error instanceof Error ? (error.stack ?? error.message) : String(error)]);
+  }
+}
+
+async function main(): Promise<void> {
+  stopChildrenOnExit();
+  const data = buildDataset();
+  collectSecrets(data);
+
+  const servers = startChild({ name: 'independent-upstreams', command: 'node_modules/.bin/tsx', args: ['bench/independent/main.ts'], cwd: repositoryRoot, env: { SIMULATOR_LATENCY_MS: '0', INDEP_LOG_WRITES: '1' } });
+  const keys = ['GATE_URL', 'GATE_TOKEN', 'EDGE_URL', 'EDGE_USERNAME', 'EDGE_PASSWORD', 'SWITCH_URL', 'SWITCH_TOKEN'] as const;
+  const collected: Record<string, string> = {};
+  const upstreamEnv = await servers.waitForStdout((line) => {
+    const match = /^([A-Z_]+)=(.*)$/.exec(line);
+    if (match) collected[match[1] as string] = match[2] as string;
+    return keys.every((key) => collected[key] !== undefined) ? { ...collected } : undefined;
+  }, 'upstream env lines', 30_000);
+
+  setUpstreamEnv(upstreamEnv);
+
+  const gateway = await startGateway('gateway', { ...upstreamEnv, AUTH_MODE: 'none' });
+  setGatewayUrl(gateway.url);
+  console.log(`gateway at ${gateway.url}, upstreams ${upstreamEnv['GATE_URL']} ${upstreamEnv['EDGE_URL']} ${upstreamEnv['SWITCH_URL']}`);
 
   const sections: Array<[string, () => Promise<void>]> = [
     ['users', () => checkUsers(data)],
@@ -514,15 +571,57 @@ async function main(): Promise<void> {
     ['switch users', () => checkSwitch(data)],
     ['gate tokens and extras', () => checkTokensAndExtras(data)],
     ['node and nodes', () => checkNodes(data)],
-    ['mutations', () => runMutationChecks(data)],
+    ['case variants', () => checkCaseVariants(data)],
   ];
-  for (const [name, run] of sections) {
-    console.log(`\n== ${name}`);
+  for (const [name, run] of sections) await runSection(name, run);
+
+  // A client bound to one organization, on a gateway that reaches edge by Token auth.
+  const organization = tenantOrganization(data);
+  const foreignIds = await outsiderIds(data, organization);
+  await runSection(`tenant isolation (API key bound to ${organization}; EDGE_TOKEN)`, async () => {
+    const key = randomBytes(24).toString('base64url');
+    const apiKeys = JSON.stringify([{ id: 'indep-tenant', sha256: createHash('sha256').update(key).digest('hex'), scopes: ['users:read'], organization }]);
+    const tenant = await startGateway('tenant-gateway', {
+      GATE_URL: upstreamEnv['GATE_URL'], GATE_TOKEN: upstreamEnv['GATE_TOKEN'], SWITCH_URL: upstreamEnv['SWITCH_URL'], SWITCH_TOKEN: upstreamEnv['SWITCH_TOKEN'],
+      EDGE_URL: upstreamEnv['EDGE_URL'], EDGE_USERNAME: undefined, EDGE_PASSWORD: undefined, EDGE_TOKEN: `${data.credentials.edgeUsername}:${data.credentials.edgeAdminToken}`,
+      API_KEYS: apiKeys,
+    });
     try {
-      await run();
-    } catch (error) {
-      report.fail(`${name}: the check itself threw`, [error instanceof Error ? (error.stack ?? error.message) : String(error)]);
+      setGatewayUrl(tenant.url, { 'x-api-key': key });
+      const anonymous = await fetch(tenant.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: '{ users(first: 1) { totalCount } }' }) });
+      report.verdict('tenant gateway: a request without a key is refused 401', anonymous.status === 401 ? [] : [`status ${anonymous.status}`]);
+      await runTenantChecks(data, organization);
+      await runTenantNodeChecks(foreignIds, organization);
+    } finally {
+      await tenant.child.stop();
     }
+  });
+
+  await runSection('wrong upstream credentials', async () => {
+    const wrong = await startGateway('wrong-credentials-gateway', {
+      ...upstreamEnv, AUTH_MODE: 'none', GATE_TOKEN: 'not-the-gate-token', EDGE_PASSWORD: 'not-the-edge-password', SWITCH_TOKEN: 'not-the-switch-token',
+      UPSTREAM_RETRIES: '0',
+    });
+    try {
+      setGatewayUrl(wrong.url);
+      await runCredentialChecks(['Invalid token.', 'Invalid username/password.', 'Incorrect token provided']);
+    } finally {
+      await wrong.child.stop();
+    }
+  });
+
+  setGatewayUrl(gateway.url);
+  if (gateway.child.hasExited) {
+    report.fail('the gateway kept running through the checks', [`it exited; its last lines:`, ...gateway.child.outputTail().split('\n')]);
+  }
+  const writes: string[] = [];
+  servers.onOutput((line, stream) => {
+    if (stream === 'stderr' && writes.length < 200) writes.push(line);
+  });
+  await runSection('mutations (on new people only)', () => runMutationChecks(data));
+  if (process.env['SHOW_WRITES'] === '1' || results.failed.some((name) => /extra|user|token|balance|provision/i.test(name))) {
+    console.log(`\nwrites the upstreams received during the mutations (${writes.length}):`);
+    for (const line of writes) console.log(`  ${line.slice(0, 400)}`);
   }
 
   console.log('\n== secrets');

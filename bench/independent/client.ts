@@ -86,14 +86,37 @@ function scanForSecrets(label: string, text: string, allowed: ReadonlySet<string
 }
 
 let gatewayUrl = '';
-export function setGatewayUrl(url: string): void {
+let gatewayHeaders: Record<string, string> = {};
+/** Where graphql() sends its requests from now on, with these extra headers (an API key, say). */
+export function setGatewayUrl(url: string, headers: Record<string, string> = {}): void {
   gatewayUrl = url;
+  gatewayHeaders = headers;
+}
+
+/** The upstream variables the independent servers printed, for reading their state directly. */
+let upstreamEnv: Record<string, string> = {};
+export function setUpstreamEnv(env: Record<string, string>): void {
+  upstreamEnv = env;
+}
+
+/** Reads (or writes) an independent upstream directly, with its own credentials: the ground truth. */
+export async function rest(upstream: 'gate' | 'edge' | 'switch', path: string): Promise<{ status: number; body: unknown }> {
+  const base = upstreamEnv[`${upstream.toUpperCase()}_URL`] as string;
+  const headers: Record<string, string> =
+    upstream === 'gate'
+      ? { authorization: `Bearer ${upstreamEnv['GATE_TOKEN']}` }
+      : upstream === 'edge'
+        ? { authorization: `Basic ${Buffer.from(`${upstreamEnv['EDGE_USERNAME']}:${upstreamEnv['EDGE_PASSWORD']}`).toString('base64')}` }
+        : { 'x-auth-token': upstreamEnv['SWITCH_TOKEN'] as string };
+  const response = await fetch(`${base}${path}`, { headers });
+  const text = await response.text();
+  return { status: response.status, body: text === '' ? undefined : (JSON.parse(text) as unknown) };
 }
 
 export async function graphql(label: string, query: string, variables: Record<string, unknown> = {}, options: { allowSecrets?: ReadonlySet<string> } = {}): Promise<Answer> {
   const response = await fetch(gatewayUrl, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', accept: 'application/json' },
+    headers: { 'content-type': 'application/json', accept: 'application/json', ...gatewayHeaders },
     body: JSON.stringify({ query, variables }),
   });
   const text = await response.text();

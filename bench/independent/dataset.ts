@@ -342,7 +342,17 @@ const FIXED_PEOPLE: Array<{ username: string; edge: boolean; switch: boolean; to
   { username: 'ann+ops', edge: true, switch: true, token: true, extra: true },
   { username: 'carl@field', edge: true, switch: true, token: true, extra: true },
   { username: 'dee-dee_99', edge: true, switch: true, token: true, extra: true },
+  // Its fuzzy and substring searches match hundreds: the exact one is past several pages.
+  { username: 'an', edge: true, switch: true, token: true, extra: true },
+  { username: 'José.Núñez', edge: true, switch: true, token: true, extra: true },
 ];
+
+/** Accounts only one upstream has, spelled like a person's username in another case. */
+export const EDGE_ONLY_USERNAME = 'BOB';
+export const SWITCH_ONLY_NAME = 'Bob';
+/** Upstream-only accounts whose names a URL path would misread: their person is looked up by filter. */
+export const EDGE_ONLY_ODD_USERNAME = 'ops/noc';
+export const SWITCH_ONLY_ODD_NAME = '50%off..';
 
 export const PEOPLE_COUNT = 600;
 const DAY = 86_400_000;
@@ -405,7 +415,7 @@ export function buildDataset(): Dataset {
     const created = gateMoment(random, EPOCH_2022, EPOCH_2022 + 700 * DAY, withFraction);
     const lastLogin = random.chance(0.75) ? gateMoment(random, created.ms, NOW, withFraction) : null;
     const updated = random.chance(0.3) ? gateMoment(random, created.ms, NOW, withFraction) : null;
-    const safeLocal = person.username.toLowerCase().replace(/[^a-z0-9.]/g, '.');
+    const safeLocal = person.username.normalize('NFD').replace(/[\u0300-\u036f]/g, '').toLowerCase().replace(/[^a-z0-9.]/g, '.');
     const user: GateUser = {
       id: String(nextGateId),
       username: person.username,
@@ -447,7 +457,8 @@ export function buildDataset(): Dataset {
       username: user.username,
       // Mostly the user's email, sometimes another: the token's own is what counts.
       email: random.chance(0.9) ? user.email : `aaa.${user.username.toLowerCase().replace(/[^a-z0-9.]/g, '')}@billing.example.net`,
-      organization: user.organization,
+      // A few AAA accounts are filed under another organization than their user's.
+      organization: random.chance(0.04) ? random.pick(ORGANIZATIONS.filter((other) => other.name !== user.organization)).name : user.organization,
       is_active: random.chance(0.85),
       token: `tok_${random.hex(12)}`,
       _balance_seconds: balance,
@@ -548,6 +559,8 @@ export function buildDataset(): Dataset {
     const email = random.chance(0.85) ? user.email : `${user.username.toLowerCase().replace(/[^a-z0-9.]/g, '')}@edge-mail.example.org`;
     edgeUsers.push(makeEdgeUser(user.username, first, last, email, random.chance(0.6) ? user.organization : null, joined, false));
   });
+  edgeUsers.push(makeEdgeUser(EDGE_ONLY_USERNAME, 'Bob', 'Upper', 'bob.upper@edge-mail.example.org', null, momentBetween(random, EPOCH_2022, NOW - 20 * DAY), false));
+  edgeUsers.push(makeEdgeUser(EDGE_ONLY_ODD_USERNAME, null, null, 'noc@edge-mail.example.org', null, momentBetween(random, EPOCH_2022, NOW - 20 * DAY), false));
   edgeUsers.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 
   const edgeTokens = new Map<string, EdgeToken[]>();
@@ -607,6 +620,8 @@ export function buildDataset(): Dataset {
     admin: false,
   }));
   switchPeople.push({ name: 'indep-switch-admin', first: 'Switch', last: 'Admin', email: 'noc@switch.example.org', admin: true });
+  switchPeople.push({ name: SWITCH_ONLY_NAME, first: 'Bob', last: null, email: 'bob@carrier.example.org', admin: false });
+  switchPeople.push({ name: SWITCH_ONLY_ODD_NAME, first: null, last: null, email: 'promo@carrier.example.org', admin: false });
   random.shuffle(switchPeople);
   let nextSwitchId = 1700;
   const switchItems: SwitchItem[] = switchPeople.map((person) => {

@@ -156,7 +156,7 @@ export function edgeRouter(data: Dataset): Router {
     if (memberships !== undefined && !(Array.isArray(memberships) && memberships.every((item) => typeof item === 'string'))) errors['memberships'] = ['Expected a list of items.'];
     const username = body['username'];
     if (typeof username === 'string') {
-      if (!/^[\w.@+-]{1,150}$/.test(username)) errors['username'] = ['Enter a valid username.'];
+      if (!/^[\p{L}\p{N}_.@+-]{1,150}$/u.test(username)) errors['username'] = ['Enter a valid username.'];
       else if (data.edgeUsers.some((user) => user.username === username && user !== self)) errors['username'] = ['A user with that username already exists.'];
     }
     return errors;

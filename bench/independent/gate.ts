@@ -9,7 +9,7 @@ import { gateTime, withoutInternal, type Dataset, type GateExtra, type GateToken
 export const GATE_PREFIX = '/api/v1';
 const DEFAULT_LIMIT = 20;
 const MAX_LIMIT = 100;
-const USERNAME_PATTERN = /^[\w.@+-]{1,150}$/;
+const USERNAME_PATTERN = /^[\p{L}\p{N}_.@+-]{1,150}$/u;
 
 const notFound = (): ApiResponse => ({ status: 404, body: { detail: 'Not found.' } });
 const fieldErrors = (errors: Record<string, string>): ApiResponse => ({
@@ -89,6 +89,13 @@ export function gateRouter(data: Dataset): Router {
     }
     if (body['organization'] !== undefined && typeof body['organization'] !== 'string') errors['organization'] = 'Not a valid string.';
     if (body['profile'] !== undefined && !isObject(body['profile'])) errors['profile'] = 'Expected a dictionary of items.';
+    // DRF CharFields refuse null unless allow_null: the docs never show these as null.
+    const profile = isObject(body['profile']) ? body['profile'] : {};
+    for (const key of ['first_name', 'last_name', 'role']) {
+      if (profile[key] === null) errors['profile'] = `${key}: This field may not be null.`;
+      else if (profile[key] !== undefined && typeof profile[key] !== 'string') errors['profile'] = `${key}: Not a valid string.`;
+    }
+    if (body['organization'] === null) errors['organization'] = 'This field may not be null.';
     if (body['password'] !== undefined && (typeof body['password'] !== 'string' || body['password'].length < 8)) {
       errors['password'] = 'This password is too short.';
     }
@@ -211,7 +218,8 @@ export function gateRouter(data: Dataset): Router {
       errors['username'] = username === undefined ? 'This field is required.' : 'Enter a valid username.';
     }
     for (const key of ['email', 'organization'] as const) {
-      if (body[key] !== undefined && typeof body[key] !== 'string') errors[key] = 'Not a valid string.';
+      if (body[key] === null) errors[key] = 'This field may not be null.';
+      else if (body[key] !== undefined && typeof body[key] !== 'string') errors[key] = 'Not a valid string.';
     }
     if (body['is_active'] !== undefined && typeof body['is_active'] !== 'boolean') errors['is_active'] = 'Must be a valid boolean.';
     for (const key of ['balance_seconds', 'initial_balance_seconds'] as const) {
@@ -342,9 +350,11 @@ export function gateRouter(data: Dataset): Router {
       if (number === undefined || !Number.isInteger(number) || !userById(String(number))) errors['parent'] = `Invalid pk "${String(parent)}" - object does not exist.`;
       else if (data.gateExtras.some((extra) => extra.parent === number && extra !== self) && self) errors['parent'] = 'This user already has a user extra.';
     }
-    if (body['organization_id'] !== undefined && typeof body['organization_id'] !== 'string') errors['organization_id'] = 'Not a valid string.';
+    if (body['organization_id'] === null) errors['organization_id'] = 'This field may not be null.';
+    else if (body['organization_id'] !== undefined && typeof body['organization_id'] !== 'string') errors['organization_id'] = 'Not a valid string.';
     for (const key of ['preferences', 'custom_fields'] as const) {
-      if (body[key] !== undefined && !isObject(body[key])) errors[key] = 'Expected a dictionary of items.';
+      if (body[key] === null) errors[key] = 'This field may not be null.';
+      else if (body[key] !== undefined && !isObject(body[key])) errors[key] = 'Expected a dictionary of items.';
     }
     if (body['device_info'] !== undefined && !(isObject(body['device_info']) && (body['device_info']['assigned_devices'] === undefined || Array.isArray(body['device_info']['assigned_devices'])))) {
       errors['device_info'] = 'Expected a dictionary with assigned_devices.';

@@ -104,6 +104,7 @@ interface Stats {
 }
 
 const MAX_BODY_BYTES = 1024 * 1024;
+const LOG_WRITES = process.env['INDEP_LOG_WRITES'] === '1';
 
 async function readBody(request: IncomingMessage): Promise<Buffer> {
   const chunks: Buffer[] = [];
@@ -205,6 +206,10 @@ export class Origin {
       { method, path, query: url.searchParams, headers: request.headers, body, badJson, rawQuery },
       found.params,
     );
+    // INDEP_LOG_WRITES=1: every write and its answer on stderr, to show what a client really sent.
+    if (LOG_WRITES && method !== 'GET') {
+      console.error(`${this.spec.name} ${method} ${url.pathname}${url.search} ${raw.toString('utf8')} -> ${answer.status} ${answer.body === undefined ? '' : JSON.stringify(answer.body).slice(0, 300)}`);
+    }
     send(response, answer);
   }
 
