@@ -200,7 +200,7 @@ const PERSON_QUERY = `query Person($username: String!) {
 }`;
 
 function samplePeople(data: Dataset): string[] {
-  const fixed = ['bob', 'bob.smith', 'Bobby', 'bobby.tables', 'robert.bobson', 'jon', 'Jonny', 'jonathan', 'ann+ops', 'carl@field', 'dee-dee_99', 'an', 'José.Núñez'];
+  const fixed = ['bob', 'bob.smith', 'Bobby', 'bobby', 'bobby.tables', 'robert.bobson', 'jon', 'Jonny', 'jonathan', 'ann+ops', 'carl@field', 'dee-dee_99', 'an', 'José.Núñez'];
   const others = data.gateUsers.filter((_, index) => index % 23 === 3).map((user) => user.username);
   return [...fixed, ...others];
 }
@@ -249,7 +249,9 @@ async function checkHistories(data: Dataset): Promise<void> {
   // The longest histories (past edge's page cap of 75), one of medium length, one empty.
   const withEdge = data.gateUsers.map((user) => personOf(data, user.username)!).filter((person) => person.edge);
   const byLength = withEdge.map((person) => ({ person, history: data.edgeHistory.get(person.edge!.id) ?? [] })).sort((a, b) => b.history.length - a.history.length);
-  const chosen = [...byLength.slice(0, 3), byLength.find((entry) => entry.history.length === 40 || (entry.history.length > 30 && entry.history.length < 60))!, byLength.find((entry) => entry.history.length === 0)!];
+  const exactly = (length: number) => byLength.filter((entry) => entry.history.length === length).slice(0, 1);
+  // The longest, edge's page cap exactly and one past it, a medium one, an empty one.
+  const chosen = [...byLength.slice(0, 3), ...exactly(75), ...exactly(76), byLength.find((entry) => entry.history.length > 30 && entry.history.length < 60)!, byLength.find((entry) => entry.history.length === 0)!];
   for (const { person, history } of chosen) {
     const label = `loginHistory of ${person.user.username} (${history.length} attempts)`;
     const list = personList(label, person.user.username, 'loginHistory', history, expectLogin, LOGIN_FIELDS);
@@ -285,6 +287,9 @@ async function checkHistories(data: Dataset): Promise<void> {
   await tokens.window('first:2 after item 1', { first: 2, after: 1 });
   await tokens.window('last:2', { last: 2 });
   await tokens.window('last:1 before item 1', { last: 1, before: 1 });
+  await tokens.window('first:100 (more than edge serves in a page)', { first: 100 });
+  await tokens.window('last:6', { last: 6 });
+  await tokens.walkForward(30);
 }
 
 async function checkEdgeUsers(data: Dataset): Promise<void> {
@@ -548,7 +553,7 @@ async function main(): Promise<void> {
   const data = buildDataset();
   collectSecrets(data);
 
-  const servers = startChild({ name: 'independent-upstreams', command: 'node_modules/.bin/tsx', args: ['bench/independent/main.ts'], cwd: repositoryRoot, env: { SIMULATOR_LATENCY_MS: '0', INDEP_LOG_WRITES: '1' } });
+  const servers = startChild({ name: 'independent-upstreams', command: 'node_modules/.bin/tsx', args: ['bench/independent/main.ts'], cwd: repositoryRoot, env: { SIMULATOR_LATENCY_MS: process.env['INDEP_LATENCY_MS'] ?? '0', INDEP_LOG_WRITES: '1' } });
   const keys = ['GATE_URL', 'GATE_TOKEN', 'EDGE_URL', 'EDGE_USERNAME', 'EDGE_PASSWORD', 'SWITCH_URL', 'SWITCH_TOKEN'] as const;
   const collected: Record<string, string> = {};
   const upstreamEnv = await servers.waitForStdout((line) => {

@@ -330,17 +330,18 @@ const CARRIERS = ['Bobcat Telecom', 'Northline', 'Vox Carrier', 'Telco One', 'bo
  * the jon-ish ones. Which upstream each is on is chosen, so that an exact match is needed.
  * Plus usernames whose characters a query string must escape (`+`, `@`).
  */
-const FIXED_PEOPLE: Array<{ username: string; edge: boolean; switch: boolean; token: boolean; extra: boolean }> = [
+const FIXED_PEOPLE: Array<{ username: string; edge: boolean; switch: boolean; token: boolean; extra: boolean; history?: number; tokens?: number }> = [
   { username: 'bob', edge: true, switch: false, token: true, extra: true },
   { username: 'bob.smith', edge: true, switch: true, token: true, extra: false },
   { username: 'Bobby', edge: true, switch: true, token: false, extra: true },
+  { username: 'bobby', edge: true, switch: true, token: true, extra: false },
   { username: 'bobby.tables', edge: false, switch: true, token: true, extra: true },
   { username: 'robert.bobson', edge: true, switch: true, token: true, extra: true },
   { username: 'jon', edge: false, switch: true, token: true, extra: true },
-  { username: 'Jonny', edge: true, switch: false, token: true, extra: true },
-  { username: 'jonathan', edge: true, switch: true, token: true, extra: true },
+  { username: 'Jonny', edge: true, switch: false, token: true, extra: true, history: 75 },
+  { username: 'jonathan', edge: true, switch: true, token: true, extra: true, history: 76 },
   { username: 'ann+ops', edge: true, switch: true, token: true, extra: true },
-  { username: 'carl@field', edge: true, switch: true, token: true, extra: true },
+  { username: 'carl@field', edge: true, switch: true, token: true, extra: true, tokens: 80 },
   { username: 'dee-dee_99', edge: true, switch: true, token: true, extra: true },
   // Its fuzzy and substring searches match hundreds: the exact one is past several pages.
   { username: 'an', edge: true, switch: true, token: true, extra: true },
@@ -567,7 +568,8 @@ export function buildDataset(): Dataset {
   const edgeHistory = new Map<string, EdgeLogin[]>();
   for (const user of edgeUsers) {
     const isAdmin = user.username === credentials.edgeUsername;
-    const tokenCount = isAdmin ? 1 : random.chance(0.25) ? 0 : random.int(1, 4);
+    const fixed = FIXED_PEOPLE.find((person) => person.username === user.username);
+    const tokenCount = isAdmin ? 1 : (fixed?.tokens ?? (random.chance(0.25) ? 0 : random.int(1, 4)));
     const tokens: EdgeToken[] = [];
     for (let count = 0; count < tokenCount; count++) {
       const created = momentBetween(random, user._moments.joined.ms, NOW);
@@ -594,7 +596,7 @@ export function buildDataset(): Dataset {
 
     // 0 to ~150 attempts; about one account in ten longer than edge's page cap.
     const roll = random.next();
-    const historyLength = isAdmin ? 3 : roll < 0.12 ? 0 : roll < 0.35 ? random.int(1, 5) : roll < 0.88 ? random.int(6, 70) : random.int(76, 152);
+    const historyLength = isAdmin ? 3 : fixed?.history !== undefined ? fixed.history : roll < 0.12 ? 0 : roll < 0.35 ? random.int(1, 5) : roll < 0.88 ? random.int(6, 70) : random.int(76, 152);
     const history: EdgeLogin[] = [];
     for (let count = 0; count < historyLength; count++) {
       const moment = momentBetween(random, user._moments.joined.ms, NOW);

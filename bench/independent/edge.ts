@@ -39,10 +39,16 @@ function paged<T>(items: T[], request: ApiRequest, publicBase: string, canonical
     params.append(EDGE_SIZE_PARAM, String(size));
     return `${publicBase}${canonicalPath}?${params.toString()}`;
   };
-  const links = [`<${urlFor(1)}>; rel="first"`];
-  if (page > 1) links.push(`<${urlFor(page - 1)}>; rel="prev"`);
-  if (page < lastPage) links.push(`<${urlFor(page + 1)}>; rel="next"`);
-  links.push(`<${urlFor(lastPage)}>; rel="last"`);
+  // One link per URL with all its relations (RFC 8288: `rel="prev first"`), in first/prev/next/last order.
+  const relations = new Map<number, string[]>();
+  const relate = (number: number, rel: string): void => {
+    relations.set(number, [...(relations.get(number) ?? []), rel]);
+  };
+  relate(1, 'first');
+  if (page > 1) relate(page - 1, 'prev');
+  if (page < lastPage) relate(page + 1, 'next');
+  relate(lastPage, 'last');
+  const links = [...relations.entries()].map(([number, rels]) => `<${urlFor(number)}>; rel="${rels.join(' ')}"`);
   return {
     status: 200,
     headers: { link: links.join(', ') },
