@@ -18,7 +18,7 @@ import { freePorts } from './support/ports.ts';
 import { startSimulatorProcess, upstreamsEntryFromEnv, type UpstreamEnv } from './support/simulators.ts';
 import { benchmarkBaseline, nestedQueryTask, runServerPhase, withGateway, type SubjectSetting } from './support/subjects.ts';
 import { decimal, formatTable, type Cell } from './support/table.ts';
-import { NESTED_QUERY, UPSTREAM_LATENCIES_MS, USERS_PER_QUERY, workloadCountsFromEnv, type WorkloadCounts } from './support/workload.ts';
+import { loadPlans, NESTED_QUERY, UPSTREAM_LATENCIES_MS, USERS_PER_QUERY, workloadCountsFromEnv, type WorkloadCounts } from './support/workload.ts';
 
 const REPOSITORY_ROOT = fileURLToPath(new URL('..', import.meta.url));
 const PEER_CONFIGS = fileURLToPath(new URL('peers/', import.meta.url));
@@ -68,7 +68,7 @@ const TAILCALL: Peer = { name: 'tailcall', query: NESTED_QUERY, people: peopleOf
 const HIVE_GATEWAY: Peer = {
   name: 'hive-gateway',
   query:
-    'query Nested { gateUsers(first: 50) { results { token { isActive: is_active } balance: token { seconds: balance_seconds } extra { preferences } ' +
+    'query Nested { gateUsers(limit: 50, offset: 0) { results { token { isActive: is_active } balance: token { seconds: balance_seconds } extra { preferences } ' +
     'edgeAccount { id } loginHistory(first: 3) { totalCount } switchAccount { userId: user_id } } } }',
   people(answer) {
     const results = (answer.data?.['gateUsers'] as { results?: Person[] } | null | undefined)?.results;
@@ -134,7 +134,11 @@ async function edgePageSizeParameter(env: UpstreamEnv): Promise<string> {
   const response = await request(`${env.EDGE_URL}/users/`, { headers: { authorization: `Basic ${edgeBasic(env)}`, accept: 'application/json' } });
   const body = (await response.body.json()) as unknown[];
   const link = String(response.headers['link'] ?? '');
-  const next = /<([^>]*)>\s*;\s*rel="?next"?/.exec(link)?.[1];
+  // RFC 8288 allows several relations per link (`rel="next last"`).
+  const next = link
+    .split(',')
+    .map((part) => /<([^>]*)>\s*;\s*rel="?([^"]*)"?/.exec(part.trim()))
+    .find((match) => match?.[2]?.split(/\s+/).includes('next'))?.[1];
   if (!next) throw new Error('edge sent no next link for its user list: cannot learn its page parameters');
   const size = [...new URL(next).searchParams].find(([, value]) => value === String(body.length));
   if (!size) throw new Error(`edge's next link names no page size of ${body.length}: ${next}`);
@@ -210,19 +214,20 @@ function startPeer(peer: Peer, staged: StagedConfigs, tailcall: TailcallCommand,
 
 interface PeerRun {
   report: PhaseReport;
-  correctness: Correctness;
+  /** none when the gateway gave no reference answer */
+  correctness?: Correctness;
 }
 
-async function benchmarkPeer(peer: Peer, setting: SubjectSetting, staged: StagedConfigs, tailcall: TailcallCommand, port: number, reference: Person[], usernames: readonly string[]): Promise<PeerRun> {
+async function benchmarkPeer(peer: Peer, setting: SubjectSetting, staged: StagedConfigs, tailcall: TailcallCommand, port: number, reference: Person[] | undefined, usernames: readonly string[]): Promise<PeerRun> {
   const child = startPeer(peer, staged, tailcall, setting.upstreamEnv, port);
   const client = new GraphQLClient(port);
   try {
     await client.waitUntilAnswering(PEER_STARTUP_TIMEOUT_MS, child.exited).catch((error: unknown) => {
       throw new Error(`${peer.name}: ${error instanceof Error ? error.message : String(error)}\n${child.outputTail()}`);
     });
-    const correctness = compareAnswers(reference, await client.post(peer.query), peer, usernames);
+    const correctness = reference && compareAnswers(reference, await client.post(peer.query), peer, usernames);
     const report = await runServerPhase(setting, { name: peer.name, pid: child.pid }, peerTask(client, peer));
-    return { report, correctness };
+    return correctness ? { report, correctness } : { report };
   } finally {
     await client.close();
     await child.stop();
@@ -236,7 +241,10 @@ type Subject = (typeof SUBJECTS)[number];
 
 interface Phase {
   upstreamLatencyMs: number;
-  reports: Record<Subject, PhaseReport>;
+  /** the rows of each subject that ran to the end */
+  reports: Partial<Record<Subject, PhaseReport>>;
+  /** why a subject has no rows (it failed to start, or a warm-up query failed) */
+  failed: Partial<Record<Subject, string>>;
   correctness: Record<string, Correctness>;
 }
 
@@ -247,6 +255,20 @@ interface RunContext {
   tailcall: TailcallCommand;
 }
 
+/** Runs one subject; its failure is recorded and the next subject runs (the others still compare). */
+async function attempt<T>(phase: Phase, subject: Subject, run: () => Promise<T>): Promise<T | undefined> {
+  console.log(`${phase.upstreamLatencyMs} ms upstream latency: ${subject} rows running`);
+  try {
+    return await run();
+  } catch (error) {
+    if (exitCodeAfterInterruption() !== undefined) throw error;
+    const message = error instanceof Error ? error.message : String(error);
+    console.error(`FAILED: ${subject} at ${phase.upstreamLatencyMs} ms: ${message}`);
+    phase.failed[subject] = message.split('\n')[0] ?? message;
+    return undefined;
+  }
+}
+
 async function runLatency(context: RunContext, latencyMs: number): Promise<Phase> {
   const [gatePort, edgePort, switchPort, gatewayPort, tailcallPort, hivePort] = (await freePorts(6)) as [number, number, number, number, number, number];
   const simulators = await startSimulatorProcess({
@@ -255,36 +277,31 @@ async function runLatency(context: RunContext, latencyMs: number): Promise<Phase
     ports: { gate: gatePort, edge: edgePort, switch: switchPort },
     entry: context.upstreamsEntry,
   });
+  const phase: Phase = { upstreamLatencyMs: latencyMs, reports: {}, failed: {}, correctness: {} };
   try {
     const setting: SubjectSetting = { repositoryRoot: REPOSITORY_ROOT, upstreamEnv: simulators.env, simulators: simulators.child, counts: context.counts, latencyMs };
     const edgeSizeParam = await edgePageSizeParameter(simulators.env);
     const staged = stageConfigs({ tailcallPort, connections: context.connections, edgeSizeParam, env: simulators.env });
     const usernames = await firstUsernames(simulators.env);
 
-    console.log(`${latencyMs} ms upstream latency: gateway rows running`);
-    const { gateway, reference } = await withGateway(setting, gatewayPort, async (child, client) => {
-      const answer = await client.postWithoutErrors(NESTED_QUERY);
-      const people = gatewayPeople(answer);
-      if (typeof people === 'string') throw new Error(`gateway: ${people}`);
-      return { reference: people, gateway: await runServerPhase(setting, { name: 'gateway', pid: child.pid }, nestedQueryTask(client)) };
-    });
-    console.log(`${latencyMs} ms upstream latency: baseline rows running`);
-    const baseline = await benchmarkBaseline(setting, context.connections);
-    const peerRuns: Record<string, PeerRun> = {};
+    const gatewayRun = await attempt(phase, 'gateway', () =>
+      withGateway(setting, gatewayPort, async (child, client) => {
+        // The reference answer: read before the load, from the same upstreams (the query only reads).
+        const people = gatewayPeople(await client.postWithoutErrors(NESTED_QUERY));
+        if (typeof people === 'string') throw new Error(`gateway: ${people}`);
+        return { reference: people, report: await runServerPhase(setting, { name: 'gateway', pid: child.pid }, nestedQueryTask(client)) };
+      }),
+    );
+    if (gatewayRun) phase.reports.gateway = gatewayRun.report;
+    const baseline = await attempt(phase, 'baseline', () => benchmarkBaseline(setting, context.connections));
+    if (baseline) phase.reports.baseline = baseline;
     for (const [peer, port] of [[TAILCALL, tailcallPort], [HIVE_GATEWAY, hivePort]] as const) {
-      console.log(`${latencyMs} ms upstream latency: ${peer.name} rows running`);
-      peerRuns[peer.name] = await benchmarkPeer(peer, setting, staged, context.tailcall, port, reference, usernames);
+      const run = await attempt(phase, peer.name, () => benchmarkPeer(peer, setting, staged, context.tailcall, port, gatewayRun?.reference, usernames));
+      if (!run) continue;
+      phase.reports[peer.name] = run.report;
+      if (run.correctness) phase.correctness[peer.name] = run.correctness;
     }
-    const reportOf = (name: string) => {
-      const run = peerRuns[name];
-      if (!run) throw new Error(`${name} did not run`);
-      return run.report;
-    };
-    return {
-      upstreamLatencyMs: latencyMs,
-      reports: { gateway, baseline, tailcall: reportOf(TAILCALL.name), 'hive-gateway': reportOf(HIVE_GATEWAY.name) },
-      correctness: Object.fromEntries(Object.entries(peerRuns).map(([name, run]) => [name, run.correctness])),
-    };
+    return phase;
   } finally {
     await simulators.child.stop();
   }
@@ -292,15 +309,17 @@ async function runLatency(context: RunContext, latencyMs: number): Promise<Phase
 
 // ---- report ----
 
-function rowsTable(phases: readonly Phase[]): string {
+function rowsTable(phases: readonly Phase[], counts: WorkloadCounts): string {
   const headers = ['row', 'subject', 'queries', 'failed', 'queries/s', 'p50', 'p99', 'CPU/query', 'upstream calls/query', 'x baseline: queries/s', 'p50', 'p99', 'CPU/query'];
-  const ratio = (value: number) => `${decimal(value, 2)}x`;
+  const ratio = (value: number | undefined) => (value === undefined || !Number.isFinite(value) ? '-' : `${decimal(value, 2)}x`);
   const body = phases.flatMap((phase) =>
-    phase.reports.baseline.rows.flatMap((baseline, index) =>
+    loadPlans(counts, phase.upstreamLatencyMs).rows.flatMap((plan, index) =>
       SUBJECTS.map((subject): Cell[] => {
-        const result = phase.reports[subject].rows[index] as ScenarioResult;
+        const result = phase.reports[subject]?.rows[index];
+        if (!result) return [plan.name, subject, '-', '-', '-', '-', '-', '-', '-', '-', '-', '-', `FAILED: ${(phase.failed[subject] ?? 'did not run').slice(0, 80)}`];
+        const baseline = phase.reports.baseline?.rows[index];
         const cpu = result.cpuMsPerQuery[subject] ?? Number.NaN;
-        const baselineCpu = baseline.cpuMsPerQuery['baseline'] ?? Number.NaN;
+        const baselineCpu = baseline?.cpuMsPerQuery['baseline'];
         return [
           result.name,
           subject,
@@ -311,10 +330,10 @@ function rowsTable(phases: readonly Phase[]): string {
           decimal(result.latencyMs.p99),
           decimal(cpu, 2),
           decimal(result.upstreamRequests.perQuery, 1),
-          ratio(result.queriesPerSecond / baseline.queriesPerSecond),
-          ratio(result.latencyMs.p50 / baseline.latencyMs.p50),
-          ratio(result.latencyMs.p99 / baseline.latencyMs.p99),
-          ratio(cpu / baselineCpu),
+          ratio(baseline && result.queriesPerSecond / baseline.queriesPerSecond),
+          ratio(baseline && result.latencyMs.p50 / baseline.latencyMs.p50),
+          ratio(baseline && result.latencyMs.p99 / baseline.latencyMs.p99),
+          ratio(baselineCpu === undefined ? undefined : cpu / baselineCpu),
         ];
       }),
     ),
@@ -335,11 +354,17 @@ function correctnessTable(phases: readonly Phase[]): string {
   return formatTable(headers, body);
 }
 
+/** Failed queries and failed subjects, printed; their count (non-zero makes the exit code 1). */
 function printFailures(phases: readonly Phase[]): number {
   let failed = 0;
   for (const phase of phases) {
     for (const subject of SUBJECTS) {
-      for (const result of phase.reports[subject].rows) {
+      const reason = phase.failed[subject];
+      if (reason) {
+        failed++;
+        console.error(`\nFAILED: ${subject} at ${phase.upstreamLatencyMs} ms did not run its rows: ${reason}`);
+      }
+      for (const result of phase.reports[subject]?.rows ?? []) {
         failed += result.failures;
         if (result.failures === 0) continue;
         console.error(`\nFAILED: ${subject}, ${result.name}: ${result.failures} of ${result.queries} queries failed, e.g.:`);
@@ -369,7 +394,7 @@ async function main(): Promise<number> {
   for (const latencyMs of UPSTREAM_LATENCIES_MS) phases.push(await runLatency(context, latencyMs));
 
   console.log(`\nPer row (upstreams: ${upstreams.name}; latency client side, ms; CPU ms/query of the subject's process tree; ratios to the hand-written baseline of the same run)`);
-  console.log(rowsTable(phases));
+  console.log(rowsTable(phases, counts));
   console.log('\nCorrectness: each peer\'s answer to the nested query next to the gateway\'s, per field of the 50 people');
   console.log(correctnessTable(phases));
   for (const phase of phases) {
@@ -379,14 +404,14 @@ async function main(): Promise<number> {
       }
     }
   }
-  const failedQueries = printFailures(phases);
+  const failures = printFailures(phases);
   await mkdir(RESULTS_DIRECTORY, { recursive: true });
   await writeFile(
     RESULTS_FILE,
     `${JSON.stringify({ generatedAt: new Date().toISOString(), upstreams, machine: { node: process.version, cpus: availableParallelism() }, workload: { ...counts, upstreamConnections: connections }, tailcall: tailcall.note, phases }, null, 2)}\n`,
   );
   console.log(`\nwritten to ${fileURLToPath(RESULTS_FILE)}`);
-  return failedQueries > 0 ? 1 : 0;
+  return failures > 0 ? 1 : 0;
 }
 
 let exitCode = 1;

@@ -5,6 +5,9 @@
 // so the calls go through the gateway's REST transport, as `@resolveTo` calls do).
 import { defineConfig } from '@graphql-hive/gateway';
 
+/** Asked of edge for every list: it serves up to 100 items a page. */
+const EDGE_LARGEST_PAGE = 100;
+
 /** One edge search per person and request: edgeAccount and loginHistory both need it. */
 const searchesByRequest = new WeakMap();
 
@@ -15,7 +18,7 @@ function exactEdgeAccount(root, context, info) {
   if (!search) {
     // Only the first page (the largest edge serves): the transport does not follow `Link` headers.
     search = Promise.resolve(
-      context.edge.Query.edgeUsers({ root, context, info, args: { username: root.username }, selectionSet: '{ id username }' }),
+      context.edge.Query.edgeUsers({ root, context, info, args: { username: root.username, pageSize: EDGE_LARGEST_PAGE }, selectionSet: '{ id username }' }),
     ).then((candidates) => candidates?.find((user) => user.username === root.username) ?? null);
     searches.set(root.username, search);
   }
@@ -45,7 +48,7 @@ export const gatewayConfig = defineConfig({
           const account = await exactEdgeAccount(root, context, info);
           if (!account) return { totalCount: 0 };
           // The length of the first page: the count across pages would need the `Link` header.
-          const history = await context.edge.Query.edgeLoginHistory({ root, context, info, args: { id: account.id }, selectionSet: '{ id }' });
+          const history = await context.edge.Query.edgeLoginHistory({ root, context, info, args: { id: account.id, pageSize: EDGE_LARGEST_PAGE }, selectionSet: '{ id }' });
           return { totalCount: history?.length ?? 0 };
         },
       },

@@ -7,16 +7,40 @@
 // substring filter) may give another person's account. edge answers bare arrays, and a `result`
 // path cannot index into those (Mesh maps a path over each element of an array), so edge's joins
 // are in gateway.config.mjs.
+//
+// Query strings are given as arguments (`queryParamArgMap`), never in `path`: Mesh joins endpoint
+// and path with url-join, which turns `/user/?limit=` into `/user?limit=`, and gate (Django-like)
+// may not serve paths without their trailing slash. Static values (`balance=true`, the page size)
+// are passed as arguments by the joins and the query; the ones `@resolveTo` passes are strings,
+// as its `sourceArgs` drop any other literal (Mesh only sets string values).
 import { defineConfig } from '@graphql-mesh/compose-cli';
 import { loadJSONSchemaSubgraph } from '@omnigraph/json-schema';
 
-const gateUser = { type: 'object', title: 'GateUser', properties: { id: { type: 'string' }, username: { type: 'string' } } };
-const gateList = (title, item) => ({ type: 'object', title, properties: { count: { type: 'integer' }, results: { type: 'array', items: item } } });
-const token = { type: 'object', title: 'GateUserToken', properties: { username: { type: 'string' }, is_active: { type: 'boolean' }, balance_seconds: { type: 'integer' } } };
-const extra = { type: 'object', title: 'GateUserExtra', properties: { parent: { type: 'integer' }, preferences: { type: 'object', additionalProperties: true } } };
-const edgeUser = { type: 'object', title: 'EdgeUser', properties: { id: { type: 'string' }, username: { type: 'string' } } };
-const login = { type: 'object', title: 'EdgeLogin', properties: { id: { type: 'string' } } };
-const switchUser = { type: 'object', title: 'SwitchUser', properties: { user_id: { type: 'integer' }, name: { type: 'string' } } };
+const string = { type: 'string' };
+const integer = { type: 'integer' };
+const boolean = { type: 'boolean' };
+
+/** Only the fields the nested query reads. */
+const gateUser = { type: 'object', title: 'GateUser', properties: { id: string, username: string } };
+const token = { type: 'object', title: 'GateUserToken', properties: { username: string, is_active: boolean, balance_seconds: integer } };
+const extra = { type: 'object', title: 'GateUserExtra', properties: { parent: integer, preferences: { type: 'object', additionalProperties: true } } };
+const edgeUser = { type: 'object', title: 'EdgeUser', properties: { id: string, username: string } };
+const login = { type: 'object', title: 'EdgeLogin', properties: { id: string } };
+const switchUser = { type: 'object', title: 'SwitchUser', properties: { user_id: integer, name: string } };
+const gateList = (title, item) => ({ type: 'object', title, properties: { count: integer, results: { type: 'array', items: item } } });
+
+/** A GET whose arguments are all query parameters, named as the upstream names them. */
+function get(field, path, queryArgs, responseSchema, pathArgs = {}) {
+  return {
+    type: 'Query',
+    field,
+    path,
+    method: 'GET',
+    argTypeMap: { ...pathArgs, ...Object.fromEntries(Object.entries(queryArgs).map(([, [arg, schema]]) => [arg, schema])) },
+    queryParamArgMap: Object.fromEntries(Object.entries(queryArgs).map(([param, [arg]]) => [param, arg])),
+    responseSchema,
+  };
+}
 
 export const composeConfig = defineConfig({
   subgraphs: [
@@ -25,9 +49,9 @@ export const composeConfig = defineConfig({
         endpoint: '{env.GATE_URL}',
         operationHeaders: { Authorization: 'Bearer {env.GATE_TOKEN}' },
         operations: [
-          { type: 'Query', field: 'gateUsers', path: '/user/?limit={args.first}&offset=0', method: 'GET', argTypeMap: { first: { type: 'integer' } }, responseSchema: gateList('GateUserList', gateUser) },
-          { type: 'Query', field: 'gateTokens', path: '/user_token/?username={args.username}&balance=true', method: 'GET', argTypeMap: { username: { type: 'string' } }, responseSchema: gateList('GateUserTokenList', token) },
-          { type: 'Query', field: 'gateExtras', path: '/user_extra/?parent={args.parent}', method: 'GET', argTypeMap: { parent: { type: 'string' } }, responseSchema: gateList('GateUserExtraList', extra) },
+          get('gateUsers', '/user/', { limit: ['limit', integer], offset: ['offset', integer] }, gateList('GateUserList', gateUser)),
+          get('gateTokens', '/user_token/', { username: ['username', string], balance: ['balance', string] }, gateList('GateUserTokenList', token)),
+          get('gateExtras', '/user_extra/', { parent: ['parent', string] }, gateList('GateUserExtraList', extra)),
         ],
       }),
     },
@@ -36,8 +60,9 @@ export const composeConfig = defineConfig({
         endpoint: '{env.EDGE_URL}',
         operationHeaders: { Authorization: 'Basic {env.EDGE_BASIC}' },
         operations: [
-          { type: 'Query', field: 'edgeUsers', path: '/users/?username={args.username}&EDGE_PAGE_SIZE_PARAM=100', method: 'GET', argTypeMap: { username: { type: 'string' } }, responseSchema: { type: 'array', items: edgeUser } },
-          { type: 'Query', field: 'edgeLoginHistory', path: '/users/{args.id}/history/?EDGE_PAGE_SIZE_PARAM=100', method: 'GET', argTypeMap: { id: { type: 'string' } }, responseSchema: { type: 'array', items: login } },
+          // edge's docs name no page parameters: bench/peers.ts fills in the one its links show.
+          get('edgeUsers', '/users/', { username: ['username', string], EDGE_PAGE_SIZE_PARAM: ['pageSize', integer] }, { type: 'array', items: edgeUser }),
+          get('edgeLoginHistory', '/users/{args.id}/history/', { EDGE_PAGE_SIZE_PARAM: ['pageSize', integer] }, { type: 'array', items: login }, { id: string }),
         ],
       }),
     },
@@ -46,19 +71,24 @@ export const composeConfig = defineConfig({
         endpoint: '{env.SWITCH_URL}',
         operationHeaders: { 'X-Auth-Token': '{env.SWITCH_TOKEN}' },
         operations: [
-          {
-            type: 'Query', field: 'switchUsers', path: '/user/list?name={args.name}&page=0&per_page=100', method: 'GET', argTypeMap: { name: { type: 'string' } },
-            responseSchema: { type: 'object', title: 'SwitchUserList', properties: { success: { type: 'boolean' }, payload: { type: 'object', title: 'SwitchPage', properties: { items: { type: 'array', items: switchUser } } } } },
-          },
+          get(
+            'switchUsers',
+            '/user/list',
+            { name: ['name', string], page: ['page', string], per_page: ['perPage', string] },
+            { type: 'object', title: 'SwitchUserList', properties: { success: boolean, payload: { type: 'object', title: 'SwitchPage', properties: { items: { type: 'array', items: switchUser } } } } },
+          ),
         ],
       }),
     },
   ],
   additionalTypeDefs: /* GraphQL */ `
     extend type GateUser {
-      token: GateUserToken @resolveTo(sourceName: "gate", sourceTypeName: "Query", sourceFieldName: "gateTokens", requiredSelectionSet: "{ username }", sourceArgs: { username: "{root.username}" }, result: "results.0")
-      extra: GateUserExtra @resolveTo(sourceName: "gate", sourceTypeName: "Query", sourceFieldName: "gateExtras", requiredSelectionSet: "{ id }", sourceArgs: { parent: "{root.id}" }, result: "results.0")
-      switchAccount: SwitchUser @resolveTo(sourceName: "switch", sourceTypeName: "Query", sourceFieldName: "switchUsers", requiredSelectionSet: "{ username }", sourceArgs: { name: "{root.username}" }, result: "payload.items.0")
+      token: GateUserToken
+        @resolveTo(sourceName: "gate", sourceTypeName: "Query", sourceFieldName: "gateTokens", requiredSelectionSet: "{ username }", sourceArgs: { username: "{root.username}", balance: "true" }, result: "results.0")
+      extra: GateUserExtra
+        @resolveTo(sourceName: "gate", sourceTypeName: "Query", sourceFieldName: "gateExtras", requiredSelectionSet: "{ id }", sourceArgs: { parent: "{root.id}" }, result: "results.0")
+      switchAccount: SwitchUser
+        @resolveTo(sourceName: "switch", sourceTypeName: "Query", sourceFieldName: "switchUsers", requiredSelectionSet: "{ username }", sourceArgs: { name: "{root.username}", page: "0", perPage: "100" }, result: "payload.items.0")
     }
   `,
 });
