@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { harnessPerTest, startHarness, type Harness } from './support/harness.ts';
 import { present } from './support/expect.ts';
 import type { Person } from '../src/simulators/index.ts';
+import { gateUserBody } from '../src/upstreams/gate/types.ts';
 
 /**
  * Every mutation but provisionUser/deprovisionUser, against the simulators: what each writes to
@@ -314,6 +315,19 @@ describe('gate users: createUser, updateUser, replaceUser, deleteUser', () => {
     });
     expect(stored.organization).toBeNull();
     expect(stored.profile['first_name'] ?? null).toBeNull();
+  });
+
+  // Found against a gate written from the docs alone: it refuses null for the profile strings
+  // (the docs show them only as strings), as a DRF string field does unless it allows null.
+  it("replaceUser's PUT empties the names and role left out (or null) by leaving them out of the profile, never as null", () => {
+    expect(gateUserBody({ username: 'a', email: 'a@example.com', firstName: 'A', lastName: null }, true)).toEqual({
+      username: 'a',
+      email: 'a@example.com',
+      organization: null,
+      profile: { first_name: 'A' },
+    });
+    expect(gateUserBody({ username: 'a', email: 'a@example.com' }, true)).toMatchObject({ profile: {} });
+    expect(gateUserBody({ lastName: 'B' })).toEqual({ profile: { last_name: 'B' } });
   });
 
   it('replaceUser answers NotFoundError for a user gate does not have, and ValidationError for bad input', async () => {
@@ -1057,7 +1071,7 @@ describe('user extras: createExtra, updateExtra, replaceExtra, deleteExtra', () 
     expect(harness.requests()).toEqual([]);
   });
 
-  it('replaceExtra replaces the extra as a whole; it stays with its person', async () => {
+  it('replaceExtra replaces the extra as a whole; it stays with its person, filed where it was', async () => {
     const person = freshPerson(harness, (candidate) => candidate.hasExtra);
     const before = structuredClone(present(extraOf(harness, person.username)));
     expect(Object.keys(before.custom_fields).length).toBeGreaterThan(0);
@@ -1070,13 +1084,14 @@ describe('user extras: createExtra, updateExtra, replaceExtra, deleteExtra', () 
     expect(result['extra']).toEqual({
       id: globalId('Extra', before.id),
       gateId: String(before.id),
-      organizationId: null,
+      organizationId: String(before.organization_id),
       preferences: { theme: 'light' },
       customFields: {},
       user: { username: person.username },
     });
     const stored = present(data(harness).userExtras.find((extra) => extra.id === before.id));
-    expect(stored).toMatchObject({ parent: before.parent, organization_id: null, preferences: { theme: 'light' }, custom_fields: {} });
+    expect(before.organization_id).not.toBeNull();
+    expect(stored).toMatchObject({ parent: before.parent, organization_id: before.organization_id, preferences: { theme: 'light' }, custom_fields: {} });
     expect(lastAudit(harness)).toMatchObject({ changed: [{ record: 'gate.userExtra', id: String(before.id) }] });
   });
 

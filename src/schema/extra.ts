@@ -172,7 +172,7 @@ const ExtraChangesInput = builder.inputType('ExtraChangesInput', {
   fields: extraFieldsInput,
 });
 const ExtraReplacementInput = builder.inputType('ExtraReplacementInput', {
-  description: 'The extra as a whole: what is left out is emptied.',
+  description: 'The extra as a whole: what is left out is emptied, but for `organizationId`, which stays as it is unless given.',
   fields: extraFieldsInput,
 });
 const UpdateExtraInput = builder.inputType('UpdateExtraInput', {
@@ -242,9 +242,10 @@ builder.mutationFields((t) => ({
         writeScope.checkExtraNumber(fields.organizationId, 'extra.organizationId');
         const previous = await extraNamed(context, key);
         const id = String(previous.id);
-        // PUT wants the whole record: the person it belongs to, and every object (empty when not given).
-        // A bound writer's extra stays filed where it is.
-        const organizationId = fields.organizationId ?? (writeScope.bound ? previous.organizationId : null);
+        // PUT wants the whole record: the person it belongs to, where it is filed (unchanged when not
+        // given: the docs show it only as a string, and emptying it would unfile the record), and
+        // every object (empty when not given).
+        const organizationId = fields.organizationId ?? previous.organizationId;
         const whole = { parent: previous.parent, organizationId, preferences: fields.preferences ?? {}, customFields: fields.customFields ?? {} };
         const { gate } = context.clients;
         const extra = await confirmedWrite(() => gate.replaceExtra(id, whole), () => gate.getExtra(id, false), (current) => shows(current, whole));

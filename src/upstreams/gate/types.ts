@@ -161,17 +161,20 @@ export interface GateUserFields {
 }
 
 /**
- * gate's body for a user. `whole` (PUT) sends every field, empty where not given, so that what is
- * left out is emptied rather than kept; otherwise (POST, PATCH) only what is given.
+ * gate's body for a user. `whole` (PUT) sends every field, so that what is left out is emptied
+ * rather than kept: `organization` as null, and the profile as a whole with only the names and
+ * role given (a PUT replaces it; gate refuses null for those strings, which its docs show only
+ * as strings). Otherwise (POST, PATCH) only what is given.
  */
 export function gateUserBody(fields: GateUserFields, whole = false): JsonBody {
-  const empty = whole ? null : undefined;
-  const profile = { first_name: fields.firstName ?? empty, last_name: fields.lastName ?? empty, role: fields.role ?? empty };
+  // Null in a replacement means "not given": emptied, as what is left out.
+  const given = (value: string | null | undefined) => (whole ? (value ?? undefined) : value);
+  const profile = defined({ first_name: given(fields.firstName), last_name: given(fields.lastName), role: given(fields.role) });
   return defined({
     username: fields.username,
     email: fields.email,
     password: fields.password,
-    organization: fields.organization ?? empty,
+    organization: whole ? (fields.organization ?? null) : fields.organization,
     profile: whole ? profile : nested(profile),
   });
 }
