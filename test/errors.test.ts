@@ -200,4 +200,33 @@ describe('a payload that lacks or mistypes a required field', () => {
     });
     expectNoLeak(result, 'required-marker');
   });
+
+  it('checks a login history that came in one page only as far as it is read: records past the page served never fail it', async () => {
+    const harness = await harnessWith({
+      reshape: {
+        // From the third on, login attempts say whether they succeeded in words, where the docs give a boolean.
+        edge: {
+          body: (body, url) => {
+            if (!url.pathname.endsWith('/history/') || !Array.isArray(body)) return body;
+            return body.map((attempt: Record<string, unknown>, index) => (index < 2 ? attempt : { ...attempt, success: 'required-marker-yes' }));
+          },
+        },
+      },
+    });
+    const history = (first: number) =>
+      harness.execute(`query($username: String!, $first: Int!) { user(username: $username) { loginHistory(first: $first) { totalCount edges { node { success } } } } }`, {
+        username: EVERYWHERE_USERNAME,
+        first,
+      }) as Promise<GraphQLResult<{ user: { loginHistory: { totalCount: number; edges: unknown[] } | null } | null }>>;
+    const firstTwo = await history(2);
+    expect(firstTwo.errors).toBeUndefined();
+    expect(firstTwo.data?.user?.loginHistory?.edges).toHaveLength(2);
+    expect(firstTwo.data?.user?.loginHistory?.totalCount).toBeGreaterThan(2);
+    const firstThree = await history(3);
+    expect(firstThree.data?.user?.loginHistory).toBeNull();
+    expect(firstThree.errors?.map((error) => [error.path?.join('.'), error.extensions?.['code'], error.message])).toEqual([
+      ['user.loginHistory', 'UPSTREAM_BAD_RESPONSE', expect.stringMatching(/^edge sent an unexpected login history \(2\.success: /)],
+    ]);
+    expectNoLeak(firstThree, 'required-marker');
+  });
 });

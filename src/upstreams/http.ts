@@ -112,12 +112,6 @@ export interface UpstreamEndpoint {
   configuredBy?: string;
 }
 
-interface RawResponse {
-  status: number;
-  headers: IncomingHttpHeaders;
-  text: string;
-}
-
 /**
  * One request's handler: it gathers the body chunk by chunk and settles once. A class, not
  * closures, since it is made for every upstream call.
@@ -134,10 +128,12 @@ class Exchange implements Dispatcher.DispatchHandler {
   constructor(
     readonly upstream: UpstreamName,
     readonly route: string,
+    /** The absolute URL requested. */
+    readonly url: string,
     /** Whether the request may change something upstream (all but GET): then a lost answer leaves its outcome unknown. */
     readonly writes: boolean,
     readonly maxBytes: number,
-    readonly resolve: (response: RawResponse) => void,
+    readonly resolve: (reply: UpstreamReply) => void,
     readonly reject: (error: Error) => void,
   ) {}
 
@@ -154,8 +150,15 @@ class Exchange implements Dispatcher.DispatchHandler {
     if (error instanceof UpstreamError) return this.reject(error);
     if (error) return this.reject(this.#transportError(error));
     const chunks = this.#chunks;
-    const text = chunks.length === 1 ? (chunks[0] as Buffer).toString() : Buffer.concat(chunks, this.#size).toString();
-    this.resolve({ status: this.#status, headers: this.#headers, text });
+    const text = chunks.length === 0 ? '' : chunks.length === 1 ? (chunks[0] as Buffer).toString() : Buffer.concat(chunks, this.#size).toString();
+    const status = this.#status;
+    let body: unknown;
+    try {
+      body = jsonBody(this.upstream, text, status);
+    } catch (error) {
+      return this.reject(error as UpstreamError);
+    }
+    this.resolve({ status, headers: this.#headers, body, url: this.url });
   }
 
   /**
@@ -205,6 +208,17 @@ class Exchange implements Dispatcher.DispatchHandler {
 
   onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
     this.#finish(error);
+  }
+}
+
+/** A reply's body as JSON; a 4xx or 5xx body that is not JSON is no body (its status says enough). */
+function jsonBody(upstream: UpstreamName, text: string, status: number): unknown {
+  if (!text) return undefined;
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    if (status >= 400) return undefined;
+    throw new UpstreamError(upstream, 'UPSTREAM_BAD_RESPONSE', `${upstream} sent a body that is not JSON`, status, { cause: error });
   }
 }
 
@@ -334,21 +348,19 @@ export class UpstreamHttp {
     const watched = observer.attemptEnded !== undefined || observer.attemptStarted !== undefined;
     const started = watched ? performance.now() : 0;
     const endSpan = observer.attemptStarted?.(this.#attemptOf(call, method, scope, number));
-    const ended = (status: number | undefined, outcome: UpstreamAttemptEnd['outcome']) => {
-      const end = { status, outcome, durationMs: performance.now() - started };
-      endSpan?.(end);
-      observer.attemptEnded?.(this.#attemptOf(call, method, scope, number), end);
-    };
     return this.#attempt(call, scope.requestId, scope.deadline - performance.now()).then(
       (reply) => {
         policy.settle(admission, undefined);
-        if (watched) ended(reply.status, 'ok');
+        if (watched) this.#ended({ status: reply.status, outcome: 'ok', durationMs: performance.now() - started }, endSpan, call, method, scope, number);
         return reply;
       },
       (error: unknown) => {
         policy.settle(admission, error);
         const failure = error instanceof UpstreamError ? error : undefined;
-        if (watched) ended(failure?.status, failure?.code ?? 'UPSTREAM_ERROR');
+        if (watched) {
+          const end = { status: failure?.status, outcome: failure?.code ?? 'UPSTREAM_ERROR', durationMs: performance.now() - started };
+          this.#ended(end, endSpan, call, method, scope, number);
+        }
         const delayMs = policy.retryDelay(method, number, error, scope);
         if (delayMs === undefined || !failure) throw error;
         observer.retrying?.({ ...this.#attemptOf(call, method, scope, number + 1), reason: failure.code, delayMs });
@@ -357,21 +369,39 @@ export class UpstreamHttp {
     );
   }
 
+  #ended(end: UpstreamAttemptEnd, endSpan: ((end: UpstreamAttemptEnd) => void) | undefined, call: UpstreamCall, method: string, scope: CallScope, attempt: number): void {
+    endSpan?.(end);
+    this.observer.attemptEnded?.(this.#attemptOf(call, method, scope, attempt), end);
+  }
+
   #attemptOf(call: UpstreamCall, method: string, scope: CallScope, attempt: number) {
     return { upstream: this.upstream, method, route: call.route, requestId: scope.requestId, attempt };
   }
 
-  /** One exchange, its answer judged: a 2xx is the reply, anything else its UpstreamError. */
-  async #attempt(call: UpstreamCall, requestId: string, remainingMs: number): Promise<UpstreamReply> {
-    const reply = await this.#send(call, requestId, Math.min(this.#callTimeoutMs, remainingMs));
-    if (reply.status === 404 && !this.#baseConfirmed && (await this.#baseIsWrong(requestId))) {
-      throw new UpstreamError(
-        this.upstream,
-        'UPSTREAM_MISCONFIGURED',
-        `${this.upstream} answers 404 for ${this.#protocol.baseProbe.route} itself: ${this.#configuredBy} lacks or misnames the API prefix`,
-        404,
-      );
-    }
+  /**
+   * One exchange, its answer judged: a 2xx is the reply, anything else its UpstreamError. One
+   * `then` on the exchange and no async function: a query makes some 250 of these at once.
+   */
+  #attempt(call: UpstreamCall, requestId: string, remainingMs: number): Promise<UpstreamReply> {
+    return this.#send(call, requestId, Math.min(this.#callTimeoutMs, remainingMs)).then((reply) => {
+      if (reply.status === 404 && !this.#baseConfirmed) {
+        return this.#baseIsWrong(requestId).then((baseIsWrong) => {
+          if (baseIsWrong) {
+            throw new UpstreamError(
+              this.upstream,
+              'UPSTREAM_MISCONFIGURED',
+              `${this.upstream} answers 404 for ${this.#protocol.baseProbe.route} itself: ${this.#configuredBy} lacks or misnames the API prefix`,
+              404,
+            );
+          }
+          return this.#judged(call, reply);
+        });
+      }
+      return this.#judged(call, reply);
+    });
+  }
+
+  #judged(call: UpstreamCall, reply: UpstreamReply): UpstreamReply {
     const refusal = this.#protocol.refusal?.(reply.status, reply.body);
     if (refusal) throw new UpstreamError(this.upstream, refusal.code ?? codeForStatus(reply.status), refusal.message, reply.status);
     if (reply.status < 200 || reply.status >= 300) {
@@ -388,7 +418,7 @@ export class UpstreamHttp {
   }
 
   /** One exchange: the status, headers and JSON body, bounded in time (`timeoutMs`) and size as a whole. */
-  async #send(call: UpstreamCall, requestId: string, timeoutMs: number): Promise<UpstreamReply> {
+  #send(call: UpstreamCall, requestId: string, timeoutMs: number): Promise<UpstreamReply> {
     const method = call.method ?? 'GET';
     const path = call.target ?? this.basePath + expandRoute(call.route, call.params) + buildQueryString(call.query);
     const headers: Record<string, string> = { ...this.#headers, 'x-request-id': requestId };
@@ -397,33 +427,21 @@ export class UpstreamHttp {
       body = JSON.stringify(call.body);
       headers['content-type'] = 'application/json';
     }
-    const response = await this.#exchange({ method, path, headers, body }, call.route, timeoutMs);
-    const { status } = response;
-    return { status, headers: response.headers, body: response.text ? this.#parseJson(response.text, status) : undefined, url: this.#origin + path };
+    return this.#exchange({ method, path, headers, body }, call.route, timeoutMs, this.#origin + path);
   }
 
   /**
    * Dispatches one request and gathers its body as it comes, without streams: the deadline ends
    * the whole exchange (undici's own timeouts fire only on silence, so a body trickled in small
-   * pieces would never end), and a body past the size limit is cut off unread.
+   * pieces would never end), and a body past the size limit is cut off unread. It settles with
+   * the body parsed, as the exchange ends.
    */
-  #exchange(options: Dispatcher.DispatchOptions, route: string, timeoutMs: number): Promise<RawResponse> {
-    return new Promise<RawResponse>((resolve, reject) => {
-      const exchange = new Exchange(this.upstream, route, options.method !== 'GET', this.#maxResponseBytes, resolve, reject);
+  #exchange(options: Dispatcher.DispatchOptions, route: string, timeoutMs: number, url: string): Promise<UpstreamReply> {
+    return new Promise<UpstreamReply>((resolve, reject) => {
+      const exchange = new Exchange(this.upstream, route, url, options.method !== 'GET', this.#maxResponseBytes, resolve, reject);
       exchange.timer = setTimeout(expire, timeoutMs, exchange, Math.round(timeoutMs), options.method);
       this.#pool.dispatch(options, exchange);
     });
-  }
-
-  #parseJson(text: string, status: number): unknown {
-    try {
-      return JSON.parse(text);
-    } catch (error) {
-      if (status >= 400) return undefined;
-      throw new UpstreamError(this.upstream, 'UPSTREAM_BAD_RESPONSE', `${this.upstream} sent a body that is not JSON`, status, {
-        cause: error,
-      });
-    }
   }
 
   /** Asks the base probe whether the base URL itself is wrong; concurrent 404s share one probe. */

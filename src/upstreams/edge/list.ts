@@ -45,6 +45,33 @@ export interface EdgeListSource<T> {
   onPage?: (items: T[]) => void;
 }
 
+/**
+ * A list that came whole in one page, its items checked and shaped only as far as they are read:
+ * what only counts them (a login history read for its `totalCount`) or serves the first few
+ * never pays for the rest.
+ */
+class OnePage<T> {
+  #checked: T[] = [];
+
+  constructor(
+    readonly items: readonly unknown[],
+    /** Checks and shapes the first items of the page, as the whole page would be. */
+    readonly check: (items: readonly unknown[]) => T[],
+  ) {}
+
+  get length(): number {
+    return this.items.length;
+  }
+
+  /** The first `count` items (all there are, when fewer), checked. */
+  checkedTo(count: number): T[] {
+    const end = Math.min(count, this.items.length);
+    // Checked from the first on, so that a bad item is named by its place in the page.
+    if (this.#checked.length < end) this.#checked = this.check(this.items.slice(0, end));
+    return this.#checked;
+  }
+}
+
 /** A page served other than the pattern learned from the links says it would be: the list is read by its links instead. */
 class PatternBroken extends Error {}
 
@@ -80,6 +107,8 @@ export class EdgeList<T> implements PositionedList<T> {
   #linked: PagedList<T> | undefined;
   /** The list followed by its links from the first page on, should its pattern not hold. */
   #byLinks: (() => PagedList<T>) | undefined;
+  /** The whole list, when it came in one page: checked only as far as it is read. */
+  #onePage: OnePage<T> | undefined;
   /** Items by position; holes where no page has been read. */
   readonly #items: T[] = [];
   #total: number | undefined;
@@ -90,6 +119,7 @@ export class EdgeList<T> implements PositionedList<T> {
   }
 
   get complete(): boolean {
+    if (this.#onePage) return true;
     if (this.#linked) return this.#linked.complete;
     if (this.#total === undefined) return false;
     for (let position = 0; position < this.#total; position++) if (!(position in this.#items)) return false;
@@ -100,6 +130,7 @@ export class EdgeList<T> implements PositionedList<T> {
     return this.#either(
       () => this.#readWindow(window),
       (linked) => linked.read(window),
+      (page) => page.checkedTo(window.offset + window.limit),
     );
   }
 
@@ -110,6 +141,7 @@ export class EdgeList<T> implements PositionedList<T> {
         return position < (await this.#count(geometry, 0));
       },
       (linked) => linked.has(position),
+      (page) => position < page.length,
     );
   }
 
@@ -117,6 +149,7 @@ export class EdgeList<T> implements PositionedList<T> {
     return this.#either(
       (geometry) => this.#count(geometry, tail),
       (linked) => linked.count(),
+      (page) => page.length,
     );
   }
 
@@ -130,6 +163,7 @@ export class EdgeList<T> implements PositionedList<T> {
         return items.slice(0, known);
       },
       (linked) => linked.readTo(count),
+      (page) => page.checkedTo(count),
     );
   }
 
@@ -142,6 +176,7 @@ export class EdgeList<T> implements PositionedList<T> {
         return (await this.#readWindow({ offset: 0, limit: total })).slice(0, total);
       },
       (linked) => linked.all(),
+      (page) => page.checkedTo(page.length),
     );
   }
 
@@ -158,18 +193,21 @@ export class EdgeList<T> implements PositionedList<T> {
         return undefined;
       },
       (linked) => linked.find(predicate, limit),
+      (page) => page.checkedTo(limit).slice(0, limit).find(predicate),
     );
   }
 
   /**
-   * Runs `direct` once the first page says the list's pattern, else (no pattern, or one that did
-   * not hold) `linked` on the list followed by its links.
+   * Runs `whole` on a list that came in one page; else `direct` once the first page says the
+   * list's pattern, else (no pattern, or one that did not hold) `linked` on the list followed by
+   * its links.
    */
-  async #either<R>(direct: (geometry: Geometry) => Promise<R>, linked: (list: PagedList<T>) => Promise<R>): Promise<R> {
+  async #either<R>(direct: (geometry: Geometry) => Promise<R>, linked: (list: PagedList<T>) => Promise<R>, whole: (page: OnePage<T>) => R): Promise<R> {
     await (this.#firstPage ??= this.#readFirstPage().catch((error: unknown) => {
       this.#firstPage = undefined;
       throw error;
     }));
+    if (this.#onePage) return whole(this.#onePage);
     if (this.#geometry && !this.#linked) {
       try {
         return await direct(this.#geometry);
@@ -188,10 +226,14 @@ export class EdgeList<T> implements PositionedList<T> {
     const asked = Math.min(this.#source.pageSize, knowledge.cap ?? Number.POSITIVE_INFINITY);
     const call = sizeParam === undefined ? first : { ...first, query: { ...first.query, [sizeParam]: asked } };
     const reply = await this.#source.http.request(call, this.#source.scope);
-    const items = this.#parse(reply, call);
-    this.#items.push(...items);
     const links = linksOf(reply.headers.link);
     const next = links.get('next');
+    if (next === undefined && !this.#source.onPage && Array.isArray(reply.body)) {
+      this.#onePage = new OnePage(reply.body, (items) => this.#parse({ ...reply, body: items }, call));
+      return;
+    }
+    const items = this.#parse(reply, call);
+    this.#items.push(...items);
     if (next === undefined) {
       this.#total = items.length;
       this.#linked = PagedList.of(items);
