@@ -51,13 +51,15 @@ interface JsonReply<T> {
   links: Map<string, string>;
 }
 
-/** The targets of an RFC 5988 `Link` header by relation. */
+/** The targets of an RFC 5988 `Link` header by relation; one link may name several (`rel="next last"`). */
 function linksOf(header: string | string[] | undefined): Map<string, string> {
   const links = new Map<string, string>();
   const value = Array.isArray(header) ? header.join(',') : header;
   for (const part of value ? value.split(',') : []) {
-    const match = /<([^>]*)>\s*;\s*rel="?([a-z]+)"?/.exec(part.trim());
-    if (match && !links.has(match[2] as string)) links.set(match[2] as string, match[1] as string);
+    const match = /<([^>]*)>\s*;\s*rel="?([a-z ]+)"?/.exec(part.trim());
+    for (const relation of match ? (match[2] as string).split(' ') : []) {
+      if (relation && !links.has(relation)) links.set(relation, match?.[1] as string);
+    }
   }
   return links;
 }
