@@ -3,6 +3,7 @@ import { NestedUsersDocument } from './generated/graphql.ts';
 import { present } from './support/expect.ts';
 import { startHarness, type Harness } from './support/harness.ts';
 import type { SimulatedRequest } from '../src/simulators/index.ts';
+import { GatewayMetrics } from '../src/server/telemetry/metrics.ts';
 
 /** edge's simulator serves 25 items a page unless asked otherwise (the gateway never asks). */
 const EDGE_PAGE_SIZE = 25;
@@ -111,5 +112,56 @@ describe('upstream requests for users(first: 50) with every relation', () => {
     const generated = new Set(harness.requests().map((request) => request.requestId));
     expect(generated.size).toBe(1);
     expect([...generated][0]).toMatch(/^[0-9a-f-]{36}$/);
+  });
+});
+
+describe('identical reads of concurrent requests (UPSTREAM_SHARE_READS)', () => {
+  const distinctReads = (requests: SimulatedRequest[]) => new Set(requests.map((request) => `${request.upstream} ${request.path}?${request.query.toString()}`));
+
+  it('share one upstream call while in flight; each request gets its whole answer, and the sharing is counted', async () => {
+    const metrics = new GatewayMetrics({ processMetrics: false });
+    const sharing = await startHarness({ latencyMs: 15, observer: metrics.observer });
+    try {
+      const alone = await sharing.data(NestedUsersDocument, { first: 10 });
+      sharing.simulators.resetRequests();
+      const answers = await Promise.all([1, 2, 3].map(() => sharing.data(NestedUsersDocument, { first: 10 })));
+      expect(answers).toEqual([alone, alone, alone]);
+      const requests = sharing.requests();
+      // One call per distinct read for the three requests together, not three.
+      expect(requests.length).toBe(distinctReads(requests).size);
+      const { body } = await metrics.scrape();
+      expect(body).toMatch(/^upstream_shared_reads_total\{upstream="gate",route="\/user_token\/"\} 20$/m);
+    } finally {
+      await sharing.close();
+    }
+  });
+
+  it('are each their own call with UPSTREAM_SHARE_READS=false', async () => {
+    const unshared = await startHarness({ latencyMs: 15, env: { UPSTREAM_SHARE_READS: 'false' } });
+    try {
+      unshared.simulators.resetRequests();
+      await Promise.all([1, 2].map(() => unshared.data(NestedUsersDocument, { first: 10 })));
+      const requests = unshared.requests();
+      expect(requests.length).toBe(2 * distinctReads(requests).size);
+    } finally {
+      await unshared.close();
+    }
+  });
+
+  it('never answer a read begun after a write with a reply begun before it', async () => {
+    const person = harness.simulators.dataset.gateUsers[3]!;
+    const readEmail = `query($username: String!) { user(username: $username) { email } }`;
+    const before = (await harness.data(readEmail, { username: person.username })) as { user: { email: string } };
+    // A slow read of the user is in flight while another request changes the user and reads it back.
+    const slowRead = harness.data(readEmail, { username: person.username });
+    const email = `shared.${Date.now()}@example.com`;
+    const change = harness.execute(
+      `mutation($input: UpdateUserInput!) { updateUser(input: $input) { __typename ... on UpdateUserPayload { user { email } } } }`,
+      { input: { username: person.username, changes: { email } } },
+    );
+    const [changed, during] = (await Promise.all([change, slowRead])) as [{ data: { updateUser: { user: { email: string } } } }, { user: { email: string } }];
+    expect(changed.data.updateUser.user.email).toBe(email);
+    expect([before.user.email, email]).toContain(during.user.email);
+    expect(await harness.data(readEmail, { username: person.username })).toEqual({ user: { email } });
   });
 });

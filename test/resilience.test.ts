@@ -258,7 +258,8 @@ describe('a bulkhead per upstream', () => {
     const record = recorder();
     const harness = await start({
       observer: record.observer,
-      env: { UPSTREAM_CONNECTIONS: '2', UPSTREAM_MAX_QUEUED: '2', REQUEST_DEADLINE_MS: '500', UPSTREAM_BREAKER_MIN_CALLS: '1000000' },
+      // The same read four times over, each its own call (shared, they would be one).
+      env: { UPSTREAM_CONNECTIONS: '2', UPSTREAM_MAX_QUEUED: '2', REQUEST_DEADLINE_MS: '500', UPSTREAM_BREAKER_MIN_CALLS: '1000000', UPSTREAM_SHARE_READS: 'false' },
     });
     harness.simulators.injectFault('gate', { path: '/user/', action: 'hang', times: 'always' });
     const GATE = '{ users(first: 1) { totalCount } }';

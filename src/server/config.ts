@@ -112,6 +112,7 @@ const settings = z.object({
   UPSTREAM_BREAKER_HALF_OPEN_AFTER_MS: wholeNumber(1, 3_600_000, 5_000),
   UPSTREAM_MAX_QUEUED: wholeNumber(0, 1_000_000, 16_384),
   UPSTREAM_CONNECTIONS: wholeNumber(1, 65_536, 256),
+  UPSTREAM_SHARE_READS: flag.default(true),
   ADMISSION_BUDGET: optionalWholeNumber(1, 100_000_000),
   ADMISSION_MAX_QUEUED: wholeNumber(0, 1_000_000, 1000),
   ADMISSION_MAX_QUEUED_PER_CLIENT: wholeNumber(0, 1_000_000, 200),
@@ -210,6 +211,8 @@ export interface GatewayConfig {
   /** Retries, circuit breaker and bulkhead: one policy, one breaker and bulkhead per upstream. */
   callPolicy: CallPolicySettings;
   upstreamConnections: number;
+  /** Identical reads in flight at once share one upstream call. */
+  upstreamShareReads: boolean;
   upstreamMaxResponseBytes: number;
   edgeMaxPages: number;
   /** The page size edge lists are asked for in, once their links show the parameter (edge serves up to its own cap). */
@@ -311,6 +314,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
       bulkhead: { maxInFlight: config.UPSTREAM_CONNECTIONS, maxQueued: config.UPSTREAM_MAX_QUEUED },
     },
     upstreamConnections: config.UPSTREAM_CONNECTIONS,
+    upstreamShareReads: config.UPSTREAM_SHARE_READS,
     upstreamMaxResponseBytes: config.UPSTREAM_MAX_RESPONSE_BYTES,
     edgeMaxPages: config.EDGE_MAX_PAGES,
     edgePageSize: config.EDGE_PAGE_SIZE,

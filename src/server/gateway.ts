@@ -43,7 +43,7 @@ export function simulatorSettings(simulators: Simulators): Record<UpstreamKey, U
 
 export type UpstreamLimitSettings = Pick<
   GatewayConfig,
-  'upstreamConnections' | 'upstreamTimeouts' | 'callPolicy' | 'upstreamMaxResponseBytes' | 'edgeMaxPages' | 'edgePageSize' | 'edgeNameSearchMaxMatches' | 'switchNameSearchMaxMatches' | 'tenantScanMaxItems'
+  'upstreamConnections' | 'upstreamShareReads' | 'upstreamTimeouts' | 'callPolicy' | 'upstreamMaxResponseBytes' | 'edgeMaxPages' | 'edgePageSize' | 'edgeNameSearchMaxMatches' | 'switchNameSearchMaxMatches' | 'tenantScanMaxItems'
 >;
 
 /** One pool per upstream, sized, timed and bounded as configured. */
@@ -52,6 +52,7 @@ export function createUpstreams(settings: Record<UpstreamKey, UpstreamSettings>,
     baseUrl: settings[key].url,
     headers: settings[key].headers,
     connections: limits.upstreamConnections,
+    shareReads: limits.upstreamShareReads,
     timeouts: limits.upstreamTimeouts[key],
     policy: limits.callPolicy,
     maxResponseBytes: limits.upstreamMaxResponseBytes,

@@ -110,6 +110,16 @@ export interface UpstreamEndpoint {
   maxResponseBytes: number;
   /** The setting that names the base URL (`GATE_URL`), for errors that blame it. */
   configuredBy?: string;
+  /** Whether identical reads in flight at once share one call (`UPSTREAM_SHARE_READS`); default true. */
+  shareReads?: boolean;
+}
+
+/** A read in flight that identical reads may share, until a write to the upstream is sent or answered. */
+interface SharedRead {
+  reply: Promise<UpstreamReply>;
+  /** The writes sent and answered when it started: a read begun before a write may not show it. */
+  writes: number;
+  deadline: number;
 }
 
 /**
@@ -282,6 +292,11 @@ export class UpstreamHttp {
   readonly #protocol: UpstreamProtocol;
   /** Set by the first 2xx: from then on the base URL is known to be right. */
   #baseConfirmed = false;
+  readonly #shareReads: boolean;
+  /** Reads in flight, by the path and query they ask for. */
+  readonly #readsInFlight = new Map<string, SharedRead>();
+  /** Writes sent plus writes answered (or failed): each one ends the sharing of the reads in flight. */
+  #writeEvents = 0;
   #probing: Promise<boolean> | undefined;
 
   constructor(
@@ -300,6 +315,7 @@ export class UpstreamHttp {
     this.#maxResponseBytes = endpoint.maxResponseBytes;
     this.#configuredBy = endpoint.configuredBy ?? `the ${upstream} base URL`;
     this.#protocol = protocol;
+    this.#shareReads = endpoint.shareReads ?? true;
     const { connectMs, headersMs, bodyMs } = endpoint.timeouts;
     this.#pool = new Pool(url.origin, {
       connections: endpoint.connections,
@@ -336,7 +352,77 @@ export class UpstreamHttp {
    * a span's start.
    */
   request(call: UpstreamCall, scope: CallScope): Promise<UpstreamReply> {
-    return this.#try(call, scope, 1);
+    const method = call.method ?? 'GET';
+    if (method !== 'GET') return this.#write(call, scope);
+    if (!this.#shareReads) return this.#try(call, scope, 1);
+    return this.#sharedRead(call, scope);
+  }
+
+  /**
+   * A read that identical reads in flight at once, from any GraphQL request, share (as Apollo
+   * Router's subgraph deduplication does): the same path and query with the same credentials
+   * answer the same, and each request shapes and filters the reply for itself. Only the first
+   * reader's call goes out (its request id, its retries); the others wait for its reply, each no
+   * longer than its own deadline. A reader whose deadline outlasts a shared call that timed out
+   * asks again on its own. A read begun before a write to the upstream was sent or answered is
+   * not shared past it, so that reading back what a request wrote never sees the state before.
+   */
+  #sharedRead(call: UpstreamCall, scope: CallScope): Promise<UpstreamReply> {
+    const key = this.#pathOf(call);
+    const shared = this.#readsInFlight.get(key);
+    if (shared && shared.writes === this.#writeEvents) {
+      this.observer.readShared?.(this.upstream, call.route);
+      return this.#follow(shared, call, scope);
+    }
+    const read: SharedRead = { reply: this.#try(call, scope, 1), writes: this.#writeEvents, deadline: scope.deadline };
+    this.#readsInFlight.set(key, read);
+    const done = () => {
+      if (this.#readsInFlight.get(key) === read) this.#readsInFlight.delete(key);
+    };
+    read.reply.then(done, done);
+    return read.reply;
+  }
+
+  #follow(shared: SharedRead, call: UpstreamCall, scope: CallScope): Promise<UpstreamReply> {
+    const outlasts = scope.deadline >= shared.deadline;
+    const reply = shared.reply.catch((error: unknown) => {
+      if (outlasts && error instanceof UpstreamError && error.code === 'UPSTREAM_TIMEOUT' && performance.now() < scope.deadline) {
+        return this.#try(call, scope, 1);
+      }
+      throw error;
+    });
+    if (outlasts) return reply;
+    return new Promise<UpstreamReply>((resolve, reject) => {
+      const waitMs = Math.max(0, scope.deadline - performance.now());
+      const timer = setTimeout(() => {
+        reject(new UpstreamError(this.upstream, 'UPSTREAM_TIMEOUT', `${this.upstream} did not answer GET ${call.route} within ${Math.round(waitMs)} ms`));
+      }, waitMs);
+      reply.then(
+        (value) => {
+          clearTimeout(timer);
+          resolve(value);
+        },
+        (error: unknown) => {
+          clearTimeout(timer);
+          reject(error);
+        },
+      );
+    });
+  }
+
+  /** A write ends the sharing of every read in flight, as it is sent and as it is answered. */
+  #write(call: UpstreamCall, scope: CallScope): Promise<UpstreamReply> {
+    this.#writeEvents++;
+    const written = this.#try(call, scope, 1);
+    const answered = () => {
+      this.#writeEvents++;
+    };
+    written.then(answered, answered);
+    return written;
+  }
+
+  #pathOf(call: UpstreamCall): string {
+    return call.target ?? this.basePath + expandRoute(call.route, call.params) + buildQueryString(call.query);
   }
 
   #try(call: UpstreamCall, scope: CallScope, number: number): Promise<UpstreamReply> {
@@ -420,7 +506,7 @@ export class UpstreamHttp {
   /** One exchange: the status, headers and JSON body, bounded in time (`timeoutMs`) and size as a whole. */
   #send(call: UpstreamCall, requestId: string, timeoutMs: number): Promise<UpstreamReply> {
     const method = call.method ?? 'GET';
-    const path = call.target ?? this.basePath + expandRoute(call.route, call.params) + buildQueryString(call.query);
+    const path = this.#pathOf(call);
     const headers: Record<string, string> = { ...this.#headers, 'x-request-id': requestId };
     let body: string | undefined;
     if (call.body !== undefined) {

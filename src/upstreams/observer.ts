@@ -60,6 +60,8 @@ export interface UpstreamObserver {
   retrying?(retry: UpstreamRetry): void;
   breakerChanged?(upstream: UpstreamName, state: BreakerState): void;
   payloadDrift?(drift: PayloadDrift): void;
+  /** A read was answered by an identical one in flight for another request, instead of a call of its own. */
+  readShared?(upstream: UpstreamName, route: string): void;
   /** A DataLoader batch went out with `size` keys (`loader` names it: `gate.userById`). */
   loaderBatch?(loader: string, size: number): void;
 }

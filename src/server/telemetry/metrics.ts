@@ -81,6 +81,12 @@ export class GatewayMetrics {
     this.registry,
   );
   readonly #retries = new CounterFamily('upstream_retries_total', 'Upstream calls tried again, by route template and the error code of the failed attempt.', ['upstream', 'route', 'reason'], this.registry);
+  readonly #sharedReads = new CounterFamily(
+    'upstream_shared_reads_total',
+    'Reads answered by an identical one in flight for another request, instead of an upstream call of their own (UPSTREAM_SHARE_READS), by route template.',
+    ['upstream', 'route'],
+    this.registry,
+  );
   readonly #drift = new CounterFamily(
     'upstream_payload_drift_total',
     'Upstream payloads that differ from what the gateway reads without failing it, by route, dotted field path and kind (unexpected, missing).',
@@ -109,6 +115,7 @@ export class GatewayMetrics {
   readonly #operations = new Map<string, Partial<Record<RequestSummary['outcome'], RequestSeries>>>();
   readonly #batches = new Map<string, HistogramSeries>();
   readonly #drifts = new Map<string, CounterSeries>();
+  readonly #sharedReadsByRoute = new Map<string, CounterSeries>();
   readonly #maxOperations: number;
   #health: () => readonly UpstreamHealth[] = () => [];
 
@@ -116,6 +123,15 @@ export class GatewayMetrics {
   readonly observer: UpstreamObserver = {
     attemptEnded: (attempt, end) => this.#routeSeries(attempt).end(end),
     retrying: (retry) => this.#retries.series({ upstream: retry.upstream, route: this.#route(retry.upstream, retry.route), reason: retry.reason }).inc(),
+    readShared: (upstream, route) => {
+      const key = `${upstream} ${route}`;
+      let series = this.#sharedReadsByRoute.get(key);
+      if (!series) {
+        series = this.#sharedReads.series({ upstream, route: this.#route(upstream, route) });
+        this.#sharedReadsByRoute.set(key, series);
+      }
+      series.inc();
+    },
     payloadDrift: (drift) => {
       const key = `${drift.upstream}\u0000${drift.route}\u0000${drift.field}\u0000${drift.kind}`;
       let series = this.#drifts.get(key);

@@ -13,6 +13,7 @@ export function combineObservers(observers: readonly (UpstreamObserver | undefin
   const breakers = present.filter((observer) => observer.breakerChanged);
   const drifts = present.filter((observer) => observer.payloadDrift);
   const batches = present.filter((observer) => observer.loaderBatch);
+  const shares = present.filter((observer) => observer.readShared);
   const combined: UpstreamObserver = {};
   if (starts.length) {
     combined.attemptStarted = (attempt) => {
@@ -27,6 +28,7 @@ export function combineObservers(observers: readonly (UpstreamObserver | undefin
   if (retries.length) combined.retrying = (retry) => retries.forEach((observer) => observer.retrying!(retry));
   if (breakers.length) combined.breakerChanged = (upstream, state) => breakers.forEach((observer) => observer.breakerChanged!(upstream, state));
   if (drifts.length) combined.payloadDrift = (drift) => drifts.forEach((observer) => observer.payloadDrift!(drift));
+  if (shares.length) combined.readShared = (upstream, route) => shares.forEach((observer) => observer.readShared!(upstream, route));
   if (batches.length) combined.loaderBatch = (loader, size) => batches.forEach((observer) => observer.loaderBatch!(loader, size));
   return combined;
 }
