@@ -37,6 +37,9 @@ describe('configuration from the environment', () => {
     [{ EDGE_URL: 'http://edge.internal/api', EDGE_USERNAME: 'ops' }, /EDGE_PASSWORD is required when EDGE_URL is set/],
     [{ EDGE_URL: 'http://edge.internal/api', EDGE_TOKEN: 'no-colon' }, /EDGE_TOKEN must be "user:token"/],
     [{ SWITCH_URL: 'http://switch.internal/v1' }, /SWITCH_TOKEN is required/],
+    // The breaker samples a share of the calls below all of them: 1 would fail at start.
+    [{ UPSTREAM_BREAKER_FAILURE_RATIO: '1' }, /UPSTREAM_BREAKER_FAILURE_RATIO must be a decimal above 0 and below 1/],
+    [{ UPSTREAM_BREAKER_FAILURE_RATIO: '0' }, /UPSTREAM_BREAKER_FAILURE_RATIO must be more than 0/],
   ])('names the bad variable in %o', (env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(message);

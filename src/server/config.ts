@@ -51,7 +51,7 @@ const optionalSecret = z.string().min(1, 'must not be empty').optional();
 const ratio = (fallback: number) =>
   z
     .string()
-    .regex(/^(0(\.\d+)?|1(\.0+)?)$/, 'must be a decimal from 0 to 1, e.g. 0.5')
+    .regex(/^0(\.\d+)?$/, 'must be a decimal above 0 and below 1, e.g. 0.5')
     .transform(Number)
     .pipe(z.number().gt(0, 'must be more than 0'))
     .default(fallback);
