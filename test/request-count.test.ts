@@ -87,6 +87,19 @@ describe('upstream requests for users(first: 50) with every relation', () => {
     expect(reads.every((request) => request.startedAt < firstAnswer)).toBe(true);
   });
 
+  it('sends the lookups that lead to more reads (edge accounts, then their history) before those that end a chain', async () => {
+    harness.simulators.resetRequests();
+    await harness.data(NestedUsersDocument, { first: FIRST });
+    const requests = harness.requests();
+    const arrivals = (upstream: string, path: RegExp) =>
+      requests.filter((request) => request.upstream === upstream && path.test(request.path)).map((request) => request.startedAt);
+    const edgeSearches = arrivals('edge', /\/users\/$/);
+    const chainEnds = [...arrivals('gate', /\/user_(token|extra)\/$/), ...arrivals('switch', /\/user\/list$/)];
+    expect(edgeSearches.length).toBeGreaterThan(0);
+    expect(chainEnds.length).toBeGreaterThan(0);
+    expect(Math.max(...edgeSearches)).toBeLessThan(Math.min(...chainEnds));
+  });
+
   it('batches lookups by id where the upstream allows it (switch user_id_in)', async () => {
     const ids = harness.simulators.dataset.switchUsers.slice(0, 40).map((user) => Buffer.from(`SwitchUser:${user.user_id}`).toString('base64url'));
     harness.simulators.resetRequests();

@@ -50,9 +50,18 @@ export function forgetfulLoader<K, V, C = K>(
   return loader;
 }
 
+/**
+ * For a lookup that ends a chain (a user token, a user extra, a switch account: nothing more is
+ * read from its answer): its batch goes out a turn of the event loop after the other batches of
+ * the same round. Each call costs the CPU that sends it, one after another, so the lookups whose
+ * answers lead to more reads (a person's edge account, whose login history comes next) are sent
+ * first, and the query's longest chain of calls, which sets its latency, starts soonest.
+ */
+export const ENDS_CHAIN: Pick<DataLoader.Options<unknown, unknown>, 'batchScheduleFn'> = { batchScheduleFn: (send) => setImmediate(send) };
+
 /** A loader keyed by one string: each distinct key is fetched once per request. */
-export function loaderByKey<V>(fetchOne: (key: string) => Promise<V>, watch?: LoaderWatch): DataLoader<string, V> {
-  return forgetfulLoader<string, V>((keys) => settleEach(keys, fetchOne), undefined, watch);
+export function loaderByKey<V>(fetchOne: (key: string) => Promise<V>, watch?: LoaderWatch, options?: typeof ENDS_CHAIN): DataLoader<string, V> {
+  return forgetfulLoader<string, V>((keys) => settleEach(keys, fetchOne), options, watch);
 }
 
 /** A loader keyed by a plain object (a list's filter and window, say), compared by value. */
@@ -75,6 +84,7 @@ function detailLoader<V>(
   fetchOne: (key: string, detailed: boolean) => Promise<V>,
   onRead?: (value: V, detailed: boolean) => void,
   watch?: LoaderWatch,
+  endsChain = false,
 ): DataLoader<DetailKey, V, string> {
   const loader: DataLoader<DetailKey, V, string> = forgetfulLoader<DetailKey, V, string>(
     async (requests) => {
@@ -96,7 +106,7 @@ function detailLoader<V>(
       }
       return Promise.all(requests.map(({ key }) => reads.get(key) as Promise<V | Error>));
     },
-    { cacheKeyFn: ({ key, detailed }) => `${detailed ? '+' : '-'}${key}` },
+    { cacheKeyFn: ({ key, detailed }) => `${detailed ? '+' : '-'}${key}`, ...(endsChain ? ENDS_CHAIN : {}) },
     watch,
   );
   return loader;
@@ -119,14 +129,17 @@ export function detailLoaderPair<V>(options: {
   keyOf: (value: V) => string;
   /** Watches for the two loaders. */
   watch?: { byId?: LoaderWatch; byKey?: LoaderWatch };
+  /** Whether nothing more is read from the record (see `ENDS_CHAIN`). */
+  endsChain?: boolean;
 }) {
-  const byId = detailLoader(options.byId, undefined, options.watch?.byId);
+  const byId = detailLoader(options.byId, undefined, options.watch?.byId, options.endsChain);
   const byKey = detailLoader(
     options.byKey,
     (value, detailed) => {
       if (value) primeDetail(byId, options.idOf(value), value, detailed);
     },
     options.watch?.byKey,
+    options.endsChain,
   );
   const forget = (value: V) => {
     for (const detailed of [false, true]) {

@@ -112,6 +112,7 @@ export function createGateLoaders(client: GateClient, tenancy: GateTenancy, onBa
     idOf: (token) => String(token.id),
     keyOf: (token) => token.username,
     watch: { byId: watch('gate.tokenById'), byKey: watch('gate.tokenByUsername') },
+    endsChain: true,
   });
 
   const learnNumber = (extra: GateUserExtra) => {
@@ -131,6 +132,7 @@ export function createGateLoaders(client: GateClient, tenancy: GateTenancy, onBa
     idOf: (extra) => String(extra.id),
     keyOf: (extra) => extra.parent,
     watch: { byId: watch('gate.extraById'), byKey: watch('gate.extraByParent') },
+    endsChain: true,
   });
   /**
    * `/user_extra/` cannot be filtered by the organization's name: the organization's extras are

@@ -1,4 +1,4 @@
-import { forgetfulLoader, loaderByKey, loaderByValue, loaderWatcher, type LoaderBatchObserver } from '../batching.ts';
+import { ENDS_CHAIN, forgetfulLoader, loaderByKey, loaderByValue, loaderWatcher, type LoaderBatchObserver } from '../batching.ts';
 import { readWhole, windowOf, type ListWindow, type WindowPage } from '../paging.ts';
 import { scanTooLong, type Membership, type TenantScanLimit } from '../tenancy.ts';
 import { SWITCH_PAGE_SIZE, type SwitchClient, type SwitchUserFilter, type SwitchUserOrder } from './client.ts';
@@ -33,7 +33,7 @@ export function createSwitchLoaders(client: SwitchClient, { membership, scan }: 
       const byId = new Map(visible.flatMap((user) => (user ? [[user.userId, user] as const] : [])));
       return ids.map((id) => byId.get(id) ?? null);
     },
-    { maxBatchSize: SWITCH_PAGE_SIZE },
+    { maxBatchSize: SWITCH_PAGE_SIZE, ...ENDS_CHAIN },
     watch('switch.userById'),
   );
   const primeUser = (user: SwitchUser) => userById.prime(user.userId, user);
@@ -42,7 +42,7 @@ export function createSwitchLoaders(client: SwitchClient, { membership, scan }: 
     const user = await client.findUserByName(name);
     if (user) primeUser(user);
     return user;
-  }, watch('switch.userByName'));
+  }, watch('switch.userByName'), ENDS_CHAIN);
   const organizationUsers = async (members: Membership, { filter, order, window }: SwitchListRead): Promise<WindowPage<SwitchUser>> => {
     const [{ usernames }, whole] = await Promise.all([
       members.everyone(),
