@@ -353,9 +353,10 @@ export class UpstreamHttp {
    */
   request(call: UpstreamCall, scope: CallScope): Promise<UpstreamReply> {
     const method = call.method ?? 'GET';
-    if (method !== 'GET') return this.#write(call, scope);
-    if (!this.#shareReads) return this.#try(call, scope, 1);
-    return this.#sharedRead(call, scope);
+    const path = this.#pathOf(call);
+    if (method !== 'GET') return this.#write(call, path, scope);
+    if (!this.#shareReads) return this.#try(call, path, scope, 1);
+    return this.#sharedRead(call, path, scope);
   }
 
   /**
@@ -367,27 +368,26 @@ export class UpstreamHttp {
    * asks again on its own. A read begun before a write to the upstream was sent or answered is
    * not shared past it, so that reading back what a request wrote never sees the state before.
    */
-  #sharedRead(call: UpstreamCall, scope: CallScope): Promise<UpstreamReply> {
-    const key = this.#pathOf(call);
-    const shared = this.#readsInFlight.get(key);
+  #sharedRead(call: UpstreamCall, path: string, scope: CallScope): Promise<UpstreamReply> {
+    const shared = this.#readsInFlight.get(path);
     if (shared && shared.writes === this.#writeEvents) {
       this.observer.readShared?.(this.upstream, call.route);
-      return this.#follow(shared, call, scope);
+      return this.#follow(shared, call, path, scope);
     }
-    const read: SharedRead = { reply: this.#try(call, scope, 1), writes: this.#writeEvents, deadline: scope.deadline };
-    this.#readsInFlight.set(key, read);
+    const read: SharedRead = { reply: this.#try(call, path, scope, 1), writes: this.#writeEvents, deadline: scope.deadline };
+    this.#readsInFlight.set(path, read);
     const done = () => {
-      if (this.#readsInFlight.get(key) === read) this.#readsInFlight.delete(key);
+      if (this.#readsInFlight.get(path) === read) this.#readsInFlight.delete(path);
     };
     read.reply.then(done, done);
     return read.reply;
   }
 
-  #follow(shared: SharedRead, call: UpstreamCall, scope: CallScope): Promise<UpstreamReply> {
+  #follow(shared: SharedRead, call: UpstreamCall, path: string, scope: CallScope): Promise<UpstreamReply> {
     const outlasts = scope.deadline >= shared.deadline;
     const reply = shared.reply.catch((error: unknown) => {
       if (outlasts && error instanceof UpstreamError && error.code === 'UPSTREAM_TIMEOUT' && performance.now() < scope.deadline) {
-        return this.#try(call, scope, 1);
+        return this.#try(call, path, scope, 1);
       }
       throw error;
     });
@@ -411,9 +411,9 @@ export class UpstreamHttp {
   }
 
   /** A write ends the sharing of every read in flight, as it is sent and as it is answered. */
-  #write(call: UpstreamCall, scope: CallScope): Promise<UpstreamReply> {
+  #write(call: UpstreamCall, path: string, scope: CallScope): Promise<UpstreamReply> {
     this.#writeEvents++;
-    const written = this.#try(call, scope, 1);
+    const written = this.#try(call, path, scope, 1);
     const answered = () => {
       this.#writeEvents++;
     };
@@ -421,11 +421,13 @@ export class UpstreamHttp {
     return written;
   }
 
+  /** The path and query a call is sent to: its route expanded, or the link it follows. Worked out once per call, retries included. */
   #pathOf(call: UpstreamCall): string {
     return call.target ?? this.basePath + expandRoute(call.route, call.params) + buildQueryString(call.query);
   }
 
-  #try(call: UpstreamCall, scope: CallScope, number: number): Promise<UpstreamReply> {
+  /** One attempt at `call`, sent to `path` (its route expanded, or its link target), and the retries the policy allows. */
+  #try(call: UpstreamCall, path: string, scope: CallScope, number: number): Promise<UpstreamReply> {
     const method = call.method ?? 'GET';
     const policy = this.#policy;
     const admission = policy.admit(method, call.route, scope);
@@ -434,7 +436,7 @@ export class UpstreamHttp {
     const watched = observer.attemptEnded !== undefined || observer.attemptStarted !== undefined;
     const started = watched ? performance.now() : 0;
     const endSpan = observer.attemptStarted?.(this.#attemptOf(call, method, scope, number));
-    return this.#attempt(call, scope.requestId, scope.deadline - performance.now()).then(
+    return this.#attempt(call, path, scope.requestId, scope.deadline - performance.now()).then(
       (reply) => {
         policy.settle(admission, undefined);
         if (watched) this.#ended({ status: reply.status, outcome: 'ok', durationMs: performance.now() - started }, endSpan, call, method, scope, number);
@@ -450,7 +452,7 @@ export class UpstreamHttp {
         const delayMs = policy.retryDelay(method, number, error, scope);
         if (delayMs === undefined || !failure) throw error;
         observer.retrying?.({ ...this.#attemptOf(call, method, scope, number + 1), reason: failure.code, delayMs });
-        return sleep(delayMs).then(() => this.#try(call, scope, number + 1));
+        return sleep(delayMs).then(() => this.#try(call, path, scope, number + 1));
       },
     );
   }
@@ -468,8 +470,8 @@ export class UpstreamHttp {
    * One exchange, its answer judged: a 2xx is the reply, anything else its UpstreamError. One
    * `then` on the exchange and no async function: a query makes some 250 of these at once.
    */
-  #attempt(call: UpstreamCall, requestId: string, remainingMs: number): Promise<UpstreamReply> {
-    return this.#send(call, requestId, Math.min(this.#callTimeoutMs, remainingMs)).then((reply) => {
+  #attempt(call: UpstreamCall, path: string, requestId: string, remainingMs: number): Promise<UpstreamReply> {
+    return this.#send(call, path, requestId, Math.min(this.#callTimeoutMs, remainingMs)).then((reply) => {
       if (reply.status === 404 && !this.#baseConfirmed) {
         return this.#baseIsWrong(requestId).then((baseIsWrong) => {
           if (baseIsWrong) {
@@ -504,9 +506,8 @@ export class UpstreamHttp {
   }
 
   /** One exchange: the status, headers and JSON body, bounded in time (`timeoutMs`) and size as a whole. */
-  #send(call: UpstreamCall, requestId: string, timeoutMs: number): Promise<UpstreamReply> {
+  #send(call: UpstreamCall, path: string, requestId: string, timeoutMs: number): Promise<UpstreamReply> {
     const method = call.method ?? 'GET';
-    const path = this.#pathOf(call);
     const headers: Record<string, string> = { ...this.#headers, 'x-request-id': requestId };
     let body: string | undefined;
     if (call.body !== undefined) {
@@ -532,7 +533,8 @@ export class UpstreamHttp {
 
   /** Asks the base probe whether the base URL itself is wrong; concurrent 404s share one probe. */
   #baseIsWrong(requestId: string): Promise<boolean> {
-    this.#probing ??= this.#send(this.#protocol.baseProbe, requestId, this.#callTimeoutMs)
+    const probe = this.#protocol.baseProbe;
+    this.#probing ??= this.#send(probe, this.#pathOf(probe), requestId, this.#callTimeoutMs)
       .then((reply) => {
         if (reply.status >= 200 && reply.status < 300) this.#baseConfirmed = true;
         return reply.status === 404;
