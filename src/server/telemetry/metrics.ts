@@ -30,6 +30,16 @@ function costClassOf(cost: number | undefined): 'light' | 'medium' | 'heavy' | '
   return cost === undefined ? 'unparsed' : cost <= 10 ? 'light' : cost <= 100 ? 'medium' : 'heavy';
 }
 
+/** The series `key` names, made once: hooks called on every upstream call look it up, not its labels. */
+function cachedSeries<S>(cache: Map<string, S>, key: string, create: () => S): S {
+  let series = cache.get(key);
+  if (!series) {
+    series = create();
+    cache.set(key, series);
+  }
+  return series;
+}
+
 /** The series one upstream route is counted on, found once per (upstream, method, route). */
 class RouteSeries {
   readonly #byStatus = new Map<number | string, CounterSeries>();
@@ -123,15 +133,8 @@ export class GatewayMetrics {
   readonly observer: UpstreamObserver = {
     attemptEnded: (attempt, end) => this.#routeSeries(attempt).end(end),
     retrying: (retry) => this.#retries.series({ upstream: retry.upstream, route: this.#route(retry.upstream, retry.route), reason: retry.reason }).inc(),
-    readShared: (upstream, route) => {
-      const key = `${upstream} ${route}`;
-      let series = this.#sharedReadsByRoute.get(key);
-      if (!series) {
-        series = this.#sharedReads.series({ upstream, route: this.#route(upstream, route) });
-        this.#sharedReadsByRoute.set(key, series);
-      }
-      series.inc();
-    },
+    readShared: (upstream, route) =>
+      cachedSeries(this.#sharedReadsByRoute, `${upstream} ${route}`, () => this.#sharedReads.series({ upstream, route: this.#route(upstream, route) })).inc(),
     payloadDrift: (drift) => {
       const key = `${drift.upstream}\u0000${drift.route}\u0000${drift.field}\u0000${drift.kind}`;
       let series = this.#drifts.get(key);
@@ -144,14 +147,7 @@ export class GatewayMetrics {
       }
       series.inc();
     },
-    loaderBatch: (loader, size) => {
-      let series = this.#batches.get(loader);
-      if (!series) {
-        series = this.#batchSize.series({ loader });
-        this.#batches.set(loader, series);
-      }
-      series.observe(size);
-    },
+    loaderBatch: (loader, size) => cachedSeries(this.#batches, loader, () => this.#batchSize.series({ loader })).observe(size),
   };
 
   constructor(options: MetricsOptions = {}) {
