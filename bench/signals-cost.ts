@@ -60,7 +60,7 @@ async function recordOneQuery(): Promise<Event[]> {
   const state = await createSharedState({ redisUrl: undefined });
   const yoga = createGateway(upstreams, {
     logger: false,
-    writes: { state, audit: () => {}, idempotencySecret: 'bench', lockWaitMs: 1000 },
+    writes: { state, audit: () => {}, idempotencySecret: 'bench', lockWaitMs: 1000, settleMs: 60_000, now: Date.now },
     security: config,
     requestDeadlineMs: config.requestDeadlineMs,
     admission: config.admission,
@@ -101,7 +101,7 @@ async function perRequest(signals: SignalOptions | undefined, times: number): Pr
   const state = await createSharedState({ redisUrl: undefined });
   const yoga = createGateway(upstreams, {
     logger: false,
-    writes: { state, audit: () => {}, idempotencySecret: 'bench', lockWaitMs: 1000 },
+    writes: { state, audit: () => {}, idempotencySecret: 'bench', lockWaitMs: 1000, settleMs: 60_000, now: Date.now },
     security: config,
     requestDeadlineMs: config.requestDeadlineMs,
     admission: config.admission,

@@ -923,8 +923,8 @@ describe('balances when gate fails', () => {
     const harness = await harnessWith({ env: { LOCK_WAIT_MS: '100' } });
     const person = freshPerson(harness, (candidate) => candidate.hasToken);
     const before = present(tokenNamed(harness, person.username)).balance_seconds;
-    // Whichever change holds the lock first reads its balance slowly.
-    harness.simulators.injectFault('gate', { method: 'GET', path: '/user_token/', action: 'delay', ms: 250 });
+    // Whichever change holds the lock first reads its balance slowly (by the token's id, under the lock).
+    harness.simulators.injectFault('gate', { method: 'GET', path: '/user_token/:id/', action: 'delay', ms: 250 });
     const auditBefore = harness.audit.length;
     const sent = await Promise.all([
       send(harness, 'addBalance', { username: person.username, seconds: 7 }, BALANCE),

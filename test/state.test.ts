@@ -292,10 +292,11 @@ describe('shared state across processes (two Redis connections)', () => {
     const [a, b] = await Promise.all([openOverRedis({ lockDurationMs: 200 }), openOverRedis({ lockDurationMs: 200 })]);
     const key = randomUUID();
     const acquired = deferred();
-    const holder = a.withLock(key, { waitMs: 1_000 }, async (lockLost) => {
+    const holder = a.withLock(key, { waitMs: 1_000 }, async (lock) => {
       acquired.resolve();
       await sleep(800);
-      return lockLost.aborted;
+      await lock.confirm();
+      return lock.lost.aborted;
     });
     await acquired.promise;
     await sleep(300); // past the first 200 ms: without an extension the lock would be free by now

@@ -1,8 +1,8 @@
 import type { EdgeClient } from '../upstreams/edge/client.ts';
 import type { EdgeAccessToken } from '../upstreams/edge/types.ts';
-import { answerUnusable } from './confirmed-writes.ts';
+import { mayHaveLanded, writeFault } from './confirmed-writes.ts';
 import { OutcomeUnknown } from './failures.ts';
-import type { ProvisioningClients } from './provision-user.ts';
+import type { WriteClients } from '../upstreams/index.ts';
 import { removals } from './removals.ts';
 
 /** An access token with the account it lives under, and its plaintext when it could be had. */
@@ -18,11 +18,13 @@ async function landedSince(edge: EdgeClient, accountId: string, title: string, b
 
 /**
  * A new access token, shown with its plaintext. edge shows a plaintext only in the answer to its
- * POST: when that answer is lost, whatever landed is of no use to anyone, so it is removed and the
- * token asked for once more (not blindly: none is there now). `before` are the account's token
- * ids from before, which tell the one made here apart.
+ * POST: when that answer is lost or of no use (a 5xx after the token was made, too), whatever
+ * landed is of no use to anyone, so it is removed and the token asked for once more (not blindly:
+ * none is there now). `before` are the account's token ids from before, which tell the one made
+ * here apart; the caller holds the account's person lock, so no other create through the gateway
+ * can have made one meanwhile.
  */
-export async function createShownAccessToken(clients: ProvisioningClients, accountId: string, title: string, before: ReadonlySet<string>): Promise<NewAccessToken> {
+export async function createShownAccessToken(clients: WriteClients, accountId: string, title: string, before: ReadonlySet<string>): Promise<NewAccessToken> {
   const { edge } = clients;
   const ask = async () => {
     const created = await edge.createAccessToken(accountId, title);
@@ -31,13 +33,21 @@ export async function createShownAccessToken(clients: ProvisioningClients, accou
   try {
     return await ask();
   } catch (error) {
-    if (!answerUnusable(error)) throw error;
+    if (!mayHaveLanded(error)) throw error;
+    const recovery = clients.recovery();
+    let landed: EdgeAccessToken[];
     try {
-      for (const landed of await landedSince(edge, accountId, title, before)) await removals(clients).edgeAccessToken(accountId, landed.id);
+      landed = await landedSince(recovery.edge, accountId, title, before);
+      for (const token of landed) await removals(recovery).edgeAccessToken(accountId, token.id);
     } catch {
-      throw new OutcomeUnknown('edge', `edge did not answer the new token "${title}", and what landed could not be cleared: a token of that title may exist whose plaintext is lost; revoke it`);
+      throw new OutcomeUnknown('edge', `edge did not answer the new token "${title}", and what landed could not be cleared: a token of that title may exist whose plaintext is lost; revoke it`, true);
     }
-    return ask();
+    if (landed.length) return ask();
+    if (writeFault(error) === 'unanswered') {
+      throw new OutcomeUnknown('edge', `edge gave no answer for the new token "${title}" and none shows yet: it may still land, its plaintext lost; revoke it if it does`, true);
+    }
+    // Nothing landed and the exchange is over: the write failed, as its answer said.
+    throw error;
   }
 }
 

@@ -1,49 +1,119 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { UpstreamError } from '../upstreams/http.ts';
-import { OutcomeUnknown, UpstreamFailure } from './failures.ts';
+import { UpstreamError, type UpstreamName } from '../upstreams/http.ts';
+import type { WriteClients } from '../upstreams/index.ts';
+import { ConflictError, NotFoundError, OutcomeUnknown, UpstreamFailure } from './failures.ts';
 
 /**
- * Whether a write may have landed although no usable answer came: it reached the upstream and the
- * answer was lost, cut off or unreadable, or a proxy gave up waiting (502, 504).
+ * How a write that failed leaves the record: `refused` (it did not land), `answered` (the exchange
+ * ended without a usable answer: a 5xx, an unreadable or oversized body, the connection closed by
+ * the other side; it may have landed, and a read-back tells), or `unanswered` (the gateway gave up
+ * waiting, or a proxy did: a timeout after sending, a 502 or 504; it may have landed, or may still
+ * land later, so a read-back that does not show it proves nothing).
  */
-export function answerUnusable(error: unknown): error is UpstreamError {
-  if (!(error instanceof UpstreamError)) return false;
-  return (
-    error.answerLost ||
-    error.code === 'UPSTREAM_BAD_RESPONSE' ||
-    error.code === 'UPSTREAM_RESPONSE_TOO_LARGE' ||
-    error.status === 502 ||
-    error.status === 504
-  );
+export type WriteFault = 'refused' | 'answered' | 'unanswered';
+
+export function writeFault(error: unknown): WriteFault {
+  if (!(error instanceof UpstreamError)) return 'refused';
+  if ((error.answerLost && error.code === 'UPSTREAM_TIMEOUT') || error.status === 502 || error.status === 504) return 'unanswered';
+  if (error.answerLost || error.code === 'UPSTREAM_BAD_RESPONSE' || error.code === 'UPSTREAM_RESPONSE_TOO_LARGE') return 'answered';
+  return error.status !== undefined && error.status >= 500 ? 'answered' : 'refused';
 }
 
-function unknownOutcome(error: UpstreamError): OutcomeUnknown {
-  return new OutcomeUnknown(error.upstream, `${error.upstream} gave no usable answer to the write, and reading back failed too: it may or may not have landed`);
+/** Whether a write that failed may have landed: only a read-back tells. */
+export function mayHaveLanded(error: unknown): error is UpstreamError {
+  return writeFault(error) !== 'refused';
+}
+
+function unknownOutcome(error: UpstreamError, fault: WriteFault, why: string): OutcomeUnknown {
+  return new OutcomeUnknown(error.upstream, `${error.upstream} gave no usable answer to the write, and ${why}: it may or may not have landed`, fault === 'unanswered');
 }
 
 function didNotLand(error: UpstreamError): UpstreamFailure {
-  return new UpstreamFailure(error.upstream, `${error.upstream} gave no usable answer to the write; reading back shows it did not land`, null, true);
+  return new UpstreamFailure(error.upstream, `${error.upstream} failed the write; reading back shows it did not land`, error.status ?? null, true);
+}
+
+/** What settling a write's lost answer needs: a fresh read of the record, under a budget of its own. */
+interface ReadBack<T> {
+  clients: WriteClients;
+  /** The record as the upstream has it now, read with clients whose deadline is not the request's. */
+  readBack: (recovery: WriteClients) => Promise<T | null>;
+  /** Whether the record found shows this write. */
+  landed?: (current: T) => boolean;
+}
+
+/** The record as read back, or the failure that tells the truth when it does not show the write. */
+async function settleLostAnswer<T>(error: UpstreamError, { clients, readBack, landed = () => true }: ReadBack<T>): Promise<{ current: T | null; shows: boolean }> {
+  const fault = writeFault(error);
+  let current: T | null;
+  try {
+    current = await readBack(clients.recovery());
+  } catch {
+    throw unknownOutcome(error, fault, 'reading back failed too');
+  }
+  return { current, shows: current !== null && landed(current) };
 }
 
 /**
- * A write whose answer may be lost. Never retried blindly: a lost answer is settled by reading
- * back. A record found (showing the write, per `landed`) means it landed; none means it did not
- * (`UpstreamFailure`, retryable); a read-back that fails too leaves the outcome unknown.
+ * A write whose answer may be of no use (see `WriteFault`). Never retried blindly: it is read back.
+ * The record showing the write (per `landed`) means it landed. Not showing it proves it did not
+ * land only when the upstream had answered (`UpstreamFailure`, retryable); after no answer at all
+ * the write may still be on its way (`OutcomeUnknown`), and so it is when reading back fails.
  */
-export async function confirmedWrite<T>(write: () => Promise<T>, readBack: () => Promise<T | null>, landed: (current: T) => boolean = () => true): Promise<T> {
+export async function confirmedWrite<T>(write: () => Promise<T>, settling: ReadBack<T>): Promise<T> {
   try {
     return await write();
   } catch (error) {
-    if (!answerUnusable(error)) throw error;
-    let current: T | null;
-    try {
-      current = await readBack();
-    } catch {
-      throw unknownOutcome(error);
-    }
-    if (current !== null && landed(current)) return current;
+    if (!mayHaveLanded(error)) throw error;
+    const { current, shows } = await settleLostAnswer(error, settling);
+    if (shows) return current as T;
+    if (writeFault(error) === 'unanswered') throw unknownOutcome(error, 'unanswered', 'reading back does not show it yet');
     throw didNotLand(error);
   }
+}
+
+/**
+ * A create of a record found again by its natural key (a username): as `confirmedWrite`, and a
+ * record found that does not show what was sent (`landed`) is someone else's, never adopted: the
+ * name is taken (`ConflictError`). So is a create refused as a bad request while a record of the
+ * name now exists: another writer won the race for the name.
+ */
+export async function confirmedCreate<T>(create: () => Promise<T>, settling: ReadBack<T> & { taken: string }): Promise<T> {
+  try {
+    return await create();
+  } catch (error) {
+    if (error instanceof UpstreamError && error.code === 'UPSTREAM_BAD_REQUEST') {
+      const holder = await settling.readBack(settling.clients.recovery()).catch(() => null);
+      if (holder !== null) throw new ConflictError(settling.taken);
+      throw error;
+    }
+    if (!mayHaveLanded(error)) throw error;
+    const { current, shows } = await settleLostAnswer(error, settling);
+    if (shows) return current as T;
+    if (current !== null) throw new ConflictError(settling.taken);
+    if (writeFault(error) === 'unanswered') throw unknownOutcome(error, 'unanswered', 'reading back does not show it yet');
+    throw didNotLand(error);
+  }
+}
+
+/**
+ * A change the upstream accepts without showing the result (edge's PATCH answers 202 and no
+ * body), then read back. Once accepted it is no longer "did not land": a read-back that fails, or
+ * that does not show the change yet, leaves the outcome unknown, not refused.
+ */
+export function acceptedThenRead<T>(upstream: UpstreamName, accept: () => Promise<void>, settling: ReadBack<T> & { gone: string }): Promise<T> {
+  const { clients, readBack, landed = () => true, gone } = settling;
+  return confirmedWrite(async () => {
+    await accept();
+    let current: T | null;
+    try {
+      current = await readBack(clients.recovery());
+    } catch {
+      throw new OutcomeUnknown(upstream, `${upstream} accepted the change, but reading it back failed: it has most likely landed; read the record again`, false);
+    }
+    if (current === null) throw new NotFoundError(gone);
+    if (!landed(current)) throw new OutcomeUnknown(upstream, `${upstream} accepted the change, but reading it back does not show it yet: read the record again`, true);
+    return current;
+  }, settling);
 }
 
 /**
@@ -55,14 +125,17 @@ export async function confirmedDelete(remove: () => Promise<void>, stillThere: (
     await remove();
   } catch (error) {
     if (alreadyGone === 'done' && error instanceof UpstreamError && error.code === 'UPSTREAM_NOT_FOUND') return;
-    if (!answerUnusable(error)) throw error;
+    if (!mayHaveLanded(error)) throw error;
+    const fault = writeFault(error);
     let there: boolean;
     try {
       there = await stillThere();
     } catch {
-      throw unknownOutcome(error);
+      throw unknownOutcome(error, fault, 'reading back failed too');
     }
-    if (there) throw didNotLand(error);
+    if (!there) return;
+    if (fault === 'unanswered') throw unknownOutcome(error, fault, 'the record is still there');
+    throw didNotLand(error);
   }
 }
 
@@ -87,11 +160,10 @@ function worthRetrying(error: unknown): boolean {
 }
 
 /** Runs `work`, again after a pause when it fails in a way that may pass; answers whether it succeeded at last. */
-export async function retried(work: () => Promise<void>, pausesMs: readonly number[] = [100, 400]): Promise<{ ok: true } | { ok: false; error: unknown }> {
+export async function retried<T>(work: () => Promise<T>, pausesMs: readonly number[] = [100, 400]): Promise<{ ok: true; value: T } | { ok: false; error: unknown }> {
   for (let attempt = 0; ; attempt++) {
     try {
-      await work();
-      return { ok: true };
+      return { ok: true, value: await work() };
     } catch (error) {
       const pause = pausesMs[attempt];
       if (pause === undefined || !worthRetrying(error)) return { ok: false, error };

@@ -2,7 +2,7 @@ import { UpstreamError } from '../upstreams/http.ts';
 import type { AuditTrail, RecordName } from './audit.ts';
 import { retried } from './confirmed-writes.ts';
 import { ConflictError, NotFoundError, OutcomeUnknown, ProvisioningFailed } from './failures.ts';
-import type { ProvisioningClients } from './provision-user.ts';
+import type { WriteClients } from '../upstreams/index.ts';
 import { removals } from './removals.ts';
 import type { WriteScope } from './tenancy.ts';
 
@@ -17,7 +17,7 @@ interface Removal {
  * already gone. The user token goes first: while it has active sessions gate refuses (409), and
  * then nothing else has been removed. Answers what was removed, in order.
  */
-export async function deprovisionUser(clients: ProvisioningClients, scope: WriteScope, username: string, audit: AuditTrail): Promise<RecordName[]> {
+export async function deprovisionUser(clients: WriteClients, scope: WriteScope, username: string, audit: AuditTrail): Promise<RecordName[]> {
   const { gate, edge } = clients;
   const [user, token, anyAccount] = await Promise.all([
     gate.getUserByUsername(username).then((found) => scope.owned(found)),

@@ -1,4 +1,11 @@
-import { IdempotencyBusyError, IdempotencyKeyReusedError, LockTimeoutError, StateUnavailableError } from '../state/index.ts';
+import {
+  IdempotencyBusyError,
+  IdempotencyKeyReusedError,
+  IdempotencyKeysLostError,
+  LockLostError,
+  LockTimeoutError,
+  StateUnavailableError,
+} from '../state/index.ts';
 import { UpstreamError, type UpstreamName } from '../upstreams/http.ts';
 
 /**
@@ -47,8 +54,26 @@ export class OutcomeUnknown extends Error {
   constructor(
     readonly upstream: UpstreamName,
     message: string,
+    /** No answer came at all: the write may still be on its way, so a read-back now proves nothing. */
+    readonly mayStillLand: boolean,
   ) {
     super(message);
+  }
+}
+
+/**
+ * Not started: what is left of the request's deadline is shorter than the write is expected to
+ * take, and starting it could only leave it half done. Nothing was written.
+ */
+export class DeadlineTooShort extends Error {
+  override readonly name = 'DeadlineTooShort';
+  constructor(
+    readonly neededMs: number,
+    readonly remainingMs: number,
+  ) {
+    super(
+      `not started: about ${Math.ceil(neededMs)} ms are needed and ${Math.max(0, Math.floor(remainingMs))} ms are left of the request's deadline; nothing was written, send it again (in a request of its own)`,
+    );
   }
 }
 
@@ -88,9 +113,11 @@ export function failureOf(error: unknown): unknown {
   if (error instanceof IdempotencyKeyReusedError) return new IdempotencyKeyReused('this idempotency key came with another input before; nothing was written');
   if (error instanceof IdempotencyBusyError) return new IdempotencyKeyBusy('the first request with this idempotency key is still running; ask again shortly for its answer');
   if (error instanceof LockTimeoutError) return new LockTimeout('another change of the same record held its lock too long; nothing was changed, try again');
+  if (error instanceof LockLostError) return new LockTimeout('the lock on this record was lost before the write (Redis failed or restarted); nothing was changed, try again');
+  if (error instanceof IdempotencyKeysLostError) return new UpstreamFailure('redis', `${error.message}; nothing was changed (the same write without an idempotency key is accepted)`, null, false);
   if (error instanceof StateUnavailableError) return new UpstreamFailure('redis', 'the Redis that holds the locks and idempotency keys did not answer; nothing was changed', null, true);
   if (!(error instanceof UpstreamError)) return error;
-  if (error.answerLost) return new OutcomeUnknown(error.upstream, `${error.upstream} did not answer the write: it may or may not have landed`);
+  if (error.answerLost) return new OutcomeUnknown(error.upstream, `${error.upstream} did not answer the write: it may or may not have landed`, true);
   switch (error.code) {
     case 'UPSTREAM_NOT_FOUND':
       return new NotFoundError(`${error.upstream} has no such record`);

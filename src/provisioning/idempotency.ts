@@ -2,7 +2,7 @@ import { createHmac } from 'node:crypto';
 import type { SharedState } from '../state/index.ts';
 import { UpstreamError } from '../upstreams/http.ts';
 import type { AuditTrail } from './audit.ts';
-import { ConflictError, NotFoundError, ValidationError } from './failures.ts';
+import { ConflictError, NotFoundError, OutcomeUnknown, ProvisioningFailed, ValidationError } from './failures.ts';
 
 /** Where keys are kept, what keys their fingerprints, and how long a repeat waits for the first. */
 export interface IdempotencyServices {
@@ -34,7 +34,7 @@ export function fingerprint(secret: string, input: unknown): string {
 
 // A stored result is JSON: dates, the error of a value an upstream sent that could not be served,
 // and final refusals travel as tagged objects and come back as what they were.
-const tags = { date: '$date', fault: '$fault', refusal: '$refusal' } as const;
+const tags = { date: '$date', fault: '$fault', refusal: '$refusal', unknown: '$unknown', failed: '$failed' } as const;
 
 const refusals = { ConflictError, NotFoundError, ValidationError } as const;
 type Refusal = InstanceType<(typeof refusals)[keyof typeof refusals]>;
@@ -51,6 +51,8 @@ function store(value: unknown): string {
     if (isRefusal(original)) {
       return { [tags.refusal]: { name: original.name, message: original.message, fieldErrors: original instanceof ValidationError ? original.fieldErrors : undefined } };
     }
+    if (original instanceof OutcomeUnknown) return { [tags.unknown]: { upstream: original.upstream, message: original.message, mayStillLand: original.mayStillLand } };
+    if (original instanceof ProvisioningFailed) return { [tags.failed]: { failedStep: original.failedStep, leftovers: original.leftovers, message: original.message } };
     return field;
   });
 }
@@ -65,8 +67,25 @@ function revive(text: string): unknown {
       const { name, message, fieldErrors } = tagged[tags.refusal];
       return name === 'ValidationError' ? new ValidationError(fieldErrors) : new refusals[name as 'ConflictError' | 'NotFoundError'](message);
     }
+    if (tags.unknown in tagged) return new OutcomeUnknown(tagged[tags.unknown].upstream, tagged[tags.unknown].message, tagged[tags.unknown].mayStillLand);
+    if (tags.failed in tagged) return new ProvisioningFailed(tagged[tags.failed].failedStep, tagged[tags.failed].leftovers, tagged[tags.failed].message);
     return field;
   });
+}
+
+/** An outcome unknown that carries what settles it later: the key stays bound to that attempt. */
+export interface Unsettled {
+  attempt: unknown;
+}
+
+function unsettledAttempt(error: unknown): unknown {
+  return (error instanceof OutcomeUnknown || error instanceof ProvisioningFailed) && 'attempt' in error ? (error as Error & Unsettled).attempt : undefined;
+}
+
+/** What a settled attempt answers: its value, and whether it is the earlier attempt's (nothing written now). */
+export interface SettledValue<T> {
+  value: T;
+  replayed: boolean;
 }
 
 /**
@@ -75,29 +94,46 @@ function revive(text: string): unknown {
  * answers the first result without running again, also while the first is still running (in this
  * process or another sharing Redis); another input under the key is `IdempotencyKeyReusedError`.
  * Kept are answers and final refusals (a conflict, a missing record, a refused value); a failure
- * that may pass (an upstream down, an unknown outcome) releases the key, so a retry runs again.
+ * after which nothing is left upstream (an upstream down, a step undone) releases the key, so a
+ * retry runs again. An outcome that is not known (`OutcomeUnknown` carrying its `attempt`) keeps
+ * the key bound to that attempt: the next call with the key runs `settle` on it, which answers
+ * the attempt's outcome or, once it is known not to have landed, runs the work then, once.
  * `forStorage` drops what must never be stored (a token's plaintext).
  */
 export async function once<T>(
   services: IdempotencyServices,
-  options: { scope: string; caller: string; key: string; input: unknown; work: () => Promise<T>; forStorage: (value: T) => T; audit: AuditTrail },
+  options: {
+    scope: string;
+    caller: string;
+    key: string;
+    input: unknown;
+    work: () => Promise<T>;
+    settle: (attempt: unknown) => Promise<SettledValue<T>>;
+    forStorage: (value: T) => T;
+    audit: AuditTrail;
+  },
 ): Promise<T> {
-  const { scope, key, work, forStorage } = options;
+  const { scope, key, work, settle, forStorage } = options;
   const { state } = services;
   let fresh: T | undefined;
+  const outcomeOf = async (run: () => Promise<SettledValue<T>>) => {
+    try {
+      const settled = await run();
+      fresh = settled.value;
+      return { result: store({ value: forStorage(settled.value) }), keep: true, replayed: settled.replayed };
+    } catch (error) {
+      if (isRefusal(error)) return { result: store({ refusal: error }), keep: true };
+      const attempt = unsettledAttempt(error);
+      if (attempt !== undefined) return { result: store({ refusal: error }), unsettled: attempt };
+      throw error;
+    }
+  };
   const { result, replayed } = await state.remember<string>(
     `${scope}:${encodeURIComponent(options.caller)}:${key}`,
     fingerprint(services.idempotencySecret, { scope, input: options.input }),
     { ttlMs: IDEMPOTENCY_TTL_MS, waitMs: services.lockWaitMs },
-    async () => {
-      try {
-        fresh = await work();
-        return { result: store({ value: forStorage(fresh) }), keep: true };
-      } catch (error) {
-        if (isRefusal(error)) return { result: store({ refusal: error }), keep: true };
-        throw error;
-      }
-    },
+    () => outcomeOf(async () => ({ value: await work(), replayed: false })),
+    (attempt) => outcomeOf(() => settle(attempt)),
   );
   const stored = revive(result) as { value?: T; refusal?: Error };
   options.audit.replayed = replayed;

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { confirmedWrite } from '../provisioning/confirmed-writes.ts';
+import { acceptedThenRead } from '../provisioning/confirmed-writes.ts';
+import { personLock, withLocks } from '../provisioning/locks.ts';
 import { removals } from '../provisioning/removals.ts';
 import { createShownAccessToken, type NewAccessToken } from '../provisioning/access-tokens.ts';
 import type { EdgeAccessToken } from '../upstreams/edge/types.ts';
@@ -131,8 +132,12 @@ builder.mutationFields((t) => ({
       performMutation(context, 'createAccessToken', async (audit) => {
         const { title, ...key } = checkedInput(newAccessToken, input);
         const account = await edgeUserNamed(context, key);
-        const before = new Set((await context.clients.edge.listAccessTokens(account.id).all()).map((token) => token.id));
-        const created = await createShownAccessToken(context.clients, account.id, title, before);
+        // Under the account's lock no other create through the gateway adds a token meanwhile: a
+        // token of this title that is new since `before` is this request's own.
+        const created = await withLocks(context.writes, [personLock(account.username)], async () => {
+          const before = new Set((await context.clients.edge.listAccessTokens(account.id).all()).map((token) => token.id));
+          return createShownAccessToken(context.clients, account.id, title, before);
+        });
         audit.created.push({ record: 'edge.accessToken', id: created.token.id });
         context.edge.wrote.accessToken(account.id, created.token.id, created.token);
         return created;
@@ -147,13 +152,12 @@ builder.mutationFields((t) => ({
         const { userId, tokenId } = accessTokenKey(String(input.id));
         await requireCallersAccount(context, userId);
         const { edge } = context.clients;
-        const readBack = () => edge.getAccessToken(userId, tokenId);
-        const token = await confirmedWrite(async () => {
-          await edge.setAccessTokenActive(userId, tokenId, false);
-          const current = await readBack();
-          if (!current) throw new NotFoundError('edge has no such access token any more');
-          return current;
-        }, readBack, (current) => current.active === false);
+        const token = await acceptedThenRead('edge', () => edge.setAccessTokenActive(userId, tokenId, false), {
+          clients: context.clients,
+          readBack: (recovery) => recovery.edge.getAccessToken(userId, tokenId),
+          landed: (current) => current.active === false,
+          gone: 'edge has no such access token any more',
+        });
         audit.changed.push({ record: 'edge.accessToken', id: tokenId });
         context.edge.wrote.accessToken(userId, tokenId, token);
         return { accessToken: { ...token, userId } };

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { addBalance, setBalance } from '../provisioning/balance.ts';
+import { addBalance, setBalance, settleTopUp, type BalanceAttempt, type BalanceDependencies } from '../provisioning/balance.ts';
 import { once } from '../provisioning/idempotency.ts';
 import type { GateUserToken } from '../upstreams/gate/types.ts';
 import { builder } from './builder.ts';
@@ -135,12 +135,14 @@ const BalanceResult = mutationResult('BalanceResult', BalancePayload, [
   LockTimeout,
 ]);
 
-/** What balance changes need: the request's gate client and the shared locks. */
-const balanceDependencies = (context: GatewayContext) => ({
-  gate: context.clients.gate,
+/** What balance changes need: the request's write clients, the shared locks and notes, the clock. */
+const balanceDependencies = (context: GatewayContext): BalanceDependencies => ({
+  clients: context.clients,
   scope: context.writeScope,
   state: context.writes.state,
   lockWaitMs: context.writes.lockWaitMs,
+  settleMs: context.writes.settleMs,
+  now: context.writes.now,
 });
 
 builder.mutationFields((t) => ({
@@ -164,7 +166,8 @@ builder.mutationFields((t) => ({
     resolve: (_root, { input }, context) =>
       performMutation(context, 'addBalance', async (audit) => {
         const { username, seconds, idempotencyKey } = checkedInput(addBalanceInput, input);
-        const topUp = () => addBalance(balanceDependencies(context), username, seconds, audit);
+        const dependencies = balanceDependencies(context);
+        const topUp = () => addBalance(dependencies, username, seconds, audit);
         const token = idempotencyKey
           ? await once(context.writes, {
               scope: 'addBalance',
@@ -172,6 +175,10 @@ builder.mutationFields((t) => ({
               key: idempotencyKey,
               input: { username, seconds },
               work: topUp,
+              settle: async (attempt) => {
+                const { token, replayed } = await settleTopUp(dependencies, attempt as BalanceAttempt, username, seconds, audit);
+                return { value: token, replayed };
+              },
               // The AAA token string is not kept: a replay shows it as null.
               forStorage: (value) => ({ ...value, token: null }),
               audit,

@@ -12,6 +12,13 @@ export interface WriteServices {
   idempotencySecret: string;
   /** How long a balance change waits for its user's lock, and a repeated request for the first to end. */
   lockWaitMs: number;
+  /**
+   * How long after sending a write that got no answer it is taken to be still on its way
+   * (`WRITE_SETTLE_MS`): until then a read-back that does not show it proves nothing.
+   */
+  settleMs: number;
+  /** The clock settling reads (epoch ms): injected, so that tests move time instead of waiting. */
+  now: () => number;
 }
 
 /** What a client may be allowed: read people, write them, see gate's AAA token strings, see every organization. */

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { confirmedWrite, shows } from '../provisioning/confirmed-writes.ts';
+import { acceptedThenRead, confirmedCreate, shows } from '../provisioning/confirmed-writes.ts';
+import { personLock, withLocks } from '../provisioning/locks.ts';
 import { removals } from '../provisioning/removals.ts';
 import type { EdgeUser } from '../upstreams/edge/types.ts';
 import { isAddressable } from '../upstreams/http.ts';
@@ -255,8 +256,17 @@ builder.mutationFields((t) => ({
         context.writeScope.checkOrganization(fields.organization, 'organization');
         await context.writeScope.requireOwnUsername(fields.username, 'username');
         const { edge } = context.clients;
-        if (await edge.findUserByUsername(fields.username)) throw new ConflictError(`edge already has a user named ${fields.username}`);
-        const edgeUser = await confirmedWrite(() => edge.createUser(fields), () => edge.findUserByUsername(fields.username));
+        const { password: _unreadable, ...visible } = fields;
+        const taken = `edge already has a user named ${fields.username}`;
+        const edgeUser = await withLocks(context.writes, [personLock(fields.username)], async () => {
+          if (await edge.findUserByUsername(fields.username)) throw new ConflictError(taken);
+          return confirmedCreate(() => edge.createUser(fields), {
+            clients: context.clients,
+            readBack: (recovery) => recovery.edge.findUserByUsername(fields.username),
+            landed: (current) => shows(current, visible),
+            taken,
+          });
+        });
         audit.created.push({ record: 'edge.user', id: edgeUser.id });
         context.edge.wrote.user(edgeUser);
         return { edgeUser };
@@ -273,16 +283,18 @@ builder.mutationFields((t) => ({
         const previous = await edgeUserNamed(context, key);
         if (changes.username !== undefined) await context.writeScope.requireOwnUsername(changes.username, 'changes.username');
         const { edge } = context.clients;
-        if (changes.username !== undefined && changes.username !== previous.username && (await edge.findUserByUsername(changes.username))) {
-          throw new ConflictError(`edge already has a user named ${changes.username}`);
-        }
-        const readBack = () => edge.getUser(previous.id);
-        const edgeUser = await confirmedWrite(async () => {
-          await edge.updateUser(previous.id, changes);
-          const current = await readBack();
-          if (!current) throw new NotFoundError('edge has no such user any more');
-          return current;
-        }, readBack, (current) => shows(current, changes));
+        // A rename holds the new name, so that no create through the gateway takes it meanwhile.
+        const edgeUser = await withLocks(context.writes, changes.username === undefined ? [] : [personLock(changes.username)], async () => {
+          if (changes.username !== undefined && changes.username !== previous.username && (await edge.findUserByUsername(changes.username))) {
+            throw new ConflictError(`edge already has a user named ${changes.username}`);
+          }
+          return acceptedThenRead('edge', () => edge.updateUser(previous.id, changes), {
+            clients: context.clients,
+            readBack: (recovery) => recovery.edge.getUser(previous.id),
+            landed: (current) => shows(current, changes),
+            gone: 'edge has no such user any more',
+          });
+        });
         audit.changed.push({ record: 'edge.user', id: edgeUser.id });
         context.edge.wrote.userGone(previous);
         context.edge.wrote.user(edgeUser);

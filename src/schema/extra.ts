@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { confirmedWrite, shows } from '../provisioning/confirmed-writes.ts';
+import { confirmedCreate, confirmedWrite, shows } from '../provisioning/confirmed-writes.ts';
+import { withLocks } from '../provisioning/locks.ts';
 import { removals } from '../provisioning/removals.ts';
 import type { GateDevice, GateUserExtra } from '../upstreams/gate/types.ts';
 import { builder, type GatewaySchemaTypes } from './builder.ts';
@@ -209,7 +210,14 @@ builder.mutationFields((t) => ({
         const { gate } = context.clients;
         if (parent !== undefined) context.writeScope.found(await gate.getUser(parent), `gate has no user of id ${parent}`);
         const parentId = parent ?? (await gateUserNamed(context, username as string)).id;
-        const extra = await confirmedWrite(() => gate.createExtra({ ...fields, parent: parentId }), () => gate.findExtraByParent(parentId, false));
+        const extra = await withLocks(context.writes, [`extra-of:${parentId}`], () =>
+          confirmedCreate(() => gate.createExtra({ ...fields, parent: parentId }), {
+            clients: context.clients,
+            readBack: (recovery) => recovery.gate.findExtraByParent(parentId, false),
+            landed: (current) => shows(current, fields),
+            taken: 'this person has a user extra already',
+          }),
+        );
         audit.created.push({ record: 'gate.userExtra', id: String(extra.id) });
         context.gate.wrote.extra(extra);
         return { extra };
@@ -225,7 +233,11 @@ builder.mutationFields((t) => ({
         context.writeScope.checkExtraNumber(changes.organizationId, 'changes.organizationId');
         const id = String((await extraNamed(context, key)).id);
         const { gate } = context.clients;
-        const extra = await confirmedWrite(() => gate.updateExtra(id, changes), () => gate.getExtra(id, false), (current) => shows(current, changes));
+        const extra = await confirmedWrite(() => gate.updateExtra(id, changes), {
+          clients: context.clients,
+          readBack: (recovery) => recovery.gate.getExtra(id, false),
+          landed: (current) => shows(current, changes),
+        });
         audit.changed.push({ record: 'gate.userExtra', id });
         context.gate.wrote.extra(extra);
         return { extra };
@@ -248,7 +260,11 @@ builder.mutationFields((t) => ({
         const organizationId = fields.organizationId ?? previous.organizationId;
         const whole = { parent: previous.parent, organizationId, preferences: fields.preferences ?? {}, customFields: fields.customFields ?? {} };
         const { gate } = context.clients;
-        const extra = await confirmedWrite(() => gate.replaceExtra(id, whole), () => gate.getExtra(id, false), (current) => shows(current, whole));
+        const extra = await confirmedWrite(() => gate.replaceExtra(id, whole), {
+          clients: context.clients,
+          readBack: (recovery) => recovery.gate.getExtra(id, false),
+          landed: (current) => shows(current, whole),
+        });
         audit.changed.push({ record: 'gate.userExtra', id });
         context.gate.wrote.extra(extra);
         return { extra };

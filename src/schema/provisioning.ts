@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { deprovisionUser } from '../provisioning/deprovision-user.ts';
 import { once } from '../provisioning/idempotency.ts';
-import { provisionUser, type ProvisionedPerson } from '../provisioning/provision-user.ts';
+import { provisionUser, settleProvisioning, type ProvisionedPerson, type ProvisioningAttempt, type ProvisioningServices } from '../provisioning/provision-user.ts';
 import { CreatedAccessTokenRef } from './access-token.ts';
 import { builder } from './builder.ts';
 import type { GatewayContext } from './context.ts';
@@ -147,12 +147,17 @@ builder.mutationFields((t) => ({
       performMutation(context, 'provisionUser', async (audit) => {
         const { idempotencyKey, ...person } = checkedInput(newPerson, input);
         context.writeScope.checkOrganization(person.organization, 'organization');
+        const services: ProvisioningServices = context.writes;
         const value = await once(context.writes, {
           scope: 'provisionUser',
           caller: context.caller.id,
           key: idempotencyKey,
           input: person,
-          work: () => provisionUser(context.clients, person, audit),
+          work: () => provisionUser(context.clients, services, person, audit),
+          settle: async (attempt) => ({
+            value: await settleProvisioning(context.clients, services, attempt as ProvisioningAttempt, person, audit),
+            replayed: false,
+          }),
           audit,
           // Stored for replays without any secret: the token's plaintext, the AAA token string.
           forStorage: (provisioned) => ({

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { confirmedWrite, shows } from '../provisioning/confirmed-writes.ts';
+import { confirmedCreate, confirmedWrite, shows } from '../provisioning/confirmed-writes.ts';
+import { personLock, withLocks } from '../provisioning/locks.ts';
 import { removals } from '../provisioning/removals.ts';
 import type { GateUserToken } from '../upstreams/gate/types.ts';
 import { builder, type GatewaySchemaTypes } from './builder.ts';
@@ -174,7 +175,15 @@ builder.mutationFields((t) => ({
         const fields = { ...checked, organization: writeScope.organizationFor(checked.organization, 'organization') ?? checked.organization };
         await writeScope.requireOwnUsername(fields.username, 'username');
         const { gate } = context.clients;
-        const token = await confirmedWrite(() => gate.createToken(fields), () => gate.findTokenByUsername(fields.username, false));
+        const { initialBalanceSeconds: _notShown, ...visible } = fields;
+        const token = await withLocks(context.writes, [personLock(fields.username)], () =>
+          confirmedCreate(() => gate.createToken(fields), {
+            clients: context.clients,
+            readBack: (recovery) => recovery.gate.findTokenByUsername(fields.username, false),
+            landed: (current) => shows(current, visible),
+            taken: `gate already has a user token named ${fields.username}`,
+          }),
+        );
         audit.created.push({ record: 'gate.userToken', id: String(token.id) });
         context.gate.wrote.token(token);
         return { token };
@@ -192,10 +201,17 @@ builder.mutationFields((t) => ({
         if (changes.username !== undefined) await context.writeScope.requireOwnUsername(changes.username, 'changes.username');
         const id = String(previous.id);
         const { gate } = context.clients;
-        if (changes.username !== undefined && changes.username !== previous.username && (await gate.findTokenByUsername(changes.username, false))) {
-          throw new ConflictError(`gate already has a user token named ${changes.username}`);
-        }
-        const token = await confirmedWrite(() => gate.updateToken(id, changes), () => gate.getToken(id, false), (current) => shows(current, changes));
+        // A rename holds the new name, so that no create through the gateway takes it meanwhile.
+        const token = await withLocks(context.writes, changes.username === undefined ? [] : [personLock(changes.username)], async () => {
+          if (changes.username !== undefined && changes.username !== previous.username && (await gate.findTokenByUsername(changes.username, false))) {
+            throw new ConflictError(`gate already has a user token named ${changes.username}`);
+          }
+          return confirmedWrite(() => gate.updateToken(id, changes), {
+            clients: context.clients,
+            readBack: (recovery) => recovery.gate.getToken(id, false),
+            landed: (current) => shows(current, changes),
+          });
+        });
         audit.changed.push({ record: 'gate.userToken', id });
         context.gate.wrote.tokenGone(previous);
         context.gate.wrote.token(token);

@@ -1,8 +1,9 @@
 import { z } from 'zod';
 import type { AuditTrail } from '../provisioning/audit.ts';
-import { confirmedWrite, shows } from '../provisioning/confirmed-writes.ts';
+import { confirmedCreate, confirmedWrite, shows } from '../provisioning/confirmed-writes.ts';
+import { personLock, withLocks } from '../provisioning/locks.ts';
 import { removals } from '../provisioning/removals.ts';
-import type { GateUserKey } from '../upstreams/gate/client.ts';
+import type { GateClient, GateUserKey } from '../upstreams/gate/client.ts';
 import type { GateUser, GateUserFields } from '../upstreams/gate/types.ts';
 import { builder, type GatewaySchemaTypes } from './builder.ts';
 import type { GatewayContext } from './context.ts';
@@ -100,8 +101,7 @@ const replaceUser = namedByOne(z.object({ ...userKey, user: z.object({ ...userFi
 const deleteUser = namedByOne(z.object(userKey), 'gateId', 'username');
 
 /** The user a key names, as gate has it now: null when there is none this caller may change. */
-async function userFound(context: GatewayContext, key: GateUserKey): Promise<GateUser | null> {
-  const { gate } = context.clients;
+async function userFound(context: GatewayContext, key: GateUserKey, gate: GateClient = context.clients.gate): Promise<GateUser | null> {
   return context.writeScope.owned(await ('id' in key ? gate.getUser(key.id) : gate.getUserByUsername(key.username)));
 }
 
@@ -114,18 +114,21 @@ async function changeUser(
   write: (key: GateUserKey, fields: GateUserFields) => Promise<GateUser>,
 ): Promise<GateUser> {
   const { password: _unreadable, ...visible } = fields;
-  // gate itself answers 404 for a user that is not there at all; one of another organization is checked first.
-  if (context.writeScope.bound && !(await userFound(context, key))) throw new NotFoundError('gate has no such user');
-  if (fields.username !== undefined) {
-    const holder = await context.clients.gate.getUserByUsername(fields.username);
-    const renamed = 'id' in key ? holder?.id !== key.id : fields.username !== key.username;
-    if (holder && renamed) throw new ConflictError(`gate already has a user named ${fields.username}`);
-  }
-  const user = await confirmedWrite(
-    () => write(key, fields),
-    () => userFound(context, fields.username === undefined ? key : { username: fields.username }),
-    (current) => shows(current, visible),
-  );
+  // A rename holds the new name, so that no create through the gateway takes it meanwhile.
+  const user = await withLocks(context.writes, fields.username === undefined ? [] : [personLock(fields.username)], async () => {
+    // gate itself answers 404 for a user that is not there at all; one of another organization is checked first.
+    if (context.writeScope.bound && !(await userFound(context, key))) throw new NotFoundError('gate has no such user');
+    if (fields.username !== undefined) {
+      const holder = await context.clients.gate.getUserByUsername(fields.username);
+      const renamed = 'id' in key ? holder?.id !== key.id : fields.username !== key.username;
+      if (holder && renamed) throw new ConflictError(`gate already has a user named ${fields.username}`);
+    }
+    return confirmedWrite(() => write(key, fields), {
+      clients: context.clients,
+      readBack: (recovery) => userFound(context, fields.username === undefined ? key : { username: fields.username }, recovery.gate),
+      landed: (current) => shows(current, visible),
+    });
+  });
   audit.changed.push({ record: 'gate.user', id: user.id });
   context.gate.wrote.userGone(key);
   context.gate.wrote.user(user);
@@ -189,8 +192,17 @@ builder.mutationFields((t) => ({
         const checked = checkedInput(newUser, input);
         const fields = { ...checked, organization: context.writeScope.organizationFor(checked.organization, 'organization') };
         const { gate } = context.clients;
-        if (await gate.getUserByUsername(fields.username)) throw new ConflictError(`gate already has a user named ${fields.username}`);
-        const user = await confirmedWrite(() => gate.createUser(fields), () => gate.getUserByUsername(fields.username));
+        const { password: _unreadable, ...visible } = fields;
+        const taken = `gate already has a user named ${fields.username}`;
+        const user = await withLocks(context.writes, [personLock(fields.username)], async () => {
+          if (await gate.getUserByUsername(fields.username)) throw new ConflictError(taken);
+          return confirmedCreate(() => gate.createUser(fields), {
+            clients: context.clients,
+            readBack: (recovery) => recovery.gate.getUserByUsername(fields.username),
+            landed: (current) => shows(current, visible),
+            taken,
+          });
+        });
         audit.created.push({ record: 'gate.user', id: user.id });
         context.gate.wrote.user(user);
         return { user };

@@ -146,6 +146,8 @@ const settings = z.object({
   INTROSPECTION: flag.optional(),
   GRAPHIQL: flag.optional(),
   LOCK_WAIT_MS: wholeNumber(1, 600_000, 10_000),
+  WRITE_RECOVERY_MS: wholeNumber(1, 600_000, 10_000),
+  WRITE_SETTLE_MS: wholeNumber(0, 86_400_000, 60_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   OTEL_EXPORTER_OTLP_ENDPOINT: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL (the OTLP/HTTP collector, e.g. http://127.0.0.1:4318)' }).optional(),
   OTEL_SERVICE_NAME: z.string().min(1, 'must not be empty').default('user-gateway'),
@@ -225,6 +227,10 @@ export interface GatewayConfig {
   redisUrl: string | undefined;
   /** How long a balance change waits for its user's lock, and a repeated request for the first one. */
   lockWaitMs: number;
+  /** The time read-backs and undo steps of a write get of their own, past the request's deadline. */
+  writeRecoveryMs: number;
+  /** How long after sending a write that got no answer it is taken to be still on its way. */
+  writeSettleMs: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /** Where spans go (OTLP over HTTP), and the service they name; undefined: no tracing at all. */
   tracing: { endpoint: string; serviceName: string } | undefined;
@@ -323,6 +329,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
     tenantScanMaxItems: config.TENANT_SCAN_MAX_ITEMS,
     redisUrl: config.REDIS_URL,
     lockWaitMs: config.LOCK_WAIT_MS,
+    writeRecoveryMs: config.WRITE_RECOVERY_MS,
+    writeSettleMs: config.WRITE_SETTLE_MS,
     logLevel: config.LOG_LEVEL,
     tracing: config.OTEL_EXPORTER_OTLP_ENDPOINT ? { endpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT, serviceName: config.OTEL_SERVICE_NAME } : undefined,
     auth: authSettings(config),

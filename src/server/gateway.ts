@@ -43,7 +43,7 @@ export function simulatorSettings(simulators: Simulators): Record<UpstreamKey, U
 
 export type UpstreamLimitSettings = Pick<
   GatewayConfig,
-  'upstreamConnections' | 'upstreamShareReads' | 'upstreamTimeouts' | 'callPolicy' | 'upstreamMaxResponseBytes' | 'edgeMaxPages' | 'edgePageSize' | 'edgeNameSearchMaxMatches' | 'switchNameSearchMaxMatches' | 'tenantScanMaxItems'
+  'upstreamConnections' | 'upstreamShareReads' | 'upstreamTimeouts' | 'callPolicy' | 'upstreamMaxResponseBytes' | 'edgeMaxPages' | 'edgePageSize' | 'edgeNameSearchMaxMatches' | 'switchNameSearchMaxMatches' | 'tenantScanMaxItems' | 'writeRecoveryMs'
 >;
 
 /** One pool per upstream, sized, timed and bounded as configured. */
@@ -64,6 +64,7 @@ export function createUpstreams(settings: Record<UpstreamKey, UpstreamSettings>,
       edge: { maxPages: limits.edgeMaxPages, pageSize: limits.edgePageSize, nameSearchMaxMatches: limits.edgeNameSearchMaxMatches },
       switch: { nameSearchMaxMatches: limits.switchNameSearchMaxMatches },
       tenantScan: { maxItems: limits.tenantScanMaxItems },
+      writeRecoveryMs: limits.writeRecoveryMs,
     },
     observer,
   );
@@ -103,7 +104,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
   let shuttingDown = false;
   const yoga = createGateway(upstreams, {
     logger,
-    writes: { state, audit: auditLog(logger), idempotencySecret: secretOf(chosen), lockWaitMs: config.lockWaitMs },
+    writes: { state, audit: auditLog(logger), idempotencySecret: secretOf(chosen), lockWaitMs: config.lockWaitMs, settleMs: config.writeSettleMs, now: Date.now },
     security: config,
     requestDeadlineMs: config.requestDeadlineMs,
     admission: config.admission,

@@ -47,3 +47,28 @@ export class IdempotencyBusyError extends Error {
 export class StateUnavailableError extends Error {
   override readonly name = 'StateUnavailableError';
 }
+
+/**
+ * The lock was no longer held when its holder came to write (an extension failed, or Redis
+ * restarted and forgot it): another process may be writing, so nothing was written.
+ */
+export class LockLostError extends Error {
+  override readonly name = 'LockLostError';
+
+  constructor(readonly key: string) {
+    super(`the lock on "${key}" was no longer held when its work came to write`);
+  }
+}
+
+/**
+ * Redis lost its data (it restarted empty) while gateways ran: the idempotency keys of before are
+ * gone, so a retry with one of them could run its work a second time. Keyed work is refused until
+ * every key that may have been lost would have expired anyway (`trustedFrom`, epoch ms).
+ */
+export class IdempotencyKeysLostError extends Error {
+  override readonly name = 'IdempotencyKeysLostError';
+
+  constructor(readonly trustedFrom: number) {
+    super(`Redis lost the idempotency keys (it restarted without its data); keyed writes are refused until ${new Date(trustedFrom).toISOString()}`);
+  }
+}

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { IdempotencyBusyError, IdempotencyKeyReusedError } from './errors.ts';
+import { IdempotencyBusyError, IdempotencyKeyReusedError, StateUnavailableError } from './errors.ts';
 import { pollDelayMs, requireMs, settle, settleBefore } from './timing.ts';
 
 /**
@@ -16,11 +16,14 @@ export interface RecordStore {
   remove(key: string, expected: string): Promise<void>;
 }
 
-/** What work gives back: `keep: false` (its outcome is unknown, say) lets a retry with the key run it again. */
-export interface WorkOutcome<T> {
-  result: T;
-  keep: boolean;
-}
+/**
+ * What work gives back: `keep: true` answers later calls with the key from `result`; `keep: false`
+ * (nothing happened upstream) lets a retry with the key run it again; `unsettled` (the work may
+ * have written something whose outcome is not known) binds the key to that attempt, so that the
+ * next call with the key settles it (`settleAttempt` of `remember`) instead of running the work again.
+ * `replayed` marks a result that is the outcome of an earlier attempt, settled now.
+ */
+export type WorkOutcome<T> = { result: T; replayed?: boolean } & ({ keep: boolean } | { unsettled: unknown });
 
 /** `replayed` tells the caller that this result came from an earlier (or concurrent) call with the key. */
 export interface Remembered<T> {
@@ -41,8 +44,12 @@ export interface RememberOptions {
  * key reused for another request.
  */
 type IdempotencyRecord =
-  | { state: 'running'; fingerprint: string; claim: string }
-  | { state: 'done'; fingerprint: string; result: unknown };
+  | { state: 'running'; fingerprint: string; claim: string; attempt?: unknown }
+  | { state: 'done'; fingerprint: string; result: unknown }
+  | { state: 'unsettled'; fingerprint: string; attempt: unknown };
+
+/** Settles what an earlier attempt under the key left unknown: described by `attempt`, as its work gave it. */
+export type Settle<T> = (attempt: unknown) => Promise<WorkOutcome<T>>;
 
 interface InFlight {
   fingerprint: string;
@@ -54,6 +61,9 @@ export interface IdempotencySettings {
   claimTtlMs: number;
   onBackgroundError: (error: Error) => void;
 }
+
+/** How often, and how long, a claim that may have been stored by a command that failed is asked to go. */
+const RELEASE_RETRY_MS = 1_000;
 
 /**
  * Runs work at most once per idempotency key (until its result expires). Callers in this process
@@ -75,6 +85,7 @@ export class Idempotency {
     fingerprint: string,
     options: RememberOptions,
     work: () => Promise<WorkOutcome<T>>,
+    settleAttempt: Settle<T> = () => work(),
   ): Promise<Remembered<T>> {
     requireMs('ttlMs', options.ttlMs, 1);
     requireMs('waitMs', options.waitMs, 0);
@@ -87,7 +98,7 @@ export class Idempotency {
       // Same key and fingerprint: the same request, so the same result type.
       return { result: settled.value.result as T, replayed: true };
     }
-    const outcome = this.#claimAndRun(key, fingerprint, options, deadline, work);
+    const outcome = this.#claimAndRun(key, fingerprint, options, deadline, work, settleAttempt);
     const entry: InFlight = { fingerprint, outcome };
     this.#inFlight.set(key, entry);
     try {
@@ -103,14 +114,24 @@ export class Idempotency {
     options: RememberOptions,
     deadline: number,
     work: () => Promise<WorkOutcome<T>>,
+    settleAttempt: Settle<T>,
   ): Promise<Remembered<T>> {
-    const claim = encode({ state: 'running', fingerprint, claim: randomUUID() });
+    const claimId = randomUUID();
+    const claim = encode({ state: 'running', fingerprint, claim: claimId });
     for (;;) {
-      const existing = await this.#store.claim(key, claim, this.#settings.claimTtlMs);
+      const existing = await this.#claimOrRelease(key, claim);
       if (existing === undefined) return this.#run(key, claim, fingerprint, options.ttlMs, work);
       const record = decode(existing);
       if (record.fingerprint !== fingerprint) throw new IdempotencyKeyReusedError(key);
       if (record.state === 'done') return { result: record.result as T, replayed: true };
+      if (record.state === 'unsettled') {
+        // The key stays bound to its first attempt: whoever takes it settles that attempt.
+        const settling = encode({ state: 'running', fingerprint, claim: claimId, attempt: record.attempt });
+        if (await this.#store.replace(key, existing, settling, this.#settings.claimTtlMs)) {
+          return this.#run(key, settling, fingerprint, options.ttlMs, () => settleAttempt(record.attempt), record.attempt);
+        }
+        continue;
+      }
       // Running in another process: look again until it is done, gone (then it is ours to run) or
       // the wait is over.
       const remaining = deadline - Date.now();
@@ -120,9 +141,34 @@ export class Idempotency {
   }
 
   /**
+   * A claim whose command failed (Redis slow or gone) may still have been stored: left alone it
+   * would keep the key busy for `claimTtlMs` after the caller was told nothing happened, so it is
+   * asked to go until Redis answers (or the claim has run out by itself).
+   */
+  async #claimOrRelease(key: string, claim: string): Promise<string | undefined> {
+    try {
+      return await this.#store.claim(key, claim, this.#settings.claimTtlMs);
+    } catch (error) {
+      if (error instanceof StateUnavailableError) this.#releaseEventually(key, claim);
+      throw error;
+    }
+  }
+
+  #releaseEventually(key: string, claim: string): void {
+    const giveUpAt = Date.now() + this.#settings.claimTtlMs;
+    const attempt = () => {
+      this.#store.remove(key, claim).catch(() => {
+        if (Date.now() + RELEASE_RETRY_MS < giveUpAt) setTimeout(attempt, RELEASE_RETRY_MS).unref();
+      });
+    };
+    attempt();
+  }
+
+  /**
    * Runs `work` on a claim we hold. Once work has run, its result goes to the caller even if it
    * cannot be recorded: failing the call would only invite a retry that runs the work again, while
-   * an unrecorded claim runs out by itself after `claimTtlMs`.
+   * an unrecorded claim runs out by itself after `claimTtlMs`. A claim taken over from an unsettled
+   * attempt carries it (`attempt`), so that work failing outright leaves the attempt unsettled.
    */
   async #run<T>(
     key: string,
@@ -130,6 +176,7 @@ export class Idempotency {
     fingerprint: string,
     ttlMs: number,
     work: () => Promise<WorkOutcome<T>>,
+    attempt?: unknown,
   ): Promise<Remembered<T>> {
     const { claimTtlMs } = this.#settings;
     // The claim is short so that a crashed process frees the key soon; a live one keeps it fresh.
@@ -140,18 +187,39 @@ export class Idempotency {
     const settled = await settle(work);
     clearInterval(heartbeat);
     if (!settled.ok) {
-      await this.#confirm(key, this.#store.remove(key, claim).then(() => true), 'could not be released');
+      await this.#release(key, claim, fingerprint, ttlMs, attempt);
       throw settled.error;
     }
-    const { result, keep } = settled.value;
-    if (keep) {
+    const outcome = settled.value;
+    const { result } = outcome;
+    if ('unsettled' in outcome) {
+      const unsettled = encode({ state: 'unsettled', fingerprint, attempt: outcome.unsettled });
+      await this.#confirm(key, this.#store.replace(key, claim, unsettled, ttlMs), 'ran out before its work finished, so its unsettled attempt was not kept');
+    } else if (outcome.keep) {
       // Encoded here, not in the background: a result that is not JSON is the caller's bug and fails loudly.
       const done = encode({ state: 'done', fingerprint, result });
       await this.#confirm(key, this.#store.replace(key, claim, done, ttlMs), 'ran out before its work finished, so the result was not kept');
     } else {
-      await this.#confirm(key, this.#store.remove(key, claim).then(() => true), 'could not be released');
+      await this.#release(key, claim, fingerprint, ttlMs, attempt);
     }
-    return { result, replayed: false };
+    return { result, replayed: outcome.replayed ?? false };
+  }
+
+  /** Frees the key for the next call, or hands it back unsettled when the claim carried an attempt. */
+  async #release(key: string, claim: string, fingerprint: string, ttlMs: number, attempt: unknown): Promise<void> {
+    if (attempt !== undefined) {
+      const unsettled = encode({ state: 'unsettled', fingerprint, attempt });
+      await this.#confirm(key, this.#store.replace(key, claim, unsettled, ttlMs), 'could not be handed back unsettled');
+      return;
+    }
+    const released = this.#store.remove(key, claim).then(
+      () => true,
+      (error: unknown) => {
+        if (error instanceof StateUnavailableError) this.#releaseEventually(key, claim);
+        throw error;
+      },
+    );
+    await this.#confirm(key, released, 'could not be released');
   }
 
   /**

@@ -1,10 +1,28 @@
-import type { Remembered, RememberOptions, WorkOutcome } from './idempotency.ts';
+import type { Remembered, RememberOptions, Settle, WorkOutcome } from './idempotency.ts';
 import { createMemoryState } from './memory.ts';
 import type { RateDecision, RateLimitOptions } from './rate-limit.ts';
 import { requireMs } from './timing.ts';
 
-export { IdempotencyBusyError, IdempotencyKeyReusedError, LockTimeoutError, StateUnavailableError } from './errors.ts';
-export type { Remembered, RememberOptions, WorkOutcome } from './idempotency.ts';
+export {
+  IdempotencyBusyError,
+  IdempotencyKeyReusedError,
+  IdempotencyKeysLostError,
+  LockLostError,
+  LockTimeoutError,
+  StateUnavailableError,
+} from './errors.ts';
+export type { Remembered, RememberOptions, Settle, WorkOutcome } from './idempotency.ts';
+
+/** A lock as its holder sees it while work runs. */
+export interface HeldLock {
+  /** Aborts when Redis could not extend the lock in time, so that another process may have it. */
+  readonly lost: AbortSignal;
+  /**
+   * Rejects with LockLostError unless the lock is still ours, asked of Redis itself (a Redis that
+   * restarted empty has forgotten it): called right before a write that relies on it.
+   */
+  confirm(): Promise<void>;
+}
 export type { RateDecision, RateLimitOptions } from './rate-limit.ts';
 
 /**
@@ -18,11 +36,11 @@ export interface SharedState {
    * Runs `work` holding `key` exclusively: in one process by an in-memory per-key queue, and across
    * processes by a Redis lock (Redlock) extended while `work` runs. If the lock cannot be had within
    * `waitMs`, rejects with LockTimeoutError and `work` never runs (it never proceeds unlocked).
-   * `lockLost` aborts if Redis could not extend the lock in time, so that work can stop before
-   * writing what another holder may now be writing too. Not re-entrant: the same key inside `work`
-   * waits for itself.
+   * `lock.confirm()` right before a write checks that the lock is still held (it can be lost: an
+   * extension that failed, a Redis that restarted empty), so that work stops before writing what
+   * another holder may now be writing too. Not re-entrant: the same key inside `work` waits for itself.
    */
-  withLock<T>(key: string, options: { waitMs: number }, work: (lockLost: AbortSignal) => Promise<T>): Promise<T>;
+  withLock<T>(key: string, options: { waitMs: number }, work: (lock: HeldLock) => Promise<T>): Promise<T>;
   /**
    * Idempotency: the first call with a key runs `work`; a call with the same key and the same
    * fingerprint gets the stored result (waiting, up to `waitMs`, while the first is still running,
@@ -31,14 +49,24 @@ export interface SharedState {
    * `work` says whether its result is kept (`keep: false`, e.g. when its outcome is unknown, releases
    * the key so a retry runs again); a thrown error releases it too and rejects the caller. Calls that
    * join a first call in the same process get its outcome, whatever it is. Results are
-   * JSON-serialisable values (replays get them back through JSON), kept for `ttlMs`.
+   * JSON-serialisable values (replays get them back through JSON), kept for `ttlMs`. Work whose
+   * outcome is unknown answers `unsettled` with a description of its attempt: the key stays bound
+   * to it, and the next call with the key runs `settleAttempt` on it instead of the work. Over
+   * Redis, a Redis that lost its data (restarted empty) is noticed, and keyed work is refused with
+   * IdempotencyKeysLostError until every key that may have been lost would have expired anyway.
    */
   remember<T>(
     key: string,
     fingerprint: string,
     options: RememberOptions,
     work: () => Promise<WorkOutcome<T>>,
+    settleAttempt?: Settle<T>,
   ): Promise<Remembered<T>>;
+  /**
+   * Small facts every process must see, such as "a write to this balance has no known outcome
+   * yet": read, written for `ttlMs`, dropped. Values are strings (JSON).
+   */
+  notes: Notes;
   /**
    * Rate limiting: counts one request of `client` (any string: a caller id, an address) against
    * `limit` requests per window of `windowSeconds` (60 unless given) and says whether it may go
@@ -57,6 +85,12 @@ export interface SharedState {
   close(): Promise<void>;
 }
 
+export interface Notes {
+  read(key: string): Promise<string | undefined>;
+  write(key: string, value: string, ttlMs: number): Promise<void>;
+  drop(key: string): Promise<void>;
+}
+
 export interface SharedStateOptions {
   /** Where the replicas meet. Without it state lives in this process only: right for one replica. */
   redisUrl?: string;
@@ -72,6 +106,11 @@ export interface SharedStateOptions {
    * refreshes it (every third of it), so work may run longer.
    */
   claimTtlMs?: number;
+  /**
+   * How long keyed work is refused after Redis is found to have lost its data: as long as a key
+   * lives, so that no key that was lost can still be retried. Default 24 h.
+   */
+  keysLostHoldMs?: number;
   /** How long the start-up PING and each Redis command may take: past it the call fails rather than hang. */
   redisTimeoutMs?: number;
   /**
@@ -93,11 +132,13 @@ export async function createSharedState(options: SharedStateOptions = {}): Promi
     keyPrefix: options.keyPrefix ?? 'user-gateway:',
     lockDurationMs: options.lockDurationMs ?? 10_000,
     claimTtlMs: options.claimTtlMs ?? 120_000,
+    keysLostHoldMs: options.keysLostHoldMs ?? 24 * 60 * 60 * 1000,
     redisTimeoutMs: options.redisTimeoutMs ?? 2_000,
     onBackgroundError: options.onBackgroundError ?? ((error) => console.warn(`warning: shared state: ${error.message}`)),
   };
   requireMs('lockDurationMs', settings.lockDurationMs, 200);
   requireMs('claimTtlMs', settings.claimTtlMs, 3);
+  requireMs('keysLostHoldMs', settings.keysLostHoldMs, 0);
   requireMs('redisTimeoutMs', settings.redisTimeoutMs, 1);
   if (options.redisUrl === undefined) return createMemoryState(settings);
   // Loaded only here, so that a gateway without Redis never loads ioredis or Redlock.

@@ -1,16 +1,16 @@
 import { Idempotency, type RecordStore } from './idempotency.ts';
-import type { SharedState, StateSettings } from './index.ts';
+import type { HeldLock, Notes, SharedState, StateSettings } from './index.ts';
 import { KeyedQueue } from './keyed-queue.ts';
 import { memoryRateLimits } from './rate-limit.ts';
 
-/** A lock in one process cannot be lost to another one, so the signal work gets never fires. */
-const neverLost = new AbortController().signal;
+/** A lock in one process cannot be lost to another one. */
+const heldForGood: HeldLock = { lost: new AbortController().signal, confirm: async () => {} };
 
 /**
  * Records in a Map, each dropped by its own timer when its TTL runs out. Values are the same JSON
  * strings Redis would hold, so a result that does not survive JSON fails here too, not only with Redis.
  */
-class MemoryRecordStore implements RecordStore {
+class MemoryRecordStore implements RecordStore, Notes {
   readonly #entries = new Map<string, { value: string; expiry: NodeJS.Timeout }>();
 
   async claim(key: string, value: string, ttlMs: number): Promise<string | undefined> {
@@ -33,6 +33,19 @@ class MemoryRecordStore implements RecordStore {
     this.#entries.delete(key);
   }
 
+  async read(key: string): Promise<string | undefined> {
+    return this.#entries.get(key)?.value;
+  }
+
+  async write(key: string, value: string, ttlMs: number): Promise<void> {
+    this.#set(key, value, ttlMs);
+  }
+
+  async drop(key: string): Promise<void> {
+    clearTimeout(this.#entries.get(key)?.expiry);
+    this.#entries.delete(key);
+  }
+
   clear(): void {
     for (const { expiry } of this.#entries.values()) clearTimeout(expiry);
     this.#entries.clear();
@@ -51,14 +64,17 @@ class MemoryRecordStore implements RecordStore {
 export function createMemoryState(settings: StateSettings): SharedState {
   const queue = new KeyedQueue();
   const records = new MemoryRecordStore();
+  const notes = new MemoryRecordStore();
   const idempotency = new Idempotency(records, settings);
   const rateLimits = memoryRateLimits(settings.keyPrefix);
   return {
-    withLock: (key, { waitMs }, work) => queue.run(key, waitMs, () => work(neverLost)),
-    remember: (key, fingerprint, options, work) => idempotency.remember(key, fingerprint, options, work),
+    withLock: (key, { waitMs }, work) => queue.run(key, waitMs, () => work(heldForGood)),
+    remember: (key, fingerprint, options, work, settleAttempt) => idempotency.remember(key, fingerprint, options, work, settleAttempt),
+    notes,
     countRequest: (client, options) => rateLimits.count(client, options),
     close: async () => {
       records.clear();
+      notes.clear();
       rateLimits.clear();
     },
   };

@@ -2,9 +2,10 @@ import { ExecutionError, Redlock, ResourceLockedError } from '@sesamecare-oss/re
 import { Redis, type Result } from 'ioredis';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { RateLimiterRedis } from 'rate-limiter-flexible';
-import { LockTimeoutError, StateUnavailableError } from './errors.ts';
+import { randomUUID } from 'node:crypto';
+import { IdempotencyKeysLostError, LockLostError, LockTimeoutError, StateUnavailableError } from './errors.ts';
 import { Idempotency, type RecordStore } from './idempotency.ts';
-import type { SharedState, StateSettings } from './index.ts';
+import type { HeldLock, Notes, SharedState, StateSettings } from './index.ts';
 import { KeyedQueue } from './keyed-queue.ts';
 import { memoryRateLimits, RateLimits } from './rate-limit.ts';
 import { pollDelayMs, settle, type Settled } from './timing.ts';
@@ -12,7 +13,7 @@ import { pollDelayMs, settle, type Settled } from './timing.ts';
 // The record store's compare-and-set operations, as Lua so that each runs atomically in Redis.
 declare module 'ioredis' {
   interface RedisCommander<Context> {
-    claimRecord(key: string, value: string, ttlMs: number): Result<string | null, Context>;
+    claimRecord(key: string, epochKey: string, value: string, ttlMs: number, epoch: string): Result<[string, string | null], Context>;
     replaceRecord(key: string, expected: string, value: string, ttlMs: number): Result<number, Context>;
     removeRecord(key: string, expected: string): Result<number, Context>;
   }
@@ -20,33 +21,91 @@ declare module 'ioredis' {
 
 const recordScripts = {
   // SET NX PX, else what holds the key: one round trip, and no gap in which the holder could vanish.
-  claimRecord: `
-    if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return false end
-    return redis.call('GET', KEYS[1])`,
-  replaceRecord: `
+  // Only while the epoch is the one this process knows: a Redis that lost its data has lost it too.
+  claimRecord: {
+    keys: 2,
+    lua: `
+    local epoch = redis.call('GET', KEYS[2])
+    if epoch ~= ARGV[3] then return {'epoch', epoch} end
+    if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return {'claimed', false} end
+    return {'held', redis.call('GET', KEYS[1])}`,
+  },
+  replaceRecord: {
+    keys: 1,
+    lua: `
     if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
     redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
     return 1`,
-  removeRecord: `
+  },
+  removeRecord: {
+    keys: 1,
+    lua: `
     if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
     return redis.call('DEL', KEYS[1])`,
+  },
 };
 
-/** Idempotency records as JSON strings under `<keyPrefix>idem:<key>`, each with its TTL in Redis. */
+/**
+ * Idempotency records as JSON strings under `<keyPrefix>idem:<key>`, each with its TTL in Redis.
+ *
+ * Beside them, with no TTL, `<keyPrefix>epoch`: `{"id", "trustedFrom"}`. Every claim names the epoch
+ * this process knows, so a Redis that restarted empty (and forgot every key, the epoch with them)
+ * is noticed at the first claim after it: a new epoch is written whose `trustedFrom` lies
+ * `keysLostHoldMs` ahead, and until then every claim is refused (IdempotencyKeysLostError), since
+ * a retry with a key that was lost would run its work again. Processes that notice it together
+ * agree on one epoch (SET NX). An epoch missing at start-up is taken for a new Redis: one that lost
+ * its data while no gateway ran cannot be told from it.
+ */
 class RedisRecordStore implements RecordStore {
   readonly #redis: Redis;
   readonly #where: string;
   readonly #prefix: string;
+  readonly #epochKey: string;
+  readonly #settings: StateSettings;
+  #epoch = '';
+  #trustedFrom = 0;
 
-  constructor(redis: Redis, where: string, keyPrefix: string) {
-    for (const [name, lua] of Object.entries(recordScripts)) redis.defineCommand(name, { numberOfKeys: 1, lua });
+  constructor(redis: Redis, where: string, settings: StateSettings) {
+    for (const [name, { keys, lua }] of Object.entries(recordScripts)) redis.defineCommand(name, { numberOfKeys: keys, lua });
     this.#redis = redis;
     this.#where = where;
-    this.#prefix = `${keyPrefix}idem:`;
+    this.#prefix = `${settings.keyPrefix}idem:`;
+    this.#epochKey = `${settings.keyPrefix}epoch`;
+    this.#settings = settings;
+  }
+
+  /** Adopts the epoch in Redis, writing the first one (trusted at once) when there is none. */
+  async start(): Promise<void> {
+    await this.#adoptEpoch(0);
+  }
+
+  async #adoptEpoch(trustedFrom: number): Promise<void> {
+    const fresh = JSON.stringify({ id: randomUUID(), trustedFrom });
+    await ask(this.#where, this.#redis.set(this.#epochKey, fresh, 'NX'));
+    const epoch = (await ask(this.#where, this.#redis.get(this.#epochKey))) ?? fresh;
+    this.#epoch = epoch;
+    this.#trustedFrom = (JSON.parse(epoch) as { trustedFrom: number }).trustedFrom;
+  }
+
+  #refuseWhileUntrusted(): void {
+    if (Date.now() < this.#trustedFrom) throw new IdempotencyKeysLostError(this.#trustedFrom);
   }
 
   async claim(key: string, value: string, ttlMs: number): Promise<string | undefined> {
-    return (await ask(this.#where, this.#redis.claimRecord(this.#prefix + key, value, ttlMs))) ?? undefined;
+    this.#refuseWhileUntrusted();
+    for (;;) {
+      const [outcome, held] = await ask(this.#where, this.#redis.claimRecord(this.#prefix + key, this.#epochKey, value, ttlMs, this.#epoch));
+      if (outcome === 'claimed') return undefined;
+      if (outcome === 'held') return held ?? undefined;
+      // Another epoch: another process noticed a loss first (adopt its epoch), or nobody has yet.
+      if (held === null) {
+        this.#settings.onBackgroundError(
+          new StateUnavailableError(`Redis at ${this.#where} lost its data (the idempotency keys with it): keyed writes are refused for ${this.#settings.keysLostHoldMs} ms`),
+        );
+      }
+      await this.#adoptEpoch(Date.now() + this.#settings.keysLostHoldMs);
+      this.#refuseWhileUntrusted();
+    }
   }
 
   async replace(key: string, expected: string, value: string, ttlMs: number): Promise<boolean> {
@@ -58,13 +117,29 @@ class RedisRecordStore implements RecordStore {
   }
 }
 
+/** Notes as plain strings under `<keyPrefix>note:<key>`, each with its TTL. */
+function redisNotes(redis: Redis, where: string, keyPrefix: string): Notes {
+  const prefix = `${keyPrefix}note:`;
+  return {
+    read: async (key) => (await ask(where, redis.get(prefix + key))) ?? undefined,
+    write: async (key, value, ttlMs) => {
+      await ask(where, redis.set(prefix + key, value, 'PX', ttlMs));
+    },
+    drop: async (key) => {
+      await ask(where, redis.del(prefix + key));
+    },
+  };
+}
+
 /** Redlock on one Redis, under `<keyPrefix>lock:<key>`, waiting for a taken lock up to the caller's deadline. */
 class RedisLocks {
   readonly #redlock: Redlock;
+  readonly #redis: Redis;
   readonly #where: string;
   readonly #settings: StateSettings;
 
   constructor(redis: Redis, where: string, settings: StateSettings) {
+    this.#redis = redis;
     this.#redlock = new Redlock([redis], {
       // Waiting for a taken lock is `hold`'s loop, bounded by the deadline. This one retry is for
       // extensions: with none, an extension failing at once (a closed connection) would be tried
@@ -80,7 +155,7 @@ class RedisLocks {
     this.#settings = settings;
   }
 
-  async hold<T>(key: string, waitMs: number, deadline: number, work: (lockLost: AbortSignal) => Promise<T>): Promise<T> {
+  async hold<T>(key: string, waitMs: number, deadline: number, work: (lock: HeldLock) => Promise<T>): Promise<T> {
     const resource = `${this.#settings.keyPrefix}lock:${key}`;
     for (;;) {
       const settled = await this.#tryOnce(key, resource, work);
@@ -95,15 +170,18 @@ class RedisLocks {
   }
 
   /** How `work` ended, or undefined when another process holds the lock; Redis failing rejects. */
-  async #tryOnce<T>(key: string, resource: string, work: (lockLost: AbortSignal) => Promise<T>): Promise<Settled<T> | undefined> {
+  async #tryOnce<T>(key: string, resource: string, work: (lock: HeldLock) => Promise<T>): Promise<Settled<T> | undefined> {
     const attempt: { settled?: Settled<T> } = {};
     const { lockDurationMs, onBackgroundError } = this.#settings;
     try {
-      await this.#redlock.using([resource], lockDurationMs, async (signal) => {
+      await this.#redlock.using([resource], lockDurationMs, async (signal, { lock }) => {
         signal.addEventListener('abort', () => {
           onBackgroundError(new Error(`the lock on "${key}" could not be extended while its work ran, so another process may have it`, { cause: signal.error }));
         });
-        attempt.settled = await settle(() => work(signal));
+        const confirm = async () => {
+          if (signal.aborted || (await ask(this.#where, this.#redis.get(resource))) !== lock.value) throw new LockLostError(key);
+        };
+        attempt.settled = await settle(() => work({ lost: signal, confirm }));
       });
     } catch (error) {
       if (attempt.settled) {
@@ -227,11 +305,17 @@ export async function createRedisState(redisUrl: string, settings: StateSettings
   const { redis, where } = await connect(redisUrl, settings);
   const queue = new KeyedQueue();
   const locks = new RedisLocks(redis, where, settings);
-  const idempotency = new Idempotency(new RedisRecordStore(redis, where, settings.keyPrefix), settings);
+  const records = new RedisRecordStore(redis, where, settings);
+  await records.start().catch((error: unknown) => {
+    redis.disconnect();
+    throw error;
+  });
+  const idempotency = new Idempotency(records, settings);
   const rateLimits = redisRateLimits(redis, where, settings);
   return {
     withLock: (key, { waitMs }, work) => queue.run(key, waitMs, (deadline) => locks.hold(key, waitMs, deadline, work)),
-    remember: (key, fingerprint, options, work) => idempotency.remember(key, fingerprint, options, work),
+    remember: (key, fingerprint, options, work, settleAttempt) => idempotency.remember(key, fingerprint, options, work, settleAttempt),
+    notes: redisNotes(redis, where, settings.keyPrefix),
     countRequest: (client, options) => rateLimits.count(client, options),
     close: async () => {
       rateLimits.clear();

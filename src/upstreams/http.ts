@@ -3,6 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Pool } from 'undici';
 import type { Dispatcher } from 'undici';
 import type { UpstreamAttemptEnd, UpstreamHealth, UpstreamObserver } from './observer.ts';
+import { LatencyEstimate } from './latency.ts';
 import { CallPolicy, retryAfterSeconds, type CallPolicySettings, type UpstreamTimeouts } from './policy.ts';
 
 export type UpstreamName = 'gate' | 'edge' | 'switch';
@@ -84,6 +85,11 @@ export interface CallScope {
   requestId: string;
   /** The `performance.now()` past which the request's answer is late: no call runs past it. */
   deadline: number;
+  /**
+   * Reads that a write is computed from or settled by (under a lock, a read-back): each goes
+   * upstream itself, never joining a read that began before it.
+   */
+  fresh?: boolean;
 }
 
 export interface UpstreamReply {
@@ -298,6 +304,8 @@ export class UpstreamHttp {
   /** Writes sent plus writes answered (or failed): each one ends the sharing of the reads in flight. */
   #writeEvents = 0;
   #probing: Promise<boolean> | undefined;
+  /** How long a call is expected to take, from the attempts that got an answer. */
+  readonly latency = new LatencyEstimate();
 
   constructor(
     readonly upstream: UpstreamName,
@@ -355,7 +363,7 @@ export class UpstreamHttp {
     const method = call.method ?? 'GET';
     const path = this.#pathOf(call);
     if (method !== 'GET') return this.#write(call, path, scope);
-    if (!this.#shareReads) return this.#try(call, path, scope, 1);
+    if (!this.#shareReads || scope.fresh) return this.#try(call, path, scope, 1);
     return this.#sharedRead(call, path, scope);
   }
 
@@ -434,10 +442,11 @@ export class UpstreamHttp {
     if (admission instanceof UpstreamError) return Promise.reject(admission);
     const { observer } = this;
     const watched = observer.attemptEnded !== undefined || observer.attemptStarted !== undefined;
-    const started = watched ? performance.now() : 0;
+    const started = performance.now();
     const endSpan = observer.attemptStarted?.(this.#attemptOf(call, method, scope, number));
-    return this.#attempt(call, path, scope.requestId, scope.deadline - performance.now()).then(
+    return this.#attempt(call, path, scope.requestId, scope.deadline - started).then(
       (reply) => {
+        this.latency.observe(performance.now() - started);
         policy.settle(admission, undefined);
         if (watched) this.#ended({ status: reply.status, outcome: 'ok', durationMs: performance.now() - started }, endSpan, call, method, scope, number);
         return reply;

@@ -22,6 +22,8 @@ export interface UpstreamLimits {
   edge: EdgeLimits;
   switch: SwitchLimits;
   tenantScan: TenantScanLimit;
+  /** The time read-backs and undo steps of a write get of their own, past the request's deadline. */
+  writeRecoveryMs: number;
 }
 
 /** The long-lived part: one keep-alive pool per upstream, closed on shutdown. */
@@ -67,7 +69,23 @@ export class Upstreams {
       gate: gateLoaders,
       edge: createEdgeLoaders(edge, membership, onBatch),
       switch: createSwitchLoaders(new SwitchClient(this.switch, scope, this.limits.switch), { membership, scan }, onBatch),
-      clients: { gate, edge },
+      clients: this.#writeClients({ ...scope, fresh: true }),
+    };
+  }
+
+  /**
+   * Clients for writes: every read they make is fresh (a write is computed from it or settled by
+   * it). `recovery` gives the same clients under a deadline of their own, so that undoing and
+   * settling a write still run when the request's own deadline is spent.
+   */
+  #writeClients(scope: CallScope): WriteClients {
+    return {
+      gate: new GateClient(this.gate, scope),
+      edge: new EdgeClient(this.edge, scope, this.limits.edge, this.#edgePaging),
+      switch: new SwitchClient(this.switch, scope, this.limits.switch),
+      timeLeftMs: () => scope.deadline - performance.now(),
+      expectedCallMs: () => Math.max(this.gate.latency.expectedMs(), this.edge.latency.expectedMs()),
+      recovery: () => this.#writeClients({ requestId: scope.requestId, deadline: performance.now() + this.limits.writeRecoveryMs, fresh: true }),
     };
   }
 
@@ -80,6 +98,21 @@ export interface RequestUpstreams {
   gate: GateLoaders;
   edge: EdgeLoaders;
   switch: SwitchLoaders;
-  /** For writes, which go straight to the upstream (switch has none). */
-  clients: { gate: GateClient; edge: EdgeClient };
+  /** For writes, which go straight to the upstream; switch has none, but its names are checked. */
+  clients: WriteClients;
+}
+
+export interface WriteClients {
+  gate: GateClient;
+  edge: EdgeClient;
+  switch: SwitchClient;
+  /** What is left of the deadline these clients call under, in ms. */
+  timeLeftMs(): number;
+  /** How long one write call to gate or edge is expected to take now (the slower of the two), in ms. */
+  expectedCallMs(): number;
+  /**
+   * The same clients with a deadline of their own (`WRITE_RECOVERY_MS` from now), for what must
+   * run even when the request's deadline is spent: read-backs, undo steps, settling.
+   */
+  recovery(): WriteClients;
 }

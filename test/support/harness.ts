@@ -54,6 +54,8 @@ export interface HarnessOptions {
   redisKeyPrefix?: string;
   /** Hears every upstream attempt, retry and breaker change. */
   observer?: UpstreamObserver;
+  /** The clock the writes settle by (`WRITE_SETTLE_MS`), for tests that move time instead of waiting. */
+  clock?: { now: () => number };
 }
 
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
@@ -72,7 +74,14 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   // Tests read errors from the answers; the log would only repeat them.
   const yoga = createGateway(upstreams, {
     logger: false,
-    writes: { state, audit: (entry) => audit.push(entry), idempotencySecret: 'harness', lockWaitMs: config.lockWaitMs },
+    writes: {
+      state,
+      audit: (entry) => audit.push(entry),
+      idempotencySecret: 'harness',
+      lockWaitMs: config.lockWaitMs,
+      settleMs: config.writeSettleMs,
+      now: options.clock?.now ?? Date.now,
+    },
     security: config,
     requestDeadlineMs: config.requestDeadlineMs,
     admission: config.admission,
