@@ -68,6 +68,15 @@ describe('shared reads', () => {
     expect(shared).toEqual(['/record/']);
   });
 
+  it('a fresh read (one a write is computed from) goes upstream itself, never joining a read in flight', async () => {
+    const queryRead = http.request(READ, scope(5_000, 'query'));
+    const lockedRead = http.request(READ, { ...scope(5_000, 'under-lock'), fresh: true });
+    await release(2);
+    await Promise.all([queryRead, lockedRead]);
+    expect(seen).toEqual(['GET /api/record/', 'GET /api/record/']);
+    expect(shared).toEqual([]);
+  });
+
   it('a read begun after a write was sent is not answered by one begun before it', async () => {
     const before = http.request(READ, scope());
     const write = http.request({ method: 'POST', route: '/record/', body: {} }, scope());

@@ -25,6 +25,9 @@ export interface FaultMatch {
 /**
  * status: answers this without running the handler, so a write does not happen.
  * delay: answers normally, `ms` later than usual.
+ * hold: waits, unhandled, until released (`POST /__simulator/release`, or `releaseHeld()` in process),
+ *   then runs the handler (a write lands then) and answers, if the client is still there: a write
+ *   still travelling when the client gave up, that lands later. Tests release it when they choose.
  * reset-before: destroys the connection before the handler runs (no write).
  * reset-after: runs the handler (the write lands), then destroys the connection unanswered.
  * hang: never answers; the socket stays open until the client gives up or the server closes.
@@ -33,12 +36,14 @@ export interface FaultMatch {
  *   `{"detail": message}` on gate and edge, the `{"success": false, "error_type", "error": {message, code,
  *   reason}}` envelope on switch, whose `code` is `status`, or 500 when `status` is below 400 (so that
  *   `{"action": "refuse", "status": 200}` is switch's 200 answer with `success: false`).
+ * fail-after: runs the handler (the write lands), then answers as `refuse` does: a write that landed,
+ *   reported as failed (a server error after the commit).
  */
 export type FaultAction =
   | { action: 'status'; status: number; body?: JsonValue; headers?: Record<string, string> }
-  | { action: 'refuse'; status?: number; message?: string }
+  | { action: 'refuse' | 'fail-after'; status?: number; message?: string }
   | { action: 'delay'; ms: number }
-  | { action: 'reset-before' | 'reset-after' | 'hang' | 'malformed' | 'truncated' };
+  | { action: 'reset-before' | 'reset-after' | 'hang' | 'hold' | 'malformed' | 'truncated' };
 
 export type FaultRule = FaultMatch & FaultAction;
 
@@ -71,12 +76,12 @@ const faultRuleSchema: z.ZodType<FaultRule> = z.discriminatedUnion('action', [
   }),
   z.strictObject({
     ...matchFields,
-    action: z.literal('refuse'),
+    action: z.enum(['refuse', 'fail-after']),
     status: z.number().int().min(200).max(599).optional(),
     message: z.string().max(1000).optional(),
   }),
   z.strictObject({ ...matchFields, action: z.literal('delay'), ms: z.number().min(0).max(600_000) }),
-  z.strictObject({ ...matchFields, action: z.enum(['reset-before', 'reset-after', 'hang', 'malformed', 'truncated']) }),
+  z.strictObject({ ...matchFields, action: z.enum(['reset-before', 'reset-after', 'hang', 'hold', 'malformed', 'truncated']) }),
 ]);
 
 /** DRF-style, as gate and edge answer: dotted field path -> messages; an unknown field is named too. */

@@ -99,6 +99,10 @@ export interface SimulatorServer {
    */
   injectFault(rule: FaultRule): void;
   clearFaults(): void;
+  /** Resolves once `count` requests are held by `hold` faults (waiting to be released). */
+  whenHeld(count?: number): Promise<void>;
+  /** Lets every held request go on; resolves, with how many, once each has been handled (a write landed). */
+  releaseHeld(): Promise<number>;
   /** resolves to "http://host:port" */
   listen(port: number, host: string): Promise<string>;
   close(): Promise<void>;
@@ -321,14 +325,38 @@ export function createSimulatorServer(definition: SimulatorDefinition, options: 
     faultedByAction = {};
   }
 
-  /** The upstream's own error answer (see the refuse action), without running the handler. */
-  function refusal(fault: Extract<FaultRule, { action: 'refuse' }>): Reply {
+  /** The upstream's own error answer (see the refuse and fail-after actions). */
+  function refusal(fault: Extract<FaultRule, { action: 'refuse' | 'fail-after' }>): Reply {
     const status = fault.status ?? 500;
     return json(status, definition.errorBody(status >= 400 ? status : 500, fault.message ?? 'Simulated failure.'));
   }
 
   function clearFaults(): void {
     faults.length = 0;
+  }
+
+  /** Requests a `hold` fault keeps waiting (each with what tells that it was handled), and tests waiting for some to arrive. */
+  const heldRequests: { release: () => void; handled: Promise<void> }[] = [];
+  const heldWaiters: { count: number; arrived: () => void }[] = [];
+
+  /** Resolves when the test releases the request, with what to call once it has been handled. */
+  function hold(): Promise<() => void> {
+    let handled!: () => void;
+    const handledPromise = new Promise<void>((resolve) => (handled = resolve));
+    return new Promise((release) => {
+      heldRequests.push({ release: () => release(handled), handled: handledPromise });
+      for (const waiter of heldWaiters.filter(({ count }) => heldRequests.length >= count)) {
+        heldWaiters.splice(heldWaiters.indexOf(waiter), 1);
+        waiter.arrived();
+      }
+    });
+  }
+
+  async function releaseHeld(): Promise<number> {
+    const released = heldRequests.splice(0);
+    for (const { release } of released) release();
+    await Promise.all(released.map(({ handled }) => handled));
+    return released.length;
   }
 
   function faultList(status: number): Reply {
@@ -346,6 +374,7 @@ export function createSimulatorServer(definition: SimulatorDefinition, options: 
 
   async function answerControl(request: IncomingMessage, method: string, path: string): Promise<Reply> {
     if (method === 'GET' && path === `${CONTROL_PREFIX}stats`) return json(200, stats());
+    if (method === 'POST' && path === `${CONTROL_PREFIX}release`) return json(200, { released: await releaseHeld() });
     if (method === 'POST' && path === `${CONTROL_PREFIX}reset`) {
       resetStats();
       return json(200, stats());
@@ -361,7 +390,8 @@ export function createSimulatorServer(definition: SimulatorDefinition, options: 
     return json(404, { detail: 'Not found.' });
   }
 
-  async function dispatch(request: IncomingMessage, method: string, path: string | undefined, query: URLSearchParams): Promise<Reply> {
+  /** `received`: the body, when it was read before (a held request reads it as it arrives, as a server would). */
+  async function dispatch(request: IncomingMessage, method: string, path: string | undefined, query: URLSearchParams, received?: string): Promise<Reply> {
     if (path === undefined) return json(404, definition.errorBody(404, 'Not found.'));
     const rejection = definition.authenticate(request.headers);
     if (rejection) return rejection;
@@ -376,7 +406,7 @@ export function createSimulatorServer(definition: SimulatorDefinition, options: 
       }
       let body: JsonObject = {};
       if (BODY_METHODS.has(method)) {
-        const parsed = parseJsonObject(await readBody(request));
+        const parsed = parseJsonObject(received ?? (await readBody(request)));
         if (!parsed.ok) return json(400, definition.errorBody(400, parsed.message));
         body = parsed.value;
       }
@@ -450,18 +480,26 @@ export function createSimulatorServer(definition: SimulatorDefinition, options: 
       resetConnection(response, record);
       return;
     }
+    // A held request has arrived whole: it is handled on release even if its client has gone.
+    const received = fault?.action === 'hold' && BODY_METHODS.has(method) ? await readBody(request).catch(() => '') : undefined;
+    const handled = fault?.action === 'hold' ? await hold() : undefined;
     const reply = fault?.action === 'status'
       ? serialize(json(fault.status, fault.body, fault.headers))
       : fault?.action === 'refuse'
         ? serialize(refusal(fault))
-        : await replyOrError(() => dispatch(request, method, path, url.searchParams));
+        : await replyOrError(() => dispatch(request, method, path, url.searchParams, received));
+    handled?.();
     const waitMs = latencyMs + (fault?.action === 'delay' ? fault.ms : 0);
     if (waitMs > 0) await delay(waitMs);
     if (fault?.action === 'reset-after') {
       resetConnection(response, record);
       return;
     }
-    const delivered = fault?.action === 'malformed' || fault?.action === 'truncated' ? garble(reply, fault.action) : reply;
+    const delivered = fault?.action === 'malformed' || fault?.action === 'truncated'
+      ? garble(reply, fault.action)
+      : fault?.action === 'fail-after'
+        ? serialize(refusal(fault))
+        : reply;
     // Stamped before sending: an in-process client may see the response before a 'finish' event fires.
     record.endedAt = performance.now();
     record.status = delivered.status;
@@ -486,6 +524,11 @@ export function createSimulatorServer(definition: SimulatorDefinition, options: 
       faults.push(armFault(checked.rule));
     },
     clearFaults,
+    whenHeld(count = 1) {
+      if (heldRequests.length >= count) return Promise.resolve();
+      return new Promise((arrived) => heldWaiters.push({ count, arrived }));
+    },
+    releaseHeld,
     listen(port, host) {
       return new Promise((resolve, reject) => {
         server.once('error', reject);

@@ -54,6 +54,10 @@ export interface Simulators {
   injectFault(upstream: UpstreamName, rule: FaultRule): void;
   /** removes every fault not yet used up, on all three */
   clearFaults(): void;
+  /** Resolves once `count` requests to one upstream are held by `hold` faults. */
+  whenHeld(upstream: UpstreamName, count?: number): Promise<void>;
+  /** Lets one upstream's held requests go on; resolves, with how many, once each has been handled (a write landed). */
+  releaseHeld(upstream: UpstreamName): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -108,6 +112,12 @@ export async function startSimulators(options: StartSimulatorsOptions = {}): Pro
     },
     clearFaults() {
       for (const server of servers) server.clearFaults();
+    },
+    whenHeld(upstream, count) {
+      return serversByName[upstream].whenHeld(count);
+    },
+    releaseHeld(upstream) {
+      return serversByName[upstream].releaseHeld();
     },
     async close() {
       await Promise.all(servers.map((server) => server.close()));
