@@ -1,5 +1,6 @@
 import type { EdgeClient } from '../upstreams/edge/client.ts';
 import type { EdgeAccessToken } from '../upstreams/edge/types.ts';
+import type { AuditedRecord, AuditTrail } from './audit.ts';
 import { answerUnusable } from './confirmed-writes.ts';
 import { OutcomeUnknown } from './failures.ts';
 import type { ProvisioningClients } from './provision-user.ts';
@@ -17,12 +18,37 @@ async function landedSince(edge: EdgeClient, accountId: string, title: string, b
 }
 
 /**
+ * Removes the tokens a create whose answer was lost left behind. Each was made by this mutation:
+ * audited as created, then removed, or left over from the one that could not be removed on.
+ */
+async function sweep(clients: ProvisioningClients, accountId: string, landed: readonly EdgeAccessToken[], audit: AuditTrail): Promise<void> {
+  const records: AuditedRecord[] = landed.map((token) => ({ record: 'edge.accessToken', id: token.id }));
+  audit.created.push(...records);
+  for (const [index, record] of records.entries()) {
+    try {
+      await removals(clients).edgeAccessToken(accountId, record.id);
+    } catch (error) {
+      audit.leftovers.push(...records.slice(index));
+      throw error;
+    }
+    audit.removed.push(record);
+  }
+}
+
+/**
  * A new access token, shown with its plaintext. edge shows a plaintext only in the answer to its
  * POST: when that answer is lost, whatever landed is of no use to anyone, so it is removed and the
  * token asked for once more (not blindly: none is there now). `before` are the account's token
- * ids from before, which tell the one made here apart.
+ * ids from before, which tell the one made here apart. The token answered is for the caller to
+ * audit as created; those swept on the way are audited here.
  */
-export async function createShownAccessToken(clients: ProvisioningClients, accountId: string, title: string, before: ReadonlySet<string>): Promise<NewAccessToken> {
+export async function createShownAccessToken(
+  clients: ProvisioningClients,
+  accountId: string,
+  title: string,
+  before: ReadonlySet<string>,
+  audit: AuditTrail,
+): Promise<NewAccessToken> {
   const { edge } = clients;
   const ask = async () => {
     const created = await edge.createAccessToken(accountId, title);
@@ -33,7 +59,7 @@ export async function createShownAccessToken(clients: ProvisioningClients, accou
   } catch (error) {
     if (!answerUnusable(error)) throw error;
     try {
-      for (const landed of await landedSince(edge, accountId, title, before)) await removals(clients).edgeAccessToken(accountId, landed.id);
+      await sweep(clients, accountId, await landedSince(edge, accountId, title, before), audit);
     } catch {
       throw new OutcomeUnknown('edge', `edge did not answer the new token "${title}", and what landed could not be cleared: a token of that title may exist whose plaintext is lost; revoke it`);
     }

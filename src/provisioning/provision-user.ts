@@ -88,10 +88,12 @@ class Saga {
     const because = cause instanceof Error ? cause.message : 'an unexpected error';
     if (cause instanceof OutcomeUnknown) {
       // The failed step may have landed: whatever of it is there goes too, or its outcome stays unknown.
+      let landed: T | null = null;
       const swept = await retried(async () => {
-        const landed = await failed.find();
+        landed = (await failed.find()) ?? landed;
         if (landed) await failed.remove(landed);
       });
+      this.#auditSwept(failed, landed, swept.ok);
       if (!swept.ok) {
         const remains = [failed.record, ...leftovers].join(', ');
         return new OutcomeUnknown(cause.upstream, `provisioning ${this.username} stopped at ${failed.record}: ${because}; what may remain: ${remains}`);
@@ -99,6 +101,14 @@ class Saga {
     }
     const left = leftovers.length ? `left behind: ${leftovers.join(', ')}` : 'everything done before was undone';
     return new ProvisioningFailed(failed.record, leftovers, `provisioning ${this.username} stopped at ${failed.record} (${because}); ${left}`);
+  }
+
+  /** A failed step's record found by the sweep was made by this mutation: created, then removed (or left over). */
+  #auditSwept<T>(failed: Step<T>, landed: T | null, removed: boolean): void {
+    if (landed === null) return;
+    const record = { record: failed.record, id: failed.idOf(landed) };
+    this.audit.created.push(record);
+    (removed ? this.audit.removed : this.audit.leftovers).push(record);
   }
 }
 
@@ -186,7 +196,7 @@ export async function provisionUser(clients: ProvisioningClients, person: NewPer
   const before = new Set<string>();
   const accessToken = await saga.step<NewAccessToken>({
     record: 'edge.accessToken',
-    create: () => createShownAccessToken(clients, accountId, accessTokenTitle, before),
+    create: () => createShownAccessToken(clients, accountId, accessTokenTitle, before, audit),
     find: () => foundAccessToken(edge, accountId, accessTokenTitle, before),
     remove: (created) => remove.edgeAccessToken(accountId, created.token.id),
     idOf: (created) => created.token.id,

@@ -132,7 +132,7 @@ builder.mutationFields((t) => ({
         const { title, ...key } = checkedInput(newAccessToken, input);
         const account = await edgeUserNamed(context, key);
         const before = new Set((await context.clients.edge.listAccessTokens(account.id).all()).map((token) => token.id));
-        const created = await createShownAccessToken(context.clients, account.id, title, before);
+        const created = await createShownAccessToken(context.clients, account.id, title, before, audit);
         audit.created.push({ record: 'edge.accessToken', id: created.token.id });
         context.edge.wrote.accessToken(account.id, created.token.id, created.token);
         return created;

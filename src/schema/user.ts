@@ -227,8 +227,14 @@ builder.mutationFields((t) => ({
         const key = keyOf(checkedInput(deleteUser, input));
         const user = await userFound(context, key);
         if (!user) throw new NotFoundError('gate has no such user');
+        // gate deletes the user's extra with it: the audit names it among what was removed.
+        const extra = await context.clients.gate.findExtraByParent(user.id, false);
         await removals(context.clients).gateUser(user.id);
         audit.removed.push({ record: 'gate.user', id: user.id });
+        if (extra) {
+          audit.removed.push({ record: 'gate.userExtra', id: String(extra.id) });
+          context.gate.wrote.extraGone(extra);
+        }
         context.gate.wrote.userGone({ id: user.id });
         context.gate.wrote.userGone({ username: user.username });
         return { deletedUserId: encodeGlobalId('User', user.username), username: user.username };
