@@ -114,7 +114,7 @@ describe('the upstream cost estimate', () => {
   });
 
   it('gives each mutation a small fixed cost, provisionUser a few more, plus what its payload selects', () => {
-    expect(estimate('mutation { deleteUser(input: { username: "x" }) { __typename } }')).toBe(3);
+    expect(estimate('mutation { deleteUser(input: { username: "x" }) { __typename } }')).toBe(4);
     expect(
       estimate(
         'mutation { provisionUser(input: { idempotencyKey: "k", username: "x", email: "x@y.z", password: "long-enough", organization: "acme" }) { __typename } }',

@@ -348,12 +348,12 @@ describe('gate users: createUser, updateUser, replaceUser, deleteUser', () => {
   it('deleteUser removes the user (and its user extra, as gate does); a second delete is a NotFoundError', async () => {
     const person = freshPerson(harness, (candidate) => candidate.hasExtra);
     const { id } = present(gateUserNamed(harness, person.username));
-    expect(extraOf(harness, person.username)).toBeDefined();
+    const extra = present(extraOf(harness, person.username));
     const result = await mutate(harness, 'deleteUser', { username: person.username }, '... on DeleteUserPayload { deletedUserId username }');
     expect(result).toEqual({ __typename: 'DeleteUserPayload', deletedUserId: globalId('User', person.username), username: person.username });
     expect(gateUserNamed(harness, person.username)).toBeUndefined();
     expect(data(harness).userExtras.some((extra) => String(extra.parent) === id)).toBe(false);
-    expect(lastAudit(harness)).toMatchObject({ created: [], changed: [], removed: [{ record: 'gate.user', id }] });
+    expect(lastAudit(harness)).toMatchObject({ created: [], changed: [], removed: [{ record: 'gate.user', id }, { record: 'gate.userExtra', id: String(extra.id) }] });
     expect(await mutate(harness, 'deleteUser', { username: person.username })).toMatchObject({ __typename: 'NotFoundError' });
     expect(await mutate(harness, 'deleteUser', { gateId: id })).toMatchObject({ __typename: 'NotFoundError' });
     expect(lastAudit(harness)).toMatchObject({ removed: [] });
@@ -1619,7 +1619,7 @@ describe('one operation of several mutations, the audit log and secrets', () => 
       { who: 'anonymous', mutation: 'createExtra', requestId: 'audit-several', outcome: 'ok', ...none, created: [{ record: 'gate.userExtra', id: extraId }] },
       { who: 'anonymous', mutation: 'updateUser', requestId: 'audit-several', outcome: 'ok', ...none, changed: [{ record: 'gate.user', id: gateId }] },
       { who: 'anonymous', mutation: 'setBalance', requestId: 'audit-several', outcome: 'ValidationError', ...none },
-      { who: 'anonymous', mutation: 'deleteUser', requestId: 'audit-delete', outcome: 'ok', ...none, removed: [{ record: 'gate.user', id: gateId }] },
+      { who: 'anonymous', mutation: 'deleteUser', requestId: 'audit-delete', outcome: 'ok', ...none, removed: [{ record: 'gate.user', id: gateId }, { record: 'gate.userExtra', id: extraId }] },
     ]);
     const text = JSON.stringify(harness.audit);
     expect(text).not.toContain(password);

@@ -1,7 +1,12 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AuditTrail } from '../src/provisioning/audit.ts';
+import { auditLog } from '../src/server/gateway.ts';
 import type { FaultRule } from '../src/simulators/index.ts';
 import { harnessPerTest, startHarness, type GraphQLResult, type Harness } from './support/harness.ts';
 import { person } from './support/people.ts';
+import { observedGatewayPerTest } from './support/signals.ts';
 
 type Loose = GraphQLResult<Record<string, any>>;
 
@@ -180,11 +185,12 @@ describe('provisionUser: idempotency', () => {
   });
   afterAll(() => harness.close());
 
-  it('answers 20 concurrent calls with one key from one provisioning: one person, 20 equal answers', async () => {
+  it('answers 20 concurrent calls with one key from one provisioning: one person, 20 equal answers, 19 marked as replays', async () => {
     const { edge: _edge, ...input } = person('twenty.at.once', 'one-key-for-twenty');
-    const results = (await Promise.all(Array.from({ length: 20 }, () => harness.execute(PROVISION, { input })))) as Loose[];
-    const answers = results.map((result) => JSON.stringify(result));
+    const results = (await Promise.all(Array.from({ length: 20 }, () => harness.execute(PROVISION, { input })))) as (Loose & { extensions?: unknown })[];
+    const answers = results.map((result) => JSON.stringify(result.data));
     expect(new Set(answers).size).toBe(1);
+    expect(results.filter((result) => result.extensions === undefined)).toHaveLength(1);
     expect(results[0]?.data?.['provisionUser'].__typename).toBe('ProvisionUserPayload');
     expect(presence(harness, 'twenty.at.once')).toEqual({ ...nowhere, 'gate.user': 1, 'gate.userToken': 1, 'gate.userExtra': 1 });
     expect(harness.requests().filter((request) => request.method === 'POST')).toHaveLength(3);
@@ -276,15 +282,18 @@ describe('deprovisionUser', () => {
 });
 
 describe('the audit log', () => {
-  it('is one JSON line per mutation on the `audit` logger, with no secret in it', async () => {
-    const { pino } = await import('pino');
-    const { auditLog } = await import('../src/server/gateway.ts');
-    const { AuditTrail } = await import('../src/provisioning/audit.ts');
+  const harnessWith = harnessPerTest();
+  const observe = observedGatewayPerTest();
+  const auditLines = (lines: readonly Record<string, unknown>[]) => lines.filter((line) => line['logger'] === 'audit');
+  const CREATE_ACCESS_TOKEN = `mutation($username: String!) {
+    createAccessToken(input: { username: $username, title: "Lost once" }) { __typename ... on CreatedAccessToken { plaintext accessToken { edgeId } } }
+  }`;
+
+  it('is one JSON line per mutation on the `audit` logger, with no secret in it', () => {
     const lines: string[] = [];
-    const logger = pino({ level: 'info' }, { write: (line: string) => void lines.push(line) });
     const trail = new AuditTrail('addBalance');
     trail.changed.push({ record: 'gate.userToken', id: '7' });
-    auditLog(logger)(trail.entry('anonymous', 'request-1', 'ok'));
+    auditLog({ write: (line: string) => void lines.push(line) })(trail.entry('anonymous', 'request-1', 'ok'));
     expect(lines).toHaveLength(1);
     expect(JSON.parse(lines[0] ?? '')).toMatchObject({
       level: 30,
@@ -296,6 +305,104 @@ describe('the audit log', () => {
       outcome: 'ok',
       replayed: false,
       changed: [{ record: 'gate.userToken', id: '7' }],
+    });
+  });
+
+  it.each(['warn', 'silent'])('is written at LOG_LEVEL=%s, which silences the request log', async (level) => {
+    const observed = await observe({ env: { LOG_LEVEL: level } });
+    const response = await observed.graphql(DEPROVISION, { username: 'nobody.here' }, { 'x-request-id': `audit-at-${level}` });
+    expect(((await response.json()) as Loose).data?.['deprovisionUser']).toMatchObject({ __typename: 'NotFoundError' });
+    expect(observed.lines().filter((line) => line['logger'] === 'request')).toEqual([]);
+    expect(auditLines(observed.lines())).toEqual([
+      expect.objectContaining({ level: 30, mutation: 'deprovisionUser', outcome: 'NotFoundError', requestId: `audit-at-${level}`, msg: 'deprovisionUser: NotFoundError' }),
+    ]);
+  });
+
+  it('reaches the stdout of a gateway process started with LOG_LEVEL=silent', { timeout: 30_000 }, async () => {
+    const gateway = spawn(process.execPath, ['--import', 'tsx', 'src/index.ts'], {
+      env: { ...process.env, HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'silent' },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    try {
+      let output = '';
+      const waiting = new Set<() => void>();
+      gateway.stdout.on('data', (chunk) => {
+        output += String(chunk);
+        for (const check of waiting) check();
+      });
+      const printed = (pattern: RegExp) =>
+        new Promise<RegExpExecArray>((resolve, reject) => {
+          const check = () => {
+            const found = pattern.exec(output);
+            if (!found) return;
+            waiting.delete(check);
+            resolve(found);
+          };
+          waiting.add(check);
+          gateway.once('exit', () => reject(new Error(`the gateway exited:\n${output}`)));
+          check();
+        });
+      const [, url] = await printed(/ready: (http:\/\/\S+\/graphql)/);
+      const response = await fetch(url as string, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-request-id': 'audit-from-a-process' },
+        body: JSON.stringify({ query: DEPROVISION, variables: { username: 'nobody.here' } }),
+      });
+      expect(((await response.json()) as Loose).data?.['deprovisionUser']).toMatchObject({ __typename: 'NotFoundError' });
+      const [line] = await printed(/^\{.*"logger":"audit".*\}$/m);
+      expect(JSON.parse(line)).toMatchObject({ logger: 'audit', mutation: 'deprovisionUser', outcome: 'NotFoundError', requestId: 'audit-from-a-process' });
+    } finally {
+      gateway.kill('SIGTERM');
+      if (gateway.exitCode === null) await once(gateway, 'exit');
+    }
+  });
+
+  it('names the access token swept after a lost answer as created and removed, and the one made again as created', async () => {
+    const harness = await harnessWith({});
+    const account = harness.simulators.dataset.edgeUsers[0]!;
+    const before = new Set(account.tokens.map((token) => token.id));
+    harness.simulators.injectFault('edge', { method: 'POST', path: '/users/:id/tokens/', action: 'reset-after' });
+    const result = (await harness.execute(CREATE_ACCESS_TOKEN, { username: account.username })) as Loose;
+    const answered = result.data?.['createAccessToken'];
+    expect(answered).toMatchObject({ __typename: 'CreatedAccessToken', plaintext: expect.stringMatching(/^\w{20,}$/) });
+    const made = harness.requests().filter((request) => request.method === 'POST' && request.path.endsWith('/tokens/'));
+    expect(made).toHaveLength(2);
+    const kept = account.tokens.filter((token) => !before.has(token.id)).map((token) => token.id);
+    expect(kept).toEqual([answered.accessToken.edgeId]);
+    const [entry] = harness.audit.slice(-1);
+    const swept = entry?.removed.map((record) => record.id) ?? [];
+    expect(swept).toHaveLength(1);
+    expect(entry).toMatchObject({
+      mutation: 'createAccessToken',
+      outcome: 'ok',
+      created: [
+        { record: 'edge.accessToken', id: swept[0] },
+        { record: 'edge.accessToken', id: answered.accessToken.edgeId },
+      ],
+      removed: [{ record: 'edge.accessToken', id: swept[0] }],
+      leftovers: [],
+    });
+    expect(swept[0]).not.toBe(answered.accessToken.edgeId);
+  });
+
+  it('names what a failed provisioning swept of its failed step: created, then removed', async () => {
+    const harness = await harnessWith({ env: { UPSTREAM_RETRIES: '0' } });
+    harness.simulators.injectFault('gate', { method: 'POST', path: '/user_token/', action: 'reset-after' });
+    // The check for a taken username reads the token list unharmed; the read-back after the lost
+    // answer fails, so the outcome is unknown; the sweep after undoing the gate user finds the token.
+    harness.simulators.injectFault('gate', { method: 'GET', path: '/user_token/', action: 'delay', ms: 0 });
+    harness.simulators.injectFault('gate', { method: 'GET', path: '/user_token/', action: 'status', status: 503 });
+    const result = (await harness.execute(PROVISION, { input: person('swept.one') })) as Loose;
+    expect(result.data?.['provisionUser']).toMatchObject({ __typename: 'ProvisioningFailed', failedStep: 'gate.userToken', leftovers: [] });
+    expect(presence(harness, 'swept.one')).toEqual(nowhere);
+    const [entry] = harness.audit.slice(-1);
+    const token = entry?.created.find((record) => record.record === 'gate.userToken');
+    expect(token).toBeDefined();
+    expect(entry).toMatchObject({
+      outcome: 'ProvisioningFailed',
+      created: [expect.objectContaining({ record: 'gate.user' }), token],
+      removed: [expect.objectContaining({ record: 'gate.user' }), token],
+      leftovers: [],
     });
   });
 });

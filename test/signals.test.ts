@@ -82,6 +82,41 @@ describe('the request log', () => {
     ]);
   });
 
+  it('logs and counts a mutation that answered a typed failure as what it is: refused, or errors for an upstream failure; not ok', async () => {
+    const observed = await start({ env: { UPSTREAM_RETRIES: '0' } });
+    const username = someone(observed);
+    const setBalance = (seconds: number) => `mutation Set${seconds < 0 ? 'Negative' : 'Zero'} { setBalance(input: { username: "${username}", seconds: ${seconds} }) { __typename } }`;
+    const typename = async (response: Promise<Response>) => Object.values(((await (await response).json()) as { data: Record<string, { __typename: string }> }).data).map((field) => field.__typename);
+    expect(await typename(observed.graphql(setBalance(-1)))).toEqual(['ValidationError']);
+    expect(await typename(observed.graphql(setBalance(0)))).toEqual(['BalancePayload']);
+    // Another value than the balance holds: a 500 is read back, and a balance already showing it would count as landed.
+    observed.simulators.injectFault('gate', { method: 'PATCH', path: '/user_token/:id/', action: 'status', status: 500 });
+    expect(await typename(observed.graphql(setBalance(1)))).toEqual(['UpstreamFailure']);
+    const both = `mutation Both { bad: setBalance(input: { username: "${username}", seconds: -1 }) { __typename } good: setBalance(input: { username: "${username}", seconds: 0 }) { __typename } }`;
+    expect(await typename(observed.graphql(both))).toEqual(['ValidationError', 'BalancePayload']);
+
+    expect(requestLines(observed).map(({ operation, outcome, status, failures, errorCodes }) => ({ operation, outcome, status, failures, errorCodes }))).toEqual([
+      { operation: 'SetNegative', outcome: 'refused', status: 200, failures: ['ValidationError'], errorCodes: undefined },
+      { operation: 'SetZero', outcome: 'ok', status: 200, failures: undefined, errorCodes: undefined },
+      { operation: 'SetZero', outcome: 'errors', status: 200, failures: ['UpstreamFailure'], errorCodes: undefined },
+      { operation: 'Both', outcome: 'refused', status: 200, failures: ['ValidationError'], errorCodes: undefined },
+    ]);
+    const text = await observed.scrape();
+    expect(valueOf(text, 'graphql_requests_total', { operation: 'SetNegative', outcome: 'refused' })).toBe(1);
+    expect(valueOf(text, 'graphql_requests_total', { operation: 'SetNegative', outcome: 'ok' })).toBeUndefined();
+    expect(valueOf(text, 'graphql_requests_total', { operation: 'SetZero', outcome: 'ok' })).toBe(1);
+    expect(valueOf(text, 'graphql_requests_total', { operation: 'SetZero', outcome: 'errors' })).toBe(1);
+    expect(valueOf(text, 'graphql_requests_total', { operation: 'Both', outcome: 'refused' })).toBe(1);
+    expect(samplesOf(text, 'graphql_mutations_total').map(({ labels, value }) => ({ ...labels, value }))).toEqual(
+      expect.arrayContaining([
+        { mutation: 'setBalance', outcome: 'ValidationError', value: 2 },
+        { mutation: 'setBalance', outcome: 'ok', value: 2 },
+        { mutation: 'setBalance', outcome: 'UpstreamFailure', value: 1 },
+      ]),
+    );
+    expect(samplesOf(text, 'graphql_mutations_total')).toHaveLength(3);
+  });
+
   it('writes nothing per upstream attempt at info while they succeed, and a warn line for one that fails', async () => {
     const observed = await start({ env: { UPSTREAM_RETRIES: '0' } });
     expect((await observed.graphql(NESTED)).status).toBe(200);

@@ -89,6 +89,7 @@ export class ProvisioningFailedWithLeftovers extends ProvisioningFailed {
   ) {
     super(failedStep, leftovers, message);
   }
+
 }
 
 /**
@@ -138,16 +139,19 @@ class Saga {
     if (cause instanceof OutcomeUnknown) {
       // The failed step may have landed: whatever of it is there now goes too. Nothing there proves
       // little while the create may still be on its way: the attempt stays open until it cannot be.
+      let found: AuditedRecord | undefined;
       const swept = await retried(async () => {
         const landed = await failed.find(recovery);
-        if (landed && failed.ours(landed)) {
-          await failed.remove(landed, recovery);
-          this.audit.created.push({ record: failed.record, id: failed.idOf(landed) });
-          this.audit.removed.push({ record: failed.record, id: failed.idOf(landed) });
-          return true;
-        }
-        return false;
+        if (!landed || !failed.ours(landed)) return false;
+        found = { record: failed.record, id: failed.idOf(landed) };
+        await failed.remove(landed, recovery);
+        return true;
       });
+      // What the sweep found was made by this mutation: created, then removed or left over.
+      if (found) {
+        this.audit.created.push(found);
+        (swept.ok ? this.audit.removed : this.audit.leftovers).push(found);
+      }
       if (!swept.ok || (swept.value === false && cause.mayStillLand)) {
         const inDoubt = { record: failed.record, sent, settleBy: this.services.now() + (swept.ok ? this.services.settleMs : 0) };
         const remains = [failed.record, ...leftovers.map(({ record }) => record)].join(', ');
@@ -354,7 +358,7 @@ async function provisionLocked(clients: WriteClients, services: ProvisioningServ
   const accessToken = await saga.step<NewAccessToken>(
     {
       record: 'edge.accessToken',
-      create: () => createShownAccessToken(clients, accountId, accessTokenTitle, before),
+      create: () => createShownAccessToken(clients, accountId, accessTokenTitle, before, audit),
       find: (recovery) => foundAccessToken(recovery.edge, accountId, accessTokenTitle, before),
       ours: () => true,
       remove: (created, recovery) => removals(recovery).edgeAccessToken(accountId, created.token.id),

@@ -128,15 +128,15 @@ builder.mutationFields((t) => ({
     type: CreateAccessTokenResult,
     description: 'Creates an API access token for an edge user; its plaintext is in the answer, the only time it can ever be read.',
     args: { input: t.arg({ type: CreateAccessTokenInput, required: true }) },
-    resolve: (_root, { input }, context) =>
-      performMutation(context, 'createAccessToken', async (audit) => {
+    resolve: (_root, { input }, context, info) =>
+      performMutation(context, info, async (audit) => {
         const { title, ...key } = checkedInput(newAccessToken, input);
         const account = await edgeUserNamed(context, key);
         // Under the account's lock no other create through the gateway adds a token meanwhile: a
         // token of this title that is new since `before` is this request's own.
         const created = await withLocks(context.writes, [personLock(account.username)], async () => {
           const before = new Set((await context.clients.edge.listAccessTokens(account.id).all()).map((token) => token.id));
-          return createShownAccessToken(context.clients, account.id, title, before);
+          return createShownAccessToken(context.clients, account.id, title, before, audit);
         });
         audit.created.push({ record: 'edge.accessToken', id: created.token.id });
         context.edge.wrote.accessToken(account.id, created.token.id, created.token);
@@ -147,8 +147,8 @@ builder.mutationFields((t) => ({
     type: RevokeAccessTokenResult,
     description: 'Revokes an access token (PATCH active = false); edge answers 202, so it is read back.',
     args: { input: t.arg({ type: RevokeAccessTokenInput, required: true }) },
-    resolve: (_root, { input }, context) =>
-      performMutation(context, 'revokeAccessToken', async (audit) => {
+    resolve: (_root, { input }, context, info) =>
+      performMutation(context, info, async (audit) => {
         const { userId, tokenId } = accessTokenKey(String(input.id));
         await requireCallersAccount(context, userId);
         const { edge } = context.clients;
@@ -167,8 +167,8 @@ builder.mutationFields((t) => ({
     type: DeleteAccessTokenResult,
     description: 'Deletes an access token.',
     args: { input: t.arg({ type: DeleteAccessTokenInput, required: true }) },
-    resolve: (_root, { input }, context) =>
-      performMutation(context, 'deleteAccessToken', async (audit) => {
+    resolve: (_root, { input }, context, info) =>
+      performMutation(context, info, async (audit) => {
         const { userId, tokenId } = accessTokenKey(String(input.id));
         await requireCallersAccount(context, userId);
         if (!(await context.clients.edge.getAccessToken(userId, tokenId))) throw new NotFoundError('edge has no such access token');

@@ -150,8 +150,8 @@ builder.mutationFields((t) => ({
     type: BalanceResult,
     description: "Sets a user token's time balance (PATCH `balance_seconds`), holding the user's balance lock.",
     args: { input: t.arg({ type: SetBalanceInput, required: true }) },
-    resolve: (_root, { input }, context) =>
-      performMutation(context, 'setBalance', async (audit) => {
+    resolve: (_root, { input }, context, info) =>
+      performMutation(context, info, async (audit) => {
         const { username, seconds } = checkedInput(setBalanceInput, input);
         const token = await setBalance(balanceDependencies(context), username, seconds, audit);
         context.gate.wrote.token(token);
@@ -163,8 +163,8 @@ builder.mutationFields((t) => ({
     description:
       "Adds to a user token's time balance, or charges it when `seconds` is negative (never below zero). gate only sets balances, so the read and the write hold the user's balance lock: in this process, and across gateway processes sharing REDIS_URL.",
     args: { input: t.arg({ type: AddBalanceInput, required: true }) },
-    resolve: (_root, { input }, context) =>
-      performMutation(context, 'addBalance', async (audit) => {
+    resolve: (_root, { input }, context, info) =>
+      performMutation(context, info, async (audit) => {
         const { username, seconds, idempotencyKey } = checkedInput(addBalanceInput, input);
         const dependencies = balanceDependencies(context);
         const topUp = () => addBalance(dependencies, username, seconds, audit);

@@ -34,6 +34,17 @@ export interface Caller {
   organization: string | undefined;
 }
 
+/** How one mutation field of a request was answered: for the answer's replay marks, the request log and the metrics. */
+export interface AnsweredMutation {
+  /** Where it is in the answer: its response key (the alias, when one is given). */
+  path: readonly (string | number)[];
+  mutation: string;
+  /** As audited: `ok`, or the name of the failure it answered. */
+  outcome: string;
+  /** Answered from an earlier request with the same idempotency key: nothing was written for this one. */
+  replayed: boolean;
+}
+
 /** What every resolver gets: the request's loaders and clients, and who is asking. */
 export interface GatewayContext extends RequestUpstreams {
   requestId: string;
@@ -43,4 +54,6 @@ export interface GatewayContext extends RequestUpstreams {
   writes: WriteServices;
   /** What the caller's mutations may touch: its organization's people, or every one. */
   writeScope: WriteScope;
+  /** Each mutation field answered so far, in the order they ran. */
+  answeredMutations: AnsweredMutation[];
 }

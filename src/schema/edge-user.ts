@@ -250,8 +250,8 @@ builder.mutationFields((t) => ({
     type: CreateEdgeUserResult,
     description: 'Creates an edge user (POST /users/). A taken username is a ConflictError.',
     args: { input: t.arg({ type: CreateEdgeUserInput, required: true }) },
-    resolve: (_root, { input }, context) =>
-      performMutation(context, 'createEdgeUser', async (audit) => {
+    resolve: (_root, { input }, context, info) =>
+      performMutation(context, info, async (audit) => {
         const fields = checkedInput(newEdgeUser, input);
         context.writeScope.checkOrganization(fields.organization, 'organization');
         await context.writeScope.requireOwnUsername(fields.username, 'username');
@@ -276,8 +276,8 @@ builder.mutationFields((t) => ({
     type: UpdateEdgeUserResult,
     description: 'Changes some fields of an edge user (PATCH). edge answers 202 with no body: the user is read back, and that is what is returned.',
     args: { input: t.arg({ type: UpdateEdgeUserInput, required: true }) },
-    resolve: (_root, { input }, context) =>
-      performMutation(context, 'updateEdgeUser', async (audit) => {
+    resolve: (_root, { input }, context, info) =>
+      performMutation(context, info, async (audit) => {
         const { changes, ...key } = checkedInput(updateEdgeUser, input);
         context.writeScope.checkOrganization(changes.organization, 'changes.organization');
         const previous = await edgeUserNamed(context, key);
@@ -305,8 +305,8 @@ builder.mutationFields((t) => ({
     type: DeleteEdgeUserResult,
     description: 'Deletes an edge user.',
     args: { input: t.arg({ type: DeleteEdgeUserInput, required: true }) },
-    resolve: (_root, { input }, context) =>
-      performMutation(context, 'deleteEdgeUser', async (audit) => {
+    resolve: (_root, { input }, context, info) =>
+      performMutation(context, info, async (audit) => {
         const edgeUser = await edgeUserNamed(context, checkedInput(deleteEdgeUser, input));
         await removals(context.clients).edgeUser(edgeUser.id);
         audit.removed.push({ record: 'edge.user', id: edgeUser.id });

@@ -203,8 +203,8 @@ builder.mutationFields((t) => ({
     type: CreateExtraResult,
     description: 'Creates the user extra of a person (POST /user_extra/). A person has one at most: a second is a ConflictError.',
     args: { input: t.arg({ type: CreateExtraInput, required: true }) },
-    resolve: (_root, { input }, context) =>
-      performMutation(context, 'createExtra', async (audit) => {
+    resolve: (_root, { input }, context, info) =>
+      performMutation(context, info, async (audit) => {
         const { username, parent, ...fields } = checkedInput(newExtra, input);
         context.writeScope.checkExtraNumber(fields.organizationId, 'organizationId');
         const { gate } = context.clients;
@@ -227,8 +227,8 @@ builder.mutationFields((t) => ({
     type: UpdateExtraResult,
     description: 'Changes a user extra (PATCH): gate merges `preferences` and `customFields` key by key.',
     args: { input: t.arg({ type: UpdateExtraInput, required: true }) },
-    resolve: (_root, { input }, context) =>
-      performMutation(context, 'updateExtra', async (audit) => {
+    resolve: (_root, { input }, context, info) =>
+      performMutation(context, info, async (audit) => {
         const { changes, ...key } = checkedInput(updateExtra, input);
         context.writeScope.checkExtraNumber(changes.organizationId, 'changes.organizationId');
         const id = String((await extraNamed(context, key)).id);
@@ -247,8 +247,8 @@ builder.mutationFields((t) => ({
     type: ReplaceExtraResult,
     description: 'Replaces a user extra as a whole (PUT); it stays with its person.',
     args: { input: t.arg({ type: ReplaceExtraInput, required: true }) },
-    resolve: (_root, { input }, context) =>
-      performMutation(context, 'replaceExtra', async (audit) => {
+    resolve: (_root, { input }, context, info) =>
+      performMutation(context, info, async (audit) => {
         const { extra: fields, ...key } = checkedInput(replaceExtra, input);
         const { writeScope } = context;
         writeScope.checkExtraNumber(fields.organizationId, 'extra.organizationId');
@@ -274,8 +274,8 @@ builder.mutationFields((t) => ({
     type: DeleteExtraResult,
     description: 'Deletes a user extra.',
     args: { input: t.arg({ type: DeleteExtraInput, required: true }) },
-    resolve: (_root, { input }, context) =>
-      performMutation(context, 'deleteExtra', async (audit) => {
+    resolve: (_root, { input }, context, info) =>
+      performMutation(context, info, async (audit) => {
         const extra = await extraNamed(context, checkedInput(deleteExtra, input));
         const id = String(extra.id);
         await removals(context.clients).gateUserExtra(id);

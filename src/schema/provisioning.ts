@@ -143,8 +143,8 @@ builder.mutationFields((t) => ({
     description:
       'Creates a person everywhere, all or nothing: the gate user, its user token with the initial balance, its user extra, and with `edge` the edge user and a first access token. A step that fails undoes those done before it (ProvisioningFailed).',
     args: { input: t.arg({ type: ProvisionUserInput, required: true }) },
-    resolve: (_root, { input }, context) =>
-      performMutation(context, 'provisionUser', async (audit) => {
+    resolve: (_root, { input }, context, info) =>
+      performMutation(context, info, async (audit) => {
         const { idempotencyKey, ...person } = checkedInput(newPerson, input);
         context.writeScope.checkOrganization(person.organization, 'organization');
         const services: ProvisioningServices = context.writes;
@@ -175,8 +175,8 @@ builder.mutationFields((t) => ({
     description:
       'Removes a person from every upstream where they exist (switch is read-only). The user token goes first: while it has active sessions gate refuses, and nothing is removed (ConflictError).',
     args: { input: t.arg({ type: DeprovisionUserInput, required: true }) },
-    resolve: (_root, { input }, context) =>
-      performMutation(context, 'deprovisionUser', async (audit) => {
+    resolve: (_root, { input }, context, info) =>
+      performMutation(context, info, async (audit) => {
         const { username } = checkedInput(z.object({ username: usernameInput }), input);
         const removed = await deprovisionUser(context.clients, context.writeScope, username, audit);
         context.gate.wrote.userGone({ username });

@@ -1,4 +1,5 @@
 import type { FieldMap, ObjectRef } from '@pothos/core';
+import { responsePathAsArray, type GraphQLResolveInfo } from 'graphql';
 import type { z } from 'zod';
 import { AuditTrail } from '../provisioning/audit.ts';
 import {
@@ -108,12 +109,17 @@ export function checkedInput<S extends z.ZodType>(schema: S, input: unknown): z.
 }
 
 /**
- * Runs one mutation: upstream errors become its typed failures, and one audit line says who did
- * what to which records, and how it ended.
+ * Runs one mutation field: upstream errors become its typed failures, one audit line says who did
+ * what to which records and how it ended, and the request notes how the field was answered (a
+ * failure, a replay: see `useIdempotentReplay` and the request summary).
  */
-export async function performMutation<T>(context: GatewayContext, mutation: string, work: (audit: AuditTrail) => Promise<T>): Promise<T> {
+export async function performMutation<T>(context: GatewayContext, info: GraphQLResolveInfo, work: (audit: AuditTrail) => Promise<T>): Promise<T> {
+  const mutation = info.fieldName;
   const audit = new AuditTrail(mutation);
-  const report = (outcome: string) => context.writes.audit(audit.entry(context.caller.id, context.requestId, outcome));
+  const report = (outcome: string) => {
+    context.writes.audit(audit.entry(context.caller.id, context.requestId, outcome));
+    context.answeredMutations.push({ path: responsePathAsArray(info.path), mutation, outcome, replayed: audit.replayed });
+  };
   try {
     const value = await work(audit);
     report('ok');

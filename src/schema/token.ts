@@ -168,8 +168,8 @@ builder.mutationFields((t) => ({
     type: CreateTokenResult,
     description: 'Creates a user token (POST /user_token/), its balance sent as `initial_balance_seconds`. A taken username is a ConflictError.',
     args: { input: t.arg({ type: CreateTokenInput, required: true }) },
-    resolve: (_root, { input }, context) =>
-      performMutation(context, 'createToken', async (audit) => {
+    resolve: (_root, { input }, context, info) =>
+      performMutation(context, info, async (audit) => {
         const checked = checkedInput(newToken, input);
         const { writeScope } = context;
         const fields = { ...checked, organization: writeScope.organizationFor(checked.organization, 'organization') ?? checked.organization };
@@ -193,8 +193,8 @@ builder.mutationFields((t) => ({
     type: UpdateTokenResult,
     description: 'Changes some fields of a user token (PATCH); gate merges its profile (sessions, access level).',
     args: { input: t.arg({ type: UpdateTokenInput, required: true }) },
-    resolve: (_root, { input }, context) =>
-      performMutation(context, 'updateToken', async (audit) => {
+    resolve: (_root, { input }, context, info) =>
+      performMutation(context, info, async (audit) => {
         const { changes, ...key } = checkedInput(updateToken, input);
         context.writeScope.checkOrganization(changes.organization, 'changes.organization');
         const previous = await tokenNamed(context, key);
@@ -222,8 +222,8 @@ builder.mutationFields((t) => ({
     type: DeleteTokenResult,
     description: 'Deletes a user token. gate refuses while the account has active sessions: a ConflictError.',
     args: { input: t.arg({ type: DeleteTokenInput, required: true }) },
-    resolve: (_root, { input }, context) =>
-      performMutation(context, 'deleteToken', async (audit) => {
+    resolve: (_root, { input }, context, info) =>
+      performMutation(context, info, async (audit) => {
         const token = await tokenNamed(context, checkedInput(deleteToken, input));
         const id = String(token.id);
         await removals(context.clients).gateUserToken(id);

@@ -187,8 +187,8 @@ builder.mutationFields((t) => ({
     type: CreateUserResult,
     description: 'Creates a gate user (POST /user/). A taken username is a ConflictError.',
     args: { input: t.arg({ type: CreateUserInput, required: true }) },
-    resolve: (_root, { input }, context) =>
-      performMutation(context, 'createUser', async (audit) => {
+    resolve: (_root, { input }, context, info) =>
+      performMutation(context, info, async (audit) => {
         const checked = checkedInput(newUser, input);
         const fields = { ...checked, organization: context.writeScope.organizationFor(checked.organization, 'organization') };
         const { gate } = context.clients;
@@ -212,8 +212,8 @@ builder.mutationFields((t) => ({
     type: UpdateUserResult,
     description: 'Changes some fields of a gate user (PATCH); gate merges the profile (names, role).',
     args: { input: t.arg({ type: UpdateUserInput, required: true }) },
-    resolve: (_root, { input }, context) =>
-      performMutation(context, 'updateUser', async (audit) => {
+    resolve: (_root, { input }, context, info) =>
+      performMutation(context, info, async (audit) => {
         const { changes, ...named } = checkedInput(updateUser, input);
         context.writeScope.checkOrganization(changes.organization, 'changes.organization');
         return { user: await changeUser(context, audit, keyOf(named), changes, (key, fields) => context.clients.gate.updateUser(key, fields)) };
@@ -223,8 +223,8 @@ builder.mutationFields((t) => ({
     type: ReplaceUserResult,
     description: 'Replaces a gate user as a whole (PUT).',
     args: { input: t.arg({ type: ReplaceUserInput, required: true }) },
-    resolve: (_root, { input }, context) =>
-      performMutation(context, 'replaceUser', async (audit) => {
+    resolve: (_root, { input }, context, info) =>
+      performMutation(context, info, async (audit) => {
         const { user: whole, ...named } = checkedInput(replaceUser, input);
         const fields = { ...whole, organization: context.writeScope.organizationFor(whole.organization, 'user.organization') };
         return { user: await changeUser(context, audit, keyOf(named), fields, (key, replacement) => context.clients.gate.replaceUser(key, replacement)) };
@@ -234,13 +234,19 @@ builder.mutationFields((t) => ({
     type: DeleteUserResult,
     description: 'Deletes a gate user (its user extra goes with it on gate; its user token does not: see `deprovisionUser`).',
     args: { input: t.arg({ type: DeleteUserInput, required: true }) },
-    resolve: (_root, { input }, context) =>
-      performMutation(context, 'deleteUser', async (audit) => {
+    resolve: (_root, { input }, context, info) =>
+      performMutation(context, info, async (audit) => {
         const key = keyOf(checkedInput(deleteUser, input));
         const user = await userFound(context, key);
         if (!user) throw new NotFoundError('gate has no such user');
+        // gate deletes the user's extra with it: the audit names it among what was removed.
+        const extra = await context.clients.gate.findExtraByParent(user.id, false);
         await removals(context.clients).gateUser(user.id);
         audit.removed.push({ record: 'gate.user', id: user.id });
+        if (extra) {
+          audit.removed.push({ record: 'gate.userExtra', id: String(extra.id) });
+          context.gate.wrote.extraGone(extra);
+        }
         context.gate.wrote.userGone({ id: user.id });
         context.gate.wrote.userGone({ username: user.username });
         return { deletedUserId: encodeGlobalId('User', user.username), username: user.username };

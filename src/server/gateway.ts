@@ -6,7 +6,7 @@ import type { UpstreamEndpoint } from '../upstreams/http.ts';
 import type { UpstreamObserver } from '../upstreams/observer.ts';
 import { edgeHeaders, gateHeaders, switchHeaders, type GatewayConfig, type UpstreamSettings } from './config.ts';
 import { createHash } from 'node:crypto';
-import { pino, type DestinationStream, type Logger } from 'pino';
+import { pino, type DestinationStream } from 'pino';
 import type { SpanExporter } from '@opentelemetry/sdk-trace-node';
 import type { AuditSink } from '../provisioning/audit.ts';
 import { createSharedState } from '../state/index.ts';
@@ -71,7 +71,7 @@ export function createUpstreams(settings: Record<UpstreamKey, UpstreamSettings>,
 }
 
 export interface StartOptions {
-  /** Where the JSON log lines go; default stdout. */
+  /** Where the JSON lines of the log and the audit trail go; default stdout. */
   logDestination?: DestinationStream;
   /** Spans go here, each as it ends, instead of to `OTEL_EXPORTER_OTLP_ENDPOINT` (tests: an `InMemorySpanExporter`). */
   spanExporter?: SpanExporter;
@@ -89,7 +89,9 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
     return chosen;
   };
   const chosen = { gate: settings('gate'), edge: settings('edge'), switch: settings('switch') };
-  const logger = options.logDestination ? pino({ level: config.logLevel }, options.logDestination) : pino({ level: config.logLevel });
+  // One destination for the log and the audit trail: their lines never interleave.
+  const destination = options.logDestination ?? pino.destination({ dest: process.stdout.fd });
+  const logger = pino({ level: config.logLevel }, destination);
   const metrics = new GatewayMetrics();
   const tracing = await startTracing(config, options.spanExporter);
   const upstreams = createUpstreams(chosen, config, combineObservers([metrics.observer, upstreamLogObserver(logger), tracing?.observer]));
@@ -104,7 +106,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
   let shuttingDown = false;
   const yoga = createGateway(upstreams, {
     logger,
-    writes: { state, audit: auditLog(logger), idempotencySecret: secretOf(chosen), lockWaitMs: config.lockWaitMs, settleMs: config.writeSettleMs, now: Date.now },
+    writes: { state, audit: auditLog(destination), idempotencySecret: secretOf(chosen), lockWaitMs: config.lockWaitMs, settleMs: config.writeSettleMs, now: Date.now },
     security: config,
     requestDeadlineMs: config.requestDeadlineMs,
     admission: config.admission,
@@ -165,9 +167,13 @@ async function startTracing(config: GatewayConfig, exporter: SpanExporter | unde
   return config.tracing && tracing.otlpTracing(config.tracing);
 }
 
-/** The audit trail: one JSON line per mutation, on its own logger. */
-export function auditLog(logger: Logger): AuditSink {
-  const audit = logger.child({ logger: 'audit' });
+/**
+ * The audit trail: one JSON line per mutation (`"logger": "audit"`, at `info`). A logger of its
+ * own, not a child of the log: `LOG_LEVEL` says how chatty the log is (`warn`, even `silent`), and
+ * never silences who changed what.
+ */
+export function auditLog(destination: DestinationStream): AuditSink {
+  const audit = pino({ level: 'info' }, destination).child({ logger: 'audit' });
   return (entry) => audit.info(entry, `${entry.mutation}: ${entry.outcome}`);
 }
 

@@ -331,7 +331,7 @@ export const UPSTREAM_COSTS: Readonly<Record<string, CostRule>> = {
   'Mutation.createUser': write(3),
   'Mutation.updateUser': write(3),
   'Mutation.replaceUser': write(3),
-  'Mutation.deleteUser': write(3),
+  'Mutation.deleteUser': write(4),
   'Mutation.createToken': write(3),
   'Mutation.updateToken': write(4),
   'Mutation.deleteToken': write(3),

@@ -14,6 +14,7 @@ import { requestIdOf, useRequestId } from './plugins/use-request-id.ts';
 import { useAdmission } from './plugins/use-admission.ts';
 import { useCompiledExecution } from './plugins/use-compiled-execution.ts';
 import { useCsrfPrevention } from './plugins/use-csrf-prevention.ts';
+import { useIdempotentReplay } from './plugins/use-idempotent-replay.ts';
 import { useQueryCost } from './plugins/use-query-cost.ts';
 import { useQueryLimits } from './plugins/use-query-limits.ts';
 import { useRequestBodyLimit } from './plugins/use-request-body-limit.ts';
@@ -83,6 +84,7 @@ export function createGateway(upstreams: Upstreams, options: GatewayOptions): Ga
       // summary, the query cost) wrap or replace the compiled execution.
       useCompiledExecution(),
       useRequestId(),
+      useIdempotentReplay(),
       // Operational endpoints first: their onRequest answers before authentication, the rate
       // limit, CSRF prevention and the body limit see the request.
       useHealth({ upstreams: () => upstreams.health(), shuttingDown: signals.shuttingDown ?? (() => false) }),

@@ -19,6 +19,7 @@ export function requestLine(summary: RequestSummary) {
     outcome: summary.outcome,
     status: summary.status,
     ...(summary.errorCodes.length ? { errorCodes: summary.errorCodes } : {}),
+    ...(summary.failures.length ? { failures: summary.failures } : {}),
     durationMs: Math.round(summary.durationMs * 10) / 10,
     caller: summary.caller ?? null,
   };
@@ -27,7 +28,7 @@ export function requestLine(summary: RequestSummary) {
 /**
  * One `info` line per GraphQL request as it is answered (see `useRequestSummary`, which must be
  * among the plugins): `{"requestId", "operation", "operationType", "outcome", "status",
- * "errorCodes", "durationMs", "caller", "msg": "graphql request"}`.
+ * "errorCodes", "failures", "durationMs", "caller", "msg": "graphql request"}`.
  */
 export function useRequestLog(options: RequestLogOptions): Plugin {
   const { logger } = options;

@@ -1,17 +1,50 @@
 import { getOperationAST, type DocumentNode, type GraphQLError, type OperationTypeNode } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
+import type { AnsweredMutation, GatewayContext } from '../../schema/context.ts';
 import { asksForGraphiQL, callerOf } from './use-authentication.ts';
 import { requestIdOf } from './use-request-id.ts';
 
 /**
  * How a GraphQL request ended, for logs, metrics and traces:
- * - `ok`: it ran, no errors;
- * - `errors`: it ran, with errors (some fields null: an upstream failed, a field was forbidden, …);
+ * - `ok`: it ran, no errors, and every mutation succeeded;
+ * - `errors`: it ran, with errors (some fields null: an upstream failed, a field was forbidden, …),
+ *   or a mutation answered an upstream's failure (`UpstreamFailure`, `OutcomeUnknown`,
+ *   `ProvisioningFailed`);
  * - `refused`: it did not run, answered 4xx or with errors only (no credential, rate limited, a
- *   query too large, deep or costly, a syntax or validation error, shed under load);
+ *   query too large, deep or costly, a syntax or validation error, shed under load); or it ran and
+ *   a mutation answered a refusal, writing nothing (`ValidationError`, `NotFoundError`, …);
  * - `failed`: answered 5xx.
  */
 export type RequestOutcome = 'ok' | 'errors' | 'refused' | 'failed';
+
+/**
+ * The failures a mutation answers as a member of its result union, by what they make of the
+ * request: refused (nothing written, for the input, the records' state or a key or lock in use),
+ * or errors (an upstream failed the write, as a failed upstream read makes a query's errors).
+ */
+const MUTATION_FAILURES: Readonly<Record<string, 'refused' | 'errors'>> = {
+  ValidationError: 'refused',
+  NotFoundError: 'refused',
+  ConflictError: 'refused',
+  IdempotencyKeyReused: 'refused',
+  IdempotencyKeyBusy: 'refused',
+  LockTimeout: 'refused',
+  UpstreamFailure: 'errors',
+  OutcomeUnknown: 'errors',
+  ProvisioningFailed: 'errors',
+};
+
+/** How a mutation field ended, as a bounded label: `ok`, the typename of the failure answered, or `error` (a GraphQL error). */
+function mutationOutcomeOf(outcome: string): string {
+  return outcome === 'ok' || Object.hasOwn(MUTATION_FAILURES, outcome) ? outcome : 'error';
+}
+
+/** One mutation field of the request and how it ended. */
+export interface MutationSummary {
+  mutation: string;
+  /** `ok`, the typename of the failure it answered (`ValidationError`, `UpstreamFailure`, …), or `error`. */
+  outcome: string;
+}
 
 export interface RequestSummary {
   requestId: string;
@@ -23,6 +56,10 @@ export interface RequestSummary {
   status: number;
   /** The distinct `extensions.code`s of the errors answered (`UNKNOWN` for an error without one), at most 10. */
   errorCodes: string[];
+  /** The distinct typenames of the failures its mutations answered (`ValidationError`, …). */
+  failures: string[];
+  /** Its mutation fields, in the order they ran. */
+  mutations: MutationSummary[];
   /** From the request's arrival to its answer being ready to send. */
   durationMs: number;
   /** The API key's id or the JWT's subject (never the credential), once authenticated. */
@@ -36,6 +73,8 @@ interface Pending {
   executed: boolean;
   /** undefined until a GraphQL result is processed: an answer made before (401, 429) has none. */
   errorCodes: Set<string> | undefined;
+  /** The context's list, filled as its mutations are answered. */
+  answeredMutations: readonly AnsweredMutation[];
   summary: Promise<RequestSummary> | undefined;
 }
 
@@ -66,11 +105,12 @@ async function codesOfBody(response: Response): Promise<Set<string>> {
   return codes;
 }
 
-function outcomeOf(status: number, executed: boolean, codes: ReadonlySet<string>): RequestOutcome {
+function outcomeOf(status: number, executed: boolean, codes: ReadonlySet<string>, failures: readonly string[]): RequestOutcome {
   // Shed under load (503 OVERLOADED) is a refusal the gateway chose, not a failure.
   if (status >= 500 && !codes.has('OVERLOADED')) return 'failed';
   if (!executed) return status >= 400 || codes.size ? 'refused' : 'ok';
-  return codes.size ? 'errors' : 'ok';
+  if (codes.size || failures.some((failure) => MUTATION_FAILURES[failure] === 'errors')) return 'errors';
+  return failures.length ? 'refused' : 'ok';
 }
 
 function callerIdOf(request: Request): string | undefined {
@@ -84,13 +124,17 @@ function callerIdOf(request: Request): string | undefined {
 async function summarize(request: Request, response: Response, facts: Pending): Promise<RequestSummary> {
   const durationMs = performance.now() - facts.startedAt;
   const codes = facts.errorCodes ?? (response.status >= 400 ? await codesOfBody(response) : new Set<string>());
+  const mutations = facts.answeredMutations.map(({ mutation, outcome }) => ({ mutation, outcome: mutationOutcomeOf(outcome) }));
+  const failures = [...new Set(mutations.map(({ outcome }) => outcome).filter((outcome) => Object.hasOwn(MUTATION_FAILURES, outcome)))];
   return {
     requestId: requestIdOf(request),
     operationName: facts.operationName,
     operationType: facts.operationType,
-    outcome: outcomeOf(response.status, facts.executed, codes),
+    outcome: outcomeOf(response.status, facts.executed, codes, failures),
     status: response.status,
     errorCodes: [...codes],
+    failures,
+    mutations,
     durationMs,
     caller: callerIdOf(request),
   };
@@ -129,7 +173,15 @@ export function useRequestSummary(options: RequestSummaryOptions): Plugin {
   return {
     onRequest({ request, url }) {
       if (url.pathname !== options.graphqlEndpoint || (options.graphiql && asksForGraphiQL(request))) return;
-      pending.set(request, { startedAt: performance.now(), operationName: undefined, operationType: undefined, executed: false, errorCodes: undefined, summary: undefined });
+      pending.set(request, {
+        startedAt: performance.now(),
+        operationName: undefined,
+        operationType: undefined,
+        executed: false,
+        errorCodes: undefined,
+        answeredMutations: [],
+        summary: undefined,
+      });
     },
     onParams({ request, params }) {
       const facts = pending.get(request);
@@ -141,10 +193,11 @@ export function useRequestSummary(options: RequestSummaryOptions): Plugin {
       if (facts) noteOperation(facts, params.documentAST, (context as { params?: { operationName?: string | null } }).params?.operationName);
     },
     onExecute({ args, executeFn, setExecuteFn }) {
-      const request = (args.contextValue as { request?: Request } | undefined)?.request;
-      const facts = request && pending.get(request);
+      const context = args.contextValue as Partial<Pick<GatewayContext, 'answeredMutations'>> & { request?: Request };
+      const facts = context.request && pending.get(context.request);
       if (!facts) return;
       noteOperation(facts, args.document, args.operationName);
+      facts.answeredMutations = context.answeredMutations ?? [];
       // Run only when no later plugin answers in its place (the query cost's refusal, say).
       setExecuteFn((executed) => {
         facts.executed = true;

@@ -69,7 +69,13 @@ class RouteSeries {
  */
 export class GatewayMetrics {
   readonly registry = new Registry();
-  readonly #graphqlRequests = new CounterFamily('graphql_requests_total', 'GraphQL requests, by operation name and outcome (ok, errors, refused, failed).', ['operation', 'outcome'], this.registry);
+  readonly #graphqlRequests = new CounterFamily('graphql_requests_total', 'GraphQL requests, by operation name and outcome (ok, errors, refused, failed; a mutation that answered a refusal makes it refused, an upstream failure errors).', ['operation', 'outcome'], this.registry);
+  readonly #mutations = new CounterFamily(
+    'graphql_mutations_total',
+    'Mutation fields answered, by mutation and outcome (ok, the typename of the failure answered: ValidationError, UpstreamFailure, ...; or error).',
+    ['mutation', 'outcome'],
+    this.registry,
+  );
   readonly #graphqlDuration = new HistogramFamily(
     'graphql_request_duration_seconds',
     'Time from receiving a GraphQL request to its answer, by operation name and outcome.',
@@ -126,6 +132,7 @@ export class GatewayMetrics {
   readonly #batches = new Map<string, HistogramSeries>();
   readonly #drifts = new Map<string, CounterSeries>();
   readonly #sharedReadsByRoute = new Map<string, CounterSeries>();
+  readonly #mutationSeries = new Map<string, CounterSeries>();
   readonly #maxOperations: number;
   #health: () => readonly UpstreamHealth[] = () => [];
 
@@ -242,6 +249,8 @@ export class GatewayMetrics {
     ));
     series.requests.inc();
     series.duration.observe(summary.durationMs / 1000);
+    // Both labels come from the schema's mutation fields and failure types: bounded.
+    for (const { mutation, outcome } of summary.mutations) cachedSeries(this.#mutationSeries, `${mutation} ${outcome}`, () => this.#mutations.series({ mutation, outcome })).inc();
   }
 
   /** A client names its operations as it likes: a few names are told apart, the rest are `other`. */
