@@ -5,12 +5,14 @@ import {
   createSharedState,
   IdempotencyBusyError,
   IdempotencyKeyReusedError,
+  IdempotencyKeysLostError,
+  LockLostError,
   LockTimeoutError,
   StateUnavailableError,
   type SharedState,
   type SharedStateOptions,
 } from '../src/state/index.ts';
-import { freePort, openRedisProxy, openSilentServer, startTestRedis, type TestRedis } from './support/redis.ts';
+import { freePort, openRedisProxy, openSilentServer, startOwnRedis, startTestRedis, type TestRedis } from './support/redis.ts';
 
 let redis: TestRedis;
 beforeAll(async () => {
@@ -487,5 +489,101 @@ describe('a Redis that cannot be reached', () => {
 
   it('refuses a URL that is not redis:// or rediss://', async () => {
     await expect(createSharedState({ redisUrl: 'http://127.0.0.1:6379' })).rejects.toThrow('the Redis URL must be redis://host:port');
+  });
+});
+
+describe('when Redis stalls or restarts empty', () => {
+  it('a claim whose command timed out (Redis stalled) is released once Redis answers: the key is not left busy', async () => {
+    const proxy = await openRedisProxy(redis.url);
+    try {
+      const stalling = await openOverRedis({ redisUrl: proxy.url, redisTimeoutMs: 200 });
+      const key = randomUUID();
+      proxy.stall();
+      await expect(stalling.remember(key, 'f', remembering, async () => ({ result: 'never', keep: true }))).rejects.toBeInstanceOf(StateUnavailableError);
+      // The claim reaches Redis late and is stored: the client was told nothing happened, so it goes again.
+      proxy.resume();
+      const other = await openOverRedis();
+      expect(await other.remember(key, 'f', { ttlMs: 60_000, waitMs: 20_000 }, async () => ({ result: 'ran', keep: true }))).toEqual({ result: 'ran', replayed: false });
+    } finally {
+      await proxy.cut();
+    }
+  });
+
+  it('a key whose work left an attempt unsettled is settled by the next call, never run again blindly', async () => {
+    const [a, b] = await Promise.all([openOverRedis(), openOverRedis()]);
+    const key = randomUUID();
+    const first = await a.remember(key, 'f', remembering, async () => ({ result: 'unknown', unsettled: { sent: 7 } }));
+    expect(first).toEqual({ result: 'unknown', replayed: false });
+    const settledWith: unknown[] = [];
+    const work = async () => ({ result: 'ran again', keep: true });
+    const settle = async (attempt: unknown) => {
+      settledWith.push(attempt);
+      return { result: 'landed', keep: true, replayed: true };
+    };
+    expect(await b.remember(key, 'f', remembering, work, settle)).toEqual({ result: 'landed', replayed: true });
+    expect(await a.remember(key, 'f', remembering, work, settle)).toEqual({ result: 'landed', replayed: true });
+    expect(settledWith).toEqual([{ sent: 7 }]);
+  });
+
+  it('a settle that fails leaves the attempt unsettled for the next call', async () => {
+    const state = await openOverRedis();
+    const key = randomUUID();
+    await state.remember(key, 'f', remembering, async () => ({ result: 'unknown', unsettled: { sent: 1 } }));
+    await expect(state.remember(key, 'f', remembering, async () => ({ result: 'x', keep: true }), () => Promise.reject(new Error('upstream down')))).rejects.toThrow('upstream down');
+    const seen: unknown[] = [];
+    await state.remember(key, 'f', remembering, async () => ({ result: 'x', keep: true }), async (attempt) => {
+      seen.push(attempt);
+      return { result: 'settled', keep: true };
+    });
+    expect(seen).toEqual([{ sent: 1 }]);
+  });
+
+  it('refuses keyed work after Redis lost its data, and locks lost with it are noticed before the write', async () => {
+    const own = await startOwnRedis();
+    try {
+      const state = await open({ redisUrl: own.url, keyPrefix: runPrefix, keysLostHoldMs: 60_000 });
+      const key = randomUUID();
+      expect(await state.remember(key, 'f', remembering, async () => ({ result: 1, keep: true }))).toEqual({ result: 1, replayed: false });
+
+      // A lock taken before the restart is gone after it: confirming it before the write fails.
+      const holding = deferred();
+      const restarted = deferred();
+      const locked = state.withLock(randomUUID(), { waitMs: 5_000 }, async (lock) => {
+        holding.resolve();
+        await restarted.promise;
+        await lock.confirm();
+        return 'wrote';
+      });
+      await holding.promise;
+      await own.restart();
+      restarted.resolve();
+      await expect(locked).rejects.toBeInstanceOf(LockLostError);
+
+      // The key (and every other) is gone: a retry with it could run its work twice, so it is refused.
+      let ran = false;
+      const again = state.remember(key, 'f', remembering, async () => {
+        ran = true;
+        return { result: 2, keep: true };
+      });
+      await expect(again).rejects.toBeInstanceOf(IdempotencyKeysLostError);
+      expect(ran).toBe(false);
+      // Another process on the same Redis agrees: the loss is recorded in Redis, not in one process.
+      const other = await open({ redisUrl: own.url, keyPrefix: runPrefix, keysLostHoldMs: 60_000 });
+      await expect(other.remember(randomUUID(), 'f', remembering, async () => ({ result: 3, keep: true }))).rejects.toBeInstanceOf(IdempotencyKeysLostError);
+    } finally {
+      await own.stop();
+    }
+  });
+
+  it('trusts keys again once the hold has passed (every key that was lost would have expired)', async () => {
+    const own = await startOwnRedis();
+    try {
+      const state = await open({ redisUrl: own.url, keyPrefix: runPrefix, keysLostHoldMs: 0 });
+      await state.remember(randomUUID(), 'f', remembering, async () => ({ result: 1, keep: true }));
+      await own.restart();
+      expect(await state.remember(randomUUID(), 'f', remembering, async () => ({ result: 2, keep: true }))).toEqual({ result: 2, replayed: false });
+    } finally {
+      await own.stop();
+    }
   });
 });

@@ -135,16 +135,16 @@ describe('a write that landed, answered 500, is read back (issue 20, item 5)', (
 
 // ==== item 13 ====
 
-/** A new gate user, and how to create one of the same name behind the gateway's back. */
-const newGateUser = (username: string, email = `${username}@example.com`) => ({ username, email, password: `${username}-Secret-1` });
-const newEdgeUser = (username: string, email = `${username}@example.com`) => ({ username, email, password: `${username}-Secret-1`, firstName: 'Rae', lastName: 'Cer' });
+/** The input of a new gate user, and of a new edge user. */
+const newGateUser = (username: string) => ({ username, email: `${username}@example.com`, password: `${username}-Secret-1` });
+const newEdgeUser = (username: string) => ({ ...newGateUser(username), firstName: 'Rae', lastName: 'Cer' });
 
 interface CreateRace {
   mutation: 'createUser' | 'createEdgeUser';
   upstream: UpstreamName;
   post: FaultRule['path'];
   payload: string;
-  input: (username: string, email?: string) => Json;
+  input: (username: string) => Json;
   stored: (harness: Harness, username: string) => unknown[];
   /** Creates a user of this name straight through the upstream's own API, as another client would. */
   createDirectly: (harness: Harness, username: string) => Promise<Response>;

@@ -45,8 +45,25 @@ async function pingProblem(url: string): Promise<string | undefined> {
   }
 }
 
-async function spawnRedisServer(): Promise<TestRedis> {
+/**
+ * A redis-server of this test's own, always (never REDIS_URL), run as `.ci/run` runs one (no
+ * persistence): for tests that restart it and see what a Redis that comes back empty does.
+ */
+export async function startOwnRedis(): Promise<TestRedis & { restart(): Promise<void> }> {
   const port = await freePort();
+  let running = await spawnRedisServer(port);
+  return {
+    url: running.url,
+    stop: () => running.stop(),
+    async restart() {
+      await running.stop();
+      running = await spawnRedisServer(port);
+    },
+  };
+}
+
+async function spawnRedisServer(port?: number): Promise<TestRedis> {
+  port ??= await freePort();
   const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
     cwd: tmpdir(),
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -98,22 +115,42 @@ export interface RedisProxy {
   url: string;
   /** Drops every connection and refuses new ones, as a Redis that went away would. */
   cut(): Promise<void>;
+  /** Holds what clients send, as a Redis that stalls would: nothing reaches it until `resume`. */
+  stall(): void;
+  /** Sends on what was held, in order, and everything after it. */
+  resume(): void;
 }
 
 /** A TCP hop in front of Redis, to take Redis away from one client without touching the server. */
 export async function openRedisProxy(redisUrl: string): Promise<RedisProxy> {
   const target = new URL(redisUrl);
+  let stalled = false;
+  const held: { upstream: Socket; chunk: Buffer }[] = [];
   const listener = await listenOnLoopback((client) => {
     const upstream = connect(Number(target.port || 6379), target.hostname);
     upstream.on('error', () => client.destroy());
-    client.pipe(upstream).pipe(client);
+    client.on('data', (chunk: Buffer) => {
+      if (stalled) held.push({ upstream, chunk });
+      else upstream.write(chunk);
+    });
+    upstream.pipe(client);
     client.on('close', () => upstream.destroy());
     upstream.on('close', () => client.destroy());
   });
   const url = new URL(redisUrl);
   url.hostname = '127.0.0.1';
   url.port = String(listener.port);
-  return { url: url.toString(), cut: listener.close };
+  return {
+    url: url.toString(),
+    cut: listener.close,
+    stall: () => {
+      stalled = true;
+    },
+    resume: () => {
+      stalled = false;
+      for (const { upstream, chunk } of held.splice(0)) upstream.write(chunk);
+    },
+  };
 }
 
 export interface SilentServer {
