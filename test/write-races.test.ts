@@ -286,7 +286,7 @@ describe('a create whose answer is lost never adopts another client`s record (is
     await harness.simulators.whenHeld('gate');
     const other = structuredClone(othersGateUser(harness, 'raced.person'));
     const answer = await result;
-    expect(answer).toMatchObject({ __typename: 'ProvisioningFailed', failedStep: 'gate.user', leftovers: [], message: expect.stringMatching(/taken/) });
+    expect(answer).toMatchObject({ __typename: 'ConflictError', message: expect.stringMatching(/taken/) });
     await harness.simulators.releaseHeld('gate');
     expect(gateUsersNamed(harness, 'raced.person')).toEqual([other]);
     expect(presence(harness, 'raced.person')).toEqual({ ...nowhere, 'gate.user': 1 });

@@ -68,7 +68,12 @@ export async function createShownAccessToken(
     } catch {
       throw new OutcomeUnknown('edge', `edge did not answer the new token "${title}", and what landed could not be cleared: a token of that title may exist whose plaintext is lost; revoke it`, true);
     }
-    if (landed.length) return ask();
+    if (landed.length) {
+      return ask().catch((again: unknown) => {
+        if (!mayHaveLanded(again)) throw again;
+        throw new OutcomeUnknown('edge', `edge gave no usable answer for the new token "${title}", twice: a token of that title may exist whose plaintext is lost; revoke it`, true);
+      });
+    }
     if (writeFault(error) === 'unanswered') {
       throw new OutcomeUnknown('edge', `edge gave no answer for the new token "${title}" and none shows yet: it may still land, its plaintext lost; revoke it if it does`, true);
     }

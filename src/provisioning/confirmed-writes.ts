@@ -98,12 +98,18 @@ export async function confirmedCreate<T>(create: () => Promise<T>, settling: Rea
 /**
  * A change the upstream accepts without showing the result (edge's PATCH answers 202 and no
  * body), then read back. Once accepted it is no longer "did not land": a read-back that fails, or
- * that does not show the change yet, leaves the outcome unknown, not refused.
+ * that does not show the change yet, leaves the outcome unknown, not refused. `accepted` hears the
+ * acceptance (to audit the change whatever the read-back says).
  */
-export function acceptedThenRead<T>(upstream: UpstreamName, accept: () => Promise<void>, settling: ReadBack<T> & { gone: string }): Promise<T> {
+export function acceptedThenRead<T>(
+  upstream: UpstreamName,
+  accept: () => Promise<void>,
+  settling: ReadBack<T> & { gone: string; accepted: () => void },
+): Promise<T> {
   const { clients, readBack, landed = () => true, gone } = settling;
   return confirmedWrite(async () => {
     await accept();
+    settling.accepted();
     let current: T | null;
     try {
       current = await readBack(clients.recovery());

@@ -163,6 +163,8 @@ class Saga {
       }
     }
     const names = leftovers.map(({ record }) => record);
+    // Another writer took the name meanwhile, and nothing of this provisioning is left: the name is taken.
+    if (cause instanceof ConflictError && !names.length) return new ConflictError(`${this.username} is taken: ${because}`);
     const left = names.length ? `left behind: ${names.join(', ')}` : 'everything done before was undone';
     const message = `provisioning ${this.username} stopped at ${failed.record} (${because}); ${left}`;
     if (!leftovers.length) return new ProvisioningFailed(failed.record, names, message);
@@ -188,9 +190,12 @@ async function refuseTakenName(clients: WriteClients, person: NewPerson): Promis
   if (taken.length) throw new ConflictError(`${username} is taken: there is ${taken.join(' and ')} of that name; nothing was created`);
 }
 
-/** Refuses to start what could not finish before the request's deadline: half a person is worse than none. */
-function refuseShortDeadline(clients: WriteClients, person: NewPerson): void {
-  const neededMs = stepsOf(person) * clients.expectedCallMs();
+/**
+ * Refuses to start what could not finish before the request's deadline: half a person is worse
+ * than none. `rounds` are the calls still to come before the steps (the name checks).
+ */
+function refuseShortDeadline(clients: WriteClients, person: NewPerson, rounds: number): void {
+  const neededMs = (rounds + stepsOf(person)) * clients.expectedCallMs();
   const remainingMs = clients.timeLeftMs();
   if (neededMs > remainingMs) throw new DeadlineTooShort(neededMs, remainingMs);
 }
@@ -275,8 +280,9 @@ async function findInDoubt(clients: WriteClients, username: string, inDoubt: Non
 async function provisionLocked(clients: WriteClients, services: ProvisioningServices, person: NewPerson, audit: AuditTrail): Promise<ProvisionedPerson> {
   const { gate, edge } = clients;
   const { username } = person;
+  refuseShortDeadline(clients, person, 1);
   await refuseTakenName(clients, person);
-  refuseShortDeadline(clients, person);
+  refuseShortDeadline(clients, person, 0);
 
   const saga = new Saga(clients, services, audit, username);
   const userFields = {

@@ -157,8 +157,8 @@ builder.mutationFields((t) => ({
           readBack: (recovery) => recovery.edge.getAccessToken(userId, tokenId),
           landed: (current) => current.active === false,
           gone: 'edge has no such access token any more',
+          accepted: () => audit.changed.push({ record: 'edge.accessToken', id: tokenId }),
         });
-        audit.changed.push({ record: 'edge.accessToken', id: tokenId });
         context.edge.wrote.accessToken(userId, tokenId, token);
         return { accessToken: { ...token, userId } };
       }),

@@ -293,9 +293,9 @@ builder.mutationFields((t) => ({
             readBack: (recovery) => recovery.edge.getUser(previous.id),
             landed: (current) => shows(current, changes),
             gone: 'edge has no such user any more',
+            accepted: () => audit.changed.push({ record: 'edge.user', id: previous.id }),
           });
         });
-        audit.changed.push({ record: 'edge.user', id: edgeUser.id });
         context.edge.wrote.userGone(previous);
         context.edge.wrote.user(edgeUser);
         return { edgeUser };

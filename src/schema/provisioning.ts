@@ -23,6 +23,7 @@ import {
 import {
   checkedInput,
   ConflictError,
+  DeadlineTooShort,
   IdempotencyKeyBusy,
   IdempotencyKeyReused,
   mutationResult,
@@ -113,6 +114,7 @@ const ProvisionUserResult = mutationResult('ProvisionUserResult', ProvisionUserP
   ProvisioningFailed,
   IdempotencyKeyReused,
   IdempotencyKeyBusy,
+  DeadlineTooShort,
 ]);
 
 const DeprovisionUserInput = builder.inputType('DeprovisionUserInput', {

@@ -4,6 +4,7 @@ import type { z } from 'zod';
 import { AuditTrail } from '../provisioning/audit.ts';
 import {
   ConflictError,
+  DeadlineTooShort,
   failureOf,
   IdempotencyKeyBusy,
   IdempotencyKeyReused,
@@ -91,6 +92,17 @@ builder.objectType(ProvisioningFailed, {
   }),
 });
 
+builder.objectType(DeadlineTooShort, {
+  name: 'DeadlineTooShort',
+  description:
+    "Not started: what is left of the request's deadline is shorter than the write is expected to take (from the upstreams' recent latency), and starting it could leave it half done. Nothing was written; send it again, in a request of its own.",
+  interfaces: [ErrorInterface],
+  fields: (t) => ({
+    neededMs: t.int({ description: 'About how long the write is expected to take, in ms.', resolve: (error) => Math.ceil(error.neededMs) }),
+    remainingMs: t.int({ description: "What was left of the request's deadline, in ms.", resolve: (error) => Math.max(0, Math.floor(error.remainingMs)) }),
+  }),
+});
+
 builder.objectType(LockTimeout, {
   name: 'LockTimeout',
   description: "Another change of the same balance held its lock too long: nothing was changed; try again.",
@@ -99,7 +111,7 @@ builder.objectType(LockTimeout, {
 
 /** The failures every write can meet once it asks an upstream. */
 export const writeFailures = [UpstreamFailure, OutcomeUnknown] as const;
-export { ConflictError, IdempotencyKeyBusy, IdempotencyKeyReused, LockTimeout, NotFoundError, ProvisioningFailed, ValidationError };
+export { ConflictError, DeadlineTooShort, IdempotencyKeyBusy, IdempotencyKeyReused, LockTimeout, NotFoundError, ProvisioningFailed, ValidationError };
 
 /** An input checked with zod: a refused one is a `ValidationError` naming each field, and nothing is sent upstream. */
 export function checkedInput<S extends z.ZodType>(schema: S, input: unknown): z.output<S> {

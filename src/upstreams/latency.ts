@@ -1,7 +1,8 @@
 /**
  * How long one upstream call is expected to take, learned from the calls that came back: the
- * smoothed round trip plus four times its mean deviation, as TCP estimates its retransmission
- * timeout (RFC 6298). Cheap enough for every call: a few float operations, no allocation.
+ * smoothed round trip and its mean deviation as TCP smooths them (RFC 6298), summed with one
+ * deviation rather than TCP's four, since this is an expected duration, not a timeout. Cheap
+ * enough for every call: a few float operations, no allocation.
  */
 export class LatencyEstimate {
   #smoothed = 0;
@@ -11,7 +12,7 @@ export class LatencyEstimate {
   observe(durationMs: number): void {
     if (this.#samples++ === 0) {
       this.#smoothed = durationMs;
-      this.#deviation = durationMs / 2;
+      this.#deviation = durationMs / 4;
       return;
     }
     this.#deviation = 0.75 * this.#deviation + 0.25 * Math.abs(this.#smoothed - durationMs);
@@ -20,6 +21,6 @@ export class LatencyEstimate {
 
   /** The expected duration of the next call, in ms; 0 before any call came back. */
   expectedMs(): number {
-    return this.#smoothed + 4 * this.#deviation;
+    return this.#smoothed + this.#deviation;
   }
 }
