@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Simulators } from '../src/simulators/index.ts';
 import { harnessPerTest, type Harness } from './support/harness.ts';
+import { startOwnRedis } from './support/redis.ts';
 
 const ADD = `mutation($input: AddBalanceInput!) {
   addBalance(input: $input) { __typename ... on Error { message } ... on BalancePayload { balance { seconds } } }
@@ -125,5 +126,27 @@ describe('the read a top-up is computed from', () => {
     await harness.simulators.releaseHeld('gate');
     expect((await query).errors).toBeUndefined();
     expect(person.balance()).toBe(before + 30);
+  });
+});
+
+describe('a Redis that restarts empty (as `.ci/run` and the README start it, with no persistence)', () => {
+  const harnessWith = harnessPerTest();
+
+  it('forgets no top-up twice: a keyed retry after the restart is refused, not applied again', async () => {
+    const redis = await startOwnRedis();
+    try {
+      const harness = await harnessWith({ env: { REDIS_URL: redis.url }, redisKeyPrefix: 'restart-test:' });
+      const person = tokenHolder(harness.simulators, 15);
+      const before = person.balance();
+      expect(await add(harness, person.username, 7, 'restart-1')).toEqual({ __typename: 'BalancePayload', balance: { seconds: before + 7 } });
+      await redis.restart();
+      const retried = await add(harness, person.username, 7, 'restart-1');
+      expect(retried).toMatchObject({ __typename: 'UpstreamFailure', message: expect.stringContaining('lost the idempotency keys') });
+      expect(person.balance()).toBe(before + 7);
+      // A change without a key needs no memory of keys: it goes ahead.
+      expect(await add(harness, person.username, 1)).toEqual({ __typename: 'BalancePayload', balance: { seconds: before + 8 } });
+    } finally {
+      await redis.stop();
+    }
   });
 });

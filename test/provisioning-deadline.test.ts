@@ -65,7 +65,8 @@ describe('provisioning within the request deadline', () => {
   });
 
   it('a step that runs into the deadline is undone all the same: the DELETEs are sent under their own budget', async () => {
-    const harness = await harnessWith({ env: { REQUEST_DEADLINE_MS: '1500' } });
+    let now = Date.UTC(2026, 11, 7);
+    const harness = await harnessWith({ env: { REQUEST_DEADLINE_MS: '1500', WRITE_SETTLE_MS: '60000' }, clock: { now: () => now } });
     // The user extra's POST reaches gate and stays there past the request's deadline.
     harness.simulators.injectFault('gate', { method: 'POST', path: '/user_extra/', action: 'hold' });
     const answer = harness.execute(`mutation($input: ProvisionUserInput!) { provisionUser(input: $input) { ${RESULT} } }`, { input: person('deadline.undo') });
@@ -77,6 +78,21 @@ describe('provisioning within the request deadline', () => {
     expect(deletes).toEqual(['/api/v1/user_token/:id/', '/api/v1/user/:id/']);
     expect(recordsOf(harness, 'deadline.undo')).toBe(0);
     expect(harness.audit.at(-1)).toMatchObject({ mutation: 'provisionUser', leftovers: [] });
+
+    // The key stays bound to that attempt: retried while the extra may still land, nothing is written.
+    const retry = () =>
+      harness.execute(`mutation($input: ProvisionUserInput!) { provisionUser(input: $input) { ${RESULT} } }`, { input: person('deadline.undo') }) as Promise<GraphQLResult<Json>>;
+    const writes = () => harness.requests().filter((request) => request.method !== 'GET').length;
+    const sent = writes();
+    expect((await retry()).data?.['provisionUser']).toMatchObject({ __typename: 'OutcomeUnknown' });
+    expect(writes()).toBe(sent);
+    // The held POST lands late, for a user that is gone; once WRITE_SETTLE_MS has passed the retry
+    // removes whatever of it is there and provisions the person, once.
     await harness.simulators.releaseHeld('gate');
+    now += 60_000;
+    expect((await retry()).data?.['provisionUser']).toMatchObject({ __typename: 'ProvisionUserPayload', user: { username: 'deadline.undo' } });
+    expect(recordsOf(harness, 'deadline.undo')).toBe(5);
+    expect((await retry()).data?.['provisionUser']).toMatchObject({ __typename: 'ProvisionUserPayload', user: { username: 'deadline.undo' } });
+    expect(recordsOf(harness, 'deadline.undo')).toBe(5);
   });
 });

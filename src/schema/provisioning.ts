@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { deprovisionUser } from '../provisioning/deprovision-user.ts';
 import { once } from '../provisioning/idempotency.ts';
+import { personLock, withLocks } from '../provisioning/locks.ts';
 import { provisionUser, settleProvisioning, type ProvisionedPerson, type ProvisioningAttempt, type ProvisioningServices } from '../provisioning/provision-user.ts';
 import { CreatedAccessTokenRef } from './access-token.ts';
 import { builder } from './builder.ts';
@@ -180,7 +181,8 @@ builder.mutationFields((t) => ({
     resolve: (_root, { input }, context, info) =>
       performMutation(context, info, async (audit) => {
         const { username } = checkedInput(z.object({ username: usernameInput }), input);
-        const removed = await deprovisionUser(context.clients, context.writeScope, username, audit);
+        // Under the person's lock: no create or rename through the gateway meets a person half removed.
+        const removed = await withLocks(context.writes, [personLock(username)], () => deprovisionUser(context.clients, context.writeScope, username, audit));
         context.gate.wrote.userGone({ username });
         return { username, removed };
       }),
