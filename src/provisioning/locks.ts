@@ -1,4 +1,7 @@
 import type { SharedState } from '../state/index.ts';
+import type { WriteClients } from '../upstreams/index.ts';
+import { confirmedCreate, shows } from './confirmed-writes.ts';
+import { ConflictError } from './failures.ts';
 
 /** What taking the write locks needs: where they live and how long to wait for one. */
 export interface LockServices {
@@ -23,3 +26,20 @@ export function withLocks<T>(services: LockServices, keys: readonly string[], wo
 }
 
 export const personLock = (username: string) => `person:${username}`;
+
+/**
+ * A record named by a username, created once: under the person's lock, refused when the name is
+ * taken already, and its lost answer settled by finding it again by name (`confirmedCreate`:
+ * never adopting a record that does not show `sent`).
+ */
+export function createNamed<T>(
+  services: LockServices,
+  clients: WriteClients,
+  named: { username: string; find: (clients: WriteClients) => Promise<T | null>; create: () => Promise<T>; sent: object; taken: string },
+): Promise<T> {
+  const { username, find, create, sent, taken } = named;
+  return withLocks(services, [personLock(username)], async () => {
+    if (await find(clients)) throw new ConflictError(taken);
+    return confirmedCreate(create, { clients, readBack: find, landed: (current) => shows(current, sent), taken });
+  });
+}

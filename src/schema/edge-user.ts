@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { acceptedThenRead, confirmedCreate, shows } from '../provisioning/confirmed-writes.ts';
-import { personLock, withLocks } from '../provisioning/locks.ts';
+import { acceptedThenRead, shows } from '../provisioning/confirmed-writes.ts';
+import { createNamed, personLock, withLocks } from '../provisioning/locks.ts';
 import { removals } from '../provisioning/removals.ts';
 import type { EdgeUser } from '../upstreams/edge/types.ts';
 import { isAddressable } from '../upstreams/http.ts';
@@ -255,17 +255,13 @@ builder.mutationFields((t) => ({
         const fields = checkedInput(newEdgeUser, input);
         context.writeScope.checkOrganization(fields.organization, 'organization');
         await context.writeScope.requireOwnUsername(fields.username, 'username');
-        const { edge } = context.clients;
-        const { password: _unreadable, ...visible } = fields;
-        const taken = `edge already has a user named ${fields.username}`;
-        const edgeUser = await withLocks(context.writes, [personLock(fields.username)], async () => {
-          if (await edge.findUserByUsername(fields.username)) throw new ConflictError(taken);
-          return confirmedCreate(() => edge.createUser(fields), {
-            clients: context.clients,
-            readBack: (recovery) => recovery.edge.findUserByUsername(fields.username),
-            landed: (current) => shows(current, visible),
-            taken,
-          });
+        const { password: _unreadable, ...sent } = fields;
+        const edgeUser = await createNamed(context.writes, context.clients, {
+          username: fields.username,
+          find: (clients) => clients.edge.findUserByUsername(fields.username),
+          create: () => context.clients.edge.createUser(fields),
+          sent,
+          taken: `edge already has a user named ${fields.username}`,
         });
         audit.created.push({ record: 'edge.user', id: edgeUser.id });
         context.edge.wrote.user(edgeUser);

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { AuditTrail } from '../provisioning/audit.ts';
-import { confirmedCreate, confirmedWrite, shows } from '../provisioning/confirmed-writes.ts';
-import { personLock, withLocks } from '../provisioning/locks.ts';
+import { confirmedWrite, shows } from '../provisioning/confirmed-writes.ts';
+import { createNamed, personLock, withLocks } from '../provisioning/locks.ts';
 import { removals } from '../provisioning/removals.ts';
 import type { GateClient, GateUserKey } from '../upstreams/gate/client.ts';
 import type { GateUser, GateUserFields } from '../upstreams/gate/types.ts';
@@ -191,17 +191,13 @@ builder.mutationFields((t) => ({
       performMutation(context, info, async (audit) => {
         const checked = checkedInput(newUser, input);
         const fields = { ...checked, organization: context.writeScope.organizationFor(checked.organization, 'organization') };
-        const { gate } = context.clients;
-        const { password: _unreadable, ...visible } = fields;
-        const taken = `gate already has a user named ${fields.username}`;
-        const user = await withLocks(context.writes, [personLock(fields.username)], async () => {
-          if (await gate.getUserByUsername(fields.username)) throw new ConflictError(taken);
-          return confirmedCreate(() => gate.createUser(fields), {
-            clients: context.clients,
-            readBack: (recovery) => recovery.gate.getUserByUsername(fields.username),
-            landed: (current) => shows(current, visible),
-            taken,
-          });
+        const { password: _unreadable, ...sent } = fields;
+        const user = await createNamed(context.writes, context.clients, {
+          username: fields.username,
+          find: (clients) => clients.gate.getUserByUsername(fields.username),
+          create: () => context.clients.gate.createUser(fields),
+          sent,
+          taken: `gate already has a user named ${fields.username}`,
         });
         audit.created.push({ record: 'gate.user', id: user.id });
         context.gate.wrote.user(user);
