@@ -34,6 +34,19 @@ export class ConflictError extends Error {
   override readonly name = 'ConflictError';
 }
 
+/** The caller lacks a scope what it asked needs (`admin` for rights over a whole shared upstream): nothing was written. */
+export class ForbiddenError extends Error {
+  override readonly name = 'ForbiddenError';
+  constructor(
+    readonly requiredScope: string,
+    /** The input fields that need the scope, as the client wrote them; empty when the whole mutation does. */
+    readonly fields: string[],
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
 /** An upstream (or Redis, which the gateway's locks and keys live on) refused or failed the write, and nothing was left behind by it. */
 export class UpstreamFailure extends Error {
   override readonly name = 'UpstreamFailure';

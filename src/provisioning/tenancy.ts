@@ -1,5 +1,5 @@
 import type { Membership } from '../upstreams/tenancy.ts';
-import { NotFoundError, ValidationError } from './failures.ts';
+import { ForbiddenError, NotFoundError, ValidationError } from './failures.ts';
 
 /**
  * What a writer bound to an organization may touch: the records its reads would show, and new
@@ -49,6 +49,16 @@ export class WriteScope {
     if (this.membership === undefined) return given ?? undefined;
     this.checkOrganization(given, field);
     return this.membership.organization;
+  }
+
+  /**
+   * Rights over the whole of a shared upstream (edge's superuser and staff flags reach every
+   * organization's accounts) are `admin`'s to give or take: a bound writer that sets any of these
+   * input fields is refused before anything is asked.
+   */
+  requireAdminFor(fields: readonly string[]): void {
+    if (this.membership === undefined || fields.length === 0) return;
+    throw new ForbiddenError('admin', [...fields], `only an admin client may set ${fields.join(' or ')}: it gives rights beyond organization ${this.membership.organization}`);
   }
 
   /** An organization a change names (undefined: unchanged) must be the writer's own. */

@@ -7,7 +7,7 @@ import { isAddressable } from '../upstreams/http.ts';
 import { builder, type GatewaySchemaTypes } from './builder.ts';
 import { addressableId, encodeGlobalId } from './global-ids.ts';
 import { emailInput, nameInput, namedByOne, newUsernameInput, notEmpty, optional, passwordInput, requiredNameInput, usernameInput } from './inputs.ts';
-import { checkedInput, ConflictError, mutationResult, NotFoundError, payloadType, performMutation, ValidationError, writeFailures } from './results.ts';
+import { checkedInput, ConflictError, ForbiddenError, mutationResult, NotFoundError, payloadType, performMutation, ValidationError, writeFailures } from './results.ts';
 import { settleNodes } from './nodes.ts';
 import type { ObjectRef } from '@pothos/core';
 import type DataLoader from 'dataloader';
@@ -163,6 +163,13 @@ const edgeUserFields = {
   memberships: optional(z.array(requiredNameInput).max(100, 'may hold at most 100 memberships')),
 };
 
+/**
+ * edge's flags that give an account rights over all of edge (the docs' superuser belongs to no
+ * organization and holds every membership): `admin`'s to set. On a new account `false`, edge's
+ * default, grants nothing; on a change either value changes someone's edge-wide rights.
+ */
+const EDGE_WIDE_RIGHTS = ['isSuperuser', 'isStaff'] as const;
+
 // edge requires a username, password, first and last name and email on creation.
 const newEdgeUser = z.object({
   ...edgeUserFields,
@@ -234,8 +241,14 @@ const DeleteEdgeUserInput = builder.inputType('DeleteEdgeUserInput', { fields: e
 const EdgeUserPayload = (name: string) =>
   payloadType<{ edgeUser: EdgeUser }>(name, 'The edge user as edge now has it.', (t) => ({ edgeUser: t.field({ type: EdgeUserRef, resolve: ({ edgeUser }) => edgeUser }) }));
 
-const CreateEdgeUserResult = mutationResult('CreateEdgeUserResult', EdgeUserPayload('CreateEdgeUserPayload'), [ValidationError, ConflictError, ...writeFailures]);
-const UpdateEdgeUserResult = mutationResult('UpdateEdgeUserResult', EdgeUserPayload('UpdateEdgeUserPayload'), [ValidationError, NotFoundError, ConflictError, ...writeFailures]);
+const CreateEdgeUserResult = mutationResult('CreateEdgeUserResult', EdgeUserPayload('CreateEdgeUserPayload'), [ValidationError, ConflictError, ...writeFailures, ForbiddenError]);
+const UpdateEdgeUserResult = mutationResult('UpdateEdgeUserResult', EdgeUserPayload('UpdateEdgeUserPayload'), [
+  ValidationError,
+  NotFoundError,
+  ConflictError,
+  ...writeFailures,
+  ForbiddenError,
+]);
 const DeleteEdgeUserResult = mutationResult(
   'DeleteEdgeUserResult',
   payloadType<{ deletedEdgeUserId: string; username: string }>('DeleteEdgeUserPayload', 'The edge user that was deleted.', (t) => ({
@@ -248,12 +261,14 @@ const DeleteEdgeUserResult = mutationResult(
 builder.mutationFields((t) => ({
   createEdgeUser: t.field({
     type: CreateEdgeUserResult,
-    description: 'Creates an edge user (POST /users/). A taken username is a ConflictError.',
+    description:
+      'Creates an edge user (POST /users/). A taken username is a ConflictError; `isSuperuser` or `isStaff` true, rights over all of edge, needs `admin` (ForbiddenError).',
     args: { input: t.arg({ type: CreateEdgeUserInput, required: true }) },
     resolve: (_root, { input }, context, info) =>
       performMutation(context, info, async (audit) => {
         const fields = checkedInput(newEdgeUser, input);
         context.writeScope.checkOrganization(fields.organization, 'organization');
+        context.writeScope.requireAdminFor(EDGE_WIDE_RIGHTS.filter((right) => fields[right] === true));
         await context.writeScope.requireOwnUsername(fields.username, 'username');
         const { password: _unreadable, ...sent } = fields;
         const edgeUser = await createNamed(context.writes, context.clients, {
@@ -270,12 +285,14 @@ builder.mutationFields((t) => ({
   }),
   updateEdgeUser: t.field({
     type: UpdateEdgeUserResult,
-    description: 'Changes some fields of an edge user (PATCH). edge answers 202 with no body: the user is read back, and that is what is returned.',
+    description:
+      'Changes some fields of an edge user (PATCH). edge answers 202 with no body: the user is read back, and that is what is returned. Changing `isSuperuser` or `isStaff` needs `admin` (ForbiddenError).',
     args: { input: t.arg({ type: UpdateEdgeUserInput, required: true }) },
     resolve: (_root, { input }, context, info) =>
       performMutation(context, info, async (audit) => {
         const { changes, ...key } = checkedInput(updateEdgeUser, input);
         context.writeScope.checkOrganization(changes.organization, 'changes.organization');
+        context.writeScope.requireAdminFor(EDGE_WIDE_RIGHTS.filter((right) => changes[right] !== undefined).map((right) => `changes.${right}`));
         const previous = await edgeUserNamed(context, key);
         if (changes.username !== undefined) await context.writeScope.requireOwnUsername(changes.username, 'changes.username');
         const { edge } = context.clients;

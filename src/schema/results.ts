@@ -6,6 +6,7 @@ import {
   ConflictError,
   DeadlineTooShort,
   failureOf,
+  ForbiddenError,
   IdempotencyKeyBusy,
   IdempotencyKeyReused,
   LockTimeout,
@@ -50,6 +51,16 @@ builder.objectType(ConflictError, {
   name: 'ConflictError',
   description: 'The write conflicts with what exists: a taken username, a record already there, active sessions.',
   interfaces: [ErrorInterface],
+});
+
+builder.objectType(ForbiddenError, {
+  name: 'ForbiddenError',
+  description: 'The client lacks a scope this write needs; nothing was written.',
+  interfaces: [ErrorInterface],
+  fields: (t) => ({
+    requiredScope: t.exposeString('requiredScope', { description: 'The scope that would allow it: `admin`, say.' }),
+    fields: t.exposeStringList('fields', { description: 'The input fields that need it, as written in the input (`changes.isSuperuser`); empty when the whole mutation does.' }),
+  }),
 });
 
 builder.objectType(UpstreamFailure, {
@@ -111,7 +122,7 @@ builder.objectType(LockTimeout, {
 
 /** The failures every write can meet once it asks an upstream. */
 export const writeFailures = [UpstreamFailure, OutcomeUnknown] as const;
-export { ConflictError, DeadlineTooShort, IdempotencyKeyBusy, IdempotencyKeyReused, LockTimeout, NotFoundError, ProvisioningFailed, ValidationError };
+export { ConflictError, DeadlineTooShort, ForbiddenError, IdempotencyKeyBusy, IdempotencyKeyReused, LockTimeout, NotFoundError, ProvisioningFailed, ValidationError };
 
 /** An input checked with zod: a refused one is a `ValidationError` naming each field, and nothing is sent upstream. */
 export function checkedInput<S extends z.ZodType>(schema: S, input: unknown): z.output<S> {
