@@ -1,27 +1,36 @@
+import { getNamedType, type GraphQLFormattedError, type GraphQLUnionType } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { schema } from '../src/schema/index.ts';
 import { startHarness, type Harness } from './support/harness.ts';
 import { apiKey } from './support/credentials.ts';
 import { present } from './support/expect.ts';
+import { selectionOf } from './support/select-everything.ts';
 
 /**
- * Who may do what beyond tenant isolation: rights over a whole shared upstream are `admin`'s.
+ * Who may do what beyond tenant isolation: rights over a whole shared upstream are `admin`'s; a
+ * client that may write but not read reads nothing through a mutation's payload.
  */
 
 type Json = Record<string, any>;
 
 const acme = apiKey('acme-ops', ['users:read', 'users:write'], 'acme');
+const acmeWriter = apiKey('acme-writer', ['users:write'], 'acme');
 const admin = apiKey('root', ['users:read', 'users:write', 'admin']);
 
 let harness: Harness;
 beforeAll(async () => {
-  harness = await startHarness({ env: { API_KEYS: JSON.stringify([acme.entry, admin.entry]) } });
+  harness = await startHarness({ env: { API_KEYS: JSON.stringify([acme.entry, acmeWriter.entry, admin.entry]) } });
 });
 afterAll(() => harness.close());
 
+async function ask(client: { key: string }, query: string, variables: Json = {}): Promise<{ data?: Json | null; errors?: GraphQLFormattedError[] }> {
+  return harness.execute(query, variables, { 'x-api-key': client.key });
+}
+
 async function dataFor(client: { key: string }, query: string, variables: Json = {}): Promise<Json> {
-  const result = (await harness.execute(query, variables, { 'x-api-key': client.key })) as Json;
-  expect(result['errors'], JSON.stringify(result['errors'])).toBeUndefined();
-  return present(result['data']);
+  const result = await ask(client, query, variables);
+  expect(result.errors, JSON.stringify(result.errors)).toBeUndefined();
+  return present(result.data);
 }
 
 const dataset = () => harness.simulators.dataset;
@@ -84,5 +93,121 @@ describe('edge-wide rights (edge superuser and staff flags) are admin’s', () =
     expect(account().is_staff).toBe(true);
     const taken = await mutate(admin, 'updateEdgeUser', { username, changes: { isStaff: false } }, '... on UpdateEdgeUserPayload { edgeUser { isStaff } }');
     expect(taken).toMatchObject({ edgeUser: { isStaff: false } });
+  });
+});
+
+/** Every field of each member of the mutation's result union, and of what they reach, `depth` levels down. */
+function everythingOf(mutation: string, depth: number): string {
+  const result = getNamedType(present(schema.getMutationType()?.getFields()[mutation]).type) as GraphQLUnionType;
+  return `__typename ${result.getTypes().map((member) => `... on ${member.name} { ${selectionOf(member, 5, depth)} }`).join(' ')}`;
+}
+
+const pathOf = (error: GraphQLFormattedError) => (error.path ?? []).join('.');
+
+/** The names of the fields that answered a value (not null, not an object) anywhere in `value`. */
+function answeredFieldNames(value: unknown): string[] {
+  if (Array.isArray(value)) return value.flatMap(answeredFieldNames);
+  if (value === null || typeof value !== 'object') return [];
+  return Object.entries(value).flatMap(([name, field]) => (field !== null && typeof field !== 'object' ? [name] : answeredFieldNames(field)));
+}
+
+describe('a client that may write but not read (users:write without users:read)', () => {
+  const PROVISIONED = `... on ProvisionUserPayload {
+    user { id gateId username email switchAccount { id name } }
+    token { id gateId username email }
+    extra { id gateId preferences }
+    edgeAccount { id edgeId username email memberships loginHistory(first: 3) { totalCount } accessTokens(first: 3) { totalCount } }
+    accessToken { plaintext accessToken { id edgeId title } }
+  }`;
+  const provision = (client: { key: string }, username: string, selection: string) =>
+    ask(client, `mutation ($input: ProvisionUserInput!) { result: provisionUser(input: $input) { ${RESULT} ${selection} } }`, {
+      input: {
+        idempotencyKey: `provision-${username}`,
+        username,
+        email: `${username}@acme.com`,
+        password: 'long-enough-1',
+        organization: 'acme',
+        firstName: 'Write',
+        lastName: 'Only',
+        preferences: { theme: 'dark' },
+        edge: { memberships: ['WHITE'], accessTokenTitle: 'first' },
+      },
+    });
+
+  it('provisions, and gets the ids, the username and the token’s plaintext, each other field refused as the Query root refuses', async () => {
+    const rootRefusal = await ask(acmeWriter, '{ user(username: "bob") { id } }');
+    expect(rootRefusal.errors?.map((error) => error.extensions?.['code'])).toEqual(['FORBIDDEN']);
+
+    harness.simulators.resetRequests();
+    const answer = await provision(acmeWriter, 'acme.write.only', PROVISIONED);
+    const result = present(answer.data)['result'];
+    expect(result.__typename).toBe('ProvisionUserPayload');
+    expect(dataset().gateUsers.some((user) => user.username === 'acme.write.only')).toBe(true);
+    expect(dataset().edgeUsers.some((user) => user.username === 'acme.write.only')).toBe(true);
+
+    expect(result.user).toEqual({ id: expect.any(String), gateId: expect.any(String), username: 'acme.write.only', email: null, switchAccount: null });
+    expect(result.token).toEqual({ id: expect.any(String), gateId: expect.any(String), username: 'acme.write.only', email: null });
+    expect(result.extra).toEqual({ id: expect.any(String), gateId: expect.any(String), preferences: null });
+    expect(result.edgeAccount).toEqual({
+      id: expect.any(String),
+      edgeId: expect.any(String),
+      username: 'acme.write.only',
+      email: null,
+      memberships: null,
+      loginHistory: null,
+      accessTokens: null,
+    });
+    expect(result.accessToken).toEqual({ plaintext: expect.stringMatching(/.{8,}/), accessToken: { id: expect.any(String), edgeId: expect.any(String), title: null } });
+
+    const refused = (answer.errors ?? []).map((error) => ({ path: pathOf(error), code: error.extensions?.['code'], message: error.message }));
+    expect(refused.map((error) => error.path).sort()).toEqual(
+      [
+        'result.user.email',
+        'result.user.switchAccount',
+        'result.token.email',
+        'result.extra.preferences',
+        'result.edgeAccount.email',
+        'result.edgeAccount.memberships',
+        'result.edgeAccount.loginHistory',
+        'result.edgeAccount.accessTokens',
+        'result.accessToken.accessToken.title',
+      ].sort(),
+    );
+    expect(new Set(refused.map((error) => error.code))).toEqual(new Set(['FORBIDDEN']));
+    expect(refused.find((error) => error.path === 'result.user.email')?.message).toBe('This client may not see User.email.');
+    // Nothing below a refused field is read: no login history, token list or switch account asked for.
+    const reads = harness.requests().filter((request) => request.method === 'GET').map((request) => request.path);
+    expect(reads.filter((path) => /\/history\/|\/user\/list/.test(path))).toEqual([]);
+  });
+
+  it('gets everything when it may read as well', async () => {
+    const answer = await provision(acme, 'acme.read.write', PROVISIONED);
+    expect(answer.errors).toBeUndefined();
+    const result = present(answer.data)['result'];
+    expect(result.user.email).toBe('acme.read.write@acme.com');
+    expect(result.edgeAccount).toMatchObject({ email: 'acme.read.write@acme.com', memberships: ['WHITE'], loginHistory: { totalCount: 0 }, accessTokens: { totalCount: 1 } });
+    expect(result.accessToken.plaintext).toEqual(expect.any(String));
+  });
+
+  it.each([
+    ['provisionUser', (): Json => ({ idempotencyKey: 'everything-1', username: 'acme.write.all', email: 'all@acme.com', password: 'long-enough-1', organization: 'acme', firstName: 'A', lastName: 'B', edge: { accessTokenTitle: 'x' } })],
+    ['addBalance', (): Json => ({ username: 'acme.write.all', seconds: 60 })],
+    ['updateUser', (): Json => ({ username: 'acme.write.all', changes: { lastName: 'C' } })],
+    ['updateEdgeUser', (): Json => ({ username: 'acme.write.all', changes: { lastName: 'C' } })],
+    ['createAccessToken', (): Json => ({ username: 'acme.write.all', title: 'y' })],
+    ['updateExtra', (): Json => ({ username: 'acme.write.all', changes: { preferences: { a: 1 } } })],
+  ])('%s, asked for everything its result can hold: the payload answers, every refusal is FORBIDDEN on a field that can be null', async (mutation, input) => {
+    const inputType = `${mutation.charAt(0).toUpperCase()}${mutation.slice(1)}Input`;
+    const answer = await ask(acmeWriter, `mutation ($input: ${inputType}!) { result: ${mutation}(input: $input) { ${everythingOf(mutation, 4)} } }`, { input: input() });
+    const result = present(answer.data)['result'];
+    expect(result.__typename).toMatch(/Payload$|^CreatedAccessToken$/);
+    expect(answer.errors?.length).toBeGreaterThan(0);
+    const identifying = new Set(['__typename', 'id', 'gateId', 'edgeId', 'username', 'plaintext']);
+    expect(answeredFieldNames(result).filter((name) => !identifying.has(name))).toEqual([]);
+    for (const error of answer.errors ?? []) {
+      expect(error.extensions?.['code'], pathOf(error)).toBe('FORBIDDEN');
+      const answered = (error.path ?? []).reduce<unknown>((value, segment) => (value as Record<string | number, unknown>)[segment], answer.data);
+      expect(answered, pathOf(error)).toBeNull();
+    }
   });
 });

@@ -6,6 +6,7 @@ import { createShownAccessToken, type NewAccessToken } from '../provisioning/acc
 import type { EdgeAccessToken } from '../upstreams/edge/types.ts';
 import { isAddressable } from '../upstreams/http.ts';
 import { builder } from './builder.ts';
+import { PART_OF_WRITE_ANSWER } from './read-scope.ts';
 import type { GatewayContext } from './context.ts';
 import { addEdgeAccountList, edgeUserKeyFields, edgeUserNamed, EdgeUserRef } from './edge-user.ts';
 import { addressableId, compositeId, decodeGlobalId, splitCompositeId } from './global-ids.ts';
@@ -97,6 +98,8 @@ async function requireCallersAccount(context: GatewayContext, userId: string): P
 
 export const CreatedAccessTokenRef = builder.objectRef<NewAccessToken>('CreatedAccessToken').implement({
   description: 'A new access token, and its plaintext: shown this once, and never again.',
+  // The payload of createAccessToken: the writer that made the token gets its plaintext, read scope or not.
+  extensions: PART_OF_WRITE_ANSWER,
   fields: (t) => ({
     accessToken: t.field({ type: AccessTokenRef, resolve: ({ token }) => token }),
     plaintext: t.string({

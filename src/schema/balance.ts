@@ -3,6 +3,7 @@ import { addBalance, setBalance, settleTopUp, type BalanceAttempt, type BalanceD
 import { once } from '../provisioning/idempotency.ts';
 import type { GateUserToken } from '../upstreams/gate/types.ts';
 import { builder } from './builder.ts';
+import { IDENTIFIES_RECORD } from './read-scope.ts';
 import type { GatewayContext } from './context.ts';
 import { idempotencyKeyInput, optional, secondsInput, usernameInput } from './inputs.ts';
 import {
@@ -79,7 +80,7 @@ builder.node(BalanceRef, {
         return seconds === null ? null : humanDuration(seconds);
       },
     }),
-    token: t.field({ type: TokenRef, resolve: ({ token }) => token }),
+    token: t.field({ type: TokenRef, description: 'The user token this balance is of.', extensions: IDENTIFIES_RECORD, resolve: ({ token }) => token }),
   }),
 });
 

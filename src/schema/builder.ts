@@ -3,12 +3,12 @@ import ErrorsPlugin from '@pothos/plugin-errors';
 import RelayPlugin from '@pothos/plugin-relay';
 import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
 import ValidationPlugin from '@pothos/plugin-validation';
-import { GraphQLError } from 'graphql';
 import { DateTimeResolver, JSONResolver, SafeIntResolver } from 'graphql-scalars';
 import type { GatewayContext } from './context.ts';
 import type { Checked } from '../upstreams/validation.ts';
-import { badUserInput } from './errors.ts';
+import { badUserInput, forbiddenField } from './errors.ts';
 import { assertNodeType, decodeGlobalId, encodeGlobalId } from './global-ids.ts';
+import ReadScopePlugin from './read-scope.ts';
 
 /** Where a standard-schema issue points, as the client wrote it: `filter.organization`. */
 function issuePath(path: readonly (PropertyKey | { key: PropertyKey })[] | undefined): string {
@@ -32,8 +32,9 @@ export const builder = new SchemaBuilder<{
   DefaultEdgesNullability: false;
   DefaultNodeNullability: false;
 }>({
-  // Scopes first: nothing (argument checks included) runs for a caller who may not ask.
-  plugins: [ScopeAuthPlugin, ErrorsPlugin, RelayPlugin, ValidationPlugin],
+  // Scopes first: nothing (argument checks included) runs for a caller who may not ask. What a
+  // mutation's payload leads to needs users:read as well (see read-scope.ts).
+  plugins: [ScopeAuthPlugin, ReadScopePlugin, ErrorsPlugin, RelayPlugin, ValidationPlugin],
   scopeAuth: {
     authScopes: ({ caller }) => ({
       usersRead: caller.scopes.has('users:read'),
@@ -41,8 +42,7 @@ export const builder = new SchemaBuilder<{
       tokensSecret: caller.scopes.has('tokens:secret'),
       admin: caller.scopes.has('admin'),
     }),
-    unauthorizedError: (_parent, _context, info) =>
-      new GraphQLError(`This client may not see ${info.parentType.name}.${info.fieldName}.`, { extensions: { code: 'FORBIDDEN' } }),
+    unauthorizedError: (_parent, _context, info) => forbiddenField(info),
   },
   // Each mutation lists the failures it can give; anything else stays a (masked) GraphQL error.
   errors: { defaultTypes: [] },

@@ -5,6 +5,7 @@ import { removals } from '../provisioning/removals.ts';
 import type { EdgeUser } from '../upstreams/edge/types.ts';
 import { isAddressable } from '../upstreams/http.ts';
 import { builder, type GatewaySchemaTypes } from './builder.ts';
+import { IDENTIFIES_RECORD } from './read-scope.ts';
 import { addressableId, encodeGlobalId } from './global-ids.ts';
 import { emailInput, nameInput, namedByOne, newUsernameInput, notEmpty, optional, passwordInput, requiredNameInput, usernameInput } from './inputs.ts';
 import { checkedInput, ConflictError, ForbiddenError, mutationResult, NotFoundError, payloadType, performMutation, ValidationError, writeFailures } from './results.ts';
@@ -25,7 +26,7 @@ builder.node(EdgeUserRef, {
   loadManyWithoutCache: (ids, context) => settleNodes(ids, (id) => context.edge.userById.load(addressableId(id, 'EdgeUser'))),
   fields: (t) => ({
     edgeId: t.exposeID('id', { description: "edge's own id of the user." }),
-    username: t.exposeString('username'),
+    username: t.exposeString('username', { extensions: IDENTIFIES_RECORD }),
     email: t.exposeString('email', { nullable: true }),
     firstName: t.exposeString('firstName', { nullable: true }),
     lastName: t.exposeString('lastName', { nullable: true }),
@@ -36,7 +37,7 @@ builder.node(EdgeUserRef, {
     isStaff: t.exposeBoolean('isStaff', { nullable: true }),
     canInbox: t.exposeBoolean('canInbox', { nullable: true }),
     allowRestAccess: t.exposeBoolean('allowRestAccess', { nullable: true }),
-    memberships: t.exposeStringList('memberships'),
+    memberships: t.exposeStringList('memberships', { nullable: true, description: "edge's membership levels (`WHITE`, ...); null for a client without users:read." }),
     preferences: t.expose('preferences', { type: 'JSON', nullable: true }),
     dateJoined: t.expose('dateJoined', { type: 'DateTime', nullable: true }),
     previousLoginDate: t.expose('previousLoginDate', { type: 'DateTime', nullable: true }),

@@ -1,8 +1,13 @@
-import { GraphQLError } from 'graphql';
+import { GraphQLError, type GraphQLResolveInfo } from 'graphql';
 
 /** Bad input from the client: shown as is, with a stable code. */
 export function badUserInput(message: string): GraphQLError {
   return new GraphQLError(message, { extensions: { code: 'BAD_USER_INPUT' } });
+}
+
+/** A field the client's scopes do not let it see: null, with this error on the field. */
+export function forbiddenField(info: Pick<GraphQLResolveInfo, 'parentType' | 'fieldName'>): GraphQLError {
+  return new GraphQLError(`This client may not see ${info.parentType.name}.${info.fieldName}.`, { extensions: { code: 'FORBIDDEN' } });
 }
 
 const QUOTED_LENGTH = 40;

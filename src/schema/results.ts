@@ -19,15 +19,18 @@ import {
 } from '../provisioning/failures.ts';
 import { builder, type GatewaySchemaTypes } from './builder.ts';
 import type { GatewayContext } from './context.ts';
+import { PART_OF_WRITE_ANSWER } from './read-scope.ts';
 
 /** Every expected failure of a mutation: a member of its result union, queried with `... on Error { message }`. */
 export const ErrorInterface = builder.interfaceRef<Error>('Error').implement({
   description: 'An expected failure of a mutation; its typename says which, its message what happened.',
+  extensions: PART_OF_WRITE_ANSWER,
   fields: (t) => ({ message: t.exposeString('message') }),
 });
 
 const FieldErrorRef = builder.objectRef<FieldProblem>('FieldError').implement({
   description: 'One input field that was refused.',
+  extensions: PART_OF_WRITE_ANSWER,
   fields: (t) => ({
     field: t.exposeString('field', { description: 'The input field, as written in the input: `email`, `edge.memberships`.' }),
     message: t.exposeString('message'),
@@ -160,7 +163,7 @@ export function payloadType<Shape extends object>(
   description: string,
   fields: (t: PothosSchemaTypes.ObjectFieldBuilder<GatewaySchemaTypes, Shape>) => FieldMap,
 ) {
-  return builder.objectRef<Shape>(name).implement({ description, fields });
+  return builder.objectRef<Shape>(name).implement({ description, fields, extensions: PART_OF_WRITE_ANSWER });
 }
 
 type FailureClass = new (...args: never[]) => Error;

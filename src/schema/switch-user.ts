@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { SwitchUser } from '../upstreams/switch/types.ts';
 import { builder } from './builder.ts';
+import { IDENTIFIES_RECORD } from './read-scope.ts';
 import { integerId } from './global-ids.ts';
 import { nameInput } from './inputs.ts';
 import { settleNodes } from './nodes.ts';
@@ -18,8 +19,8 @@ builder.node(SwitchUserRef, {
   loadManyWithoutCache: (ids, context) =>
     settleNodes(ids, (id) => context.switch.userById.load(Number(integerId(id, 'SwitchUser')))),
   fields: (t) => ({
-    userId: t.exposeInt('userId', { description: "switch's own id of the user." }),
-    name: t.exposeString('name', { description: 'The login name; equals the username of the person.' }),
+    userId: t.exposeInt('userId', { description: "switch's own id of the user.", extensions: IDENTIFIES_RECORD }),
+    name: t.exposeString('name', { description: 'The login name; equals the username of the person.', extensions: IDENTIFIES_RECORD }),
     userType: t.exposeString('userType', { nullable: true }),
     roleId: t.exposeInt('roleId', { nullable: true }),
     roleName: t.exposeString('roleName', { nullable: true }),

@@ -4,6 +4,7 @@ import { personLock, withLocks } from '../provisioning/locks.ts';
 import { removals } from '../provisioning/removals.ts';
 import type { GateUserToken } from '../upstreams/gate/types.ts';
 import { builder, type GatewaySchemaTypes } from './builder.ts';
+import { IDENTIFIES_RECORD } from './read-scope.ts';
 import type { GatewayContext } from './context.ts';
 import { encodeGlobalId, integerId } from './global-ids.ts';
 import { countInput, emailInput, nameInput, namedByOne, newUsernameInput, notEmpty, optional, requiredNameInput, secondsInput, usernameInput } from './inputs.ts';
@@ -22,7 +23,7 @@ builder.node(TokenRef, {
     settleNodes(ids, (id) => context.gate.tokenById.load({ key: integerId(id, 'Token'), detailed: false })),
   fields: (t) => ({
     gateId: t.exposeID('id', { description: "gate's own id of the user token." }),
-    username: t.exposeString('username'),
+    username: t.exposeString('username', { extensions: IDENTIFIES_RECORD }),
     email: t.exposeString('email', { nullable: true }),
     organization: t.exposeString('organization', { nullable: true }),
     isActive: t.exposeBoolean('isActive', { nullable: true }),

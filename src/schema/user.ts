@@ -6,6 +6,7 @@ import { removals } from '../provisioning/removals.ts';
 import type { GateClient, GateUserKey } from '../upstreams/gate/client.ts';
 import type { GateUser, GateUserFields } from '../upstreams/gate/types.ts';
 import { builder, type GatewaySchemaTypes } from './builder.ts';
+import { IDENTIFIES_RECORD } from './read-scope.ts';
 import type { GatewayContext } from './context.ts';
 import { encodeGlobalId } from './global-ids.ts';
 import { badUserInput, quoted } from './errors.ts';
@@ -27,7 +28,7 @@ builder.node(UserRef, {
     }),
   fields: (t) => ({
     gateId: t.exposeID('id', { description: "gate's own id of the user (the `parent` of its user extra)." }),
-    username: t.exposeString('username'),
+    username: t.exposeString('username', { extensions: IDENTIFIES_RECORD }),
     email: t.exposeString('email', { nullable: true }),
     organization: t.exposeString('organization', { nullable: true }),
     firstName: t.exposeString('firstName', { nullable: true }),

@@ -1,21 +1,26 @@
-import { getNamedType, isLeafType, isObjectType, type GraphQLObjectType, type GraphQLSchema } from 'graphql';
+import { getNamedType, isLeafType, isObjectType, isUnionType, type GraphQLObjectType, type GraphQLSchema } from 'graphql';
 
 /**
- * A query selecting every field of every object reachable from the root lists, to the given
- * depth: what the gateway can possibly answer, for checks that hold over the whole API.
+ * A selection of every field of `type` and of every object it reaches, to the given depth (a union
+ * through each of its members): what the gateway can possibly answer there.
  */
-export function selectEverything(schema: GraphQLSchema, pageSize: number, depth: number): string {
-  const selectionOf = (type: GraphQLObjectType, remaining: number): string => {
-    const parts: string[] = [];
-    for (const field of Object.values(type.getFields())) {
-      if (field.args.some((arg) => arg.type.toString().endsWith('!'))) continue;
-      const named = getNamedType(field.type);
-      const args = field.args.some((arg) => arg.name === 'first') ? `(first: ${pageSize})` : '';
-      if (isLeafType(named)) parts.push(field.name);
-      else if (isObjectType(named) && remaining > 0) parts.push(`${field.name}${args} { ${selectionOf(named, remaining - 1)} }`);
+export function selectionOf(type: GraphQLObjectType, pageSize: number, depth: number): string {
+  const parts: string[] = [];
+  for (const field of Object.values(type.getFields())) {
+    if (field.args.some((arg) => arg.type.toString().endsWith('!'))) continue;
+    const named = getNamedType(field.type);
+    const args = field.args.some((arg) => arg.name === 'first') ? `(first: ${pageSize})` : '';
+    if (isLeafType(named)) parts.push(field.name);
+    else if (isObjectType(named) && depth > 0) parts.push(`${field.name}${args} { ${selectionOf(named, pageSize, depth - 1)} }`);
+    else if (isUnionType(named) && depth > 0) {
+      const members = named.getTypes().map((member) => `... on ${member.name} { ${selectionOf(member, pageSize, depth - 1)} }`);
+      parts.push(`${field.name}${args} { __typename ${members.join(' ')} }`);
     }
-    return parts.join(' ');
-  };
-  const query = schema.getQueryType()!;
-  return `{ ${selectionOf(query, depth)} }`;
+  }
+  return parts.join(' ');
+}
+
+/** A query selecting every field of every object reachable from the root lists, to the given depth: for checks that hold over the whole API. */
+export function selectEverything(schema: GraphQLSchema, pageSize: number, depth: number): string {
+  return `{ ${selectionOf(schema.getQueryType()!, pageSize, depth)} }`;
 }
