@@ -110,6 +110,9 @@ describe('forged and missing credentials are refused with 401, and no upstream i
     ['a bearer token that is not a JWT', async () => bearer('not-a-jwt')],
     ['a bearer token of three parts of garbage', async () => bearer('abc.def.ghi')],
     ['a valid JWT with neither org nor admin', async () => bearer(await signed(rsa.privateKey, 'RS256', claims({ org: undefined })))],
+    // Without `sub` every such token would be one client: one idempotency namespace, one rate limit, one audit name.
+    ['a valid JWT without sub', async () => bearer(await signed(rsa.privateKey, 'RS256', claims({ sub: undefined })))],
+    ['a valid JWT with an empty sub', async () => bearer(await signed(rsa.privateKey, 'RS256', claims({ sub: '' })))],
     ['a valid JWT under another scheme than Bearer', async () => ({ authorization: `Token ${await signed(rsa.privateKey, 'RS256')}` })],
     ['an API key that is not configured', async () => ({ 'x-api-key': apiKey('nobody', ['users:read', 'admin']).key })],
     ['an empty X-API-Key header', async () => ({ 'x-api-key': '' })],

@@ -1,7 +1,8 @@
 import { getNamedType, type GraphQLFormattedError, type GraphQLUnionType } from 'graphql';
+import { exportSPKI, generateKeyPair, SignJWT, type CryptoKey } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { schema } from '../src/schema/index.ts';
-import { startHarness, type Harness } from './support/harness.ts';
+import { harnessPerTest, startHarness, type Harness } from './support/harness.ts';
 import { apiKey } from './support/credentials.ts';
 import { present } from './support/expect.ts';
 import { selectionOf } from './support/select-everything.ts';
@@ -17,17 +18,42 @@ const acme = apiKey('acme-ops', ['users:read', 'users:write'], 'acme');
 const acmeWriter = apiKey('acme-writer', ['users:write'], 'acme');
 const admin = apiKey('root', ['users:read', 'users:write', 'admin']);
 
+// The same id for two clients of two organizations: an API key of acme, and a JWT subject of umbrella.
+const opsDashboard = apiKey('ops-dashboard', ['users:read', 'users:write'], 'acme');
+const ISSUER = 'https://issuer.test/';
+const AUDIENCE = 'user-gateway';
+let signingKey: CryptoKey;
+let jwtEnv: Record<string, string>;
+
+/** A bearer JWT of umbrella whose subject is `sub`. */
+async function umbrellaJwt(sub: string): Promise<Record<string, string>> {
+  const token = await new SignJWT({ sub, scope: 'users:read users:write', org: 'umbrella' })
+    .setProtectedHeader({ alg: 'RS256' })
+    .setIssuer(ISSUER)
+    .setAudience(AUDIENCE)
+    .setExpirationTime('5m')
+    .sign(signingKey);
+  return { authorization: `Bearer ${token}` };
+}
+
 let harness: Harness;
 beforeAll(async () => {
-  harness = await startHarness({ env: { API_KEYS: JSON.stringify([acme.entry, acmeWriter.entry, admin.entry]) } });
+  const { publicKey, privateKey } = await generateKeyPair('RS256');
+  signingKey = privateKey;
+  jwtEnv = { JWT_PUBLIC_KEY: await exportSPKI(publicKey), JWT_ISSUER: ISSUER, JWT_AUDIENCE: AUDIENCE };
+  harness = await startHarness({ env: { API_KEYS: JSON.stringify([acme.entry, acmeWriter.entry, admin.entry, opsDashboard.entry]), ...jwtEnv } });
 });
 afterAll(() => harness.close());
 
-async function ask(client: { key: string }, query: string, variables: Json = {}): Promise<{ data?: Json | null; errors?: GraphQLFormattedError[] }> {
-  return harness.execute(query, variables, { 'x-api-key': client.key });
+/** A client as the gateway is shown it: an API key, or the headers of another credential. */
+type Client = { key: string } | Record<string, string>;
+const headersOf = (client: Client) => ('key' in client ? { 'x-api-key': client.key } : client);
+
+async function ask(client: Client, query: string, variables: Json = {}): Promise<{ data?: Json | null; errors?: GraphQLFormattedError[] }> {
+  return harness.execute(query, variables, headersOf(client));
 }
 
-async function dataFor(client: { key: string }, query: string, variables: Json = {}): Promise<Json> {
+async function dataFor(client: Client, query: string, variables: Json = {}): Promise<Json> {
   const result = await ask(client, query, variables);
   expect(result.errors, JSON.stringify(result.errors)).toBeUndefined();
   return present(result.data);
@@ -40,7 +66,7 @@ const RESULT = '__typename ... on Error { message }';
 const FORBIDDEN = '... on ForbiddenError { requiredScope fields }';
 
 /** Runs `field` with `input` as `client`, answering its result's typename, message and what `selection` asks. */
-async function mutate(client: { key: string }, field: string, input: Json, selection = ''): Promise<Json> {
+async function mutate(client: Client, field: string, input: Json, selection = ''): Promise<Json> {
   const inputType = `${field.charAt(0).toUpperCase()}${field.slice(1)}Input`;
   const data = await dataFor(client, `mutation ($input: ${inputType}!) { result: ${field}(input: $input) { ${RESULT} ${selection} } }`, { input });
   return data['result'];
@@ -119,7 +145,7 @@ describe('a client that may write but not read (users:write without users:read)'
     edgeAccount { id edgeId username email memberships loginHistory(first: 3) { totalCount } accessTokens(first: 3) { totalCount } }
     accessToken { plaintext accessToken { id edgeId title } }
   }`;
-  const provision = (client: { key: string }, username: string, selection: string) =>
+  const provision = (client: Client, username: string, selection: string) =>
     ask(client, `mutation ($input: ProvisionUserInput!) { result: provisionUser(input: $input) { ${RESULT} ${selection} } }`, {
       input: {
         idempotencyKey: `provision-${username}`,
@@ -209,5 +235,53 @@ describe('a client that may write but not read (users:write without users:read)'
       const answered = (error.path ?? []).reduce<unknown>((value, segment) => (value as Record<string | number, unknown>)[segment], answer.data);
       expect(answered, pathOf(error)).toBeNull();
     }
+  });
+});
+
+describe('callers are told apart by credential, issuer, id and organization', () => {
+  const ADD = 'mutation ($input: AddBalanceInput!) { result: addBalance(input: $input) { __typename ... on Error { message } ... on BalancePayload { token { username } balance { seconds } } } }';
+  const balanceOf = (username: string) => present(dataset().userTokens.find((token) => token.username === username)).balance_seconds;
+
+  it('replays nothing across organizations: a JWT whose subject is another organization’s API key id runs its own request', async () => {
+    const input = { username: 'bob', seconds: 60, idempotencyKey: 'collide-1' };
+    const start = balanceOf('bob');
+    const first = (await dataFor(opsDashboard, ADD, { input }))['result'];
+    expect(first).toMatchObject({ __typename: 'BalancePayload', balance: { seconds: start + 60 } });
+    const forged = await umbrellaJwt('ops-dashboard');
+    const second = (await dataFor(forged, ADD, { input }))['result'];
+    // bob is acme's: for umbrella he is not there, exactly as for a key it never used.
+    expect(second).toEqual({ __typename: 'NotFoundError', message: expect.any(String) });
+    expect(balanceOf('bob')).toBe(start + 60);
+    const again = (await dataFor(opsDashboard, ADD, { input }))['result'];
+    expect(again).toMatchObject({ __typename: 'BalancePayload', balance: { seconds: start + 60 } });
+    expect(harness.audit.slice(-3).map(({ who, replayed, outcome }) => ({ who, replayed, outcome }))).toEqual([
+      { who: 'apikey:ops-dashboard@acme', replayed: false, outcome: 'ok' },
+      { who: 'jwt:https%3A//issuer.test/:ops-dashboard@umbrella', replayed: false, outcome: 'NotFoundError' },
+      { who: 'apikey:ops-dashboard@acme', replayed: true, outcome: 'ok' },
+    ]);
+  });
+
+  it('escapes what separates the parts of a key: a subject cannot spell another client’s key', async () => {
+    await mutate(await umbrellaJwt('a@acme'), 'setBalance', { username: 'no.such.person', seconds: 1 });
+    expect(harness.audit.at(-1)?.who).toBe('jwt:https%3A//issuer.test/:a%40acme@umbrella');
+  });
+
+  describe('rate limits', () => {
+    const start = harnessPerTest();
+    it('counts each client apart, the same id under another credential included', async () => {
+      const limited = await start({ env: { API_KEYS: JSON.stringify([opsDashboard.entry]), ...jwtEnv, RATE_LIMIT_PER_MINUTE: '2' } });
+      const status = async (headers: Record<string, string>) =>
+        (
+          await limited.yoga.fetch('http://gateway.test/graphql', {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', ...headers },
+            body: JSON.stringify({ query: '{ __typename }' }),
+          })
+        ).status;
+      const key = headersOf(opsDashboard);
+      const forged = await umbrellaJwt('ops-dashboard');
+      expect([await status(key), await status(key), await status(key)]).toEqual([200, 200, 429]);
+      expect([await status(forged), await status(forged), await status(forged)]).toEqual([200, 200, 429]);
+    });
   });
 });

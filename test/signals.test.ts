@@ -47,7 +47,7 @@ describe('the request log', () => {
       operationType: 'query',
       outcome: 'ok',
       status: 200,
-      caller: 'ops-console',
+      caller: 'apikey:ops-console',
     });
     expect(lines[0]?.['durationMs']).toBeTypeOf('number');
     expect(lines[0]).not.toHaveProperty('errorCodes');
@@ -69,8 +69,8 @@ describe('the request log', () => {
     expect(lines.map(({ operation, outcome, status, errorCodes, caller }) => ({ operation, outcome, status, errorCodes, caller }))).toEqual([
       // Refused before its body is read: the operation is not known.
       { operation: null, outcome: 'refused', status: 401, errorCodes: ['UNAUTHENTICATED'], caller: null },
-      { operation: 'Broken', outcome: 'refused', status: 400, errorCodes: ['GRAPHQL_VALIDATION_FAILED'], caller: 'ops-console' },
-      { operation: 'One', outcome: 'errors', status: 200, errorCodes: ['UPSTREAM_ERROR'], caller: 'ops-console' },
+      { operation: 'Broken', outcome: 'refused', status: 400, errorCodes: ['GRAPHQL_VALIDATION_FAILED'], caller: 'apikey:ops-console' },
+      { operation: 'One', outcome: 'errors', status: 200, errorCodes: ['UPSTREAM_ERROR'], caller: 'apikey:ops-console' },
     ]);
   });
 

@@ -336,7 +336,7 @@ describe('an organization-bound writer in its own organization', () => {
     const second = await dataFor(admin, add, { input });
     expect(first['addBalance'].balance.seconds).toBe(start + 60);
     expect(second['addBalance'].balance.seconds).toBe(start + 120);
-    expect(harness.audit.at(-1)).toMatchObject({ who: 'admin', replayed: false });
+    expect(harness.audit.at(-1)).toMatchObject({ who: 'apikey:admin', replayed: false });
   });
 });
 

@@ -107,6 +107,9 @@ export class IdempotencyKeyReused extends Error {
   override readonly name = 'IdempotencyKeyReused';
 }
 
+/** The refusal of a key that is not this request's to use: the same whatever made it so. */
+export const keyReused = () => new IdempotencyKeyReused('this idempotency key came with another input before; nothing was written');
+
 /** The first request with this idempotency key is still running: its answer is not known yet. */
 export class IdempotencyKeyBusy extends Error {
   override readonly name = 'IdempotencyKeyBusy';
@@ -123,7 +126,7 @@ const retryableStatus = (status: number) => status === 408 || status === 429 || 
 
 /** The typed failure an upstream or shared-state error stands for; anything else is left as it is (and masked). */
 export function failureOf(error: unknown): unknown {
-  if (error instanceof IdempotencyKeyReusedError) return new IdempotencyKeyReused('this idempotency key came with another input before; nothing was written');
+  if (error instanceof IdempotencyKeyReusedError) return keyReused();
   if (error instanceof IdempotencyBusyError) return new IdempotencyKeyBusy('the first request with this idempotency key is still running; ask again shortly for its answer');
   if (error instanceof LockTimeoutError) return new LockTimeout('another change of the same record held its lock too long; nothing was changed, try again');
   if (error instanceof LockLostError) return new LockTimeout('the lock on this record was lost before the write (Redis failed or restarted); nothing was changed, try again');

@@ -1,5 +1,5 @@
 import type { Membership } from '../upstreams/tenancy.ts';
-import { ForbiddenError, NotFoundError, ValidationError } from './failures.ts';
+import { ForbiddenError, keyReused, NotFoundError, ValidationError } from './failures.ts';
 
 /**
  * What a writer bound to an organization may touch: the records its reads would show, and new
@@ -18,6 +18,16 @@ export class WriteScope {
   owned<T extends { organization: string | null }>(record: T | null): T | null {
     if (!record || this.membership === undefined) return record;
     return record.organization === this.membership.organization ? record : null;
+  }
+
+  /**
+   * What an idempotency key kept (a user, a user token), before it is answered again: a replay
+   * skips every check of the first run, so it goes only to a writer that may see the record. Keys
+   * are kept per caller, organization included; this holds even if two callers came to share one.
+   */
+  replayable<T extends { organization: string | null }>(kept: T): T {
+    if (!this.owned(kept)) throw keyReused();
+    return kept;
   }
 
   /** The record, or NotFoundError (`missing`) when it is not there for this writer. */

@@ -170,9 +170,9 @@ builder.mutationFields((t) => ({
         const dependencies = balanceDependencies(context);
         const topUp = () => addBalance(dependencies, username, seconds, audit);
         const token = idempotencyKey
-          ? await once(context.writes, {
+          ? context.writeScope.replayable(await once(context.writes, {
               scope: 'addBalance',
-              caller: context.caller.id,
+              caller: context.caller.key,
               key: idempotencyKey,
               input: { username, seconds },
               work: topUp,
@@ -183,7 +183,7 @@ builder.mutationFields((t) => ({
               // The AAA token string is not kept: a replay shows it as null.
               forStorage: (value) => ({ ...value, token: null }),
               audit,
-            })
+            }))
           : await topUp();
         context.gate.wrote.token(token);
         return { token };

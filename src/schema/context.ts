@@ -27,8 +27,14 @@ export type Scope = (typeof SCOPES)[number];
 
 /** The authenticated client a request comes from. */
 export interface Caller {
-  /** Its API key's id, its JWT's subject, or `anonymous` where client authentication is off. */
-  id: string;
+  /**
+   * Who it is in every per-client store (idempotency keys, rate limits, admission shares) and in the
+   * audit: the kind of credential, a JWT's issuer, the API key's id or the JWT's subject, and the
+   * organization, each part with `%`, `:` and `@` escaped (`apikey:ops-console@acme`,
+   * `jwt:https%3A//idp.example.com/:alice@acme`; `admin` has no organization); `anonymous` where
+   * client authentication is off. Two clients never share one, whatever ids they are given.
+   */
+  key: string;
   scopes: ReadonlySet<Scope>;
   /** The one organization (as gate names it) it sees and changes; undefined with `admin`: every organization. */
   organization: string | undefined;

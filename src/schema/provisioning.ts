@@ -153,7 +153,7 @@ builder.mutationFields((t) => ({
         const services: ProvisioningServices = context.writes;
         const value = await once(context.writes, {
           scope: 'provisionUser',
-          caller: context.caller.id,
+          caller: context.caller.key,
           key: idempotencyKey,
           input: person,
           work: () => provisionUser(context.clients, services, person, audit),
@@ -169,6 +169,7 @@ builder.mutationFields((t) => ({
             accessToken: provisioned.accessToken && { ...provisioned.accessToken, plaintext: null },
           }),
         });
+        context.writeScope.replayable(value.user);
         rememberPerson(context, value);
         return value;
       }),

@@ -143,7 +143,7 @@ export async function performMutation<T>(context: GatewayContext, info: GraphQLR
   const mutation = info.fieldName;
   const audit = new AuditTrail(mutation);
   const report = (outcome: string) => {
-    context.writes.audit(audit.entry(context.caller.id, context.requestId, outcome));
+    context.writes.audit(audit.entry(context.caller.key, context.requestId, outcome));
     context.answeredMutations.push({ path: responsePathAsArray(info.path), mutation, outcome, replayed: audit.replayed });
   };
   try {

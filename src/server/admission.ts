@@ -28,7 +28,7 @@ export const realClock: AdmissionClock = {
 };
 
 export interface AdmissionRequest {
-  /** Whose share it counts against: the caller's id, or the remote address when auth is off. */
+  /** Whose share it counts against: the caller's key, or the remote address when auth is off. */
   client: string;
   /** The query's worst-case upstream calls. */
   cost: number;

@@ -68,7 +68,7 @@ export interface SharedState {
    */
   notes: Notes;
   /**
-   * Rate limiting: counts one request of `client` (any string: a caller id, an address) against
+   * Rate limiting: counts one request of `client` (any string: a caller's key, an address) against
    * `limit` requests per window of `windowSeconds` (60 unless given) and says whether it may go
    * ahead (`remaining`: how many more may) or, if not, how long until one may (`retryAfterMs`, at
    * least 1). Fixed windows by rate-limiter-flexible: a client's window opens with its first request;

@@ -15,7 +15,7 @@ export interface AuthenticationOptions {
 }
 
 /** Where client authentication is off, a request may do everything. */
-const EVERYONE: Caller = { id: 'anonymous', scopes: new Set(SCOPES), organization: undefined };
+const EVERYONE: Caller = { key: 'anonymous', scopes: new Set(SCOPES), organization: undefined };
 
 /** How much clock difference an `exp` or `nbf` is allowed. */
 const CLOCK_TOLERANCE_SECONDS = 30;
@@ -44,12 +44,19 @@ function isJwksFailure(error: unknown): boolean {
 
 const isScope = (name: string): name is Scope => (SCOPES as readonly string[]).includes(name);
 
-/** A caller from its scopes and organization: `admin` sees every organization, and anyone else needs one. */
-function callerWith(id: string, scopes: readonly string[], organization: unknown): Caller {
+/** A part of a caller's key, its separators escaped: parts given by others (a JWT's subject) cannot forge another caller's key. */
+const keyPart = (value: string) => value.replace(/[%:@]/g, (separator) => `%${separator.charCodeAt(0).toString(16).toUpperCase()}`);
+
+/**
+ * A caller from its credential (`apikey`, or `jwt:` and the issuer), id, scopes and organization:
+ * `admin` sees every organization, and anyone else needs one.
+ */
+function callerWith(credential: string, id: string, scopes: readonly string[], organization: unknown): Caller {
   const granted = new Set(scopes.filter(isScope));
-  if (granted.has('admin')) return { id, scopes: granted, organization: undefined };
+  const key = `${credential}:${keyPart(id)}`;
+  if (granted.has('admin')) return { key, scopes: granted, organization: undefined };
   if (typeof organization !== 'string' || organization === '') throw new Refused(`${id} has neither an organization nor the admin scope`);
-  return { id, scopes: granted, organization };
+  return { key: `${key}@${keyPart(organization)}`, scopes: granted, organization };
 }
 
 /** The key whose hash matches, compared in constant time against every configured hash. */
@@ -60,7 +67,7 @@ function callerByApiKey(keys: readonly ApiKeyEntry[], presented: string): Caller
     if (timingSafeEqual(digest, Buffer.from(key.sha256, 'hex')) && !found) found = key;
   }
   if (!found) throw new Refused('an API key that is not configured');
-  return callerWith(found.id, found.scopes, found.organization);
+  return callerWith('apikey', found.id, found.scopes, found.organization);
 }
 
 function verifierOf(jwt: JwtSettings): (token: string) => Promise<Caller> {
@@ -84,8 +91,10 @@ function verifierOf(jwt: JwtSettings): (token: string) => Promise<Caller> {
       if ('jwksUrl' in jwt.key && isJwksFailure(error)) throw new KeysUnavailable(error instanceof Error ? error.message : 'unknown');
       throw new Refused(`a bearer token that does not verify (${error instanceof Error ? error.name : 'unknown'})`);
     }
+    // Without a subject every such token would be one client, sharing keys, limits and audit name.
+    if (typeof payload.sub !== 'string' || payload.sub === '') throw new Refused('a bearer token without a subject (sub)');
     const scopes = typeof payload['scope'] === 'string' ? payload['scope'].split(' ').filter(Boolean) : [];
-    return callerWith(typeof payload.sub === 'string' ? payload.sub : 'jwt', scopes, payload['org']);
+    return callerWith(`jwt:${keyPart(jwt.issuer)}`, payload.sub, scopes, payload['org']);
   };
 }
 

@@ -3,7 +3,7 @@ import type { SharedState } from '../../state/index.ts';
 import type { AuthSettings } from '../config.ts';
 import { asksForGraphiQL, callerOf } from './use-authentication.ts';
 
-/** Who a request is counted for: a caller id or an address, never a secret. */
+/** Who a request is counted for: a caller's key or an address, never a secret. */
 export type ClientOf = (request: Request, serverContext: Record<string, unknown>) => string;
 
 export interface RateLimitOptions {
@@ -16,16 +16,16 @@ export interface RateLimitOptions {
 }
 
 /** The caller the authentication plugin settled for the request. */
-export const byCaller: ClientOf = (request) => callerOf(request).id;
+export const byCaller: ClientOf = (request) => callerOf(request).key;
 
 /**
  * The address the connection comes from, as the node adapter gives it (`serverContext.req`, the
  * IncomingMessage). Behind a proxy that is the proxy's: X-Forwarded-For is not read, since any
- * client could write it. Without a node request (`yoga.fetch`, say), the caller's id.
+ * client could write it. Without a node request (`yoga.fetch`, say), the caller's key.
  */
 export const byRemoteAddress: ClientOf = (request, serverContext) => {
   const req = serverContext['req'] as { socket?: { remoteAddress?: string } } | undefined;
-  return req?.socket?.remoteAddress ?? callerOf(request).id;
+  return req?.socket?.remoteAddress ?? callerOf(request).key;
 };
 
 /** With client authentication each caller has a budget; without it every request is `anonymous`, so the address has. */

@@ -62,7 +62,7 @@ export interface RequestSummary {
   mutations: MutationSummary[];
   /** From the request's arrival to its answer being ready to send. */
   durationMs: number;
-  /** The API key's id or the JWT's subject (never the credential), once authenticated. */
+  /** The caller's key (`apikey:ops-console@acme`, never the credential), once authenticated; at most 128 characters. */
   caller: string | undefined;
 }
 
@@ -113,9 +113,9 @@ function outcomeOf(status: number, executed: boolean, codes: ReadonlySet<string>
   return failures.length ? 'refused' : 'ok';
 }
 
-function callerIdOf(request: Request): string | undefined {
+function callerKeyOf(request: Request): string | undefined {
   try {
-    return callerOf(request).id.slice(0, MAX_NAME_LENGTH);
+    return callerOf(request).key.slice(0, MAX_NAME_LENGTH);
   } catch {
     return undefined;
   }
@@ -136,7 +136,7 @@ async function summarize(request: Request, response: Response, facts: Pending): 
     failures,
     mutations,
     durationMs,
-    caller: callerIdOf(request),
+    caller: callerKeyOf(request),
   };
 }
 
