@@ -9,7 +9,8 @@ import { selectionOf } from './support/select-everything.ts';
 
 /**
  * Who may do what beyond tenant isolation: rights over a whole shared upstream are `admin`'s; a
- * client that may write but not read reads nothing through a mutation's payload.
+ * client that may write but not read reads nothing through a mutation's payload; clients are told
+ * apart by credential, issuer, id and organization; accounts without a gate user are `admin`'s.
  */
 
 type Json = Record<string, any>;
@@ -201,9 +202,10 @@ describe('a client that may write but not read (users:write without users:read)'
     );
     expect(new Set(refused.map((error) => error.code))).toEqual(new Set(['FORBIDDEN']));
     expect(refused.find((error) => error.path === 'result.user.email')?.message).toBe('This client may not see User.email.');
-    // Nothing below a refused field is read: no login history, token list or switch account asked for.
+    // Nothing below a refused field is read: no login history, and switch only once (whether the username is free).
     const reads = harness.requests().filter((request) => request.method === 'GET').map((request) => request.path);
-    expect(reads.filter((path) => /\/history\/|\/user\/list/.test(path))).toEqual([]);
+    expect(reads.filter((path) => path.includes('/history/'))).toEqual([]);
+    expect(reads.filter((path) => path.endsWith('/user/list'))).toHaveLength(1);
   });
 
   it('gets everything when it may read as well', async () => {
@@ -283,5 +285,105 @@ describe('callers are told apart by credential, issuer, id and organization', ()
       expect([await status(key), await status(key), await status(key)]).toEqual([200, 200, 429]);
       expect([await status(forged), await status(forged), await status(forged)]).toEqual([200, 200, 429]);
     });
+  });
+});
+
+describe('accounts without a gate user (orphans) are admin’s: no organization takes their username', () => {
+  const EDGE_ORPHAN = 'svc.backup';
+  const SWITCH_ORPHAN = 'bobcat';
+  const newPerson = (username: string, edge?: Json) => ({
+    idempotencyKey: `orphan-${username}-${edge ? 'edge' : 'gate'}`,
+    username,
+    email: `${username}@acme.com`,
+    password: 'long-enough-1',
+    organization: 'acme',
+    firstName: 'Or',
+    lastName: 'Phan',
+    ...(edge && { edge }),
+  });
+  const gateUserOf = (username: string) => dataset().gateUsers.find((user) => user.username === username);
+  const edgeAccountOf = (username: string) => dataset().edgeUsers.find((user) => user.username === username);
+  /** What edge and switch show of a username to `client`: how many accounts its lists find. */
+  const visibleTo = async (client: Client, username: string) => {
+    const data = await dataFor(
+      client,
+      `query ($name: String!) { edgeUsers(first: 5, filter: { usernameContains: $name }) { edges { node { username } } } switchUsers(first: 5, filter: { nameContains: $name }) { edges { node { name } } } }`,
+      { name: username },
+    );
+    return {
+      edge: data['edgeUsers'].edges.filter((edge: Json) => edge.node.username === username).length,
+      switch: data['switchUsers'].edges.filter((edge: Json) => edge.node.name === username).length,
+    };
+  };
+
+  beforeAll(() => {
+    expect(gateUserOf(EDGE_ORPHAN)).toBeUndefined();
+    expect(edgeAccountOf(EDGE_ORPHAN)).toBeDefined();
+    expect(gateUserOf(SWITCH_ORPHAN)).toBeUndefined();
+    expect(edgeAccountOf(SWITCH_ORPHAN)).toBeUndefined();
+    expect(dataset().switchUsers.some((user) => user.name === SWITCH_ORPHAN)).toBe(true);
+  });
+
+  it('provisionUser over an orphan edge account is a ConflictError naming edge, with or without `edge`, and writes nothing', async () => {
+    harness.simulators.resetRequests();
+    for (const person of [newPerson(EDGE_ORPHAN), newPerson(EDGE_ORPHAN, { memberships: ['WHITE'] })]) {
+      const result = await mutate(acme, 'provisionUser', person);
+      expect(result).toEqual({ __typename: 'ConflictError', message: `${EDGE_ORPHAN} is taken on edge; nothing was created` });
+    }
+    expect(writesSeen()).toEqual([]);
+    expect(gateUserOf(EDGE_ORPHAN)).toBeUndefined();
+  });
+
+  it('provisionUser over a name only switch holds is a ConflictError naming switch, for admin too', async () => {
+    harness.simulators.resetRequests();
+    for (const client of [acme, admin]) {
+      const result = await mutate(client, 'provisionUser', newPerson(SWITCH_ORPHAN));
+      expect(result).toEqual({ __typename: 'ConflictError', message: `${SWITCH_ORPHAN} is taken on switch; nothing was created` });
+    }
+    expect(writesSeen()).toEqual([]);
+  });
+
+  it('createUser, and a rename by updateUser or replaceUser, onto an orphan’s name is a ConflictError for a bound writer', async () => {
+    const own = 'acme.orphan.renamer';
+    expect((await mutate(acme, 'createUser', { username: own, email: `${own}@acme.com`, password: 'long-enough-1' })).__typename).toBe('CreateUserPayload');
+    harness.simulators.resetRequests();
+    const attempts: [string, Json, string][] = [
+      ['createUser', { username: EDGE_ORPHAN, email: 'x@acme.com', password: 'long-enough-1' }, 'edge'],
+      ['createUser', { username: SWITCH_ORPHAN, email: 'x@acme.com', password: 'long-enough-1' }, 'switch'],
+      ['updateUser', { username: own, changes: { username: EDGE_ORPHAN } }, 'edge'],
+      ['replaceUser', { username: own, user: { username: SWITCH_ORPHAN, email: `${own}@acme.com` } }, 'switch'],
+    ];
+    for (const [mutation, input, upstream] of attempts) {
+      const result = await mutate(acme, mutation, input);
+      expect(result, mutation).toEqual({ __typename: 'ConflictError', message: `${input['username'] === own ? (input['changes'] ?? input['user']).username : input['username']} is taken on ${upstream}; nothing was written` });
+    }
+    expect(writesSeen()).toEqual([]);
+    expect(gateUserOf(own)).toBeDefined();
+  });
+
+  it('keeps the edge account a deleted person leaves behind, its login history with it, from the organization that takes the name next', async () => {
+    const username = 'acme.leaver';
+    const provisioned = await mutate(acme, 'provisionUser', newPerson(username, { memberships: ['WHITE'] }));
+    expect(provisioned.__typename).toBe('ProvisionUserPayload');
+    expect(await visibleTo(acme, username)).toEqual({ edge: 1, switch: 0 });
+    expect((await mutate(acme, 'deleteUser', { username })).__typename).toBe('DeleteUserPayload');
+    expect(edgeAccountOf(username)).toBeDefined();
+
+    expect(await mutate(acme, 'provisionUser', { ...newPerson(username), idempotencyKey: 'orphan-again' })).toMatchObject({ __typename: 'ConflictError' });
+    expect(await mutate(acme, 'createUser', { username, email: 'x@acme.com', password: 'long-enough-1' })).toMatchObject({ __typename: 'ConflictError' });
+    expect(gateUserOf(username)).toBeUndefined();
+    expect(await visibleTo(acme, username)).toEqual({ edge: 0, switch: 0 });
+    expect(await visibleTo(admin, username)).toEqual({ edge: 1, switch: 0 });
+  });
+
+  it('shows orphans to admin only, and lets admin link one by creating its gate user', async () => {
+    expect(await visibleTo(acme, EDGE_ORPHAN)).toEqual({ edge: 0, switch: 0 });
+    expect(await visibleTo(admin, EDGE_ORPHAN)).toEqual({ edge: 1, switch: 0 });
+    expect(await visibleTo(acme, SWITCH_ORPHAN)).toEqual({ edge: 0, switch: 0 });
+    expect(await visibleTo(admin, SWITCH_ORPHAN)).toEqual({ edge: 0, switch: 1 });
+
+    const linked = await mutate(admin, 'createUser', { username: SWITCH_ORPHAN, email: 'bobcat@acme.com', password: 'long-enough-1', organization: 'acme' });
+    expect(linked.__typename).toBe('CreateUserPayload');
+    expect(await visibleTo(acme, SWITCH_ORPHAN)).toEqual({ edge: 0, switch: 1 });
   });
 });

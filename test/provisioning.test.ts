@@ -121,7 +121,7 @@ describe('provisionUser: all or nothing', () => {
     const username = taken?.username.toLowerCase().replace(/[^\w.@+-]/g, '') === taken?.username ? taken!.username : 'admin';
     const before = presence(harness, username);
     const result = (await harness.execute(PROVISION, { input: person(username) })) as Loose;
-    expect(result.data?.['provisionUser']).toMatchObject({ __typename: 'ConflictError', message: expect.stringContaining('an edge user') });
+    expect(result.data?.['provisionUser']).toMatchObject({ __typename: 'ConflictError', message: expect.stringContaining(`${username} is taken on edge`) });
     expect(presence(harness, username)).toEqual(before);
     expect(harness.requests().filter((request) => request.method !== 'GET')).toEqual([]);
   });

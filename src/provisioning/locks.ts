@@ -29,17 +29,26 @@ export const personLock = (username: string) => `person:${username}`;
 
 /**
  * A record named by a username, created once: under the person's lock, refused when the name is
- * taken already, and its lost answer settled by finding it again by name (`confirmedCreate`:
- * never adopting a record that does not show `sent`).
+ * taken already (or `vet` refuses it), and its lost answer settled by finding it again by name
+ * (`confirmedCreate`: never adopting a record that does not show `sent`).
  */
 export function createNamed<T>(
   services: LockServices,
   clients: WriteClients,
-  named: { username: string; find: (clients: WriteClients) => Promise<T | null>; create: () => Promise<T>; sent: object; taken: string },
+  named: {
+    username: string;
+    find: (clients: WriteClients) => Promise<T | null>;
+    create: () => Promise<T>;
+    sent: object;
+    taken: string;
+    /** Checks the free name further, under the lock: whether this writer may take it. */
+    vet?: () => Promise<void>;
+  },
 ): Promise<T> {
-  const { username, find, create, sent, taken } = named;
+  const { username, find, create, sent, taken, vet } = named;
   return withLocks(services, [personLock(username)], async () => {
     if (await find(clients)) throw new ConflictError(taken);
+    await vet?.();
     return confirmedCreate(create, { clients, readBack: find, landed: (current) => shows(current, sent), taken });
   });
 }

@@ -7,6 +7,7 @@ import { confirmedCreate, retried, shows } from './confirmed-writes.ts';
 import { ConflictError, DeadlineTooShort, OutcomeUnknown, ProvisioningFailed } from './failures.ts';
 import { personLock, withLocks, type LockServices } from './locks.ts';
 import { removals } from './removals.ts';
+import { requireUnheldUsername } from './usernames.ts';
 
 /** A person to create on gate (user, user token, user extra) and, with `edge`, on edge. */
 export interface NewPerson {
@@ -177,19 +178,6 @@ function stepsOf(person: NewPerson): number {
   return 3 + (person.edge ? 1 : 0) + (person.edge?.accessTokenTitle !== undefined ? 1 : 0);
 }
 
-/** Refuses a username already taken, before anything is written. */
-async function refuseTakenName(clients: WriteClients, person: NewPerson): Promise<void> {
-  const { gate, edge } = clients;
-  const { username } = person;
-  const existing = await Promise.all([
-    gate.getUserByUsername(username).then((found) => (found ? 'a gate user' : undefined)),
-    gate.findTokenByUsername(username, false).then((found) => (found ? 'a gate user token' : undefined)),
-    person.edge ? edge.findUserByUsername(username).then((found) => (found ? 'an edge user' : undefined)) : undefined,
-  ]);
-  const taken = existing.filter((found) => found !== undefined);
-  if (taken.length) throw new ConflictError(`${username} is taken: there is ${taken.join(' and ')} of that name; nothing was created`);
-}
-
 /**
  * Refuses to start what could not finish before the request's deadline: half a person is worse
  * than none. `rounds` are the calls still to come before the steps (the name checks).
@@ -202,9 +190,10 @@ function refuseShortDeadline(clients: WriteClients, person: NewPerson, rounds: n
 
 /**
  * Creates the person everywhere, all or nothing: gate user, user token (with its initial
- * balance), user extra, and with `edge` the edge user and its first access token. Records
- * already there (by username) are a conflict, before anything is written; the person's lock is
- * held throughout, so that no other write through the gateway takes the name meanwhile.
+ * balance), user extra, and with `edge` the edge user and its first access token. A username any
+ * upstream holds (switch included, and edge without `edge`: an account there would be this
+ * person's) is a conflict, before anything is written; the person's lock is held throughout, so
+ * that no other write through the gateway takes the name meanwhile.
  */
 export function provisionUser(clients: WriteClients, services: ProvisioningServices, person: NewPerson, audit: AuditTrail): Promise<ProvisionedPerson> {
   return withLocks(services, [personLock(person.username)], () => provisionLocked(clients, services, person, audit));
@@ -281,7 +270,7 @@ async function provisionLocked(clients: WriteClients, services: ProvisioningServ
   const { gate, edge } = clients;
   const { username } = person;
   refuseShortDeadline(clients, person, 1);
-  await refuseTakenName(clients, person);
+  await requireUnheldUsername(clients, username);
   refuseShortDeadline(clients, person, 0);
 
   const saga = new Saga(clients, services, audit, username);

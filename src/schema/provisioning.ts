@@ -144,7 +144,7 @@ builder.mutationFields((t) => ({
   provisionUser: t.field({
     type: ProvisionUserResult,
     description:
-      'Creates a person everywhere, all or nothing: the gate user, its user token with the initial balance, its user extra, and with `edge` the edge user and a first access token. A step that fails undoes those done before it (ProvisioningFailed).',
+      'Creates a person everywhere, all or nothing: the gate user, its user token with the initial balance, its user extra, and with `edge` the edge user and a first access token. A username held on any upstream (gate, edge or switch, with `edge` or without) is a ConflictError naming them, before anything is written. A step that fails undoes those done before it (ProvisioningFailed).',
     args: { input: t.arg({ type: ProvisionUserInput, required: true }) },
     resolve: (_root, { input }, context, info) =>
       performMutation(context, info, async (audit) => {
@@ -177,7 +177,7 @@ builder.mutationFields((t) => ({
   deprovisionUser: t.field({
     type: DeprovisionUserResult,
     description:
-      'Removes a person from every upstream where they exist (switch is read-only). The user token goes first: while it has active sessions gate refuses, and nothing is removed (ConflictError).',
+      'Removes a person from every upstream where they exist (switch is read-only: its account stays, and keeps the username taken; only admin sees it and can link it again). The user token goes first: while it has active sessions gate refuses, and nothing is removed (ConflictError).',
     args: { input: t.arg({ type: DeprovisionUserInput, required: true }) },
     resolve: (_root, { input }, context, info) =>
       performMutation(context, info, async (audit) => {

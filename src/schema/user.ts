@@ -3,6 +3,7 @@ import type { AuditTrail } from '../provisioning/audit.ts';
 import { confirmedWrite, shows } from '../provisioning/confirmed-writes.ts';
 import { createNamed, personLock, withLocks } from '../provisioning/locks.ts';
 import { removals } from '../provisioning/removals.ts';
+import { requireNoOrphanAccounts } from '../provisioning/usernames.ts';
 import type { GateClient, GateUserKey } from '../upstreams/gate/client.ts';
 import type { GateUser, GateUserFields } from '../upstreams/gate/types.ts';
 import { builder, type GatewaySchemaTypes } from './builder.ts';
@@ -123,6 +124,7 @@ async function changeUser(
       const holder = await context.clients.gate.getUserByUsername(fields.username);
       const renamed = 'id' in key ? holder?.id !== key.id : fields.username !== key.username;
       if (holder && renamed) throw new ConflictError(`gate already has a user named ${fields.username}`);
+      if (renamed) await requireNoOrphanAccounts(context.writeScope, context.clients, fields.username);
     }
     return confirmedWrite(() => write(key, fields), {
       clients: context.clients,
@@ -186,7 +188,8 @@ const DeleteUserResult = mutationResult(
 builder.mutationFields((t) => ({
   createUser: t.field({
     type: CreateUserResult,
-    description: 'Creates a gate user (POST /user/). A taken username is a ConflictError.',
+    description:
+      'Creates a gate user (POST /user/). A taken username is a ConflictError; so is, for a client bound to an organization, a username whose edge or switch account has no gate user (admin links such accounts by creating their gate user).',
     args: { input: t.arg({ type: CreateUserInput, required: true }) },
     resolve: (_root, { input }, context, info) =>
       performMutation(context, info, async (audit) => {
@@ -199,6 +202,7 @@ builder.mutationFields((t) => ({
           create: () => context.clients.gate.createUser(fields),
           sent,
           taken: `gate already has a user named ${fields.username}`,
+          vet: () => requireNoOrphanAccounts(context.writeScope, context.clients, fields.username),
         });
         audit.created.push({ record: 'gate.user', id: user.id });
         context.gate.wrote.user(user);
