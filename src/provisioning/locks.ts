@@ -28,6 +28,14 @@ export function withLocks<T>(services: LockServices, keys: readonly string[], wo
 export const personLock = (username: string) => `person:${username}`;
 
 /**
+ * The person locks a change holds: a rename holds the old name and the new one, so that no create
+ * through the gateway takes either while the records move from one to the other; no rename, none.
+ */
+export function renameLocks(from: string | undefined, to: string | undefined): string[] {
+  return to === undefined ? [] : [to, ...(from === undefined ? [] : [from])].map(personLock);
+}
+
+/**
  * A record named by a username, created once: under the person's lock, refused when the name is
  * taken already (or `vet` refuses it), and its lost answer settled by finding it again by name
  * (`confirmedCreate`: never adopting a record that does not show `sent`).

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { acceptedThenRead, shows } from '../provisioning/confirmed-writes.ts';
-import { createNamed, personLock, withLocks } from '../provisioning/locks.ts';
+import { createNamed, renameLocks, withLocks } from '../provisioning/locks.ts';
 import { removals } from '../provisioning/removals.ts';
 import type { EdgeUser } from '../upstreams/edge/types.ts';
 import { isAddressable } from '../upstreams/http.ts';
@@ -297,8 +297,8 @@ builder.mutationFields((t) => ({
         const previous = await edgeUserNamed(context, key);
         if (changes.username !== undefined) await context.writeScope.requireOwnUsername(changes.username, 'changes.username');
         const { edge } = context.clients;
-        // A rename holds the new name, so that no create through the gateway takes it meanwhile.
-        const edgeUser = await withLocks(context.writes, changes.username === undefined ? [] : [personLock(changes.username)], async () => {
+        // A rename holds the names, so that no create through the gateway takes one meanwhile.
+        const edgeUser = await withLocks(context.writes, renameLocks(previous.username, changes.username), async () => {
           if (changes.username !== undefined && changes.username !== previous.username && (await edge.findUserByUsername(changes.username))) {
             throw new ConflictError(`edge already has a user named ${changes.username}`);
           }

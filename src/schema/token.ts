@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { confirmedCreate, confirmedWrite, shows } from '../provisioning/confirmed-writes.ts';
-import { personLock, withLocks } from '../provisioning/locks.ts';
+import { personLock, renameLocks, withLocks } from '../provisioning/locks.ts';
 import { removals } from '../provisioning/removals.ts';
 import type { GateUserToken } from '../upstreams/gate/types.ts';
 import { builder, type GatewaySchemaTypes } from './builder.ts';
@@ -202,8 +202,8 @@ builder.mutationFields((t) => ({
         if (changes.username !== undefined) await context.writeScope.requireOwnUsername(changes.username, 'changes.username');
         const id = String(previous.id);
         const { gate } = context.clients;
-        // A rename holds the new name, so that no create through the gateway takes it meanwhile.
-        const token = await withLocks(context.writes, changes.username === undefined ? [] : [personLock(changes.username)], async () => {
+        // A rename holds the names, so that no create through the gateway takes one meanwhile.
+        const token = await withLocks(context.writes, renameLocks(previous.username, changes.username), async () => {
           if (changes.username !== undefined && changes.username !== previous.username && (await gate.findTokenByUsername(changes.username, false))) {
             throw new ConflictError(`gate already has a user token named ${changes.username}`);
           }

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { AuditTrail } from '../provisioning/audit.ts';
 import { confirmedWrite, shows } from '../provisioning/confirmed-writes.ts';
-import { createNamed, personLock, withLocks } from '../provisioning/locks.ts';
+import { createNamed, renameLocks, withLocks } from '../provisioning/locks.ts';
 import { removals } from '../provisioning/removals.ts';
 import { requireNoOrphanAccounts } from '../provisioning/usernames.ts';
 import type { GateClient, GateUserKey } from '../upstreams/gate/client.ts';
@@ -116,8 +116,8 @@ async function changeUser(
   write: (key: GateUserKey, fields: GateUserFields) => Promise<GateUser>,
 ): Promise<GateUser> {
   const { password: _unreadable, ...visible } = fields;
-  // A rename holds the new name, so that no create through the gateway takes it meanwhile.
-  const user = await withLocks(context.writes, fields.username === undefined ? [] : [personLock(fields.username)], async () => {
+  // A rename holds the names, so that no create through the gateway takes one meanwhile.
+  const user = await withLocks(context.writes, renameLocks('username' in key ? key.username : undefined, fields.username), async () => {
     // gate itself answers 404 for a user that is not there at all; one of another organization is checked first.
     if (context.writeScope.bound && !(await userFound(context, key))) throw new NotFoundError('gate has no such user');
     if (fields.username !== undefined) {
