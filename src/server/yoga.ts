@@ -5,6 +5,7 @@ import type { GatewayContext, WriteServices } from '../schema/context.ts';
 import type { GatewayConfig } from './config.ts';
 import { Admission, realClock, type AdmissionSettings } from './admission.ts';
 import { createContext } from './context.ts';
+import { corsFor } from './cors.ts';
 import { maskGatewayError } from './errors.ts';
 import { EXAMPLE_QUERY } from './example-query.ts';
 import { useBoundedErrorMessages } from './plugins/use-bounded-error-messages.ts';
@@ -29,7 +30,7 @@ import type { Tracing } from './telemetry/tracing.ts';
 export type Gateway = YogaServerInstance<Record<string, unknown>, GatewayContext>;
 
 /** Who may ask what, and how much: client authentication, query limits, what the schema shows. */
-export type SecuritySettings = Pick<GatewayConfig, 'auth' | 'queryLimits' | 'introspection' | 'graphiql' | 'rateLimitPerMinute'>;
+export type SecuritySettings = Pick<GatewayConfig, 'auth' | 'queryLimits' | 'introspection' | 'graphiql' | 'rateLimitPerMinute' | 'corsOrigins'>;
 
 export interface GatewayOptions {
   /** Where errors and warnings go (JSON lines from pino by default); false for none. */
@@ -77,6 +78,7 @@ export function createGateway(upstreams: Upstreams, options: GatewayOptions): Ga
     graphiql: security.graphiql && { title: 'User gateway', defaultQuery: EXAMPLE_QUERY },
     renderGraphiQL: (options) => (graphiqlPage ??= import('@graphql-yoga/render-graphiql').then((module) => module.renderGraphiQL(options))),
     landingPage: false,
+    cors: corsFor(security.corsOrigins),
     logging: options.logger ?? true,
     plugins: [
       // First among the plugins that see execution, so that the ones after it (the request
