@@ -25,6 +25,11 @@ describe('configuration from the environment', () => {
     expect(loadConfig({ CORS_ORIGINS: '*' }).corsOrigins).toBe('*');
   });
 
+  it('waits 100 ms for Redis to count a request against the rate limit unless RATE_LIMIT_REDIS_WAIT_MS says otherwise', () => {
+    expect(loadConfig({}).rateLimitRedisWaitMs).toBe(100);
+    expect(loadConfig({ RATE_LIMIT_REDIS_WAIT_MS: '20' }).rateLimitRedisWaitMs).toBe(20);
+  });
+
   it('builds each upstream`s credentials in its own scheme', () => {
     const config = loadConfig({
       AUTH_MODE: 'none',
@@ -70,6 +75,8 @@ describe('configuration from the environment', () => {
     [{ UPSTREAM_TIMEOUT_MS: '1.5' }, /UPSTREAM_TIMEOUT_MS must be a whole number/],
     [{ EDGE_MAX_PAGES: '0' }, /EDGE_MAX_PAGES must be at least 1/],
     [{ HOST: '' }, /HOST must not be empty/],
+    [{ RATE_LIMIT_REDIS_WAIT_MS: '0' }, /RATE_LIMIT_REDIS_WAIT_MS must be at least 1/],
+    [{ RATE_LIMIT_REDIS_WAIT_MS: '5000' }, /RATE_LIMIT_REDIS_WAIT_MS must be at most 2000/],
     [{ CORS_ORIGINS: '' }, /CORS_ORIGINS entry 1 must be an origin/],
     [{ CORS_ORIGINS: 'https://a.example.com,https://b.example.com/' }, /CORS_ORIGINS entry 2 must be an origin: http\(s\):\/\/host\[:port\] in lower case, with nothing after it/],
     [{ CORS_ORIGINS: 'https://a.example.com/app' }, /CORS_ORIGINS entry 1 must be an origin/],

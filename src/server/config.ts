@@ -168,6 +168,8 @@ const settings = z.object({
   QUERY_MAX_DIRECTIVES: wholeNumber(0, 10_000, 20),
   MAX_REQUEST_BYTES: wholeNumber(1024, 100 * 1024 ** 2, 100 * 1024),
   RATE_LIMIT_PER_MINUTE: optionalWholeNumber(1, 10_000_000),
+  // At most Redis's own command timeout (2 s): past that the command has failed anyway.
+  RATE_LIMIT_REDIS_WAIT_MS: wholeNumber(1, 2_000, 100),
   CORS_ORIGINS: corsOrigins.optional(),
   NODE_ENV: z.string().optional(),
   INTROSPECTION: flag.optional(),
@@ -263,6 +265,8 @@ export interface GatewayConfig {
   graphiql: boolean;
   /** Requests one client may make a minute (shared through Redis when REDIS_URL is set); undefined: no limit. */
   rateLimitPerMinute: number | undefined;
+  /** How long a request waits for Redis to count it; past that it is counted in this process (failing open). */
+  rateLimitRedisWaitMs: number;
   /** The origins whose pages get a CORS grant (`CORS_ORIGINS`); none unless listed. */
   corsOrigins: CorsOrigins;
   /** Admission control: the queries this process runs at once, in estimated upstream calls, and who waits. */
@@ -367,6 +371,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
     introspection: config.INTROSPECTION ?? config.NODE_ENV !== 'production',
     graphiql: config.GRAPHIQL ?? config.NODE_ENV !== 'production',
     rateLimitPerMinute: config.RATE_LIMIT_PER_MINUTE,
+    rateLimitRedisWaitMs: config.RATE_LIMIT_REDIS_WAIT_MS,
     corsOrigins: config.CORS_ORIGINS ?? [],
     admission: {
       // A query holds its estimate for its whole run, while its calls are in flight only level by

@@ -95,6 +95,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
   metrics.watchHealth(() => upstreams.health());
   const state = await createSharedState({
     redisUrl: config.redisUrl,
+    rateLimitWaitMs: config.rateLimitRedisWaitMs,
     onBackgroundError: (error) => logger.warn({ err: error }, 'shared state'),
   }).catch(async (error: unknown) => {
     await Promise.all([upstreams.close(), simulators?.close(), tracing?.shutdown()]);

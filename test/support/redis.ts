@@ -98,22 +98,42 @@ export interface RedisProxy {
   url: string;
   /** Drops every connection and refuses new ones, as a Redis that went away would. */
   cut(): Promise<void>;
+  /** Holds Redis's replies back from now on: to its clients Redis hangs (it takes commands and never answers). */
+  hang(): void;
+  /** Delivers the replies held back, and every one after. */
+  resume(): void;
+  /** Everything the clients sent through the proxy, as text: the commands, in RESP. */
+  sent(): string;
 }
 
 /** A TCP hop in front of Redis, to take Redis away from one client without touching the server. */
 export async function openRedisProxy(redisUrl: string): Promise<RedisProxy> {
   const target = new URL(redisUrl);
+  let sent = '';
+  let held: (() => void)[] | undefined;
   const listener = await listenOnLoopback((client) => {
     const upstream = connect(Number(target.port || 6379), target.hostname);
     upstream.on('error', () => client.destroy());
-    client.pipe(upstream).pipe(client);
+    client.on('data', (chunk: Buffer) => (sent += chunk.toString('latin1')));
+    client.pipe(upstream);
+    upstream.on('data', (chunk: Buffer) => (held ? held.push(() => client.write(chunk)) : client.write(chunk)));
     client.on('close', () => upstream.destroy());
     upstream.on('close', () => client.destroy());
   });
   const url = new URL(redisUrl);
   url.hostname = '127.0.0.1';
   url.port = String(listener.port);
-  return { url: url.toString(), cut: listener.close };
+  return {
+    url: url.toString(),
+    cut: listener.close,
+    hang: () => (held ??= []),
+    resume: () => {
+      const replies = held ?? [];
+      held = undefined;
+      for (const deliver of replies) deliver();
+    },
+    sent: () => sent,
+  };
 }
 
 export interface SilentServer {
