@@ -227,6 +227,17 @@ describe('hostile queries are refused before any upstream call', () => {
     expect(error?.message).toBe('Directives limit of 20 exceeded, found 21.');
   });
 
+  it('counts the directives on fragment spreads, each spread of a fragment with the fragment`s own', async () => {
+    const onSpreads = await refused(`{ ${'...F @include(if: true) '.repeat(100)}} fragment F on Query { __typename }`, 'TOO_MANY_DIRECTIVES');
+    expect(onSpreads?.message).toBe('Directives limit of 20 exceeded, found 100.');
+    // 7 spreads of a fragment with 2 directives of its own, each spread with 1 more: 21.
+    const inFragment = await refused(`{ ${'...G @skip(if: false) '.repeat(7)}} fragment G on Query { a: __typename @include(if: true) b: __typename @include(if: true) }`, 'TOO_MANY_DIRECTIVES');
+    expect(inFragment?.message).toBe('Directives limit of 20 exceeded, found 21.');
+    // Inline fragments and the operation's own count too; 20 in all pass.
+    const inline = `{ ${'... on Query @include(if: true) { __typename } '.repeat(10)}${'...G '.repeat(5)}}`;
+    expect((await harness.execute(`${inline} fragment G on Query { a: __typename @include(if: true) b: __typename @include(if: true) }`)).errors).toBeUndefined();
+  });
+
   it('too costly: QUERY_TOO_COSTLY, with the estimate and the limit, answered like a validation error', async () => {
     const error = await refused(TWO_LISTS_OF_500, 'QUERY_TOO_COSTLY');
     const status = async (accept: string) =>
