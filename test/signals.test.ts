@@ -237,6 +237,18 @@ describe('GET /metrics', () => {
       await proxy?.close();
     }
   });
+
+  it('warns of no drift against the simulators, which serve what their docs show', async () => {
+    const observed = await start();
+    const { username } = observed.simulators.dataset.gateUsers[0]!;
+    const PERSON = `query Person($username: String!) { user(username: $username) { username email lastLogin token { isActive lastLogin } balance { seconds } extra { preferences devices { deviceId } } edgeAccount { username accessTokens(first: 3) { totalCount } } loginHistory(first: 3) { totalCount } switchAccount { userId } } }`;
+    for (const [query, variables] of [[NESTED, {}], [PERSON, { username }]] as const) {
+      const body = (await (await observed.graphql(query, variables)).json()) as { errors?: unknown };
+      expect(body.errors).toBeUndefined();
+    }
+    expect(observed.lines().filter((line) => String(line.msg).includes('payload drift'))).toEqual([]);
+    expect(samplesOf(await observed.scrape(), 'upstream_payload_drift_total')).toEqual([]);
+  });
 });
 
 describe('GatewayMetrics and the upstream log, fed directly', () => {
