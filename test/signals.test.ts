@@ -6,6 +6,9 @@ import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/server/config.ts';
 import { GatewayMetrics } from '../src/server/telemetry/metrics.ts';
 import { upstreamLogObserver } from '../src/server/telemetry/upstream-log.ts';
+import { graphqlLog } from '../src/server/telemetry/graphql-log.ts';
+import { UpstreamError } from '../src/upstreams/http.ts';
+import { GraphQLError } from 'graphql';
 import { apiKey } from './support/credentials.ts';
 import { startReshapingProxy, type ReshapingProxy } from './support/reshaping-proxy.ts';
 import { observedGatewayPerTest, samplesOf, valueOf, type ObservedGateway } from './support/signals.ts';
@@ -103,6 +106,37 @@ describe('the request log', () => {
       outcome: 'UPSTREAM_ERROR',
     });
     expect(failed[0]?.['durationMs']).toBeTypeOf('number');
+  });
+
+  it('names its logger and the request on every line of a request an upstream answers 503, with no stack trace', async () => {
+    const observed = await start({ env: { API_KEYS: JSON.stringify([reader.entry]), LOG_LEVEL: 'debug' } });
+    observed.simulators.injectFault('gate', { action: 'status', status: 503, times: 'always' });
+    const answer = await observed.graphql(ONE, { username: someone(observed) }, { 'x-api-key': reader.key, 'x-request-id': 'failing-503' });
+    expect(((await answer.json()) as { errors: { extensions: { code: string } }[] }).errors[0]?.extensions.code).toBe('UPSTREAM_ERROR');
+    // A credential refused is told at debug, by the GraphQL server's log.
+    await observed.graphql(ONE, { username: 'nobody' }, { 'x-api-key': 'not-a-key', 'x-request-id': 'refused-1' });
+
+    const lines = observed.lines();
+    expect(lines.filter((line) => line['requestId'] === 'failing-503' && line.level >= 40).length).toBeGreaterThan(0);
+    for (const line of lines) {
+      expect(line['logger'], JSON.stringify(line)).toBeTypeOf('string');
+      expect(line['requestId'], JSON.stringify(line)).toMatch(/^(failing-503|refused-1)$/);
+    }
+    expect(lines.find((line) => line['logger'] === 'graphql' && String(line.msg).startsWith('credential refused'))).toMatchObject({ requestId: 'refused-1', level: 20 });
+    expect(observed.text()).not.toMatch(/stack|\n\s+at /);
+  });
+
+  it('writes a fault of the gateway itself as one error line: type, message and field path, no stack trace, once', () => {
+    const written: string[] = [];
+    const log = graphqlLog(pino({ level: 'info' }, new Writable({ write: (chunk, _encoding, done) => done(void written.push(String(chunk))) })));
+    const fault = new GraphQLError('boom', { path: ['user', 'token'], originalError: new TypeError('Cannot read properties of undefined') });
+    log.error(fault);
+    log.error(fault);
+    log.error(new GraphQLError('gate answered 503', { originalError: new UpstreamError('gate', 'UPSTREAM_ERROR', 'gate answered 503', 503) }));
+    expect(written.map((line) => JSON.parse(line) as Record<string, unknown>)).toEqual([
+      expect.objectContaining({ level: 50, logger: 'graphql', error: { type: 'TypeError', message: 'Cannot read properties of undefined' }, path: 'user.token', msg: 'unexpected error, answered as "Unexpected error."' }),
+    ]);
+    expect(written.join('')).not.toContain('stack');
   });
 
   it('writes one debug line per upstream attempt at debug, by route template: no path, query or body', async () => {

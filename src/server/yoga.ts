@@ -1,4 +1,5 @@
-import { createYoga, type YogaLogger, type YogaServerInstance } from 'graphql-yoga';
+import { createYoga, type YogaServerInstance } from 'graphql-yoga';
+import type { Logger } from 'pino';
 import { schema } from '../schema/index.ts';
 import type { Upstreams } from '../upstreams/index.ts';
 import type { GatewayContext, WriteServices } from '../schema/context.ts';
@@ -24,6 +25,7 @@ import { useMetrics } from './plugins/use-metrics.ts';
 import { useRequestLog, type RequestLogger } from './plugins/use-request-log.ts';
 import { useRequestSummary } from './plugins/use-request-summary.ts';
 import { useTracing } from './plugins/use-tracing.ts';
+import { graphqlLog } from './telemetry/graphql-log.ts';
 import type { GatewayMetrics } from './telemetry/metrics.ts';
 import type { Tracing } from './telemetry/tracing.ts';
 
@@ -33,8 +35,8 @@ export type Gateway = YogaServerInstance<Record<string, unknown>, GatewayContext
 export type SecuritySettings = Pick<GatewayConfig, 'auth' | 'queryLimits' | 'introspection' | 'graphiql' | 'rateLimitPerMinute' | 'corsOrigins'>;
 
 export interface GatewayOptions {
-  /** Where errors and warnings go (JSON lines from pino by default); false for none. */
-  logger?: YogaLogger | false;
+  /** Where errors and warnings go: JSON lines of its child `graphql` (see `graphqlLog`); absent or false for none. */
+  logger?: Logger | false;
   /** Locks, idempotency keys and the audit log of the mutations. */
   writes: WriteServices;
   security: SecuritySettings;
@@ -63,7 +65,7 @@ const GRAPHQL_ENDPOINT = '/graphql';
 export function createGateway(upstreams: Upstreams, options: GatewayOptions): Gateway {
   const { security } = options;
   const signals = options.signals ?? {};
-  const logger = options.logger || undefined;
+  const logger = options.logger ? graphqlLog(options.logger) : undefined;
   // GraphiQL is self-contained (no CDN): some 9 MB, loaded and rendered once, on the first visit.
   let graphiqlPage: Promise<string> | undefined;
   const clientOf = clientsBy(security.auth);
@@ -79,7 +81,7 @@ export function createGateway(upstreams: Upstreams, options: GatewayOptions): Ga
     renderGraphiQL: (options) => (graphiqlPage ??= import('@graphql-yoga/render-graphiql').then((module) => module.renderGraphiQL(options))),
     landingPage: false,
     cors: corsFor(security.corsOrigins),
-    logging: options.logger ?? true,
+    logging: logger ?? false,
     plugins: [
       // First among the plugins that see execution, so that the ones after it (the request
       // summary, the query cost) wrap or replace the compiled execution.
