@@ -480,7 +480,10 @@ describe('tracing', () => {
     const observed = await start({ env: { OTEL_EXPORTER_OTLP_ENDPOINT: endpoint } });
     expect((await observed.graphql(ONE, { username: someone(observed) })).status).toBe(200);
     await expect(observed.gateway.close()).resolves.toBeUndefined();
-    expect(observed.lines().filter((line) => line.msg === 'shutdown: spans not exported')).toHaveLength(1);
+    const lost = observed.lines().filter((line) => line.msg === 'shutdown: spans not exported');
+    expect(lost).toHaveLength(1);
+    expect(lost[0]).toMatchObject({ logger: 'lifecycle', error: { type: expect.any(String), message: expect.any(String) } });
+    expect(observed.text()).not.toContain('stack');
   });
 
   it('is off without OTEL_EXPORTER_OTLP_ENDPOINT; the setting must be an http(s) URL', () => {

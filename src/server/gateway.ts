@@ -14,6 +14,7 @@ import { createGateway, type Gateway } from './yoga.ts';
 import { GatewayMetrics } from './telemetry/metrics.ts';
 import { combineObservers } from './telemetry/observers.ts';
 import type { Tracing } from './telemetry/tracing.ts';
+import { errorFields } from './telemetry/error-fields.ts';
 import { upstreamLogObserver } from './telemetry/upstream-log.ts';
 
 export interface RunningGateway {
@@ -89,6 +90,8 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
   };
   const chosen = { gate: settings('gate'), edge: settings('edge'), switch: settings('switch') };
   const logger = options.logDestination ? pino({ level: config.logLevel }, options.logDestination) : pino({ level: config.logLevel });
+  const lifecycle = logger.child({ logger: 'lifecycle' });
+  const stateLog = logger.child({ logger: 'state' });
   const metrics = new GatewayMetrics();
   const tracing = await startTracing(config, options.spanExporter);
   const upstreams = createUpstreams(chosen, config, combineObservers([metrics.observer, upstreamLogObserver(logger), tracing?.observer]));
@@ -96,7 +99,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
   const state = await createSharedState({
     redisUrl: config.redisUrl,
     rateLimitWaitMs: config.rateLimitRedisWaitMs,
-    onBackgroundError: (error) => logger.warn({ err: error }, 'shared state'),
+    onBackgroundError: (error) => stateLog.warn({ error: errorFields(error) }, `shared state: ${error.message}`),
   }).catch(async (error: unknown) => {
     await Promise.all([upstreams.close(), simulators?.close(), tracing?.shutdown()]);
     throw error;
@@ -133,7 +136,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
     const drained = new Promise<void>((resolve) => server.close(() => resolve()));
     server.closeIdleConnections();
     const cutoff = setTimeout(() => {
-      logger.warn('shutdown: requests still under way past the request deadline are cut off');
+      lifecycle.warn('shutdown: requests still under way past the request deadline are cut off');
       server.closeAllConnections();
     }, config.requestDeadlineMs + 1000);
     await drained;
@@ -141,7 +144,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
     await Promise.all([upstreams.close(), state.close()]);
     await simulators?.close();
     // A collector that cannot be reached costs the spans, not the exit code.
-    await tracing?.shutdown().catch((error: unknown) => logger.warn({ err: error }, 'shutdown: spans not exported'));
+    await tracing?.shutdown().catch((error: unknown) => lifecycle.warn({ error: errorFields(error) }, 'shutdown: spans not exported'));
   };
   return {
     url: `http://${shownHost}:${port}${yoga.graphqlEndpoint}`,

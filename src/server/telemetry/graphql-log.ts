@@ -2,6 +2,7 @@ import type { YogaLogger } from 'graphql-yoga';
 import type { Logger } from 'pino';
 import { isCodedFailure } from '../errors.ts';
 import { currentRequestId } from '../plugins/use-request-id.ts';
+import { errorFields } from './error-fields.ts';
 
 /** The innermost cause of an error (graphql-js wraps what a resolver threw in `originalError`). */
 function rootOf(error: Error): Error {
@@ -37,9 +38,8 @@ export function graphqlLog(parent: Logger): YogaLogger {
         }
         if (isCodedFailure(arg) || logged.has(arg)) continue;
         logged.add(arg);
-        const root = rootOf(arg);
         const path = 'path' in arg && Array.isArray(arg.path) ? { path: arg.path.join('.') } : {};
-        logger.error({ ...fields(), error: { type: root.name, message: root.message }, ...path }, 'unexpected error, answered as "Unexpected error."');
+        logger.error({ ...fields(), error: errorFields(rootOf(arg)), ...path }, 'unexpected error, answered as "Unexpected error."');
       }
     },
   };
