@@ -2,6 +2,7 @@ import { offsetToCursor } from '@pothos/plugin-relay';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EDGE_PAGING_DEFAULTS, LONG_HISTORY_LENGTH, LONG_HISTORY_USERNAME, type EdgePaging } from '../src/simulators/index.ts';
 import { harnessPerTest, startHarness, type Harness } from './support/harness.ts';
+import { answersInRounds } from './support/held-answers.ts';
 import { present } from './support/expect.ts';
 
 /**
@@ -11,35 +12,6 @@ import { present } from './support/expect.ts';
  */
 
 const cursorAt = (position: number) => offsetToCursor(position);
-
-/**
- * edge's answers, held by a proxy in front of it and let go a round at a time: each round's answers
- * once that many calls have arrived, so that how many rounds a query takes is shown by the order
- * of its calls and answers, never by their timing. A gateway that needs an answer to send a call
- * of the same round never gets it: the query then runs into its deadline and fails.
- */
-function answersInRounds() {
-  const held: (() => void)[] = [];
-  let rounds: number[] = [];
-  const releaseWhenDue = () => {
-    const due = rounds[0];
-    if (due !== undefined && held.length < due) return;
-    rounds.shift();
-    for (const release of held.splice(0)) release();
-  };
-  return {
-    /** The proxy's hold: outside a measured run (no rounds expected), every answer goes at once. */
-    hold: () =>
-      new Promise<void>((release) => {
-        held.push(release);
-        releaseWhenDue();
-      }),
-    /** The calls each round is to have, in order; past the last round answers go at once. */
-    expect: (sizes: number[]) => {
-      rounds = [...sizes];
-    },
-  };
-}
 
 const usernamesQuery = `query($first: Int, $after: String, $last: Int, $before: String) {
   edgeUsers(first: $first, after: $after, last: $last, before: $before) { pageInfo { hasNextPage hasPreviousPage } edges { node { username } } }
