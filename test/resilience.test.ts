@@ -6,6 +6,7 @@ import type { UpstreamAttempt, UpstreamObserver, UpstreamRetry } from '../src/up
 import { gateHeaders } from '../src/server/config.ts';
 import { startSimulators } from '../src/simulators/index.ts';
 import { harnessPerTest, type Harness } from './support/harness.ts';
+import { WAIT } from './support/held-answers.ts';
 
 /**
  * The fault matrix: each row an upstream misbehaving, and what the gateway does about it, with
@@ -64,9 +65,6 @@ const closers: (() => Promise<void>)[] = [];
 afterEach(async () => {
   await Promise.all(closers.splice(0).map((close) => close()));
 });
-
-/** Waiting for a state to be reached: checked every 5 ms; 20 s is only where a state never reached fails. */
-const WAIT = { timeout: 20_000, interval: 5 };
 
 const MIXED = '{ users(first: 3) { totalCount } edgeUsers(first: 2) { totalCount } switchUsers(first: 2) { totalCount } }';
 const codesOf = (result: Json) => (result['errors'] ?? []).map((error: Json) => `${error.path?.join('.')}:${error.extensions?.code}`);

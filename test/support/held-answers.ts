@@ -27,3 +27,23 @@ export function answersInRounds() {
     },
   };
 }
+
+/** Answers to the calls `matches` picks, held until `release()`; every other answer goes at once. */
+export function answersHeldUntilReleased(matches: (url: URL, method: string) => boolean) {
+  let release!: () => void;
+  const released = new Promise<void>((resolve) => (release = resolve));
+  let held = 0;
+  return {
+    hold: (url: URL, method: string): Promise<void> => {
+      if (!matches(url, method)) return Promise.resolve();
+      held++;
+      return released;
+    },
+    /** How many answers were held so far (the upstream has answered each of them). */
+    held: () => held,
+    release,
+  };
+}
+
+/** For `vi.waitFor`: a state is checked every 5 ms; 20 s is only where a state never reached fails. */
+export const WAIT = { timeout: 20_000, interval: 5 };
