@@ -1,9 +1,11 @@
 import { request } from 'undici';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { Admission, type AdmissionClock, type AdmissionOutcome, type AdmissionSettings, type Admitted } from '../src/server/admission.ts';
 import { apiKey } from './support/credentials.ts';
 import { harnessPerTest, type Harness } from './support/harness.ts';
+import { answersHeldUntilReleased, WAIT } from './support/held-answers.ts';
 import { person } from './support/people.ts';
+import { startReshapingProxy, type Reshaping, type ReshapingProxy } from './support/reshaping-proxy.ts';
 import { observedGatewayPerTest, samplesOf, valueOf } from './support/signals.ts';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- answers are read field by field
@@ -212,6 +214,15 @@ describe('admission by upstream calls', () => {
   });
 });
 
+/** Proxies in front of the simulators, to hold some answers; closed after each test. */
+const proxies: ReshapingProxy[] = [];
+afterEach(() => Promise.all(proxies.splice(0).map((proxy) => proxy.close())));
+async function proxied(url: string, reshaping: Reshaping): Promise<ReshapingProxy> {
+  const proxy = await startReshapingProxy(url, reshaping);
+  proxies.push(proxy);
+  return proxy;
+}
+
 describe('admission over HTTP, against the simulators', () => {
   const start = observedGatewayPerTest();
   const heavyClient = apiKey('heavy', ['users:read', 'admin']);
@@ -228,25 +239,31 @@ describe('admission over HTTP, against the simulators', () => {
     }).then(async (response) => ({ status: response.statusCode, retryAfter: response.headers['retry-after'], body: (await response.body.json()) as Loose }));
 
   it('sheds what does not fit with 503, Retry-After and OVERLOADED, serves another client meanwhile, and recovers', async () => {
+    // The heavy query's token and extra lookups are answered only once the light query was; the light query's calls at once.
+    const heavyLookups = answersHeldUntilReleased((url) => url.pathname.endsWith('/user_token/') || url.pathname.endsWith('/user_extra/'));
     const observed = await start({
       env: { API_KEYS: JSON.stringify([heavyClient.entry, lightClient.entry]), ADMISSION_BUDGET: '50', ADMISSION_MAX_QUEUED_PER_CLIENT: '2' },
+      urls: async (simulators) => ({ GATE_URL: (await proxied(simulators.gate.url, { hold: heavyLookups.hold })).url }),
     });
     const url = observed.gateway.url;
-    // The heavy query's token and extra lookups take their time; the light query's calls do not.
-    for (const path of ['/user_token/', '/user_extra/']) observed.simulators.injectFault('gate', { path, action: 'delay', ms: 300, times: 'always' });
     const username = observed.simulators.dataset.gateUsers[0]!.username;
 
-    const flood = Array.from({ length: 6 }, () => post(url, heavyClient.key, HEAVY));
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    let settled = 0;
+    const flood = Array.from({ length: 6 }, () => post(url, heavyClient.key, HEAVY).finally(() => settled++));
+    // One runs (its lookups held), two wait their turn (the client's share of the queue), the rest are refused at once.
+    await vi.waitFor(() => {
+      expect(heavyLookups.held()).toBeGreaterThan(0);
+      expect(settled).toBe(3);
+    }, WAIT);
     const light = await post(url, lightClient.key, LIGHT, { username });
     expect(light.status).toBe(200);
     expect(light.body.errors).toBeUndefined();
     expect(light.body.data?.['user']?.username).toBe(username);
 
+    heavyLookups.release();
     const answers = await Promise.all(flood);
     const shed = answers.filter((answer) => answer.status === 503);
     const served = answers.filter((answer) => answer.status === 200);
-    // One runs, two wait their turn (the client's share of the queue), the rest are refused at once.
     expect(served).toHaveLength(3);
     expect(shed).toHaveLength(3);
     for (const answer of served) expect(answer.body.errors).toBeUndefined();
@@ -278,6 +295,7 @@ describe('admission over HTTP, against the simulators', () => {
 
 describe('admission and mutations', () => {
   const harnessWith = harnessPerTest();
+  const observe = observedGatewayPerTest();
   const PROVISION = `mutation($input: ProvisionUserInput!) { provisionUser(input: $input) { __typename ... on ProvisionUserPayload { user { username } } } }`;
   const post = (harness: Harness, query: string, variables?: Record<string, unknown>) =>
     Promise.resolve(
@@ -289,28 +307,34 @@ describe('admission and mutations', () => {
     ).then(async (response) => ({ status: response.status, body: (await response.json()) as Loose }));
 
   it('refuses before reading the request while the client`s share of the queue is full: even a broken one is answered 503', async () => {
-    const harness = await harnessWith({ env: { ADMISSION_BUDGET: '1', ADMISSION_MAX_QUEUED_PER_CLIENT: '1' } });
-    harness.simulators.injectFault('gate', { path: '/user_token/', action: 'delay', ms: 300, times: 'always' });
+    const tokens = answersHeldUntilReleased((url) => url.pathname.endsWith('/user_token/'));
+    const observed = await observe({
+      env: { ADMISSION_BUDGET: '1', ADMISSION_MAX_QUEUED_PER_CLIENT: '1' },
+      urls: async (simulators) => ({ GATE_URL: (await proxied(simulators.gate.url, { hold: tokens.hold })).url }),
+    });
+    const post = (query: string) => observed.graphql(query).then(async (response) => ({ status: response.status, body: (await response.json()) as Loose }));
     const heavy = '{ users(first: 3) { edges { node { token { isActive } } } } }';
-    const running = post(harness, heavy);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    const waiting = post(harness, heavy);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    const broken = await post(harness, '{ users(first: ');
+    const running = post(heavy);
+    await vi.waitFor(() => expect(tokens.held()).toBeGreaterThan(0), WAIT);
+    const waiting = post(heavy);
+    await vi.waitFor(async () => expect(valueOf(await observed.scrape(), 'graphql_admission_queued')).toBe(1), WAIT);
+    const broken = await post('{ users(first: ');
     expect(broken.status).toBe(503);
     expect(broken.body.errors?.[0]?.extensions).toMatchObject({ code: 'OVERLOADED', retryAfter: expect.any(Number) });
+    tokens.release();
     expect((await running).status).toBe(200);
     expect((await waiting).status).toBe(200);
     // Nothing waits any more: the same broken request is read, and refused as what it is.
-    expect((await post(harness, '{ users(first: ')).status).toBe(400);
+    expect((await post('{ users(first: ')).status).toBe(400);
   });
 
   it('lets a provisioning under way finish whatever comes, and refuses one that cannot start before any upstream call', async () => {
     // Room for one operation at a time and none waiting: whatever comes while one runs is refused.
-    const harness = await harnessWith({ env: { ADMISSION_BUDGET: '1', ADMISSION_MAX_QUEUED: '0' } });
-    harness.simulators.injectFault('edge', { method: 'POST', path: '/users/', action: 'delay', ms: 300, times: 'always' });
+    // The new edge account is made, and its answer held until the others were refused.
+    const edgeAccount = answersHeldUntilReleased((url, method) => method === 'POST' && url.pathname.endsWith('/users/'));
+    const harness = await harnessWith({ env: { ADMISSION_BUDGET: '1', ADMISSION_MAX_QUEUED: '0' }, reshape: { edge: { hold: edgeAccount.hold } } });
     const underWay = post(harness, PROVISION, { input: person('admitted.first') });
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await vi.waitFor(() => expect(edgeAccount.held()).toBeGreaterThan(0), WAIT);
     const writesBefore = harness.requests().filter((request) => request.method !== 'GET').length;
 
     const query = await post(harness, '{ users(first: 5) { edges { node { username } } } }');
@@ -324,6 +348,7 @@ describe('admission and mutations', () => {
     expect(harness.requests().filter((request) => request.method !== 'GET').length).toBe(writesBefore);
     expect(harness.simulators.dataset.gateUsers.some((user) => user.username === 'refused.second')).toBe(false);
 
+    edgeAccount.release();
     const finished = await underWay;
     expect(finished.status).toBe(200);
     expect(finished.body.data?.provisionUser).toEqual({ __typename: 'ProvisionUserPayload', user: { username: 'admitted.first' } });

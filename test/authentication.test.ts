@@ -356,16 +356,25 @@ describe('start-up says when clients are not authenticated', () => {
     expect(stdout).toMatch(/demo.*without client authentication/);
     expect(stdout).toMatch(/API_KEYS/);
     expect(stdout).toMatch(/JWT_PUBLIC_KEY/);
-    expect(stderr).not.toMatch(/AUTH_MODE=none/);
+    expect(stdout).not.toMatch(/AUTH_MODE=none/);
+    expect(stderr).toBe('');
   });
 
   it('warns with AUTH_MODE=none in front of real upstreams', async () => {
     const simulators = await startSimulators({ recordRequests: false });
     try {
       const { stdout, stderr } = await startUpOutput({ AUTH_MODE: 'none', ...upstreamEnv(simulators) });
-      expect(stderr).toContain(
-        "warning: AUTH_MODE=none: client authentication is off; anyone who reaches this gateway reads and changes every organization's users",
-      );
+      const warning = stdout
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => JSON.parse(line) as { level: number; logger: string; msg: string })
+        .find((line) => line.msg.startsWith('AUTH_MODE=none'));
+      expect(warning).toMatchObject({
+        level: 40,
+        logger: 'lifecycle',
+        msg: "AUTH_MODE=none: client authentication is off; anyone who reaches this gateway reads and changes every organization's users",
+      });
+      expect(stderr).toBe('');
       expect(stdout).not.toMatch(/demo/);
     } finally {
       await simulators.close();
@@ -375,6 +384,7 @@ describe('start-up says when clients are not authenticated', () => {
   it('says neither with keys configured', async () => {
     const { stdout, stderr } = await startUpOutput({ API_KEYS: JSON.stringify([apiKey('ops', ['users:read', 'admin']).entry]) });
     expect(stdout).not.toMatch(/without client authentication/);
-    expect(stderr).not.toMatch(/client authentication is off/);
+    expect(stdout).not.toMatch(/client authentication is off/);
+    expect(stderr).toBe('');
   });
 });

@@ -5,8 +5,29 @@ import { ConfigError, loadConfig } from '../src/server/config.ts';
 describe('configuration from the environment', () => {
   it('defaults to port 4000 and simulators for every upstream', () => {
     const config = loadConfig({});
-    expect(config).toMatchObject({ host: '0.0.0.0', port: 4000, upstreams: {} });
+    expect(config).toMatchObject({ port: 4000, upstreams: {} });
     expect(config.upstreams.gate).toBeUndefined();
+  });
+
+  it('listens on loopback for the demo (every upstream simulated), on every interface once an upstream is configured, where HOST says when set', () => {
+    expect(loadConfig({}).host).toBe('127.0.0.1');
+    expect(loadConfig({ AUTH_MODE: 'none', SWITCH_URL: 'http://switch.internal/v1', SWITCH_TOKEN: 's' }).host).toBe('0.0.0.0');
+    expect(loadConfig({ HOST: '0.0.0.0' }).host).toBe('0.0.0.0');
+    expect(loadConfig({ HOST: '10.0.0.5', AUTH_MODE: 'none', GATE_URL: 'http://gate.internal/api/v1', GATE_TOKEN: 'g' }).host).toBe('10.0.0.5');
+  });
+
+  it('grants CORS to no origin unless CORS_ORIGINS lists it; `*` alone is any origin', () => {
+    expect(loadConfig({}).corsOrigins).toEqual([]);
+    expect(loadConfig({ CORS_ORIGINS: 'https://console.example.com, http://localhost:3000' }).corsOrigins).toEqual([
+      'https://console.example.com',
+      'http://localhost:3000',
+    ]);
+    expect(loadConfig({ CORS_ORIGINS: '*' }).corsOrigins).toBe('*');
+  });
+
+  it('waits 100 ms for Redis to count a request against the rate limit unless RATE_LIMIT_REDIS_WAIT_MS says otherwise', () => {
+    expect(loadConfig({}).rateLimitRedisWaitMs).toBe(100);
+    expect(loadConfig({ RATE_LIMIT_REDIS_WAIT_MS: '20' }).rateLimitRedisWaitMs).toBe(20);
   });
 
   it('builds each upstream`s credentials in its own scheme', () => {
@@ -54,6 +75,17 @@ describe('configuration from the environment', () => {
     [{ UPSTREAM_TIMEOUT_MS: '1.5' }, /UPSTREAM_TIMEOUT_MS must be a whole number/],
     [{ EDGE_MAX_PAGES: '0' }, /EDGE_MAX_PAGES must be at least 1/],
     [{ HOST: '' }, /HOST must not be empty/],
+    [{ RATE_LIMIT_REDIS_WAIT_MS: '0' }, /RATE_LIMIT_REDIS_WAIT_MS must be at least 1/],
+    [{ RATE_LIMIT_REDIS_WAIT_MS: '5000' }, /RATE_LIMIT_REDIS_WAIT_MS must be at most 2000/],
+    [{ CORS_ORIGINS: '' }, /CORS_ORIGINS entry 1 must be an origin/],
+    [{ CORS_ORIGINS: 'https://a.example.com,https://b.example.com/' }, /CORS_ORIGINS entry 2 must be an origin: http\(s\):\/\/host\[:port\] in lower case, with nothing after it/],
+    [{ CORS_ORIGINS: 'https://a.example.com/app' }, /CORS_ORIGINS entry 1 must be an origin/],
+    [{ CORS_ORIGINS: 'https://A.example.com' }, /CORS_ORIGINS entry 1 must be an origin/],
+    [{ CORS_ORIGINS: 'https://a.example.com:443' }, /CORS_ORIGINS entry 1 must be an origin/],
+    [{ CORS_ORIGINS: 'a.example.com' }, /CORS_ORIGINS entry 1 must be an origin/],
+    [{ CORS_ORIGINS: 'null' }, /CORS_ORIGINS entry 1 must be an origin/],
+    [{ CORS_ORIGINS: 'file:///tmp' }, /CORS_ORIGINS entry 1 must be an origin/],
+    [{ CORS_ORIGINS: 'https://a.example.com,*' }, /CORS_ORIGINS entry 2 "\*" stands alone/],
     [{ GATE_URL: 'http://gate.internal', GATE_TOKEN: 'x' }, /GATE_URL must include the API prefix \(gate's docs give \/api\/v1\)/],
     [{ EDGE_URL: 'https://edge.internal/', EDGE_TOKEN: 'a:b' }, /EDGE_URL must include the API prefix \(edge's docs give \/api\)/],
     [{ GATE_URL: 'http://ops:hunter2@gate.internal/api/v1', GATE_TOKEN: 'x' }, /GATE_URL must not carry credentials/],

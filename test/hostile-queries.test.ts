@@ -1,9 +1,14 @@
 import { offsetToCursor } from '@pothos/plugin-relay';
 import { getIntrospectionQuery, isInterfaceType, isObjectType, parse } from 'graphql';
+import { once } from 'node:events';
+import { Agent, request, type IncomingMessage } from 'node:http';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { schema } from '../src/schema/index.ts';
 import { encodeGlobalId } from '../src/schema/global-ids.ts';
+import { loadConfig } from '../src/server/config.ts';
+import { startGateway, type RunningGateway } from '../src/server/gateway.ts';
 import { CSRF_HEADER } from '../src/server/plugins/use-csrf-prevention.ts';
+import { REFUSED_BODY_READ_BYTES } from '../src/server/plugins/use-request-body-limit.ts';
 import { estimateUpstreamCalls, UPSTREAM_COSTS } from '../src/server/query-cost.ts';
 import { EVERYWHERE_USERNAME, LONG_HISTORY_USERNAME } from '../src/simulators/index.ts';
 import { apiKey } from './support/credentials.ts';
@@ -227,6 +232,17 @@ describe('hostile queries are refused before any upstream call', () => {
     expect(error?.message).toBe('Directives limit of 20 exceeded, found 21.');
   });
 
+  it('counts the directives on fragment spreads, each spread of a fragment with the fragment`s own', async () => {
+    const onSpreads = await refused(`{ ${'...F @include(if: true) '.repeat(100)}} fragment F on Query { __typename }`, 'TOO_MANY_DIRECTIVES');
+    expect(onSpreads?.message).toBe('Directives limit of 20 exceeded, found 100.');
+    // 7 spreads of a fragment with 2 directives of its own, each spread with 1 more: 21.
+    const inFragment = await refused(`{ ${'...G @skip(if: false) '.repeat(7)}} fragment G on Query { a: __typename @include(if: true) b: __typename @include(if: true) }`, 'TOO_MANY_DIRECTIVES');
+    expect(inFragment?.message).toBe('Directives limit of 20 exceeded, found 21.');
+    // Inline fragments and the operation's own count too; 20 in all pass.
+    const inline = `{ ${'... on Query @include(if: true) { __typename } '.repeat(10)}${'...G '.repeat(5)}}`;
+    expect((await harness.execute(`${inline} fragment G on Query { a: __typename @include(if: true) b: __typename @include(if: true) }`)).errors).toBeUndefined();
+  });
+
   it('too costly: QUERY_TOO_COSTLY, with the estimate and the limit, answered like a validation error', async () => {
     const error = await refused(TWO_LISTS_OF_500, 'QUERY_TOO_COSTLY');
     const status = async (accept: string) =>
@@ -378,7 +394,7 @@ describe('the request body', () => {
     expect(harness.requests()).toEqual([]);
   });
 
-  it('a chunked body without a length is cut off where it passes the limit', async () => {
+  it('a chunked body that never ends is cut off once REFUSED_BODY_READ_BYTES past the limit', async () => {
     const harness = await harnessWith({ env: { MAX_REQUEST_BYTES: '2048' } });
     const chunk = new TextEncoder().encode(' '.repeat(1000));
     let sent = 0;
@@ -393,7 +409,9 @@ describe('the request body', () => {
     const response = await post(harness, { body, duplex: 'half' } as RequestInit);
     expect(response.status).toBe(413);
     expect(((await response.json()) as Loose).errors?.[0]?.extensions?.['code']).toBe('REQUEST_TOO_LARGE');
-    expect(sent).toBeLessThan(10);
+    // Read past the limit (dropped) only as far as REFUSED_BODY_READ_BYTES, and a few chunks queued ahead.
+    expect(sent * chunk.byteLength).toBeGreaterThan(REFUSED_BODY_READ_BYTES);
+    expect(sent * chunk.byteLength).toBeLessThan(2048 + REFUSED_BODY_READ_BYTES + 10 * chunk.byteLength);
     expect(harness.requests()).toEqual([]);
   });
 
@@ -417,6 +435,72 @@ describe('the request body', () => {
     expect(response.status).toBe(400);
     expect(((await response.json()) as Loose).errors?.[0]?.message).toBe('Batching is not supported.');
     expect(harness.requests()).toEqual([]);
+  });
+});
+
+describe('the request body over HTTP, from a client still sending it', () => {
+  let gateway: RunningGateway;
+  beforeAll(async () => {
+    gateway = await startGateway(loadConfig({ PORT: '0', LOG_LEVEL: 'silent' }));
+  });
+  afterAll(() => gateway.close());
+
+  /**
+   * POSTs `bytes` of body in 64 KiB chunks, all written at once, without waiting for the server to
+   * read them (more than the sockets' buffers hold), and tells how the exchange ended.
+   */
+  function sendLarge(bytes: number, options: { chunked: boolean; agent: Agent | false }) {
+    return new Promise<{ status?: number; error?: Error; sentAll: boolean; body: string }>((resolve) => {
+      const outcome: { status?: number; error?: Error; sentAll: boolean; body: string } = { sentAll: false, body: '' };
+      const req = request(gateway.url, {
+        method: 'POST',
+        agent: options.agent,
+        headers: { 'content-type': 'application/json', ...(options.chunked ? {} : { 'content-length': String(bytes) }) },
+      });
+      req.on('response', (response) => {
+        outcome.status = response.statusCode;
+        response.on('data', (chunk: Buffer) => (outcome.body += chunk.toString()));
+      });
+      req.on('finish', () => (outcome.sentAll = true));
+      req.on('error', (error) => (outcome.error = error));
+      req.on('close', () => resolve(outcome));
+      // A JSON body of exactly `bytes`: the operation, then spaces.
+      req.write('{"query": "{ __typename }"');
+      const chunk = Buffer.alloc(64 * 1024, ' ');
+      let left = bytes - '{"query": "{ __typename }"}'.length;
+      for (; left > chunk.byteLength; left -= chunk.byteLength) req.write(chunk);
+      req.end(`${' '.repeat(left)}}`);
+    });
+  }
+
+  /** The whole body went out, the 413 came back, and nothing broke the connection on the way. */
+  function expectRefusalReceived(outcome: Awaited<ReturnType<typeof sendLarge>>) {
+    expect(outcome.error).toBeUndefined();
+    expect(outcome.sentAll).toBe(true);
+    expect(outcome.status).toBe(413);
+    expect(JSON.parse(outcome.body)).toMatchObject({ errors: [{ extensions: { code: 'REQUEST_TOO_LARGE' } }] });
+  }
+
+  it.each([
+    { body: 'with a Content-Length', chunked: false },
+    { body: 'chunked', chunked: true },
+  ])('gets the 413, $body, whether its connection is to close or be kept', async ({ chunked }) => {
+    const eightMiB = 8 * 1024 ** 2;
+    expectRefusalReceived(await sendLarge(eightMiB, { chunked, agent: false }));
+
+    // Kept alive, the connection answers the next request, since the refused body was read to its end.
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    try {
+      expectRefusalReceived(await sendLarge(eightMiB, { chunked, agent }));
+      const next = request(gateway.url, { method: 'POST', agent, headers: { 'content-type': 'application/json' } });
+      next.end(JSON.stringify({ query: '{ __typename }' }));
+      const [response] = (await once(next, 'response')) as [IncomingMessage];
+      expect(response.statusCode).toBe(200);
+      expect(next.reusedSocket).toBe(true);
+      response.resume();
+    } finally {
+      agent.destroy();
+    }
   });
 });
 

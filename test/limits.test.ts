@@ -18,16 +18,13 @@ describe('UPSTREAM_TIMEOUT_MS bounds each upstream call as a whole', () => {
 
   it('ends a body trickled in small pieces, however steadily it comes', async () => {
     const harness = await harnessWith({ env: { UPSTREAM_TIMEOUT_MS: '1000' }, reshape: { gate: { trickle: { bytes: 16, everyMs: 400 } } } });
-    const started = performance.now();
+    // Unbounded, the ~2 KB page would take some 50 s to arrive: longer than the test may run.
     const result = await harness.execute(UsersPageDocument, { first: 5 });
-    const elapsed = performance.now() - started;
     expect(result.errors?.[0]).toMatchObject({
       path: ['users'],
       message: 'gate did not answer GET /user/ within 1000 ms',
       extensions: { code: 'UPSTREAM_TIMEOUT', upstream: 'gate' },
     });
-    // Unbounded, the ~2 KB page would take some 50 s to arrive.
-    expect(elapsed).toBeLessThan(3_000);
   });
 
   it('ends a status line and headers trickled a byte at a time', async () => {
@@ -42,10 +39,9 @@ describe('UPSTREAM_TIMEOUT_MS bounds each upstream call as a whole', () => {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const { port } = server.address() as AddressInfo;
     const harness = await harnessWith({ env: { UPSTREAM_TIMEOUT_MS: '1000' }, override: { gate: { url: `http://127.0.0.1:${port}/api/v1` } } });
-    const started = performance.now();
+    // A byte every 150 ms: the head alone would take some 11 s, the answer never comes whole.
     const result = await harness.execute(UsersPageDocument, { first: 5 });
     expect(result.errors?.[0]?.extensions).toMatchObject({ code: 'UPSTREAM_TIMEOUT', upstream: 'gate' });
-    expect(performance.now() - started).toBeLessThan(3_000);
   });
 
   it('lets a slow answer through when it is whole within the time', async () => {

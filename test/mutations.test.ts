@@ -1,6 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { harnessPerTest, startHarness, type Harness } from './support/harness.ts';
 import { present } from './support/expect.ts';
+import { answersHeldUntilReleased, WAIT } from './support/held-answers.ts';
 import type { Person } from '../src/simulators/index.ts';
 import { gateUserBody } from '../src/upstreams/gate/types.ts';
 
@@ -941,15 +942,17 @@ describe('balances when gate fails', () => {
   });
 
   it('the same idempotency key while the first request still runs: IdempotencyKeyBusy, then the first answer', async () => {
-    const harness = await harnessWith({ env: { LOCK_WAIT_MS: '100' } });
+    // The first request's read of the balance is answered only once the second was.
+    const balanceRead = answersHeldUntilReleased((url, method) => method === 'GET' && url.pathname.endsWith('/user_token/'));
+    const harness = await harnessWith({ env: { LOCK_WAIT_MS: '100' }, reshape: { gate: { hold: balanceRead.hold } } });
     const person = freshPerson(harness, (candidate) => candidate.hasToken);
     const before = present(tokenNamed(harness, person.username)).balance_seconds;
     const input = { username: person.username, seconds: 11, idempotencyKey: 'mt-busy' };
-    harness.simulators.injectFault('gate', { method: 'GET', path: '/user_token/', action: 'delay', ms: 250 });
     const first = send(harness, 'addBalance', input, BALANCE);
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    await vi.waitFor(() => expect(balanceRead.held()).toBe(1), WAIT);
     const second = await send(harness, 'addBalance', input, BALANCE);
     expect(second.result).toMatchObject({ __typename: 'IdempotencyKeyBusy', message: expect.any(String) });
+    balanceRead.release();
     expect((await first).result).toEqual({ __typename: 'BalancePayload', balance: { seconds: before + 11 } });
     expect(await mutate(harness, 'addBalance', input, BALANCE)).toEqual({ __typename: 'BalancePayload', balance: { seconds: before + 11 } });
     expect(present(tokenNamed(harness, person.username)).balance_seconds).toBe(before + 11);

@@ -2,10 +2,10 @@ import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { harnessPerTest, type Harness } from './support/harness.ts';
 import { apiKey } from './support/credentials.ts';
-import { startTestRedis, type TestRedis } from './support/redis.ts';
+import { openRedisProxy, startTestRedis, type TestRedis } from './support/redis.ts';
 
 /** Asks gate (the user) and switch (its account): every request that is let through reaches upstreams. */
 const QUERY = '{ user(username: "bob") { username } }';
@@ -157,6 +157,51 @@ describe('RATE_LIMIT_PER_MINUTE=5', () => {
     } finally {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+});
+
+describe('RATE_LIMIT_PER_MINUTE=5 over a Redis that hangs (takes commands, never answers)', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('answers every request without waiting for Redis`s command timeout: counted in this process, Redis left alone, then asked by one request', async () => {
+    const proxy = await openRedisProxy(redis.url);
+    const prefix = `rate-limit-test:${randomUUID()}:`;
+    // Ten minutes for each Redis command: only the rate limit's own short wait can finish a request.
+    const harness = await harnessWith({ env: { API_KEYS, RATE_LIMIT_PER_MINUTE: '5', REDIS_URL: proxy.url }, redisKeyPrefix: prefix, redisTimeoutMs: 600_000 });
+    /** How many counts the gateway has asked Redis for. */
+    const countsAsked = () => proxy.sent().split(`${prefix}rate:60s`).length - 1;
+    try {
+      await goesThrough(harness, alice.key);
+      const askedBefore = countsAsked();
+      expect(askedBefore).toBeGreaterThan(0);
+      // Date alone is the breaker's clock (cockatiel reads Date.now()); the timers stay real.
+      vi.useFakeTimers({ toFake: ['Date'] });
+
+      proxy.hang();
+      await goesThrough(harness, alice.key);
+      expect(countsAsked()).toBe(askedBefore + 1);
+      // Redis is left alone now; this process counts alice from nothing and holds her to the limit.
+      for (let i = 0; i < 4; i++) await goesThrough(harness, alice.key);
+      await isRefused(harness, alice.key);
+      expect(countsAsked()).toBe(askedBefore + 1);
+
+      // After the pause one request asks Redis again; Redis still hangs, so it too is counted here.
+      vi.setSystemTime(Date.now() + 5_001);
+      await goesThrough(harness, bob.key);
+      await goesThrough(harness, bob.key);
+      expect(countsAsked()).toBe(askedBefore + 2);
+
+      // Redis answers again: after the next pause the probe is answered, and counts go to Redis again.
+      proxy.resume();
+      vi.setSystemTime(Date.now() + 5_001);
+      await goesThrough(harness, bob.key);
+      await goesThrough(harness, bob.key);
+      expect(countsAsked()).toBe(askedBefore + 4);
+    } finally {
+      proxy.resume();
     }
   });
 });

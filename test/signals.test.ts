@@ -6,6 +6,9 @@ import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/server/config.ts';
 import { GatewayMetrics } from '../src/server/telemetry/metrics.ts';
 import { upstreamLogObserver } from '../src/server/telemetry/upstream-log.ts';
+import { graphqlLog } from '../src/server/telemetry/graphql-log.ts';
+import { UpstreamError } from '../src/upstreams/http.ts';
+import { GraphQLError } from 'graphql';
 import { apiKey } from './support/credentials.ts';
 import { startReshapingProxy, type ReshapingProxy } from './support/reshaping-proxy.ts';
 import { observedGatewayPerTest, samplesOf, valueOf, type ObservedGateway } from './support/signals.ts';
@@ -140,6 +143,37 @@ describe('the request log', () => {
     expect(failed[0]?.['durationMs']).toBeTypeOf('number');
   });
 
+  it('names its logger and the request on every line of a request an upstream answers 503, with no stack trace', async () => {
+    const observed = await start({ env: { API_KEYS: JSON.stringify([reader.entry]), LOG_LEVEL: 'debug' } });
+    observed.simulators.injectFault('gate', { action: 'status', status: 503, times: 'always' });
+    const answer = await observed.graphql(ONE, { username: someone(observed) }, { 'x-api-key': reader.key, 'x-request-id': 'failing-503' });
+    expect(((await answer.json()) as { errors: { extensions: { code: string } }[] }).errors[0]?.extensions.code).toBe('UPSTREAM_ERROR');
+    // A credential refused is told at debug, by the GraphQL server's log.
+    await observed.graphql(ONE, { username: 'nobody' }, { 'x-api-key': 'not-a-key', 'x-request-id': 'refused-1' });
+
+    const lines = observed.lines();
+    expect(lines.filter((line) => line['requestId'] === 'failing-503' && line.level >= 40).length).toBeGreaterThan(0);
+    for (const line of lines) {
+      expect(line['logger'], JSON.stringify(line)).toBeTypeOf('string');
+      expect(line['requestId'], JSON.stringify(line)).toMatch(/^(failing-503|refused-1)$/);
+    }
+    expect(lines.find((line) => line['logger'] === 'graphql' && String(line.msg).startsWith('credential refused'))).toMatchObject({ requestId: 'refused-1', level: 20 });
+    expect(observed.text()).not.toMatch(/stack|\n\s+at /);
+  });
+
+  it('writes a fault of the gateway itself as one error line: type, message and field path, no stack trace, once', () => {
+    const written: string[] = [];
+    const log = graphqlLog(pino({ level: 'info' }, new Writable({ write: (chunk, _encoding, done) => done(void written.push(String(chunk))) })));
+    const fault = new GraphQLError('boom', { path: ['user', 'token'], originalError: new TypeError('Cannot read properties of undefined') });
+    log.error(fault);
+    log.error(fault);
+    log.error(new GraphQLError('gate answered 503', { originalError: new UpstreamError('gate', 'UPSTREAM_ERROR', 'gate answered 503', 503) }));
+    expect(written.map((line) => JSON.parse(line) as Record<string, unknown>)).toEqual([
+      expect.objectContaining({ level: 50, logger: 'graphql', error: { type: 'TypeError', message: 'Cannot read properties of undefined' }, path: 'user.token', msg: 'unexpected error, answered as "Unexpected error."' }),
+    ]);
+    expect(written.join('')).not.toContain('stack');
+  });
+
   it('writes one debug line per upstream attempt at debug, by route template: no path, query or body', async () => {
     const observed = await start({ env: { LOG_LEVEL: 'debug' } });
     const username = someone(observed);
@@ -271,6 +305,18 @@ describe('GET /metrics', () => {
     } finally {
       await proxy?.close();
     }
+  });
+
+  it('warns of no drift against the simulators, which serve what their docs show', async () => {
+    const observed = await start();
+    const { username } = observed.simulators.dataset.gateUsers[0]!;
+    const PERSON = `query Person($username: String!) { user(username: $username) { username email lastLogin token { isActive lastLogin } balance { seconds } extra { preferences devices { deviceId } } edgeAccount { username accessTokens(first: 3) { totalCount } } loginHistory(first: 3) { totalCount } switchAccount { userId } } }`;
+    for (const [query, variables] of [[NESTED, {}], [PERSON, { username }]] as const) {
+      const body = (await (await observed.graphql(query, variables)).json()) as { errors?: unknown };
+      expect(body.errors).toBeUndefined();
+    }
+    expect(observed.lines().filter((line) => String(line.msg).includes('payload drift'))).toEqual([]);
+    expect(samplesOf(await observed.scrape(), 'upstream_payload_drift_total')).toEqual([]);
   });
 });
 
@@ -469,7 +515,10 @@ describe('tracing', () => {
     const observed = await start({ env: { OTEL_EXPORTER_OTLP_ENDPOINT: endpoint } });
     expect((await observed.graphql(ONE, { username: someone(observed) })).status).toBe(200);
     await expect(observed.gateway.close()).resolves.toBeUndefined();
-    expect(observed.lines().filter((line) => line.msg === 'shutdown: spans not exported')).toHaveLength(1);
+    const lost = observed.lines().filter((line) => line.msg === 'shutdown: spans not exported');
+    expect(lost).toHaveLength(1);
+    expect(lost[0]).toMatchObject({ logger: 'lifecycle', error: { type: expect.any(String), message: expect.any(String) } });
+    expect(observed.text()).not.toContain('stack');
   });
 
   it('is off without OTEL_EXPORTER_OTLP_ENDPOINT; the setting must be an http(s) URL', () => {

@@ -374,9 +374,8 @@ describe('faults on demand', () => {
     own.injectFault('switch', { action: 'hang' });
     const hung = fetch(`${own.switch.url}/user/list`, { headers: { 'x-auth-token': own.switch.token } });
     await until(() => own.requests.length === 1);
-    const started = performance.now();
+    // The request never ends by itself: a close that waited for it would never resolve.
     await own.close();
-    expect(performance.now() - started).toBeLessThan(1000);
     expect(await socketFailure(hung)).toBe('UND_ERR_SOCKET');
   });
 });

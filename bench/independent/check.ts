@@ -7,6 +7,7 @@
 import { fileURLToPath } from 'node:url';
 import { createHash, randomBytes } from 'node:crypto';
 import { startChild, stopAllChildren, stopChildrenOnExit, type ManagedChild } from '../support/children.ts';
+import { readyUrl } from '../support/gateway.ts';
 import { freePorts } from '../support/ports.ts';
 import { buildDataset, type Dataset } from './dataset.ts';
 import {
@@ -534,7 +535,7 @@ async function startGateway(name: string, env: Record<string, string | undefined
   child.onOutput((line) => {
     if (gatewayLog.length < 400 && /"level":(40|50|60)/.test(line)) gatewayLog.push(`${name}: ${line}`);
   });
-  await child.waitForStdout((line) => (line.startsWith('GraphQL gateway ready:') ? line : undefined), 'ready line', 60_000);
+  await child.waitForStdout(readyUrl, 'ready line', 60_000);
   return { url: `http://127.0.0.1:${port}/graphql`, child };
 }
 

@@ -58,10 +58,13 @@ export async function startGateway(spec: GatewaySpec): Promise<ManagedChild> {
       ...spec.env,
     },
   });
-  await gateway.waitForStdout(
-    (line) => (line.startsWith('GraphQL gateway ready:') ? line : undefined),
-    'ready line',
-    GATEWAY_STARTUP_TIMEOUT_MS,
-  );
+  await gateway.waitForStdout(readyUrl, 'ready line', GATEWAY_STARTUP_TIMEOUT_MS);
   return gateway;
+}
+
+/** The URL a line of the gateway's output says it is ready at: its JSON `lifecycle` line that names one. */
+export function readyUrl(line: string): string | undefined {
+  if (!line.startsWith('{')) return undefined;
+  const parsed = JSON.parse(line) as { logger?: unknown; url?: unknown };
+  return parsed.logger === 'lifecycle' && typeof parsed.url === 'string' ? parsed.url : undefined;
 }

@@ -1,4 +1,5 @@
 import type { AdmissionSettings } from './admission.ts';
+import type { CorsOrigins } from './cors.ts';
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
@@ -56,6 +57,31 @@ const ratio = (fallback: number) =>
     .pipe(z.number().gt(0, 'must be more than 0'))
     .default(fallback);
 
+/**
+ * `CORS_ORIGINS`: `*` alone, or origins exactly as browsers send them in `Origin` (http(s), lower
+ * case, no default port, nothing after the host: not even "/"), comma-separated. A bad entry is
+ * named by its place in the list; a page of an origin that could never match would go unserved.
+ */
+const corsOrigins = z
+  .string()
+  .transform((list, ctx) => {
+    const entries = list.split(',').map((entry) => entry.trim());
+    if (entries.length === 1 && entries[0] === '*') return '*' as const;
+    entries.forEach((entry, index) => {
+      if (!isOrigin(entry)) {
+        const problem = entry === '*' ? '"*" stands alone (any origin) or not at all' : 'must be an origin: http(s)://host[:port] in lower case, with nothing after it';
+        ctx.addIssue({ code: 'custom', message: `entry ${index + 1} ${problem}` });
+      }
+    });
+    return entries;
+  });
+
+function isOrigin(entry: string): boolean {
+  if (!URL.canParse(entry)) return false;
+  const url = new URL(entry);
+  return (url.protocol === 'http:' || url.protocol === 'https:') && url.origin === entry;
+}
+
 const flag = z.enum(['true', 'false'], 'must be "true" or "false"').transform((value) => value === 'true');
 
 /** Signature algorithms verified with a public key; shared-secret (HS*) ones are not taken. */
@@ -76,7 +102,7 @@ const apiKeySchema = z
 const apiKeysSchema = z.array(apiKeySchema);
 
 const settings = z.object({
-  HOST: z.string().min(1, 'must not be empty').default('0.0.0.0'),
+  HOST: z.string().min(1, 'must not be empty').optional(),
   PORT: wholeNumber(0, 65_535, 4000),
   GATE_URL: baseUrl('gate'),
   GATE_TOKEN: optionalSecret,
@@ -142,6 +168,9 @@ const settings = z.object({
   QUERY_MAX_DIRECTIVES: wholeNumber(0, 10_000, 20),
   MAX_REQUEST_BYTES: wholeNumber(1024, 100 * 1024 ** 2, 100 * 1024),
   RATE_LIMIT_PER_MINUTE: optionalWholeNumber(1, 10_000_000),
+  // At most Redis's own command timeout (2 s): past that the command has failed anyway.
+  RATE_LIMIT_REDIS_WAIT_MS: wholeNumber(1, 2_000, 100),
+  CORS_ORIGINS: corsOrigins.optional(),
   NODE_ENV: z.string().optional(),
   INTROSPECTION: flag.optional(),
   GRAPHIQL: flag.optional(),
@@ -204,6 +233,7 @@ export interface UpstreamSettings {
 }
 
 export interface GatewayConfig {
+  /** Where to listen: `HOST`, else loopback for the demo (every upstream simulated), else every interface. */
   host: string;
   port: number;
   /** How long one GraphQL request may take; every upstream call of it gets at most what is left. */
@@ -241,6 +271,10 @@ export interface GatewayConfig {
   graphiql: boolean;
   /** Requests one client may make a minute (shared through Redis when REDIS_URL is set); undefined: no limit. */
   rateLimitPerMinute: number | undefined;
+  /** How long a request waits for Redis to count it; past that it is counted in this process (failing open). */
+  rateLimitRedisWaitMs: number;
+  /** The origins whose pages get a CORS grant (`CORS_ORIGINS`); none unless listed. */
+  corsOrigins: CorsOrigins;
   /** Admission control: the queries this process runs at once, in estimated upstream calls, and who waits. */
   admission: AdmissionSettings;
   /** Warnings for start-up: variables named like settings of this gateway that are none (typos, say). */
@@ -301,7 +335,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
   }
   const config = result.data;
   return {
-    host: config.HOST,
+    host: config.HOST ?? (config.GATE_URL || config.EDGE_URL || config.SWITCH_URL ? '0.0.0.0' : '127.0.0.1'),
     port: config.PORT,
     requestDeadlineMs: config.REQUEST_DEADLINE_MS,
     upstreamTimeouts: {
@@ -345,6 +379,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
     introspection: config.INTROSPECTION ?? config.NODE_ENV !== 'production',
     graphiql: config.GRAPHIQL ?? config.NODE_ENV !== 'production',
     rateLimitPerMinute: config.RATE_LIMIT_PER_MINUTE,
+    rateLimitRedisWaitMs: config.RATE_LIMIT_REDIS_WAIT_MS,
+    corsOrigins: config.CORS_ORIGINS ?? [],
     admission: {
       // A query holds its estimate for its whole run, while its calls are in flight only level by
       // level: three times the three pools' connections runs some 8 nested queries at once, where
@@ -420,7 +456,7 @@ const settingNames = Object.keys(settings.shape);
 /** A variable named like a setting but none is ignored: said at start-up, with the settings of its kind. */
 function unknownSettings(env: NodeJS.ProcessEnv): string[] {
   return Object.keys(env)
-    .filter((name) => /^(GATE|EDGE|SWITCH|UPSTREAM|REDIS|JWT|API|QUERY|RATE)_/.test(name) && !settingNames.includes(name))
+    .filter((name) => /^(GATE|EDGE|SWITCH|UPSTREAM|REDIS|JWT|API|QUERY|RATE|CORS)_/.test(name) && !settingNames.includes(name))
     .map((name) => {
       const kind = name.slice(0, name.indexOf('_') + 1);
       return `${name} is not a setting of this gateway and is ignored; the ${kind}… settings are ${settingNames.filter((known) => known.startsWith(kind)).join(', ')}`;

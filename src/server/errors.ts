@@ -16,6 +16,15 @@ function isVariableRefusal(error: GraphQLError): boolean {
 }
 
 /**
+ * What the gateway answers with a code of its own (an upstream's failure, a variable refused):
+ * answers, told by the upstream log and the request log, not faults of the gateway to log again.
+ */
+export function isCodedFailure(error: unknown): boolean {
+  const original = error instanceof GraphQLError ? error.originalError : error;
+  return original instanceof UpstreamError || (error instanceof GraphQLError && isVariableRefusal(error));
+}
+
+/**
  * Upstream failures become GraphQL errors with a stable `extensions.code` and the upstream's
  * name (with its HTTP status, and `retryAfter` in seconds when it said when to ask again); a
  * variable whose value graphql-js refuses is `BAD_USER_INPUT`; anything unexpected is masked.

@@ -14,6 +14,7 @@ import { createGateway, type Gateway } from './yoga.ts';
 import { GatewayMetrics } from './telemetry/metrics.ts';
 import { combineObservers } from './telemetry/observers.ts';
 import type { Tracing } from './telemetry/tracing.ts';
+import { errorFields } from './telemetry/error-fields.ts';
 import { upstreamLogObserver } from './telemetry/upstream-log.ts';
 
 export interface RunningGateway {
@@ -92,13 +93,16 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
   // One destination for the log and the audit trail: their lines never interleave.
   const destination = options.logDestination ?? pino.destination({ dest: process.stdout.fd });
   const logger = pino({ level: config.logLevel }, destination);
+  const lifecycle = logger.child({ logger: 'lifecycle' });
+  const stateLog = logger.child({ logger: 'state' });
   const metrics = new GatewayMetrics();
   const tracing = await startTracing(config, options.spanExporter);
   const upstreams = createUpstreams(chosen, config, combineObservers([metrics.observer, upstreamLogObserver(logger), tracing?.observer]));
   metrics.watchHealth(() => upstreams.health());
   const state = await createSharedState({
     redisUrl: config.redisUrl,
-    onBackgroundError: (error) => logger.warn({ err: error }, 'shared state'),
+    rateLimitWaitMs: config.rateLimitRedisWaitMs,
+    onBackgroundError: (error) => stateLog.warn({ error: errorFields(error) }, `shared state: ${error.message}`),
   }).catch(async (error: unknown) => {
     await Promise.all([upstreams.close(), simulators?.close(), tracing?.shutdown()]);
     throw error;
@@ -135,7 +139,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
     const drained = new Promise<void>((resolve) => server.close(() => resolve()));
     server.closeIdleConnections();
     const cutoff = setTimeout(() => {
-      logger.warn('shutdown: requests still under way past the request deadline are cut off');
+      lifecycle.warn('shutdown: requests still under way past the request deadline are cut off');
       server.closeAllConnections();
     }, config.requestDeadlineMs + 1000);
     await drained;
@@ -143,7 +147,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
     await Promise.all([upstreams.close(), state.close()]);
     await simulators?.close();
     // A collector that cannot be reached costs the spans, not the exit code.
-    await tracing?.shutdown().catch((error: unknown) => logger.warn({ err: error }, 'shutdown: spans not exported'));
+    await tracing?.shutdown().catch((error: unknown) => lifecycle.warn({ error: errorFields(error) }, 'shutdown: spans not exported'));
   };
   return {
     url: `http://${shownHost}:${port}${yoga.graphqlEndpoint}`,

@@ -1,10 +1,12 @@
-import { createYoga, type YogaLogger, type YogaServerInstance } from 'graphql-yoga';
+import { createYoga, type YogaServerInstance } from 'graphql-yoga';
+import type { Logger } from 'pino';
 import { schema } from '../schema/index.ts';
 import type { Upstreams } from '../upstreams/index.ts';
 import type { GatewayContext, WriteServices } from '../schema/context.ts';
 import type { GatewayConfig } from './config.ts';
 import { Admission, realClock, type AdmissionSettings } from './admission.ts';
 import { createContext } from './context.ts';
+import { corsFor } from './cors.ts';
 import { maskGatewayError } from './errors.ts';
 import { EXAMPLE_QUERY } from './example-query.ts';
 import { useBoundedErrorMessages } from './plugins/use-bounded-error-messages.ts';
@@ -24,17 +26,18 @@ import { useMetrics } from './plugins/use-metrics.ts';
 import { useRequestLog, type RequestLogger } from './plugins/use-request-log.ts';
 import { useRequestSummary } from './plugins/use-request-summary.ts';
 import { useTracing } from './plugins/use-tracing.ts';
+import { graphqlLog } from './telemetry/graphql-log.ts';
 import type { GatewayMetrics } from './telemetry/metrics.ts';
 import type { Tracing } from './telemetry/tracing.ts';
 
 export type Gateway = YogaServerInstance<Record<string, unknown>, GatewayContext>;
 
 /** Who may ask what, and how much: client authentication, query limits, what the schema shows. */
-export type SecuritySettings = Pick<GatewayConfig, 'auth' | 'queryLimits' | 'introspection' | 'graphiql' | 'rateLimitPerMinute'>;
+export type SecuritySettings = Pick<GatewayConfig, 'auth' | 'queryLimits' | 'introspection' | 'graphiql' | 'rateLimitPerMinute' | 'corsOrigins'>;
 
 export interface GatewayOptions {
-  /** Where errors and warnings go (JSON lines from pino by default); false for none. */
-  logger?: YogaLogger | false;
+  /** Where errors and warnings go: JSON lines of its child `graphql` (see `graphqlLog`); absent or false for none. */
+  logger?: Logger | false;
   /** Locks, idempotency keys and the audit log of the mutations. */
   writes: WriteServices;
   security: SecuritySettings;
@@ -63,7 +66,7 @@ const GRAPHQL_ENDPOINT = '/graphql';
 export function createGateway(upstreams: Upstreams, options: GatewayOptions): Gateway {
   const { security } = options;
   const signals = options.signals ?? {};
-  const logger = options.logger || undefined;
+  const logger = options.logger ? graphqlLog(options.logger) : undefined;
   // GraphiQL is self-contained (no CDN): some 9 MB, loaded and rendered once, on the first visit.
   let graphiqlPage: Promise<string> | undefined;
   const clientOf = clientsBy(security.auth);
@@ -78,7 +81,8 @@ export function createGateway(upstreams: Upstreams, options: GatewayOptions): Ga
     graphiql: security.graphiql && { title: 'User gateway', defaultQuery: EXAMPLE_QUERY },
     renderGraphiQL: (options) => (graphiqlPage ??= import('@graphql-yoga/render-graphiql').then((module) => module.renderGraphiQL(options))),
     landingPage: false,
-    logging: options.logger ?? true,
+    cors: corsFor(security.corsOrigins),
+    logging: logger ?? false,
     plugins: [
       // First among the plugins that see execution, so that the ones after it (the request
       // summary, the query cost) wrap or replace the compiled execution.

@@ -73,8 +73,9 @@ export interface SharedState {
    * ahead (`remaining`: how many more may) or, if not, how long until one may (`retryAfterMs`, at
    * least 1). Fixed windows by rate-limiter-flexible: a client's window opens with its first request;
    * requests refused in it count too but never stretch it. Over Redis every process counts a client
-   * in one counter; in memory this process alone. Never rejects for Redis trouble: it fails open to a
-   * count in this process and tells `onBackgroundError` (the choice is argued in `redis.ts`). A limit
+   * in one counter; in memory this process alone. Never rejects for Redis trouble, nor waits for Redis
+   * longer than `rateLimitWaitMs`: it fails open to a count in this process and tells
+   * `onBackgroundError` (the choice is argued in `redis.ts`). A limit
    * or window that is not a whole number, at least 1, rejects with RangeError.
    */
   countRequest(client: string, options: RateLimitOptions): Promise<RateDecision>;
@@ -114,6 +115,13 @@ export interface SharedStateOptions {
   /** How long the start-up PING and each Redis command may take: past it the call fails rather than hang. */
   redisTimeoutMs?: number;
   /**
+   * How long `countRequest` waits for Redis's count (far less than `redisTimeoutMs`: every request
+   * is counted) before it counts in this process instead.
+   */
+  rateLimitWaitMs?: number;
+  /** How long `countRequest` leaves Redis alone once it failed or kept a request waiting; then one request asks it again. */
+  rateLimitPauseMs?: number;
+  /**
    * Hears what no caller can be told: Redis connection trouble, and bookkeeping that failed after
    * work had run (its result still went to the caller). Wire it to the logger; by default, console.warn.
    */
@@ -134,12 +142,16 @@ export async function createSharedState(options: SharedStateOptions = {}): Promi
     claimTtlMs: options.claimTtlMs ?? 120_000,
     keysLostHoldMs: options.keysLostHoldMs ?? 24 * 60 * 60 * 1000,
     redisTimeoutMs: options.redisTimeoutMs ?? 2_000,
+    rateLimitWaitMs: options.rateLimitWaitMs ?? 100,
+    rateLimitPauseMs: options.rateLimitPauseMs ?? 5_000,
     onBackgroundError: options.onBackgroundError ?? ((error) => console.warn(`warning: shared state: ${error.message}`)),
   };
   requireMs('lockDurationMs', settings.lockDurationMs, 200);
   requireMs('claimTtlMs', settings.claimTtlMs, 3);
   requireMs('keysLostHoldMs', settings.keysLostHoldMs, 0);
   requireMs('redisTimeoutMs', settings.redisTimeoutMs, 1);
+  requireMs('rateLimitWaitMs', settings.rateLimitWaitMs, 1);
+  requireMs('rateLimitPauseMs', settings.rateLimitPauseMs, 1);
   if (options.redisUrl === undefined) return createMemoryState(settings);
   // Loaded only here, so that a gateway without Redis never loads ioredis or Redlock.
   const { createRedisState } = await import('./redis.ts');

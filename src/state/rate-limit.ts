@@ -1,3 +1,4 @@
+import { circuitBreaker, ConsecutiveBreaker, handleAll, timeout, TimeoutStrategy, wrap, type IPolicy } from 'cockatiel';
 import { RateLimiterMemory, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 
 export interface RateLimitOptions {
@@ -13,9 +14,16 @@ export type RateDecision = { allowed: true; remaining: number } | { allowed: fal
 /** Makes the limiter of one limit and window; `keyPrefix` tells windows apart where the counts live. */
 export type LimiterFactory = (options: { points: number; windowSeconds: number; keyPrefix: string }) => RateLimiterAbstract;
 
-/** Where to count while the store fails, and who hears that it started to. */
+/** Where to count while the store fails or is slow, and who hears that it started to. */
 export interface RateLimitFallback {
   limits: RateLimits;
+  /** How long a request waits for the store's count before the fallback counts it instead. */
+  waitMs: number;
+  /**
+   * How long the store is left alone after it failed or kept a request waiting: meanwhile the
+   * fallback counts at once; then one request asks the store again (and closes or reopens the pause).
+   */
+  pauseMs: number;
   /** Told once when the store starts failing, and again only after it has counted since. */
   onStoreError: (error: unknown) => void;
 }
@@ -30,18 +38,27 @@ export class RateLimits {
   readonly #create: LimiterFactory;
   readonly #keyPrefix: string;
   readonly #limiters = new Map<string, RateLimiterAbstract>();
-  readonly #fallback: RateLimitFallback | undefined;
+  /** With the policy (cockatiel) that bounds what the store may cost a request: its wait, and the pause after a failure. */
+  readonly #fallback: (RateLimitFallback & { storeGuard: IPolicy }) | undefined;
   #storeFailing = false;
 
   constructor(create: LimiterFactory, keyPrefix: string, fallback?: RateLimitFallback) {
     this.#create = create;
     this.#keyPrefix = keyPrefix;
-    this.#fallback = fallback;
+    this.#fallback = fallback && {
+      ...fallback,
+      storeGuard: wrap(
+        circuitBreaker(handleAll, { halfOpenAfter: fallback.pauseMs, breaker: new ConsecutiveBreaker(1) }),
+        // Aggressive: the request goes on without the store's answer, which arrives (or times out) unheard.
+        timeout(fallback.waitMs, TimeoutStrategy.Aggressive),
+      ),
+    };
   }
 
   /**
-   * Counts one request of `client`. When the store cannot count, the fallback counts instead; with
-   * none, rejects with what the store threw. A refusal is a decision, never a rejection.
+   * Counts one request of `client`. When the store cannot count within the fallback's wait, or was
+   * found failing less than its pause ago, the fallback counts instead; with none, rejects with what
+   * the store threw. A refusal is a decision, never a rejection.
    */
   async count(client: string, options: RateLimitOptions): Promise<RateDecision> {
     const limit = options.limit;
@@ -49,23 +66,19 @@ export class RateLimits {
     requireWhole('limit', limit, 1);
     requireWhole('windowSeconds', windowSeconds, 1);
     const limiter = this.#limiterFor(limit, windowSeconds);
-    let counted: RateLimiterRes;
+    const consume = () => decide(limiter.consume(client));
+    if (!this.#fallback) return consume();
+    let decision: RateDecision;
     try {
-      counted = await limiter.consume(client);
-    } catch (outcome) {
-      if (outcome instanceof RateLimiterRes) {
-        this.#storeFailing = false;
-        // Never 0: a refusal with nothing to wait for would invite an immediate retry, refused too.
-        return { allowed: false, retryAfterMs: Math.max(1, outcome.msBeforeNext) };
-      }
-      if (!this.#fallback) throw outcome;
+      decision = await this.#fallback.storeGuard.execute(consume);
+    } catch (error) {
       // One report per outage: every request of a busy gateway would otherwise repeat it.
-      if (!this.#storeFailing) this.#fallback.onStoreError(outcome);
+      if (!this.#storeFailing) this.#fallback.onStoreError(error);
       this.#storeFailing = true;
       return this.#fallback.limits.count(client, options);
     }
     this.#storeFailing = false;
-    return { allowed: true, remaining: counted.remainingPoints };
+    return decision;
   }
 
   /** Forgets the limiters (and with them what memory counted). */
@@ -88,6 +101,21 @@ export class RateLimits {
 /** Counts in this process (its timers are unref'd, so they never keep it alive). */
 export function memoryRateLimits(keyPrefix: string): RateLimits {
   return new RateLimits(({ points, windowSeconds, keyPrefix }) => new RateLimiterMemory({ points, duration: windowSeconds, keyPrefix }), keyPrefix);
+}
+
+/**
+ * rate-limiter-flexible's answer as a decision: it resolves when the request may go ahead and
+ * rejects with the same kind of value when it may not; anything else it rejects with is the
+ * store's failure, passed on.
+ */
+async function decide(consumed: Promise<RateLimiterRes>): Promise<RateDecision> {
+  try {
+    return { allowed: true, remaining: (await consumed).remainingPoints };
+  } catch (outcome) {
+    if (!(outcome instanceof RateLimiterRes)) throw outcome;
+    // Never 0: a refusal with nothing to wait for would invite an immediate retry, refused too.
+    return { allowed: false, retryAfterMs: Math.max(1, outcome.msBeforeNext) };
+  }
 }
 
 function requireWhole(name: string, value: number, min: number): void {

@@ -204,10 +204,11 @@ class RedisLocks {
  * increments atomically and that expires when the window ends (its TTL is set by the window's first
  * request). Every process that shares the Redis and the key prefix counts a client in one counter.
  *
- * When Redis cannot count (down, not yet reconnected, or slower than `redisTimeoutMs`), this fails
+ * When Redis cannot count (down, not yet reconnected, or slower than `rateLimitWaitMs`), this fails
  * OPEN: the request is counted in this process instead (each process then allows a client the whole
- * limit, so at most N× the limit across N processes), and `onBackgroundError` hears it once per
- * outage. Why not fail closed: the limit protects the upstreams from one client's excess; it is not
+ * limit, so at most N× the limit across N processes), and so is every request of the next
+ * `rateLimitPauseMs`, without asking Redis, until one asks again; `onBackgroundError` hears it once
+ * per outage. Why not fail closed: the limit protects the upstreams from one client's excess; it is not
  * what keeps clients out (authentication is). Queries never need Redis, so refusing every request
  * while Redis is down would turn an outage of a helper into an outage of the whole API, for every
  * client, the well-behaved ones first; and the writes that do need Redis (locks, idempotency keys)
@@ -229,6 +230,8 @@ function redisRateLimits(redis: Redis, where: string, settings: StateSettings): 
     });
   return new RateLimits(create, settings.keyPrefix, {
     limits: memoryRateLimits(settings.keyPrefix),
+    waitMs: settings.rateLimitWaitMs,
+    pauseMs: settings.rateLimitPauseMs,
     onStoreError: (error) => {
       const reason = error instanceof Error ? error.message : String(error);
       settings.onBackgroundError(

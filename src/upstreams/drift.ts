@@ -5,7 +5,7 @@ import type { PayloadDrift, UpstreamObserver } from './observer.ts';
 /**
  * Payload drift: what an upstream sends that differs from what the gateway reads, without failing
  * it. A key the schema neither reads nor knows as documented is `unexpected`; an optional key the
- * schema reads that the payload lacks is `missing`. Only key names are ever reported, never values.
+ * schema reads that the payload lacks is `missing`, unless the docs show it in some answers only. Only key names are ever reported, never values.
  *
  * Checking costs a walk over the payload's keys, so not every payload is walked: the first of each
  * schema on each upstream is, then one in `DRIFT_SAMPLE_EVERY`. A walked payload reports each
@@ -40,16 +40,29 @@ export function documented<T extends z.ZodType>(schema: T, keys: readonly string
   return schema;
 }
 
+/** Keys the docs show in some answers of a record only (write answers, or with a flag): absent, they are no drift. */
+const shownSometimes = new WeakMap<z.ZodType, readonly string[]>();
+
+/**
+ * Marks optional keys of an object schema that the docs show in some answers only (gate's
+ * `updated_at` in write answers, `balance_seconds` with `balance=true`): their absence is no drift.
+ */
+export function sometimesShown<T extends z.ZodType>(schema: T, keys: readonly string[]): T {
+  shownSometimes.set(schema, keys);
+  return schema;
+}
+
 interface ObjectShape {
   kind: 'object';
   /** This object's dotted path (`results[].profile`), `''` at the root. */
   path: string;
   /**
    * Every key the gateway expects (read by the schema, or documented and left behind), each
-   * with 1 when it is an optional key the schema reads, else 0: a walk counts those present.
+   * with 1 when it is an optional key the schema reads that every answer shows, else 0: a walk
+   * counts those present.
    */
   known: ReadonlyMap<string, 0 | 1>;
-  /** The optional keys the schema reads, each with its finding when absent (`missing results[].email`). */
+  /** The optional keys the schema reads that every answer shows, each with its finding when absent (`missing results[].email`). */
   optional: readonly { key: string; finding: string }[];
   /** The keys whose values have a shape of their own to check. */
   nested: readonly { key: string; shape: Shape }[];
@@ -97,9 +110,11 @@ function compile(schema: z.ZodType, path: string): Shape | undefined {
   for (const key of documentedOnly.get(current) ?? []) known.set(key, 0);
   const optional: { key: string; finding: string }[] = [];
   const nested: { key: string; shape: Shape }[] = [];
+  const sometimes = shownSometimes.get(current) ?? [];
   for (const [key, field] of Object.entries(definition.shape)) {
-    known.set(key, isOptional(field) ? 1 : 0);
-    if (isOptional(field)) optional.push({ key, finding: `missing ${childPath(path, key)}` });
+    const expected = isOptional(field) && !sometimes.includes(key);
+    known.set(key, expected ? 1 : 0);
+    if (expected) optional.push({ key, finding: `missing ${childPath(path, key)}` });
     const shape = compile(field, childPath(path, key));
     if (shape) nested.push({ key, shape });
   }

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { reportDrift, type PayloadSource } from './drift.ts';
 import { UpstreamError, type UpstreamName } from './http.ts';
 
-export { documented, type PayloadSource } from './drift.ts';
+export { documented, sometimesShown, type PayloadSource } from './drift.ts';
 
 /**
  * Validates a payload at the boundary; what fails is named by path, never by value. Keys the

@@ -52,6 +52,8 @@ export interface HarnessOptions {
   env?: NodeJS.ProcessEnv;
   /** Put before the shared state's Redis keys, so that test runs on one Redis never meet. */
   redisKeyPrefix?: string;
+  /** How long each Redis command may take (the state's `redisTimeoutMs`). */
+  redisTimeoutMs?: number;
   /** Hears every upstream attempt, retry and breaker change. */
   observer?: UpstreamObserver;
   /** The clock the writes settle by (`WRITE_SETTLE_MS`), for tests that move time instead of waiting. */
@@ -69,7 +71,12 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   }
   const config = loadConfig(options.env ?? {});
   const upstreams = createUpstreams(settings, config, options.observer);
-  const state = await createSharedState({ redisUrl: config.redisUrl, keyPrefix: options.redisKeyPrefix });
+  const state = await createSharedState({
+    redisUrl: config.redisUrl,
+    keyPrefix: options.redisKeyPrefix,
+    rateLimitWaitMs: config.rateLimitRedisWaitMs,
+    ...(options.redisTimeoutMs !== undefined && { redisTimeoutMs: options.redisTimeoutMs }),
+  });
   const audit: AuditEntry[] = [];
   // Tests read errors from the answers; the log would only repeat them.
   const yoga = createGateway(upstreams, {

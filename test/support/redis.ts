@@ -117,23 +117,29 @@ export interface RedisProxy {
   cut(): Promise<void>;
   /** Holds what clients send, as a Redis that stalls would: nothing reaches it until `resume`. */
   stall(): void;
-  /** Sends on what was held, in order, and everything after it. */
+  /** Holds Redis's replies back from now on: to its clients Redis hangs (it takes commands and never answers). */
+  hang(): void;
+  /** Sends on what was held (commands, then replies), in order, and everything after it. */
   resume(): void;
+  /** Everything the clients sent through the proxy, as text: the commands, in RESP. */
+  sent(): string;
 }
 
 /** A TCP hop in front of Redis, to take Redis away from one client without touching the server. */
 export async function openRedisProxy(redisUrl: string): Promise<RedisProxy> {
   const target = new URL(redisUrl);
-  let stalled = false;
-  const held: { upstream: Socket; chunk: Buffer }[] = [];
+  let sent = '';
+  let heldCommands: (() => void)[] | undefined;
+  let heldReplies: (() => void)[] | undefined;
   const listener = await listenOnLoopback((client) => {
     const upstream = connect(Number(target.port || 6379), target.hostname);
     upstream.on('error', () => client.destroy());
     client.on('data', (chunk: Buffer) => {
-      if (stalled) held.push({ upstream, chunk });
+      sent += chunk.toString('latin1');
+      if (heldCommands) heldCommands.push(() => upstream.write(chunk));
       else upstream.write(chunk);
     });
-    upstream.pipe(client);
+    upstream.on('data', (chunk: Buffer) => (heldReplies ? heldReplies.push(() => client.write(chunk)) : client.write(chunk)));
     client.on('close', () => upstream.destroy());
     upstream.on('close', () => client.destroy());
   });
@@ -143,13 +149,14 @@ export async function openRedisProxy(redisUrl: string): Promise<RedisProxy> {
   return {
     url: url.toString(),
     cut: listener.close,
-    stall: () => {
-      stalled = true;
-    },
+    stall: () => (heldCommands ??= []),
+    hang: () => (heldReplies ??= []),
     resume: () => {
-      stalled = false;
-      for (const { upstream, chunk } of held.splice(0)) upstream.write(chunk);
+      const held = [...(heldCommands ?? []), ...(heldReplies ?? [])];
+      heldCommands = heldReplies = undefined;
+      for (const deliver of held) deliver();
     },
+    sent: () => sent,
   };
 }
 

@@ -23,6 +23,8 @@ export interface Reshaping {
   headers?: (headers: Record<string, string>, url: URL) => void;
   /** Sends the reply body in pieces of `bytes`, `everyMs` apart, without a content-length. */
   trickle?: { bytes: number; everyMs: number };
+  /** Holds each reply until the promise it returns settles (the upstream has answered by then). */
+  hold?: (url: URL, method: string) => Promise<void>;
 }
 
 export interface ReshapingProxy {
@@ -65,6 +67,7 @@ export async function startReshapingProxy(target: string, reshaping: Reshaping):
       const body = text && reshaping.body ? JSON.stringify(reshaping.body(JSON.parse(text), url)) : text;
       reply = { status: reshaping.status?.(upstream.statusCode, url) ?? upstream.statusCode, headers, body };
     }
+    await reshaping.hold?.(url, incoming.method ?? 'GET');
     const body = Buffer.from(reply.body ?? '');
     if (!reshaping.trickle) {
       outgoing.writeHead(reply.status, { ...reply.headers, 'content-length': body.length });

@@ -12,10 +12,19 @@ function tooLarge(limit: number) {
 }
 
 /**
- * A body above the limit is refused with 413 REQUEST_TOO_LARGE before it is parsed: at once when
- * its `Content-Length` says so, else (a chunked body) as soon as the bytes read pass the limit,
- * which stops the reading. Only the request handed to the body parser is wrapped; the request
- * itself (and what other plugins keep about it) stays as it came.
+ * How much past the limit a refused body is still read, and dropped: a client that sends its whole
+ * body before it reads the answer would otherwise meet a connection that no longer reads (a reset)
+ * instead of the 413. A larger body is cut off where this runs out.
+ */
+export const REFUSED_BODY_READ_BYTES = 16 * 1024 ** 2;
+
+/**
+ * A body above the limit is refused with 413 REQUEST_TOO_LARGE and never parsed. It is read to its
+ * end first, the part past the limit dropped as it comes, so that the refusal reaches a client
+ * still sending and the connection stays usable; unless more than `REFUSED_BODY_READ_BYTES` past the
+ * limit comes (or its `Content-Length` says it will), which is refused without waiting for it. A
+ * body within its `Content-Length` is left to Node to hold to that length. Only the request handed
+ * to the body parser is wrapped; the request itself (and what other plugins keep about it) stays as it came.
  */
 export function useRequestBodyLimit(options: RequestBodyLimitOptions): Plugin {
   const limit = options.maxRequestBytes;
@@ -23,10 +32,9 @@ export function useRequestBodyLimit(options: RequestBodyLimitOptions): Plugin {
     onRequestParse({ request, requestParser, setRequestParser, fetchAPI }) {
       const declared = request.headers.get('content-length');
       // A malformed length is Yoga's to refuse (400), after this.
-      if (declared !== null && /^\d+$/.test(declared)) {
-        if (Number(declared) > limit) throw tooLarge(limit);
-        return;
-      }
+      const declaredBytes = declared !== null && /^\d+$/.test(declared) ? Number(declared) : undefined;
+      if (declaredBytes !== undefined && declaredBytes <= limit) return;
+      if (declaredBytes !== undefined && (declaredBytes > limit + REFUSED_BODY_READ_BYTES || !requestParser)) throw tooLarge(limit);
       if (!requestParser || !request.body) return;
       const parse = requestParser;
       setRequestParser((incoming) => {
@@ -39,8 +47,12 @@ export function useRequestBodyLimit(options: RequestBodyLimitOptions): Plugin {
           new Transform<Uint8Array, Uint8Array>({
             transform(chunk, controller) {
               bytesRead += chunk.byteLength;
+              if (bytesRead <= limit) controller.enqueue(chunk);
+              // Erroring stops the reading: only once reading on is not worth it.
+              else if (bytesRead > limit + REFUSED_BODY_READ_BYTES) controller.error(tooLarge(limit));
+            },
+            flush(controller) {
               if (bytesRead > limit) controller.error(tooLarge(limit));
-              else controller.enqueue(chunk);
             },
           }),
         );

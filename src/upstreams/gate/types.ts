@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { checkedLater, documented, FieldReader, jsonObject, optionalBoolean, optionalString } from '../validation.ts';
+import { checkedLater, documented, FieldReader, jsonObject, optionalBoolean, optionalString, sometimesShown } from '../validation.ts';
 
 /** gate lists: `{count, next, previous, results}`; next/previous are ignored (they may name another host). */
 export function gateList<T extends z.ZodType>(item: T) {
@@ -19,16 +19,18 @@ export const gateUserSchema = z
     username: z.string(),
     email: optionalString,
     organization: optionalString,
-    profile: z
-      .object({
+    // The docs show `updated_at` in write answers only, `last_login` on some reads (never for whom never logged in).
+    profile: sometimesShown(
+      z.object({
         first_name: optionalString,
         last_name: optionalString,
         role: optionalString,
         created_at: checkedLater,
         updated_at: checkedLater,
         last_login: checkedLater,
-      })
-      .nullish(),
+      }),
+      ['updated_at', 'last_login'],
+    ).nullish(),
   })
   .transform(({ id, username, email, organization, profile }) => ({
     id: String(id),
@@ -44,9 +46,9 @@ export const gateUserSchema = z
   }));
 export type GateUser = z.output<typeof gateUserSchema>;
 
-/** gate `/user_token/`: balance fields are present only when read with `balance=true`. */
-export const gateUserTokenSchema = z
-  .object({
+/** gate `/user_token/`: balance fields are present only when read with `balance=true`, `updated_at` in write answers. */
+export const gateUserTokenSchema = sometimesShown(
+  z.object({
     id: z.number().int(),
     username: z.string(),
     email: optionalString,
@@ -57,16 +59,18 @@ export const gateUserTokenSchema = z
     created_at: checkedLater,
     updated_at: checkedLater,
     last_login: checkedLater,
-    profile: z
-      .object({
+    profile: sometimesShown(
+      z.object({
         max_sessions: checkedLater,
         access_level: optionalString,
         total_usage_seconds: checkedLater,
         last_activity: checkedLater,
-      })
-      .nullish(),
-  })
-  .transform((token) => ({
+      }),
+      ['total_usage_seconds', 'last_activity'],
+    ).nullish(),
+  }),
+  ['balance_seconds', 'updated_at'],
+).transform((token) => ({
     id: token.id,
     username: token.username,
     email: token.email ?? null,
@@ -104,8 +108,8 @@ const deviceSchema = z
 export type GateDevice = z.output<typeof deviceSchema>;
 
 /** gate `/user_extra/`: `device_info` is present only when read with `device_info=true`. */
-export const gateUserExtraSchema = z
-  .object({
+export const gateUserExtraSchema = sometimesShown(
+  z.object({
     id: z.number().int(),
     parent: gateId,
     organization_id: gateId.nullish(),
@@ -115,8 +119,9 @@ export const gateUserExtraSchema = z
     device_info: documented(z.object({ assigned_devices: z.array(deviceSchema).nullish() }), ['device_count']).nullish(),
     created_at: checkedLater,
     updated_at: checkedLater,
-  })
-  .transform((extra) => ({
+  }),
+  ['device_info'],
+).transform((extra) => ({
     id: extra.id,
     parent: String(extra.parent),
     organizationId: extra.organization_id == null ? null : String(extra.organization_id),

@@ -1,0 +1,100 @@
+// What the gateway process writes, as `npm start` runs it: JSON lines only, from start to exit.
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { openSilentServer } from './support/redis.ts';
+
+type Line = Record<string, unknown> & { level: number; logger: string; msg: string };
+
+interface Run {
+  /** Every line the process wrote, stdout and stderr alike, parsed. */
+  lines: Line[];
+  /** The lines that are not JSON. */
+  notJson: string[];
+  /** Both streams as written. */
+  text: string;
+  code: number | null;
+}
+
+/**
+ * Runs `node --import tsx src/index.ts` with `env` (the gateway's settings of the test's process
+ * left out) until it exits by itself, or, once `stopWhen` holds for a line, until SIGTERM ends it.
+ */
+async function runGateway(env: NodeJS.ProcessEnv, stopWhen?: (line: Line) => boolean): Promise<Run> {
+  const inherited = Object.fromEntries(Object.entries(process.env).filter(([name]) => !/^(API_KEYS|JWT_|AUTH_MODE|GATE_|EDGE_|SWITCH_|REDIS_URL|LOG_LEVEL)/.test(name)));
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/index.ts'], { env: { ...inherited, PORT: '0', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  onTestFinished(() => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  });
+  let text = '';
+  const lines: Line[] = [];
+  const notJson: string[] = [];
+  let partial = '';
+  const read = (chunk: Buffer) => {
+    text += String(chunk);
+    const parts = (partial + String(chunk)).split('\n');
+    partial = parts.pop() ?? '';
+    for (const part of parts.filter(Boolean)) {
+      let line: Line;
+      try {
+        line = JSON.parse(part) as Line;
+      } catch {
+        notJson.push(part);
+        continue;
+      }
+      lines.push(line);
+      if (stopWhen?.(line)) child.kill('SIGTERM');
+    }
+  };
+  child.stdout.on('data', read);
+  child.stderr.on('data', read);
+  const [code] = (await once(child, 'close')) as [number | null];
+  if (partial) notJson.push(partial);
+  return { lines, notJson, text, code };
+}
+
+/** A start that failed: exit 1, and one fatal `lifecycle` line with these fields, nothing else. */
+function expectOneFatalLine(run: Run, fields: Record<string, unknown>) {
+  expect(run.notJson).toEqual([]);
+  expect(run.code).toBe(1);
+  expect(run.lines).toEqual([expect.objectContaining({ level: 60, logger: 'lifecycle', ...fields })]);
+}
+
+describe('the gateway process writes JSON lines only', () => {
+  it('from start to exit: each a `lifecycle` line, the ready line naming its URL', { timeout: 60_000 }, async () => {
+    const run = await runGateway({ LOG_LEVEL: 'warn' }, (line) => typeof line['url'] === 'string');
+    expect(run.notJson).toEqual([]);
+    expect(run.code).toBe(0);
+    expect(run.lines.map((line) => line.logger)).toEqual(['lifecycle', 'lifecycle', 'lifecycle', 'lifecycle']);
+    const [demo, ready, stopping, closed] = run.lines;
+    expect(demo?.msg).toMatch(/^This demo serves without client authentication/);
+    expect(ready).toMatchObject({ level: 30, url: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+\/graphql$/), simulated: ['gate', 'edge', 'switch'] });
+    expect(ready?.msg).toMatch(/^GraphQL gateway ready: http:\/\/127\.0\.0\.1:\d+\/graphql \(embedded simulators for: gate, edge, switch\)/);
+    expect(stopping).toMatchObject({ signal: 'SIGTERM', msg: expect.stringMatching(/^SIGTERM received/) });
+    expect(closed?.msg).toBe('closed');
+  });
+
+  it('and when it cannot start: a bad setting is one fatal line naming it', { timeout: 60_000 }, async () => {
+    const run = await runGateway({ PORT: 'eighty', CORS_ORIGINS: 'https://a.example.com/' });
+    expectOneFatalLine(run, {
+      msg: 'Invalid configuration: PORT must be a whole number from 0 to 65535; CORS_ORIGINS entry 1 must be an origin: http(s)://host[:port] in lower case, with nothing after it',
+    });
+  });
+
+  it('and when Redis does not answer at start-up: one fatal line naming REDIS_URL, never its password, and exit 1', { timeout: 60_000 }, async () => {
+    const silent = await openSilentServer();
+    try {
+      const url = new URL(silent.url);
+      url.password = 'hunter2-secret';
+      const run = await runGateway({ REDIS_URL: url.toString() });
+      expectOneFatalLine(run, {
+        setting: 'REDIS_URL',
+        msg: expect.stringMatching(/^REDIS_URL: Redis at redis:\/\/127\.0\.0\.1:\d+ did not answer PING \(waited at most 2000 ms\)/),
+      });
+      expect(run.text).not.toContain('hunter2-secret');
+      expect(run.text).not.toMatch(/\n\s+at /);
+    } finally {
+      await silent.close();
+    }
+  });
+});
