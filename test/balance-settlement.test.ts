@@ -107,6 +107,33 @@ describe('a top-up whose PATCH is still travelling when the gateway gives up', (
   });
 });
 
+describe('two gateways on one Redis', () => {
+  const harnessWith = harnessPerTest();
+
+  it('a top-up through the other gateway waits for the unknown one to settle, and neither is lost nor doubled', async () => {
+    const redis = await startOwnRedis();
+    try {
+      const env = { REDIS_URL: redis.url, GATE_TIMEOUT_MS: '300' };
+      const first = await harnessWith({ env, redisKeyPrefix: 'two-gateways:' });
+      const second = await harnessWith({ env, redisKeyPrefix: 'two-gateways:', sharing: first });
+      const person = tokenHolder(first.simulators, 16);
+      const before = person.balance();
+      first.simulators.injectFault('gate', { method: 'PATCH', path: '/user_token/:id/', action: 'hold' });
+      expect((await add(first, person.username, 20, 'two-1')).__typename).toBe('OutcomeUnknown');
+      // Through the other process: refused while the first PATCH may still land, writing nothing.
+      expect((await add(second, person.username, 10)).__typename).toBe('LockTimeout');
+      await first.simulators.releaseHeld('gate');
+      expect(await add(second, person.username, 10)).toEqual({ __typename: 'BalancePayload', balance: { seconds: before + 30 } });
+      // The key learns, through Redis, that its change landed: retried through either process, nothing is added.
+      expect(await add(second, person.username, 20, 'two-1')).toEqual({ __typename: 'BalancePayload', balance: { seconds: before + 30 } });
+      expect(await add(first, person.username, 20, 'two-1')).toEqual({ __typename: 'BalancePayload', balance: { seconds: before + 30 } });
+      expect(person.balance()).toBe(before + 30);
+    } finally {
+      await redis.stop();
+    }
+  });
+});
+
 describe('the read a top-up is computed from', () => {
   const harnessWith = harnessPerTest();
 

@@ -56,12 +56,18 @@ export interface HarnessOptions {
   redisTimeoutMs?: number;
   /** Hears every upstream attempt, retry and breaker change. */
   observer?: UpstreamObserver;
+  /**
+   * Another harness's simulators, to stand for a second gateway process on the same upstreams
+   * (with the same REDIS_URL and key prefix, the same shared state too); the other harness closes them.
+   */
+  sharing?: Harness;
   /** The clock the writes settle by (`WRITE_SETTLE_MS`), for tests that move time instead of waiting. */
   clock?: { now: () => number };
 }
 
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
-  const simulators = await startSimulators({ latencyMs: options.latencyMs, ...(options.edgePaging ? { edgePaging: options.edgePaging } : {}) });
+  const simulators =
+    options.sharing?.simulators ?? (await startSimulators({ latencyMs: options.latencyMs, ...(options.edgePaging ? { edgePaging: options.edgePaging } : {}) }));
   const settings = simulatorSettings(simulators);
   const proxies: Harness['proxies'] = {};
   for (const key of ['gate', 'edge', 'switch'] as const) {
@@ -121,7 +127,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     async close() {
       await Promise.all([upstreams.close(), state.close()]);
       await Promise.all(Object.values(proxies).map((proxy) => proxy.close()));
-      await simulators.close();
+      if (!options.sharing) await simulators.close();
     },
   };
 }
