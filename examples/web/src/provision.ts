@@ -24,7 +24,10 @@ function verdict(outcome: Outcome): Verdict {
     case 'ConflictError':
       return { text: `Not provisioned: ${outcome.message}`, sendAgain: false };
     case 'ProvisioningFailed':
-      return { text: `Not provisioned, undone: ${outcome.message}${outcome.leftovers.length ? ` Left behind: ${outcome.leftovers.join(', ')}.` : ''}`, sendAgain: false };
+      // Sent again with the same key, the gateway first removes what the failed attempt left behind.
+      return outcome.leftovers.length
+        ? { text: `Not provisioned: ${outcome.message} Left behind: ${outcome.leftovers.join(', ')}. Send it again to clear them.`, sendAgain: true }
+        : { text: `Not provisioned, nothing left behind: ${outcome.message}`, sendAgain: false };
     case 'IdempotencyKeyReused':
       return { text: `Not provisioned: ${outcome.message}`, sendAgain: false };
     case 'UpstreamFailure':
