@@ -1,6 +1,7 @@
 // examples/web as a frontend team runs it: built by its own scripts, served from another origin,
 // against the gateway process started with the example's manifest and trusted documents only.
 import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -20,6 +21,7 @@ let gateway: GatewayProcess;
 let browser: Browser;
 
 beforeAll(async () => {
+  if (!existsSync(`${EXAMPLE}node_modules`)) throw new Error('examples/web is not installed: run `npm ci` in examples/web (.ci/run does).');
   simulators = await startSimulators();
   app = await serveDirectory(`${EXAMPLE}dist`);
   // The manifest the build writes, written first: the gateway loads it at start.

@@ -65,8 +65,9 @@ export function createClient({ url, headers }: ClientOptions) {
       headers: {
         ...headers(),
         'content-type': 'application/json',
-        // A plain answer as JSON; only an answer in parts (a deferred fragment) as multipart/mixed.
-        accept: 'application/graphql-response+json, application/json;q=0.9, multipart/mixed;q=0.8',
+        // A plain answer as JSON; only an answer in parts (a deferred fragment) as multipart/mixed,
+        // in the format of deferSpec=20220824 (`incremental` parts with a `path`), which `merge` reads.
+        accept: 'application/graphql-response+json, application/json;q=0.9, multipart/mixed;deferSpec=20220824;q=0.8',
       },
       body: JSON.stringify({ documentId, variables }),
       signal,
