@@ -133,17 +133,24 @@ describe('examples/web in Chromium, from another origin, with trusted documents 
     await page.screenshot({ path: 'test/e2e/web-example.png', fullPage: true });
   });
 
-  it('provisions a person, and the same username again answers the ConflictError member', async () => {
+  it('provisions a person, after a ValidationError that marks its field; the same username again is the ConflictError member', async () => {
     const page = await openExample();
     const form = page.locator('#provision');
     await form.getByLabel('Username').fill('web.example');
     await form.getByLabel('Email').fill('web.example@acme.com');
-    await form.getByLabel('Password').fill('correct horse battery');
+    await form.getByLabel('Password').fill('short');
     await form.getByLabel('Organization').fill('acme');
     await form.getByLabel('First name').fill('Web');
     await form.getByLabel('Last name').fill('Example');
     const outcome = page.locator('#provision-result p');
 
+    await form.getByRole('button', { name: 'Provision' }).click();
+    await expect.poll(() => outcome.getAttribute('data-outcome')).toBe('ValidationError');
+    expect(await outcome.innerText()).toMatch(/^Not provisioned: password /);
+    expect(await form.getByLabel('Password').getAttribute('aria-invalid')).toBe('true');
+    expect(simulators.dataset.gateUsers.filter((user) => user.username === 'web.example')).toHaveLength(0);
+
+    await form.getByLabel('Password').fill('correct horse battery');
     await form.getByRole('button', { name: 'Provision' }).click();
     await expect.poll(() => outcome.getAttribute('data-outcome')).toBe('ProvisionUserPayload');
     expect(await outcome.innerText()).toBe('Provisioned web.example.');

@@ -20,7 +20,7 @@ function verdict(outcome: Outcome): Verdict {
     case 'ProvisionUserPayload':
       return { text: `Provisioned ${outcome.user.username}.`, sendAgain: false };
     case 'ValidationError':
-      return { text: `${outcome.message} ${outcome.fieldErrors.map((error) => `${error.field}: ${error.message}`).join('; ')}`, sendAgain: false };
+      return { text: `Not provisioned: ${outcome.fieldErrors.map((error) => `${error.field} ${error.message}`).join('; ') || outcome.message}`, sendAgain: false };
     case 'ConflictError':
       return { text: `Not provisioned: ${outcome.message}`, sendAgain: false };
     case 'ProvisioningFailed':
