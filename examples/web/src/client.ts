@@ -83,6 +83,7 @@ export function createClient({ url, headers }: ClientOptions) {
       result = result ? merge(result, part.body) : toResult<TData>(response.status, part.body);
       yield result;
     }
+    if (!result || result.hasNext) throw new Error('The answer ended before its last part.');
   }
 
   /** The whole answer, deferred parts and all. */
