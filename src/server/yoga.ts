@@ -97,8 +97,8 @@ export function createGateway(upstreams: Upstreams, options: GatewayOptions): Ga
       ...(signals.requestLog || signals.metrics || signals.tracing ? [useRequestSummary({ graphqlEndpoint: GRAPHQL_ENDPOINT, graphiql: security.graphiql })] : []),
       ...(signals.requestLog ? [useRequestLog({ logger: signals.requestLog })] : []),
       ...(signals.tracing ? [useTracing({ tracing: signals.tracing, graphqlEndpoint: GRAPHQL_ENDPOINT })] : []),
-      useAuthentication({ settings: security.auth, graphiql: security.graphiql, onRefused: (reason) => logger?.debug(`credential refused: ${reason}`),
-        onKeysUnavailable: (reason) => logger?.warn(`JWT_JWKS_URL cannot be fetched: ${reason}`),
+      useAuthentication({ settings: security.auth, graphiql: security.graphiql, onRefused: (reason, request) => logger?.debug({ requestId: requestIdOf(request) }, `credential refused: ${reason}`),
+        onKeysUnavailable: (reason, request) => logger?.warn({ requestId: requestIdOf(request) }, `JWT_JWKS_URL cannot be fetched: ${reason}`),
       }),
       ...(security.rateLimitPerMinute === undefined
         ? []

@@ -6,12 +6,12 @@ import { gatewayAndBrowser } from './support.ts';
 
 const started = gatewayAndBrowser();
 
-/** The README's walk-through, operation by operation, as a person would paste them into GraphiQL. */
+/** The walk-through of docs/mutations.md, operation by operation, as a person would paste them into GraphiQL. */
 function walkThrough(): Map<string, string> {
-  const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
-  const section = readme.slice(readme.indexOf('### Provisioning a person in GraphiQL'));
+  const doc = readFileSync(new URL('../../docs/mutations.md', import.meta.url), 'utf8');
+  const section = doc.slice(doc.indexOf('## Provisioning a person in GraphiQL'));
   const block = /```graphql\n([\s\S]*?)```/.exec(section)?.[1];
-  if (!block) throw new Error('the README has no GraphiQL walk-through');
+  if (!block) throw new Error('docs/mutations.md has no GraphiQL walk-through');
   const operations = parse(block).definitions.filter((definition): definition is OperationDefinitionNode => definition.kind === 'OperationDefinition');
   return new Map(operations.map((operation) => [operation.name?.value ?? '', print(operation)]));
 }
@@ -28,7 +28,7 @@ async function runInGraphiQL(page: Page, operation: string): Promise<Record<stri
   return body.data ?? {};
 }
 
-describe('provisioning a person in GraphiQL, as the README shows it', () => {
+describe('provisioning a person in GraphiQL, as docs/mutations.md shows it', () => {
   it('provisions, tops up, edits, gives and revokes a token, and deprovisions: each upstream holds exactly that after each step', { timeout: 120_000 }, async () => {
     const page = await started.browser().newPage();
     const operations = walkThrough();

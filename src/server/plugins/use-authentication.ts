@@ -9,9 +9,9 @@ export interface AuthenticationOptions {
   /** Whether GraphiQL is served: its page loads without a credential (its requests then carry one). */
   graphiql: boolean;
   /** Hears why a credential was refused (the client is told only that it was). */
-  onRefused?: (reason: string) => void;
+  onRefused?: (reason: string, request: Request) => void;
   /** Hears that the JWKS could not be fetched (the client is answered 503). */
-  onKeysUnavailable?: (reason: string) => void;
+  onKeysUnavailable?: (reason: string, request: Request) => void;
 }
 
 /** Where client authentication is off, a request may do everything. */
@@ -142,12 +142,12 @@ export function useAuthentication(options: AuthenticationOptions): Plugin {
         } else throw new Refused('no credential');
       } catch (error) {
         if (error instanceof KeysUnavailable) {
-          options.onKeysUnavailable?.(error.message);
+          options.onKeysUnavailable?.(error.message, request);
           endResponse(keysUnavailable(fetchAPI));
           return;
         }
         if (!(error instanceof Refused)) throw error;
-        options.onRefused?.(error.message);
+        options.onRefused?.(error.message, request);
         endResponse(unauthenticated(fetchAPI));
       }
     },

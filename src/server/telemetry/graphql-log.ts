@@ -1,7 +1,6 @@
 import type { YogaLogger } from 'graphql-yoga';
 import type { Logger } from 'pino';
 import { isCodedFailure } from '../errors.ts';
-import { currentRequestId } from '../plugins/use-request-id.ts';
 import { errorFields } from './error-fields.ts';
 
 /** The innermost cause of an error (graphql-js wraps what a resolver threw in `originalError`). */
@@ -11,9 +10,23 @@ function rootOf(error: Error): Error {
   return root;
 }
 
+/** The fields a call gives first (`{ requestId }`), apart from what it says. */
+function split(args: unknown[]): { fields: Record<string, unknown>; said: unknown[] } {
+  const [first, ...rest] = args;
+  const given = first !== null && typeof first === 'object' && !(first instanceof Error);
+  return given ? { fields: first as Record<string, unknown>, said: rest } : { fields: {}, said: args };
+}
+
+/** The request id useRequestId gave an error, when it has one. */
+function requestIdOf(error: Error): Record<string, unknown> {
+  const requestId = (error as { extensions?: Record<string, unknown> }).extensions?.['requestId'];
+  return typeof requestId === 'string' ? { requestId } : {};
+}
+
 /**
  * The log of the GraphQL server itself, Yoga's and the gateway's plugins': JSON lines with
- * `"logger": "graphql"` and, while a request is handled, its `requestId`. An error is logged by its
+ * `"logger": "graphql"` and the `requestId` of the request a line is about, where the caller gives
+ * it as a first argument (`{ requestId }`) or the error carries it. An error is logged by its
  * type, message and field path, never its stack; and only when it is a fault: an upstream's
  * failure or a refused variable is an answer, which the upstream log and the request log tell
  * already. Yoga reports one masked error more than once: it is logged once.
@@ -21,25 +34,28 @@ function rootOf(error: Error): Error {
 export function graphqlLog(parent: Logger): YogaLogger {
   const logger = parent.child({ logger: 'graphql' });
   const logged = new WeakSet<Error>();
-  const fields = () => {
-    const requestId = currentRequestId();
-    return requestId === undefined ? {} : { requestId };
-  };
   const text = (args: unknown[]) => args.map((arg) => (arg instanceof Error ? arg.message : String(arg))).join(' ');
+  const line = (level: 'debug' | 'info' | 'warn', args: unknown[]) => {
+    const { fields, said } = split(args);
+    logger[level](fields, text(said));
+  };
   return {
-    debug: (...args: unknown[]) => logger.isLevelEnabled('debug') && logger.debug(fields(), text(args)),
-    info: (...args: unknown[]) => logger.info(fields(), text(args)),
-    warn: (...args: unknown[]) => logger.warn(fields(), text(args)),
+    // Yoga's own debug traces ("Parsing request …", three a request) say nothing the request line
+    // does not, and name no request: only the gateway's debug lines, which do, are written.
+    debug: (...args: unknown[]) => logger.isLevelEnabled('debug') && split(args).fields['requestId'] !== undefined && line('debug', args),
+    info: (...args: unknown[]) => line('info', args),
+    warn: (...args: unknown[]) => line('warn', args),
     error: (...args: unknown[]) => {
-      for (const arg of args) {
+      const { fields, said } = split(args);
+      for (const arg of said) {
         if (!(arg instanceof Error)) {
-          logger.error(fields(), String(arg));
+          logger.error(fields, String(arg));
           continue;
         }
         if (isCodedFailure(arg) || logged.has(arg)) continue;
         logged.add(arg);
         const path = 'path' in arg && Array.isArray(arg.path) ? { path: arg.path.join('.') } : {};
-        logger.error({ ...fields(), error: errorFields(rootOf(arg)), ...path }, 'unexpected error, answered as "Unexpected error."');
+        logger.error({ ...fields, ...requestIdOf(arg), error: errorFields(rootOf(arg)), ...path }, 'unexpected error, answered as "Unexpected error."');
       }
     },
   };

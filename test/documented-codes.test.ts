@@ -44,19 +44,19 @@ function yogaSource(directory = join(root, 'node_modules/graphql-yoga/esm')): st
     .join('\n');
 }
 
-/** README's Errors section, up to the next heading of its level. */
+/** The Errors section of docs/errors.md, up to the next heading of its level. */
 function errorsSection(): string {
-  const readme = readFileSync(join(root, 'README.md'), 'utf8');
-  const start = readme.indexOf('\n### Errors\n');
+  const doc = readFileSync(join(root, 'docs/errors.md'), 'utf8');
+  const start = doc.indexOf('\n## Errors\n');
   expect(start).toBeGreaterThan(-1);
-  const end = readme.indexOf('\n### ', start + 1);
-  return readme.slice(start, end === -1 ? undefined : end);
+  const end = doc.indexOf('\n## ', start + 1);
+  return doc.slice(start, end === -1 ? undefined : end);
 }
 
 /** The codes the section's tables list, one a row: `| \`CODE\` | meaning |`. */
 const listedCodes = (section: string) => new Set([...section.matchAll(/^\| `([A-Z][A-Z0-9_]+)` \| (.+) \|$/gm)].map(([, code]) => code!));
 
-describe('README lists every extensions.code', () => {
+describe('docs/errors.md lists every extensions.code', () => {
   it('finds the codes in the source at all (the scan works)', () => {
     const codes = codesInSource();
     for (const code of ['UPSTREAM_BAD_RESPONSE', 'UNAUTHENTICATED', 'QUERY_TOO_DEEP', 'FORBIDDEN', 'BAD_USER_INPUT']) expect(codes.has(code), code).toBe(true);
