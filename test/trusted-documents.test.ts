@@ -166,6 +166,50 @@ describe('documents sent as text', () => {
   });
 });
 
+describe('TRUSTED_DOCUMENTS and TRUSTED_DOCUMENTS_ONLY', () => {
+  it('load every manifest listed, comma-separated; only trusted documents run in production unless TRUSTED_DOCUMENTS_ONLY=false', () => {
+    const other = writeManifest('other.json', ['{ __typename }']);
+    const config = loadConfig({ TRUSTED_DOCUMENTS: `${manifestPath}, ${other}` });
+    expect(config.trustedDocuments?.manifest.size).toBe(4);
+    expect(config.trustedDocuments?.only).toBe(false);
+    expect(loadConfig({ TRUSTED_DOCUMENTS: manifestPath, TRUSTED_DOCUMENTS_ONLY: 'true' }).trustedDocuments?.only).toBe(true);
+    expect(loadConfig({ TRUSTED_DOCUMENTS: manifestPath, NODE_ENV: 'production' }).trustedDocuments?.only).toBe(true);
+    expect(loadConfig({ TRUSTED_DOCUMENTS: manifestPath, NODE_ENV: 'production', TRUSTED_DOCUMENTS_ONLY: 'false' }).trustedDocuments?.only).toBe(false);
+    expect(loadConfig({}).trustedDocuments).toBeUndefined();
+  });
+
+  it('name a manifest that cannot be read, is not JSON, or is not a sha256-named object of documents', () => {
+    const missing = join(directory, 'missing.json');
+    const notJson = join(directory, 'not-json.json');
+    writeFileSync(notJson, '{"sha256:');
+    const list = join(directory, 'list.json');
+    writeFileSync(list, '["{ __typename }"]');
+    const sha1 = join(directory, 'sha1.json');
+    writeFileSync(sha1, JSON.stringify({ [createHash('sha1').update('{ __typename }').digest('hex')]: '{ __typename }' }));
+    const edited = join(directory, 'edited.json');
+    writeFileSync(edited, JSON.stringify({ [`sha256:${createHash('sha256').update('{ __typename }').digest('hex')}`]: '{ __typename __typename }' }));
+    const problem = (path: string) => {
+      try {
+        loadConfig({ TRUSTED_DOCUMENTS: path });
+        return 'loaded';
+      } catch (error) {
+        return (error as ConfigError).message;
+      }
+    };
+    expect(problem(missing)).toBe(`Invalid configuration:\n  TRUSTED_DOCUMENTS ${missing} cannot be read`);
+    expect(problem(notJson)).toBe(`Invalid configuration:\n  TRUSTED_DOCUMENTS ${notJson} is not JSON`);
+    expect(problem(list)).toMatch(/TRUSTED_DOCUMENTS \S+list\.json must be a JSON object of \{"sha256:<hash>": "<document>"\}/);
+    expect(problem(sha1)).toMatch(/TRUSTED_DOCUMENTS \S+sha1\.json entry "[0-9a-f]{40}" is not named by a sha256 hash/);
+    expect(problem(edited)).toMatch(/TRUSTED_DOCUMENTS \S+edited\.json entry sha256:[0-9a-f]{64} is not the sha256 of its document/);
+    expect(problem(`${manifestPath},`)).toMatch(/TRUSTED_DOCUMENTS\.1 must list paths, comma-separated, none empty/);
+  });
+
+  it('TRUSTED_DOCUMENTS_ONLY needs a manifest: it would refuse every document', () => {
+    expect(() => loadConfig({ TRUSTED_DOCUMENTS_ONLY: 'true' })).toThrow(/TRUSTED_DOCUMENTS_ONLY needs TRUSTED_DOCUMENTS/);
+    expect(() => loadConfig({ TRUSTED_DOCUMENTS_ONLY: 'yes', TRUSTED_DOCUMENTS: manifestPath })).toThrow(/TRUSTED_DOCUMENTS_ONLY must be "true" or "false"/);
+  });
+});
+
 describe('a manifest the gateway cannot trust refuses the start', () => {
   /** The problem start-up names, from loading the settings and building the gateway. */
   async function refusal(env: NodeJS.ProcessEnv): Promise<string> {
