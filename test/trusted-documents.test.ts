@@ -123,6 +123,16 @@ describe('trusted documents named by id', () => {
     expect(harness.simulators.dataset.gateUsers.some((user) => user.username === 'trusted.get')).toBe(false);
   });
 
+  it('runs the operation operationName names, of a document with several', async () => {
+    const text = 'query First { user(username: "bob") { username } } query Second { second: user(username: "bob") { username } }';
+    const harness = await harnessWith({ env: { TRUSTED_DOCUMENTS: writeManifest('two-operations.json', [text]) } });
+    const documentId = createHash('sha256').update(text).digest('hex');
+    expect((await post(harness, { documentId, operationName: 'Second' })).body).toEqual({ data: { second: { username: 'bob' } } });
+    expect((await post(harness, { documentId, operationName: 'First' })).body).toEqual({ data: { user: { username: 'bob' } } });
+    const unnamed = await post(harness, { documentId });
+    expect(unnamed.body.errors?.map((error) => error.extensions?.['code'])).toEqual(['OPERATION_RESOLUTION_FAILURE']);
+  });
+
   it('refuses a request that sends both a query and a documentId', async () => {
     const harness = await trusted();
     const both = await post(harness, { query: PEOPLE, documentId: idOf('query People') });

@@ -5,7 +5,6 @@ import {
   specifiedRules,
   validate,
   type DocumentNode,
-  type GraphQLError,
   type GraphQLSchema,
   type OperationDefinitionNode,
 } from 'graphql';
@@ -16,7 +15,7 @@ import { estimateUpstreamCalls } from './query-cost.ts';
 import { documentIdFor, sha256Of, type TrustedManifest } from './trusted-manifests.ts';
 
 /** One operation of a trusted document, ready to run. */
-export interface TrustedOperation {
+interface TrustedOperation {
   compiled: CompiledQuery;
   /**
    * Its worst-case upstream calls, for a caller bound to no organization and one bound to one;
@@ -25,9 +24,7 @@ export interface TrustedOperation {
   fixedEstimate: { open: number; organizationBound: number } | undefined;
 }
 
-export interface TrustedDocument {
-  /** `sha256:<hex>`. */
-  id: string;
+interface TrustedDocument {
   document: DocumentNode;
   /** By operation name (`undefined`: the document's only operation, run without a name). */
   operations: ReadonlyMap<string | undefined, TrustedOperation>;
@@ -53,7 +50,7 @@ export class TrustedDocuments {
   constructor(manifest: TrustedManifest, checks: TrustedDocumentChecks) {
     const problems: string[] = [];
     for (const [hex, { text, manifest: path }] of manifest) {
-      const prepared = prepare(hex, text, checks);
+      const prepared = prepare(text, checks);
       if ('problem' in prepared) {
         problems.push(`TRUSTED_DOCUMENTS ${path}: document ${documentIdFor(hex)} ${prepared.problem}`);
         continue;
@@ -64,26 +61,33 @@ export class TrustedDocuments {
     if (problems.length) throw new ConfigError(`Invalid configuration:\n  ${problems.join('\n  ')}`);
   }
 
-  get size(): number {
-    return this.#byHex.size;
-  }
-
-  /** The document an id names, as a client sends it (`sha256:<hex>` or `<hex>`). */
-  get(id: string): TrustedDocument | undefined {
+  /** The parsed document an id names, as a client sends it (`sha256:<hex>` or `<hex>`). */
+  get(id: string): DocumentNode | undefined {
     const hex = sha256Of(id);
-    return hex === undefined ? undefined : this.#byHex.get(hex);
+    return hex === undefined ? undefined : this.#byHex.get(hex)?.document;
   }
 
-  /** The prepared operation a request runs, when its document is a trusted one (the very object). */
-  operation(document: DocumentNode, operationName: string | null | undefined): TrustedOperation | undefined {
+  /** The operation compiled at load, when the document a request runs is a trusted one (the very object `get` gave). */
+  compiledQuery(document: DocumentNode, operationName: string | null | undefined): CompiledQuery | undefined {
+    return this.#operation(document, operationName)?.compiled;
+  }
+
+  /** The estimate made at load, for an operation of a trusted document whose estimate no request's variables can change. */
+  fixedEstimate(document: DocumentNode, operationName: string | null | undefined, organizationBound: boolean): number | undefined {
+    const fixed = this.#operation(document, operationName)?.fixedEstimate;
+    return fixed && (organizationBound ? fixed.organizationBound : fixed.open);
+  }
+
+  /** As graphql-js picks it: the one named, or the document's only one when none is named. */
+  #operation(document: DocumentNode, operationName: string | null | undefined): TrustedOperation | undefined {
     const operations = this.#byDocument.get(document)?.operations;
-    return operations?.get(operationName ?? undefined) ?? (operations?.size === 1 && operationName == null ? [...operations.values()][0] : undefined);
+    if (!operations) return undefined;
+    if (operationName != null) return operations.get(operationName);
+    return operations.size === 1 ? [...operations.values()][0] : undefined;
   }
 }
 
-const firstError = (errors: readonly GraphQLError[]) => `does not validate: ${errors[0]?.message}`;
-
-function prepare(hex: string, text: string, checks: TrustedDocumentChecks): TrustedDocument | { problem: string } {
+function prepare(text: string, checks: TrustedDocumentChecks): TrustedDocument | { problem: string } {
   const { schema, limits } = checks;
   let document: DocumentNode;
   try {
@@ -93,7 +97,7 @@ function prepare(hex: string, text: string, checks: TrustedDocumentChecks): Trus
   }
   const rules = [...specifiedRules, ...shapeRules(limits), ...(checks.introspection ? [] : [NoSchemaIntrospectionCustomRule])];
   const errors = validate(schema, document, rules);
-  if (errors.length) return { problem: firstError(errors) };
+  if (errors.length) return { problem: `does not validate: ${errors[0]?.message}` };
   const definitions = document.definitions.filter((definition): definition is OperationDefinitionNode => definition.kind === Kind.OPERATION_DEFINITION);
   const operations = new Map<string | undefined, TrustedOperation>();
   for (const definition of definitions) {
@@ -102,7 +106,7 @@ function prepare(hex: string, text: string, checks: TrustedDocumentChecks): Trus
     if ('problem' in operation) return { problem: `operation ${name ?? '(anonymous)'} ${operation.problem}` };
     operations.set(name, operation);
   }
-  return { id: documentIdFor(hex), document, operations };
+  return { document, operations };
 }
 
 function prepareOperation(document: DocumentNode, operationName: string | undefined, checks: TrustedDocumentChecks): TrustedOperation | { problem: string } {

@@ -70,9 +70,10 @@ const GRAPHQL_ENDPOINT = '/graphql';
  */
 export function createGateway(upstreams: Upstreams, options: GatewayOptions): Gateway {
   const { security } = options;
-  const trusted =
-    security.trustedDocuments &&
-    new TrustedDocuments(security.trustedDocuments.manifest, { schema, limits: security.queryLimits, introspection: security.introspection });
+  const trusted = security.trustedDocuments && {
+    documents: new TrustedDocuments(security.trustedDocuments.manifest, { schema, limits: security.queryLimits, introspection: security.introspection }),
+    only: security.trustedDocuments.only,
+  };
   const signals = options.signals ?? {};
   const logger = options.logger ? graphqlLog(options.logger) : undefined;
   // GraphiQL is self-contained (no CDN): some 9 MB, loaded and rendered once, on the first visit.
@@ -94,7 +95,7 @@ export function createGateway(upstreams: Upstreams, options: GatewayOptions): Ga
     plugins: [
       // First among the plugins that see execution, so that the ones after it (the request
       // summary, the query cost) wrap or replace the compiled execution.
-      useCompiledExecution({ precompiled: (document, operationName) => trusted?.operation(document, operationName)?.compiled }),
+      useCompiledExecution({ precompiled: (document, operationName) => trusted?.documents.compiledQuery(document, operationName) }),
       useRequestId(),
       useIdempotentReplay(),
       // Operational endpoints first: their onRequest answers before authentication, the rate
@@ -117,15 +118,12 @@ export function createGateway(upstreams: Upstreams, options: GatewayOptions): Ga
       useRequestBodyLimit({ maxRequestBytes: security.queryLimits.maxRequestBytes }),
       useCsrfPrevention(),
       // After the checks of the request itself, before those of its document: a trusted one passed them at load.
-      ...(trusted && security.trustedDocuments ? [useTrustedDocuments({ documents: trusted, only: security.trustedDocuments.only })] : []),
+      ...(trusted ? [useTrustedDocuments(trusted)] : []),
       useSchemaExposure({ introspection: security.introspection }),
       useQueryLimits(security.queryLimits),
       useQueryCost({
         maxUpstreamCalls: security.queryLimits.maxUpstreamCalls,
-        estimatedAhead: (document, operationName, organizationBound) => {
-          const fixed = trusted?.operation(document, operationName)?.fixedEstimate;
-          return fixed && (organizationBound ? fixed.organizationBound : fixed.open);
-        },
+        estimatedAhead: (document, operationName, organizationBound) => trusted?.documents.fixedEstimate(document, operationName, organizationBound),
       }),
       // Last: it waits for the estimate above, and whatever is admitted runs.
       useAdmission({

@@ -48,7 +48,7 @@ export function useTrustedDocuments(options: TrustedDocumentsOptions): Plugin<Re
   const persisted = usePersistedOperations<Record<string, unknown>>({
     allowArbitraryOperations: !only,
     extractPersistedOperationId: (params, request) => requestedIdOf(params, request) ?? null,
-    getPersistedOperation: (id) => documents.get(id)?.document ?? null,
+    getPersistedOperation: (id) => documents.get(id) ?? null,
     // Validated at load, by the rules and limits a request's document meets.
     skipDocumentValidation: true,
     customErrors: {
