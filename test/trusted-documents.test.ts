@@ -133,11 +133,13 @@ describe('trusted documents named by id', () => {
     expect(unnamed.body.errors?.map((error) => error.extensions?.['code'])).toEqual(['OPERATION_RESOLUTION_FAILURE']);
   });
 
-  it('refuses a request that sends both a query and a documentId', async () => {
+  it('refuses a request that sends both a query and a documentId, or neither', async () => {
     const harness = await trusted();
-    const both = await post(harness, { query: PEOPLE, documentId: idOf('query People') });
-    expect(both.status).toBe(400);
-    expect(both.body.errors?.map((error) => error.extensions?.['code'])).toEqual(['BAD_REQUEST']);
+    for (const body of [{ query: PEOPLE, documentId: idOf('query People') }, { variables: {} }]) {
+      const refused = await post(harness, body);
+      expect(refused.status).toBe(400);
+      expect(refused.body.errors?.map((error) => error.extensions?.['code'])).toEqual(['BAD_REQUEST']);
+    }
   });
 });
 
