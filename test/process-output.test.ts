@@ -1,5 +1,9 @@
 // What the gateway process writes, as `npm start` runs it: JSON lines only, from start to exit.
 import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { once } from 'node:events';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { openSilentServer } from './support/redis.ts';
@@ -78,6 +82,19 @@ describe('the gateway process writes JSON lines only', () => {
     const run = await runGateway({ PORT: 'eighty', CORS_ORIGINS: 'https://a.example.com/' });
     expectOneFatalLine(run, {
       msg: 'Invalid configuration: PORT must be a whole number from 0 to 65535; CORS_ORIGINS entry 1 must be an origin: http(s)://host[:port] in lower case, with nothing after it',
+    });
+  });
+
+  it('and when a trusted document cannot run: one fatal line naming its manifest, its hash and its first error', { timeout: 60_000 }, async () => {
+    const directory = mkdtempSync(join(tmpdir(), 'trusted-start-'));
+    onTestFinished(() => rmSync(directory, { recursive: true, force: true }));
+    const text = '{ user(username: "bob") { nickname } }';
+    const hash = createHash('sha256').update(text).digest('hex');
+    const manifest = join(directory, 'persisted-documents.json');
+    writeFileSync(manifest, JSON.stringify({ [`sha256:${hash}`]: text }));
+    const run = await runGateway({ TRUSTED_DOCUMENTS: manifest });
+    expectOneFatalLine(run, {
+      problems: [`TRUSTED_DOCUMENTS ${manifest}: document sha256:${hash} does not validate: Cannot query field "nickname" on type "User". Did you mean "firstName", "lastName", or "username"?`],
     });
   });
 

@@ -4,6 +4,7 @@ import { createPublicKey, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { SCOPES, type Scope } from '../schema/context.ts';
+import { readTrustedManifests, type TrustedManifest } from './trusted-manifests.ts';
 import type { CallPolicySettings, UpstreamTimeouts } from '../upstreams/policy.ts';
 
 type UpstreamKey = 'gate' | 'edge' | 'switch';
@@ -171,6 +172,12 @@ const settings = z.object({
   // At most Redis's own command timeout (2 s): past that the command has failed anyway.
   RATE_LIMIT_REDIS_WAIT_MS: wholeNumber(1, 2_000, 100),
   CORS_ORIGINS: corsOrigins.optional(),
+  TRUSTED_DOCUMENTS: z
+    .string()
+    .transform((list) => list.split(',').map((path) => path.trim()))
+    .pipe(z.array(z.string().min(1, 'must list paths, comma-separated, none empty')))
+    .optional(),
+  TRUSTED_DOCUMENTS_ONLY: flag.optional(),
   NODE_ENV: z.string().optional(),
   INTROSPECTION: flag.optional(),
   GRAPHIQL: flag.optional(),
@@ -210,6 +217,7 @@ const envSchema = settings.superRefine((env, ctx) => {
     if (env[a] && env[b]) complain(a, `and ${b} are two ways to say the same: set one of them`);
   };
   oneOf('API_KEYS', 'API_KEYS_FILE');
+  if (env.TRUSTED_DOCUMENTS_ONLY && !env.TRUSTED_DOCUMENTS) complain('TRUSTED_DOCUMENTS_ONLY', 'needs TRUSTED_DOCUMENTS: no document would be trusted');
   oneOf('JWT_PUBLIC_KEY', 'JWT_JWKS_URL');
   if (env.JWT_PUBLIC_KEY || env.JWT_JWKS_URL) {
     for (const needed of ['JWT_ISSUER', 'JWT_AUDIENCE'] as const) {
@@ -277,6 +285,8 @@ export interface GatewayConfig {
   corsOrigins: CorsOrigins;
   /** Admission control: the queries this process runs at once, in estimated upstream calls, and who waits. */
   admission: AdmissionSettings;
+  /** The persisted documents of `TRUSTED_DOCUMENTS`, and whether only they run; undefined: none. */
+  trustedDocuments: TrustedDocumentSettings | undefined;
   /** Warnings for start-up: variables named like settings of this gateway that are none (typos, say). */
   warnings: string[];
   /** An upstream left unset is served by its embedded simulator. */
@@ -310,6 +320,13 @@ export interface QueryLimits {
   maxTokens: number;
   maxDirectives: number;
   maxRequestBytes: number;
+}
+
+export interface TrustedDocumentSettings {
+  /** Every manifest's documents, by the hex of their sha256. */
+  manifest: TrustedManifest;
+  /** `TRUSTED_DOCUMENTS_ONLY`: every other document is refused (PERSISTED_QUERY_ONLY); in production unless set to false. */
+  only: boolean;
 }
 
 export class ConfigError extends Error {
@@ -389,6 +406,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
       maxQueued: config.ADMISSION_MAX_QUEUED,
       maxQueuedPerClient: config.ADMISSION_MAX_QUEUED_PER_CLIENT,
     },
+    trustedDocuments: trustedDocumentSettings(config),
     warnings: [...unknownSettings(env), ...ignoredCredentials(config)],
     upstreams: {
       gate: config.GATE_URL ? { url: config.GATE_URL, headers: gateHeaders(config.GATE_TOKEN ?? '') } : undefined,
@@ -445,6 +463,13 @@ function authSettings(config: z.output<typeof settings>): AuthSettings {
   return { mode: 'required', apiKeys, jwt };
 }
 
+function trustedDocumentSettings(config: z.output<typeof settings>): TrustedDocumentSettings | undefined {
+  if (!config.TRUSTED_DOCUMENTS) return undefined;
+  const { documents, problems } = readTrustedManifests(config.TRUSTED_DOCUMENTS);
+  if (problems.length) throw new ConfigError(`Invalid configuration:\n  ${problems.join('\n  ')}`);
+  return { manifest: documents, only: config.TRUSTED_DOCUMENTS_ONLY ?? config.NODE_ENV === 'production' };
+}
+
 /** Credentials configured while AUTH_MODE=none turns client authentication off: said, since they protect nothing. */
 function ignoredCredentials(config: z.output<typeof settings>): string[] {
   const configured = (['API_KEYS', 'API_KEYS_FILE', 'JWT_PUBLIC_KEY', 'JWT_JWKS_URL'] as const).filter((name) => config[name] !== undefined);
@@ -456,7 +481,7 @@ const settingNames = Object.keys(settings.shape);
 /** A variable named like a setting but none is ignored: said at start-up, with the settings of its kind. */
 function unknownSettings(env: NodeJS.ProcessEnv): string[] {
   return Object.keys(env)
-    .filter((name) => /^(GATE|EDGE|SWITCH|UPSTREAM|REDIS|JWT|API|QUERY|RATE|CORS)_/.test(name) && !settingNames.includes(name))
+    .filter((name) => /^(GATE|EDGE|SWITCH|UPSTREAM|REDIS|JWT|API|QUERY|RATE|CORS|TRUSTED)_/.test(name) && !settingNames.includes(name))
     .map((name) => {
       const kind = name.slice(0, name.indexOf('_') + 1);
       return `${name} is not a setting of this gateway and is ignored; the ${kind}… settings are ${settingNames.filter((known) => known.startsWith(kind)).join(', ')}`;

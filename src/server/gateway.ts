@@ -108,14 +108,21 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
     throw error;
   });
   let shuttingDown = false;
-  const yoga = createGateway(upstreams, {
-    logger,
-    writes: { state, audit: auditLog(destination), idempotencySecret: secretOf(chosen), lockWaitMs: config.lockWaitMs, settleMs: config.writeSettleMs, now: Date.now },
-    security: config,
-    requestDeadlineMs: config.requestDeadlineMs,
-    admission: config.admission,
-    signals: { requestLog: logger.child({ logger: 'request' }), metrics, tracing, shuttingDown: () => shuttingDown },
-  });
+  let yoga: Gateway;
+  try {
+    yoga = createGateway(upstreams, {
+      logger,
+      writes: { state, audit: auditLog(destination), idempotencySecret: secretOf(chosen), lockWaitMs: config.lockWaitMs, settleMs: config.writeSettleMs, now: Date.now },
+      security: config,
+      requestDeadlineMs: config.requestDeadlineMs,
+      admission: config.admission,
+      signals: { requestLog: logger.child({ logger: 'request' }), metrics, tracing, shuttingDown: () => shuttingDown },
+    });
+  } catch (error) {
+    // A trusted document that no request could run: refused before anything listens.
+    await Promise.all([upstreams.close(), state.close(), simulators?.close(), tracing?.shutdown()]);
+    throw error;
+  }
   const server = createServer(yoga);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -360,6 +360,11 @@ export interface CostEstimateInput {
   operationName?: string | null | undefined;
   /** The variables as the client sent them (coerced here as graphql-js will). */
   variables?: Readonly<Record<string, unknown>> | null | undefined;
+  /**
+   * Estimates the operation before any request gives its variables (a trusted document, at load):
+   * each is left out, its default or nothing, where a required one would stop the estimate at 0.
+   */
+  leaveOutVariables?: boolean;
   model?: Partial<CostModel>;
 }
 
@@ -374,7 +379,10 @@ export function estimateUpstreamCalls(input: CostEstimateInput): number {
   if (!operation) return 0;
   const rootType = schema.getRootType(operation.operation);
   if (!rootType) return 0;
-  const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], { ...input.variables }, { maxErrors: 1 });
+  const definitions = (operation.variableDefinitions ?? []).map((definition) =>
+    input.leaveOutVariables && definition.type.kind === Kind.NON_NULL_TYPE ? { ...definition, type: definition.type.type } : definition,
+  );
+  const coerced = getVariableValues(schema, definitions, { ...input.variables }, { maxErrors: 1 });
   if (coerced.errors) return 0;
   const variables = coerced.coerced;
 

@@ -26,6 +26,8 @@ import { useMetrics } from './plugins/use-metrics.ts';
 import { useRequestLog, type RequestLogger } from './plugins/use-request-log.ts';
 import { useRequestSummary } from './plugins/use-request-summary.ts';
 import { useTracing } from './plugins/use-tracing.ts';
+import { useTrustedDocuments } from './plugins/use-trusted-documents.ts';
+import { TrustedDocuments } from './trusted-documents.ts';
 import { graphqlLog } from './telemetry/graphql-log.ts';
 import type { GatewayMetrics } from './telemetry/metrics.ts';
 import type { Tracing } from './telemetry/tracing.ts';
@@ -33,7 +35,7 @@ import type { Tracing } from './telemetry/tracing.ts';
 export type Gateway = YogaServerInstance<Record<string, unknown>, GatewayContext>;
 
 /** Who may ask what, and how much: client authentication, query limits, what the schema shows. */
-export type SecuritySettings = Pick<GatewayConfig, 'auth' | 'queryLimits' | 'introspection' | 'graphiql' | 'rateLimitPerMinute' | 'corsOrigins'>;
+export type SecuritySettings = Pick<GatewayConfig, 'auth' | 'queryLimits' | 'introspection' | 'graphiql' | 'rateLimitPerMinute' | 'corsOrigins' | 'trustedDocuments'>;
 
 export interface GatewayOptions {
   /** Where errors and warnings go: JSON lines of its child `graphql` (see `graphqlLog`); absent or false for none. */
@@ -62,9 +64,16 @@ export interface SignalOptions {
 
 const GRAPHQL_ENDPOINT = '/graphql';
 
-/** The GraphQL server over the given upstreams; it listens nowhere by itself (see `index.ts`). */
+/**
+ * The GraphQL server over the given upstreams; it listens nowhere by itself (see `index.ts`).
+ * Throws a ConfigError naming each trusted document that a request could not run.
+ */
 export function createGateway(upstreams: Upstreams, options: GatewayOptions): Gateway {
   const { security } = options;
+  const trusted = security.trustedDocuments && {
+    documents: new TrustedDocuments(security.trustedDocuments.manifest, { schema, limits: security.queryLimits, introspection: security.introspection }),
+    only: security.trustedDocuments.only,
+  };
   const signals = options.signals ?? {};
   const logger = options.logger ? graphqlLog(options.logger) : undefined;
   // GraphiQL is self-contained (no CDN): some 9 MB, loaded and rendered once, on the first visit.
@@ -86,7 +95,7 @@ export function createGateway(upstreams: Upstreams, options: GatewayOptions): Ga
     plugins: [
       // First among the plugins that see execution, so that the ones after it (the request
       // summary, the query cost) wrap or replace the compiled execution.
-      useCompiledExecution(),
+      useCompiledExecution({ precompiled: (document, operationName) => trusted?.documents.compiledQuery(document, operationName) }),
       useRequestId(),
       useIdempotentReplay(),
       // Operational endpoints first: their onRequest answers before authentication, the rate
@@ -108,9 +117,14 @@ export function createGateway(upstreams: Upstreams, options: GatewayOptions): Ga
       // query's shape as it is parsed and validated, its worst-case upstream calls before it runs.
       useRequestBodyLimit({ maxRequestBytes: security.queryLimits.maxRequestBytes }),
       useCsrfPrevention(),
+      // After the checks of the request itself, before those of its document: a trusted one passed them at load.
+      ...(trusted ? [useTrustedDocuments(trusted)] : []),
       useSchemaExposure({ introspection: security.introspection }),
       useQueryLimits(security.queryLimits),
-      useQueryCost({ maxUpstreamCalls: security.queryLimits.maxUpstreamCalls }),
+      useQueryCost({
+        maxUpstreamCalls: security.queryLimits.maxUpstreamCalls,
+        estimatedAhead: (document, operationName, organizationBound) => trusted?.documents.fixedEstimate(document, operationName, organizationBound),
+      }),
       // Last: it waits for the estimate above, and whatever is admitted runs.
       useAdmission({
         admission,

@@ -1,4 +1,4 @@
-import { GraphQLError, type ExecutionResult } from 'graphql';
+import { GraphQLError, type DocumentNode, type ExecutionResult } from 'graphql';
 import type { Plugin, YogaInitialContext } from 'graphql-yoga';
 import type { GatewayContext } from '../../schema/context.ts';
 import { estimateUpstreamCalls, type CostModel } from '../query-cost.ts';
@@ -8,6 +8,8 @@ export interface QueryCostOptions {
   maxUpstreamCalls: number;
   /** Other upstream page sizes than the defaults (see `CostModel`). */
   model?: Partial<CostModel>;
+  /** The estimate made ahead of any request (a trusted document's operation without variables), when there is one. */
+  estimatedAhead?: (document: DocumentNode, operationName: string | null | undefined, organizationBound: boolean) => number | undefined;
 }
 
 /** What a client that asks for it reads in `extensions.queryCost`. */
@@ -50,13 +52,16 @@ export function useQueryCost(options: QueryCostOptions): Plugin<YogaInitialConte
   const limit = options.maxUpstreamCalls;
   return {
     onExecute({ args, setResultAndStopExecution }) {
-      const upstreamCalls = estimateUpstreamCalls({
-        schema: args.schema,
-        document: args.document,
-        operationName: args.operationName,
-        variables: args.variableValues,
-        model: { organizationBound: (args.contextValue as Partial<GatewayContext>).caller?.organization !== undefined, ...options.model },
-      });
+      const organizationBound = (args.contextValue as Partial<GatewayContext>).caller?.organization !== undefined;
+      const upstreamCalls =
+        options.estimatedAhead?.(args.document, args.operationName, organizationBound) ??
+        estimateUpstreamCalls({
+          schema: args.schema,
+          document: args.document,
+          operationName: args.operationName,
+          variables: args.variableValues,
+          model: { organizationBound, ...options.model },
+        });
       estimates.set(args.contextValue, upstreamCalls);
       const report: QueryCostReport | undefined = asksForCost(args.contextValue) ? { upstreamCalls, limit } : undefined;
       if (upstreamCalls > limit) {

@@ -1,7 +1,7 @@
-import { maxAliasesPlugin } from '@escape.tech/graphql-armor-max-aliases';
-import { maxDepthPlugin } from '@escape.tech/graphql-armor-max-depth';
-import { maxTokensPlugin } from '@escape.tech/graphql-armor-max-tokens';
-import { GraphQLError, Kind, type FragmentDefinitionNode, type OperationDefinitionNode, type SelectionNode, type ValidationContext, type ValidationRule } from 'graphql';
+import { maxAliasesRule } from '@escape.tech/graphql-armor-max-aliases';
+import { maxDepthRule } from '@escape.tech/graphql-armor-max-depth';
+import { maxTokensPlugin, MaxTokensParserWLexer } from '@escape.tech/graphql-armor-max-tokens';
+import { GraphQLError, Kind, type DocumentNode, type FragmentDefinitionNode, type OperationDefinitionNode, type SelectionNode, type ValidationContext, type ValidationRule } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { QueryLimits } from '../config.ts';
 
@@ -28,18 +28,35 @@ function refuseWith(code: string, limit: number) {
   };
 }
 
+/** The rules that check a parsed query's depth, aliases and directives, each refusing with its code. */
+export function shapeRules(limits: ShapeLimits): ValidationRule[] {
+  return [
+    maxDepthRule({ n: limits.maxDepth, ignoreIntrospection: true, flattenFragments: true, ...refuseWith('QUERY_TOO_DEEP', limits.maxDepth) }),
+    maxAliasesRule({ n: limits.maxAliases, ...refuseWith('TOO_MANY_ALIASES', limits.maxAliases) }),
+    maxDirectivesRule(limits.maxDirectives),
+  ];
+}
+
+const tokenLimit = (limits: ShapeLimits) => ({ n: limits.maxTokens, ...refuseWith('QUERY_TOO_LARGE', limits.maxTokens) });
+
+/** Parses a document as a request's is parsed: refused (thrown) past the token limit. */
+export function parseWithinTokenLimit(text: string, limits: ShapeLimits): DocumentNode {
+  return new MaxTokensParserWLexer(text, tokenLimit(limits)).parseDocument();
+}
+
 /**
  * The shape of a query, checked before it runs: depth (fields within fields; fragments add no
  * level, and introspection's `__schema` is not counted, so GraphiQL's schema query passes),
  * aliases, tokens and directives, each refused past its limit with a stable code.
  */
 export function useQueryLimits(limits: ShapeLimits): Plugin {
+  const rules = shapeRules(limits);
   return {
     onPluginInit({ addPlugin }) {
-      addPlugin(maxDepthPlugin({ n: limits.maxDepth, ignoreIntrospection: true, flattenFragments: true, ...refuseWith('QUERY_TOO_DEEP', limits.maxDepth) }));
-      addPlugin(maxAliasesPlugin({ n: limits.maxAliases, ...refuseWith('TOO_MANY_ALIASES', limits.maxAliases) }));
-      addPlugin(maxTokensPlugin({ n: limits.maxTokens, ...refuseWith('QUERY_TOO_LARGE', limits.maxTokens) }));
-      addPlugin({ onValidate: ({ addValidationRule }) => addValidationRule(maxDirectivesRule(limits.maxDirectives)) });
+      addPlugin(maxTokensPlugin(tokenLimit(limits)));
+    },
+    onValidate({ addValidationRule }) {
+      for (const rule of rules) addValidationRule(rule);
     },
   };
 }

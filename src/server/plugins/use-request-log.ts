@@ -16,6 +16,7 @@ export function requestLine(summary: RequestSummary) {
     requestId: summary.requestId,
     operation: summary.operationName ?? null,
     operationType: summary.operationType ?? null,
+    ...(summary.document?.id ? { documentId: summary.document.id } : {}),
     outcome: summary.outcome,
     status: summary.status,
     ...(summary.errorCodes.length ? { errorCodes: summary.errorCodes } : {}),
@@ -28,7 +29,8 @@ export function requestLine(summary: RequestSummary) {
 /**
  * One `info` line per GraphQL request as it is answered (see `useRequestSummary`, which must be
  * among the plugins): `{"requestId", "operation", "operationType", "outcome", "status",
- * "errorCodes", "failures", "durationMs", "caller", "msg": "graphql request"}`.
+ * "errorCodes", "failures", "durationMs", "caller", "msg": "graphql request"}`, and `documentId`
+ * (`sha256:<hex>`) for a request that named its document by id.
  */
 export function useRequestLog(options: RequestLogOptions): Plugin {
   const { logger } = options;

@@ -3,6 +3,7 @@ import type { Plugin } from 'graphql-yoga';
 import type { AnsweredMutation, GatewayContext } from '../../schema/context.ts';
 import { asksForGraphiQL, callerOf } from './use-authentication.ts';
 import { requestIdOf } from './use-request-id.ts';
+import { namedDocumentOf, type NamedDocument } from './use-trusted-documents.ts';
 
 /**
  * How a GraphQL request ended, for logs, metrics and traces:
@@ -51,6 +52,8 @@ export interface RequestSummary {
   /** As the document names the operation run (or, when none ran, as the client named it); undefined: anonymous. */
   operationName: string | undefined;
   operationType: OperationTypeNode | undefined;
+  /** The document it named by id (`documentId`, Apollo's persisted query), if it named one: see `useTrustedDocuments`. */
+  document: NamedDocument | undefined;
   outcome: RequestOutcome;
   /** The HTTP status answered. */
   status: number;
@@ -130,6 +133,7 @@ async function summarize(request: Request, response: Response, facts: Pending): 
     requestId: requestIdOf(request),
     operationName: facts.operationName,
     operationType: facts.operationType,
+    document: namedDocumentOf(request),
     outcome: outcomeOf(response.status, facts.executed, codes, failures),
     status: response.status,
     errorCodes: [...codes],

@@ -70,6 +70,12 @@ class RouteSeries {
 export class GatewayMetrics {
   readonly registry = new Registry();
   readonly #graphqlRequests = new CounterFamily('graphql_requests_total', 'GraphQL requests, by operation name and outcome (ok, errors, refused, failed; a mutation that answered a refusal makes it refused, an upstream failure errors).', ['operation', 'outcome'], this.registry);
+  readonly #trustedDocuments = new CounterFamily(
+    'graphql_trusted_document_requests_total',
+    'GraphQL requests that ran a trusted document (TRUSTED_DOCUMENTS), by its id (sha256:<hex>, one of the manifests\' own) and outcome, as graphql_requests_total counts them.',
+    ['document', 'outcome'],
+    this.registry,
+  );
   readonly #mutations = new CounterFamily(
     'graphql_mutations_total',
     'Mutation fields answered, by mutation and outcome (ok, the typename of the failure answered: ValidationError, UpstreamFailure, ...; or error).',
@@ -133,6 +139,7 @@ export class GatewayMetrics {
   readonly #drifts = new Map<string, CounterSeries>();
   readonly #sharedReadsByRoute = new Map<string, CounterSeries>();
   readonly #mutationSeries = new Map<string, CounterSeries>();
+  readonly #trustedDocumentSeries = new Map<string, CounterSeries>();
   readonly #maxOperations: number;
   #health: () => readonly UpstreamHealth[] = () => [];
 
@@ -249,6 +256,9 @@ export class GatewayMetrics {
     ));
     series.requests.inc();
     series.duration.observe(summary.durationMs / 1000);
+    // Only a manifest's ids: bounded by the manifests, never a client's own.
+    const document = summary.document?.trusted ? summary.document.id : undefined;
+    if (document) cachedSeries(this.#trustedDocumentSeries, `${document} ${summary.outcome}`, () => this.#trustedDocuments.series({ document, outcome: summary.outcome })).inc();
     // Both labels come from the schema's mutation fields and failure types: bounded.
     for (const { mutation, outcome } of summary.mutations) cachedSeries(this.#mutationSeries, `${mutation} ${outcome}`, () => this.#mutations.series({ mutation, outcome })).inc();
   }
