@@ -7,7 +7,7 @@ import type { GatewayConfig } from './config.ts';
 import { Admission, realClock, type AdmissionSettings } from './admission.ts';
 import { createContext } from './context.ts';
 import { corsFor } from './cors.ts';
-import { maskGatewayError } from './errors.ts';
+import { maskGatewayError, UNEXPECTED_ERROR_MESSAGE } from './errors.ts';
 import { EXAMPLE_QUERY } from './example-query.ts';
 import { useBoundedErrorMessages } from './plugins/use-bounded-error-messages.ts';
 import { callerOf, useAuthentication } from './plugins/use-authentication.ts';
@@ -15,6 +15,7 @@ import { clientsBy, useRateLimit } from './plugins/use-rate-limit.ts';
 import { requestIdOf, useRequestId } from './plugins/use-request-id.ts';
 import { useAdmission } from './plugins/use-admission.ts';
 import { useCompiledExecution } from './plugins/use-compiled-execution.ts';
+import { useIncrementalDelivery } from './plugins/use-incremental-delivery.ts';
 import { useCsrfPrevention } from './plugins/use-csrf-prevention.ts';
 import { useIdempotentReplay } from './plugins/use-idempotent-replay.ts';
 import { useQueryCost } from './plugins/use-query-cost.ts';
@@ -77,7 +78,7 @@ export function createGateway(upstreams: Upstreams, options: GatewayOptions): Ga
     graphqlEndpoint: GRAPHQL_ENDPOINT,
     context: ({ request }) =>
       createContext(upstreams, options.writes, { requestId: requestIdOf(request), deadline: performance.now() + options.requestDeadlineMs }, callerOf(request)),
-    maskedErrors: { maskError: maskGatewayError },
+    maskedErrors: { maskError: maskGatewayError, errorMessage: UNEXPECTED_ERROR_MESSAGE },
     graphiql: security.graphiql && { title: 'User gateway', defaultQuery: EXAMPLE_QUERY },
     renderGraphiQL: (options) => (graphiqlPage ??= import('@graphql-yoga/render-graphiql').then((module) => module.renderGraphiQL(options))),
     landingPage: false,
@@ -87,6 +88,8 @@ export function createGateway(upstreams: Upstreams, options: GatewayOptions): Ga
       // First among the plugins that see execution, so that the ones after it (the request
       // summary, the query cost) wrap or replace the compiled execution.
       useCompiledExecution(),
+      // Before the query cost and admission: a document whose parts the client cannot read is refused first.
+      useIncrementalDelivery({ maskError: maskGatewayError, errorMessage: UNEXPECTED_ERROR_MESSAGE }),
       useRequestId(),
       useIdempotentReplay(),
       // Operational endpoints first: their onRequest answers before authentication, the rate

@@ -1,6 +1,7 @@
 import { useGraphQlJit } from '@envelop/graphql-jit';
 import { GraphQLError, type ExecutionResult, type Source } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
+import { asksForIncrementalDelivery } from './use-incremental-delivery.ts';
 
 /** The character offset in `body` of a 1-based line and column, lines ending as GraphQL's do. */
 function positionOf(body: string, line: number, column: number): number {
@@ -33,10 +34,11 @@ function placedInSource(error: GraphQLError, source: Source): GraphQLError {
 /**
  * Runs each query as code compiled once per document (graphql-jit, through envelop), which costs
  * less CPU per query than graphql-js's executor, and answers errors as graphql-js does: with
- * their locations in the query.
+ * their locations in the query. graphql-jit knows nothing of `@defer` and `@stream`: a document
+ * that uses them runs on Yoga's standard executor, which answers it in parts.
  */
 export function useCompiledExecution(): Plugin {
-  const compiled = useGraphQlJit();
+  const compiled = useGraphQlJit({}, { enableIf: ({ document }) => !asksForIncrementalDelivery(document) });
   return {
     onExecute(payload) {
       void compiled.onExecute?.(payload);
