@@ -17,6 +17,7 @@ import { useAdmission } from './plugins/use-admission.ts';
 import { useCompiledExecution } from './plugins/use-compiled-execution.ts';
 import { useIncrementalDelivery } from './plugins/use-incremental-delivery.ts';
 import { useCsrfPrevention } from './plugins/use-csrf-prevention.ts';
+import { useGraphiQLPage, type GraphiQLPageOptions } from './plugins/use-graphiql-page.ts';
 import { useIdempotentReplay } from './plugins/use-idempotent-replay.ts';
 import { useQueryCost } from './plugins/use-query-cost.ts';
 import { useQueryLimits } from './plugins/use-query-limits.ts';
@@ -63,13 +64,20 @@ export interface SignalOptions {
 
 const GRAPHQL_ENDPOINT = '/graphql';
 
+const GRAPHIQL_PAGE: GraphiQLPageOptions = {
+  title: 'User gateway',
+  defaultQuery: EXAMPLE_QUERY,
+  // Headers typed in (an API key) stay out of the browser's storage unless the person turns
+  // "persist headers" on in the settings (Yoga's GraphiQL would keep them by default).
+  shouldPersistHeaders: false,
+  showPersistHeadersSettings: true,
+};
+
 /** The GraphQL server over the given upstreams; it listens nowhere by itself (see `index.ts`). */
 export function createGateway(upstreams: Upstreams, options: GatewayOptions): Gateway {
   const { security } = options;
   const signals = options.signals ?? {};
   const logger = options.logger ? graphqlLog(options.logger) : undefined;
-  // GraphiQL is self-contained (no CDN): some 9 MB, loaded and rendered once, on the first visit.
-  let graphiqlPage: Promise<string> | undefined;
   const clientOf = clientsBy(security.auth);
   const admission = new Admission(options.admission, realClock, signals.metrics?.admissionEvents);
   signals.metrics?.watchAdmission(() => admission.state);
@@ -79,12 +87,13 @@ export function createGateway(upstreams: Upstreams, options: GatewayOptions): Ga
     context: ({ request }) =>
       createContext(upstreams, options.writes, { requestId: requestIdOf(request), deadline: performance.now() + options.requestDeadlineMs }, callerOf(request)),
     maskedErrors: { maskError: maskGatewayError, errorMessage: UNEXPECTED_ERROR_MESSAGE },
-    graphiql: security.graphiql && { title: 'User gateway', defaultQuery: EXAMPLE_QUERY },
-    renderGraphiQL: (options) => (graphiqlPage ??= import('@graphql-yoga/render-graphiql').then((module) => module.renderGraphiQL(options))),
+    // Served by useGraphiQLPage, compressed and cacheable.
+    graphiql: false,
     landingPage: false,
     cors: corsFor(security.corsOrigins),
     logging: logger ?? false,
     plugins: [
+      ...(security.graphiql ? [useGraphiQLPage({ graphqlEndpoint: GRAPHQL_ENDPOINT, page: GRAPHIQL_PAGE })] : []),
       // First among the plugins that see execution, so that the ones after it (the request
       // summary, the query cost) wrap or replace the compiled execution.
       useCompiledExecution(),
