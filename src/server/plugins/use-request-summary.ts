@@ -30,6 +30,7 @@ const MUTATION_FAILURES: Readonly<Record<string, 'refused' | 'errors'>> = {
   IdempotencyKeyReused: 'refused',
   IdempotencyKeyBusy: 'refused',
   LockTimeout: 'refused',
+  ForbiddenError: 'refused',
   UpstreamFailure: 'errors',
   OutcomeUnknown: 'errors',
   ProvisioningFailed: 'errors',
