@@ -264,12 +264,12 @@ describe('scopes', () => {
   const TOKENS = '{ users(first: 3) { edges { node { username token { username token } } } } }';
   type Tokens = { users: { edges: { node: { username: string; token: { username: string; token: string | null } | null } }[] } };
 
-  it('refuses a mutation to a key with only users:read, asking no upstream anything', async () => {
+  it('refuses a mutation to a key with only users:read, as its result union`s ForbiddenError, asking no upstream anything', async () => {
     harness.simulators.resetRequests();
-    const mutation = `mutation { createUser(input: { username: "scope.probe", email: "scope.probe@example.com", password: "probe-Pass-1", organization: "acme" }) { __typename } }`;
+    const mutation = `mutation { createUser(input: { username: "scope.probe", email: "scope.probe@example.com", password: "probe-Pass-1", organization: "acme" }) { __typename ... on ForbiddenError { requiredScope } } }`;
     const result = await harness.execute(mutation, {}, { 'x-api-key': acmeReader.key });
-    expect(result.data ?? null).toBeNull();
-    expect(result.errors).toEqual([expect.objectContaining({ path: ['createUser'], extensions: { code: 'FORBIDDEN', requestId: expect.any(String) } })]);
+    expect(result.errors).toBeUndefined();
+    expect(result.data).toEqual({ createUser: { __typename: 'ForbiddenError', requiredScope: 'users:write' } });
     expect(harness.requests()).toEqual([]);
   });
 

@@ -1,4 +1,14 @@
-import { getNamedType, type GraphQLFormattedError, type GraphQLUnionType } from 'graphql';
+import {
+  getNamedType,
+  isEnumType,
+  isInputObjectType,
+  isListType,
+  isNonNullType,
+  isScalarType,
+  type GraphQLFormattedError,
+  type GraphQLInputType,
+  type GraphQLUnionType,
+} from 'graphql';
 import { exportSPKI, generateKeyPair, SignJWT, type CryptoKey } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { schema } from '../src/schema/index.ts';
@@ -17,6 +27,7 @@ type Json = Record<string, any>;
 
 const acme = apiKey('acme-ops', ['users:read', 'users:write'], 'acme');
 const acmeWriter = apiKey('acme-writer', ['users:write'], 'acme');
+const acmeReader = apiKey('acme-reader', ['users:read'], 'acme');
 const admin = apiKey('root', ['users:read', 'users:write', 'admin']);
 
 // The same id for two clients of two organizations: an API key of acme, and a JWT subject of umbrella.
@@ -42,7 +53,7 @@ beforeAll(async () => {
   const { publicKey, privateKey } = await generateKeyPair('RS256');
   signingKey = privateKey;
   jwtEnv = { JWT_PUBLIC_KEY: await exportSPKI(publicKey), JWT_ISSUER: ISSUER, JWT_AUDIENCE: AUDIENCE };
-  harness = await startHarness({ env: { API_KEYS: JSON.stringify([acme.entry, acmeWriter.entry, admin.entry, opsDashboard.entry]), ...jwtEnv } });
+  harness = await startHarness({ env: { API_KEYS: JSON.stringify([acme.entry, acmeWriter.entry, acmeReader.entry, admin.entry, opsDashboard.entry]), ...jwtEnv } });
 });
 afterAll(() => harness.close());
 
@@ -128,6 +139,41 @@ function everythingOf(mutation: string, depth: number): string {
   const result = getNamedType(present(schema.getMutationType()?.getFields()[mutation]).type) as GraphQLUnionType;
   return `__typename ${result.getTypes().map((member) => `... on ${member.name} { ${selectionOf(member, 5, depth)} }`).join(' ')}`;
 }
+
+/** Some value of an input type, its required fields filled (the checks past the scopes never see it). */
+function sampleOf(type: GraphQLInputType): unknown {
+  if (isNonNullType(type)) return sampleOf(type.ofType);
+  if (isListType(type)) return [sampleOf(type.ofType)];
+  if (isEnumType(type)) return present(type.getValues()[0]).name;
+  if (isInputObjectType(type)) {
+    const required = Object.values(type.getFields()).filter((field) => isNonNullType(field.type) && field.defaultValue === undefined);
+    return Object.fromEntries(required.map((field) => [field.name, sampleOf(field.type)]));
+  }
+  if (isScalarType(type)) return ({ Int: 1, SafeInt: 1, Float: 1, Boolean: true, DateTime: '2026-01-01T00:00:00Z', JSON: {} } as Json)[type.name] ?? 'sample';
+  throw new Error(`no sample of ${String(type)}`);
+}
+
+describe('a client that may read but not write (users:read without users:write)', () => {
+  const mutations = Object.values(present(schema.getMutationType()).getFields());
+
+  it.each(mutations.map((field) => [field.name, field] as const))('%s answers its result union`s ForbiddenError: no top-level error, nothing asked upstream, audited as refused', async (name, field) => {
+    const declared = field.args.map((arg) => `$${arg.name}: ${String(arg.type)}`).join(', ');
+    const passed = field.args.map((arg) => `${arg.name}: $${arg.name}`).join(', ');
+    const variables = Object.fromEntries(field.args.map((arg) => [arg.name, sampleOf(arg.type)]));
+    harness.simulators.resetRequests();
+    const audited = harness.audit.length;
+    const answer = await ask(acmeReader, `mutation (${declared}) { result: ${name}(${passed}) { ${RESULT} ${FORBIDDEN} } }`, variables);
+    expect(answer.errors).toBeUndefined();
+    expect(present(answer.data)['result']).toEqual({
+      __typename: 'ForbiddenError',
+      message: `This client may not run ${name}: it needs the users:write scope. Nothing was written.`,
+      requiredScope: 'users:write',
+      fields: [],
+    });
+    expect(harness.requests()).toEqual([]);
+    expect(harness.audit.slice(audited)).toEqual([expect.objectContaining({ mutation: name, who: 'apikey:acme-reader@acme', outcome: 'ForbiddenError', created: [] })]);
+  });
+});
 
 const pathOf = (error: GraphQLFormattedError) => (error.path ?? []).join('.');
 

@@ -1,5 +1,6 @@
 // Replays are marked as such (issue 20, item 15): an answer given again from an earlier request
 // with the same idempotency key says so, in the response header and the answer's extensions.
+import { meros } from 'meros/browser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { IDEMPOTENT_REPLAYED_HEADER } from '../src/server/plugins/use-idempotent-replay.ts';
 import { startHarness, type Harness } from './support/harness.ts';
@@ -53,6 +54,24 @@ describe('idempotent replays', () => {
     const unkeyed = await send(ADD_BALANCE, { username, key: null });
     expect(unkeyed.replayed).toBeNull();
     expect(unkeyed.body['extensions']?.['idempotentReplays']).toBeUndefined();
+  });
+
+  it('marks a replay whose answer comes in parts (@defer in its payload): the header, and the extension in the initial part', async () => {
+    const username = tokenHolder();
+    const deferred = ADD_BALANCE.replace('... on BalancePayload {', '... on BalancePayload @defer {');
+    await send(ADD_BALANCE, { username, key: 'replay-topup-deferred' });
+    const response = await harness.yoga.fetch('http://gateway.test/graphql', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'multipart/mixed' },
+      body: JSON.stringify({ query: deferred, variables: { username, key: 'replay-topup-deferred' } }),
+    });
+    expect(response.headers.get(IDEMPOTENT_REPLAYED_HEADER)).toBe('true');
+    const parts = await meros<Json>(response);
+    if (parts instanceof Response) throw new Error('not an answer in parts');
+    const bodies: Json[] = [];
+    for await (const part of parts) bodies.push(part.body);
+    expect(bodies[0]).toMatchObject({ data: { addBalance: { __typename: 'BalancePayload' } }, hasNext: true, extensions: { idempotentReplays: [{ path: ['addBalance'], mutation: 'addBalance' }] } });
+    expect(bodies.slice(1).some((body) => body['extensions'])).toBe(false);
   });
 
   it('marks a provisioning replayed after the person was deprovisioned: the answer is the earlier one, and says so', async () => {

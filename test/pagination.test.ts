@@ -131,6 +131,18 @@ describe('users (gate limit/offset)', () => {
       expect(result.errors?.[0]?.extensions?.['code']).toBe('BAD_USER_INPUT');
     }
   });
+
+  it('answers a malformed cursor as BAD_USER_INPUT on its own field: that connection is null, the rest of the answer stands', async () => {
+    const username = present(dataset().gateUsers[0]).username;
+    const result = (await harness.execute(
+      `query($username: String!) { user(username: $username) { username loginHistory(first: 2, after: "garbage") { totalCount } } users(first: 1) { totalCount } }`,
+      { username },
+    )) as { data?: Record<string, any>; errors?: { path?: unknown[]; message: string; extensions?: Record<string, unknown> }[] };
+    expect(result.data).toEqual({ user: { username, loginHistory: null }, users: { totalCount: PEOPLE_COUNT } });
+    expect(result.errors).toEqual([
+      expect.objectContaining({ path: ['user', 'loginHistory'], message: '`after` is not a cursor of this API: "garbage"', extensions: expect.objectContaining({ code: 'BAD_USER_INPUT' }) }),
+    ]);
+  });
 });
 
 describe('tokens and extras (gate)', () => {

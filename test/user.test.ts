@@ -235,3 +235,20 @@ describe('Balance.humanReadable', () => {
     expect(humanDuration(0)).toBe('0s');
   });
 });
+
+describe('a document of several operations', () => {
+  it('runs the operation operationName names, each time: never the one of the same text run before', async () => {
+    const document = 'query A { user(username: "nobody.at.all") { username } } query B { other: user(username: "nobody.at.all") { email } }';
+    const run = async (operationName: string) => {
+      const response = await harness.yoga.fetch('http://gateway.test/graphql', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json' },
+        body: JSON.stringify({ query: document, operationName }),
+      });
+      return ((await response.json()) as { data: unknown }).data;
+    };
+    expect(await run('A')).toEqual({ user: null });
+    expect(await run('B')).toEqual({ other: null });
+    expect(await run('A')).toEqual({ user: null });
+  });
+});

@@ -1,3 +1,5 @@
+import { GraphQLDeferDirective, GraphQLStreamDirective } from '@graphql-tools/utils';
+import { specifiedDirectives } from 'graphql';
 import { builder } from './builder.ts';
 import './nodes.ts';
 import './user.ts';
@@ -10,4 +12,6 @@ import './login-history.ts';
 import './switch-user.ts';
 import './provisioning.ts';
 
-export const schema = builder.toSchema({ sortSchema: true });
+// `@defer` and `@stream` are part of the published schema, so that clients' tooling (codegen,
+// GraphiQL) knows them; the gateway answers them in parts (see `useIncrementalDelivery`).
+export const schema = builder.toSchema({ sortSchema: true, directives: [...specifiedDirectives, GraphQLDeferDirective, GraphQLStreamDirective] });

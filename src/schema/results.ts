@@ -1,5 +1,5 @@
 import type { FieldMap, ObjectRef } from '@pothos/core';
-import { responsePathAsArray, type GraphQLResolveInfo } from 'graphql';
+import type { GraphQLResolveInfo } from 'graphql';
 import type { z } from 'zod';
 import { AuditTrail } from '../provisioning/audit.ts';
 import {
@@ -19,6 +19,7 @@ import {
 } from '../provisioning/failures.ts';
 import { builder, type GatewaySchemaTypes } from './builder.ts';
 import type { GatewayContext } from './context.ts';
+import { reportMutation } from './mutation-report.ts';
 import { PART_OF_WRITE_ANSWER } from './read-scope.ts';
 
 /** Every expected failure of a mutation: a member of its result union, queried with `... on Error { message }`. */
@@ -140,12 +141,8 @@ export function checkedInput<S extends z.ZodType>(schema: S, input: unknown): z.
  * failure, a replay: see `useIdempotentReplay` and the request summary).
  */
 export async function performMutation<T>(context: GatewayContext, info: GraphQLResolveInfo, work: (audit: AuditTrail) => Promise<T>): Promise<T> {
-  const mutation = info.fieldName;
-  const audit = new AuditTrail(mutation);
-  const report = (outcome: string) => {
-    context.writes.audit(audit.entry(context.caller.key, context.requestId, outcome));
-    context.answeredMutations.push({ path: responsePathAsArray(info.path), mutation, outcome, replayed: audit.replayed });
-  };
+  const audit = new AuditTrail(info.fieldName);
+  const report = (outcome: string) => reportMutation(context, info, audit, outcome);
   try {
     const value = await work(audit);
     report('ok');
@@ -170,7 +167,9 @@ type FailureClass = new (...args: never[]) => Error;
 
 /**
  * A mutation's result: a union of its payload and the failures it can give. Thrown or returned,
- * a listed failure answers as its member; anything else stays a (masked) GraphQL error.
+ * a listed failure answers as its member; anything else stays a (masked) GraphQL error. Every
+ * union also holds `ForbiddenError`, for a caller whose scopes do not allow the mutation (the
+ * builder's `errors.defaultTypes`).
  */
 export function mutationResult<Shape extends object>(name: string, payload: ObjectRef<GatewaySchemaTypes, Shape>, failures: readonly FailureClass[]) {
   const payloadName = payload.name;

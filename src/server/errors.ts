@@ -24,6 +24,9 @@ export function isCodedFailure(error: unknown): boolean {
   return original instanceof UpstreamError || (error instanceof GraphQLError && isVariableRefusal(error));
 }
 
+/** What an unexpected error (a fault of the gateway) says to the client: nothing more. */
+export const UNEXPECTED_ERROR_MESSAGE = 'Unexpected error.';
+
 /**
  * Upstream failures become GraphQL errors with a stable `extensions.code` and the upstream's
  * name (with its HTTP status, and `retryAfter` in seconds when it said when to ask again); a

@@ -7,7 +7,7 @@ import type { GatewayConfig } from './config.ts';
 import { Admission, realClock, type AdmissionSettings } from './admission.ts';
 import { createContext } from './context.ts';
 import { corsFor } from './cors.ts';
-import { maskGatewayError } from './errors.ts';
+import { maskGatewayError, UNEXPECTED_ERROR_MESSAGE } from './errors.ts';
 import { EXAMPLE_QUERY } from './example-query.ts';
 import { useBoundedErrorMessages } from './plugins/use-bounded-error-messages.ts';
 import { callerOf, useAuthentication } from './plugins/use-authentication.ts';
@@ -15,7 +15,9 @@ import { clientsBy, useRateLimit } from './plugins/use-rate-limit.ts';
 import { requestIdOf, useRequestId } from './plugins/use-request-id.ts';
 import { useAdmission } from './plugins/use-admission.ts';
 import { useCompiledExecution } from './plugins/use-compiled-execution.ts';
+import { useIncrementalDelivery } from './plugins/use-incremental-delivery.ts';
 import { useCsrfPrevention } from './plugins/use-csrf-prevention.ts';
+import { useGraphiQLPage, type GraphiQLPageOptions } from './plugins/use-graphiql-page.ts';
 import { useIdempotentReplay } from './plugins/use-idempotent-replay.ts';
 import { useQueryCost } from './plugins/use-query-cost.ts';
 import { useQueryLimits } from './plugins/use-query-limits.ts';
@@ -64,6 +66,15 @@ export interface SignalOptions {
 
 const GRAPHQL_ENDPOINT = '/graphql';
 
+const GRAPHIQL_PAGE: GraphiQLPageOptions = {
+  title: 'User gateway',
+  defaultQuery: EXAMPLE_QUERY,
+  // Headers typed in (an API key) stay out of the browser's storage unless the person turns
+  // "persist headers" on in the settings (Yoga's GraphiQL would keep them by default).
+  shouldPersistHeaders: false,
+  showPersistHeadersSettings: true,
+};
+
 /**
  * The GraphQL server over the given upstreams; it listens nowhere by itself (see `index.ts`).
  * Throws a ConfigError naming each trusted document that a request could not run.
@@ -76,8 +87,6 @@ export function createGateway(upstreams: Upstreams, options: GatewayOptions): Ga
   };
   const signals = options.signals ?? {};
   const logger = options.logger ? graphqlLog(options.logger) : undefined;
-  // GraphiQL is self-contained (no CDN): some 9 MB, loaded and rendered once, on the first visit.
-  let graphiqlPage: Promise<string> | undefined;
   const clientOf = clientsBy(security.auth);
   const admission = new Admission(options.admission, realClock, signals.metrics?.admissionEvents);
   signals.metrics?.watchAdmission(() => admission.state);
@@ -86,16 +95,19 @@ export function createGateway(upstreams: Upstreams, options: GatewayOptions): Ga
     graphqlEndpoint: GRAPHQL_ENDPOINT,
     context: ({ request }) =>
       createContext(upstreams, options.writes, { requestId: requestIdOf(request), deadline: performance.now() + options.requestDeadlineMs }, callerOf(request)),
-    maskedErrors: { maskError: maskGatewayError },
-    graphiql: security.graphiql && { title: 'User gateway', defaultQuery: EXAMPLE_QUERY },
-    renderGraphiQL: (options) => (graphiqlPage ??= import('@graphql-yoga/render-graphiql').then((module) => module.renderGraphiQL(options))),
+    maskedErrors: { maskError: maskGatewayError, errorMessage: UNEXPECTED_ERROR_MESSAGE },
+    // Served by useGraphiQLPage, compressed and cacheable.
+    graphiql: false,
     landingPage: false,
     cors: corsFor(security.corsOrigins),
     logging: logger ?? false,
     plugins: [
+      ...(security.graphiql ? [useGraphiQLPage({ graphqlEndpoint: GRAPHQL_ENDPOINT, page: GRAPHIQL_PAGE })] : []),
       // First among the plugins that see execution, so that the ones after it (the request
       // summary, the query cost) wrap or replace the compiled execution.
       useCompiledExecution({ precompiled: (document, operationName) => trusted?.documents.compiledQuery(document, operationName) }),
+      // Before the query cost and admission: a document whose parts the client cannot read is refused first.
+      useIncrementalDelivery({ maskError: maskGatewayError, errorMessage: UNEXPECTED_ERROR_MESSAGE }),
       useRequestId(),
       useIdempotentReplay(),
       // Operational endpoints first: their onRequest answers before authentication, the rate

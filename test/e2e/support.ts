@@ -29,15 +29,15 @@ export async function launchChromium(): Promise<Browser> {
 }
 
 /**
- * The gateway as `npm start` serves it (embedded simulators) and Debian's Chromium, started before
- * the file's tests and closed after them.
+ * The gateway as `npm start` serves it (embedded simulators; `env` adds settings) and Debian's
+ * Chromium, started before the file's tests and closed after them.
  */
-export function gatewayAndBrowser(): { gateway: () => RunningGateway; browser: () => Browser } {
+export function gatewayAndBrowser(env: NodeJS.ProcessEnv = {}): { gateway: () => RunningGateway; browser: () => Browser } {
   let gateway: RunningGateway | undefined;
   let browser: Browser | undefined;
   beforeAll(async () => {
     browser = await launchChromium();
-    gateway = await startGateway(loadConfig({ HOST: '127.0.0.1', PORT: '0' }));
+    gateway = await startGateway(loadConfig({ HOST: '127.0.0.1', PORT: '0', ...env }));
   });
   afterAll(async () => {
     await browser?.close();

@@ -5,6 +5,7 @@ import type { Admission, Refused } from '../admission.ts';
 import { estimatedUpstreamCallsOf } from './use-query-cost.ts';
 import { asksForGraphiQL } from './use-authentication.ts';
 import type { ClientOf } from './use-rate-limit.ts';
+import { whenAnswered } from './use-incremental-delivery.ts';
 
 export interface AdmissionPluginOptions {
   admission: Admission;
@@ -48,7 +49,7 @@ function overloadedResponse(fetchAPI: { Response: typeof Response }, refusal: Re
  * (from `useQueryCost`, which must come before) to fit the process's budget, before its first
  * upstream call, or is refused at once with 503, `Retry-After` and `OVERLOADED`. Once admitted it
  * is never cancelled by load: a mutation under way runs to its end. Its share is given back when
- * its execution ends, however it ends. Operations that call no upstream are never held.
+ * its execution ends, however it ends (an answer in parts: after its last part). Operations that call no upstream are never held.
  */
 export function useAdmission(options: AdmissionPluginOptions): Plugin {
   const { admission, clientOf, onShedding } = options;
@@ -84,11 +85,14 @@ export function useAdmission(options: AdmissionPluginOptions): Plugin {
         return;
       }
       noteAdmission();
+      // An answer in parts (@defer, @stream) keeps its share until its last part: its deferred
+      // fields make the upstream calls they were estimated at.
       setExecuteFn(async (executed) => {
         try {
-          return await executeFn(executed);
-        } finally {
+          return whenAnswered(await executeFn(executed), outcome.release);
+        } catch (error) {
           outcome.release();
+          throw error;
         }
       });
     },

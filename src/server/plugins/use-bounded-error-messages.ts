@@ -1,4 +1,5 @@
 import type { Plugin } from 'graphql-yoga';
+import { forEachResult } from './use-incremental-delivery.ts';
 
 export interface BoundedErrorMessagesOptions {
   /** The most characters of one quoted value a message keeps (graphql-js quotes what it echoes). */
@@ -10,7 +11,7 @@ export interface BoundedErrorMessagesOptions {
 /**
  * Error messages never echo unbounded input. graphql-js quotes the values and names it cannot
  * take ("Int cannot represent non-integer value: "…"", "Cannot query field "…""), however long:
- * each quoted run is cut, and so is the message, before any answer goes out.
+ * each quoted run is cut, and so is the message, before any answer (or part of one) goes out.
  */
 export function useBoundedErrorMessages(options: BoundedErrorMessagesOptions = {}): Plugin {
   const quotedLength = options.quotedLength ?? 40;
@@ -21,12 +22,10 @@ export function useBoundedErrorMessages(options: BoundedErrorMessagesOptions = {
     return quotesCut.length > messageLength ? `${quotesCut.slice(0, messageLength)}…` : quotesCut;
   };
   return {
-    onResultProcess({ result }) {
-      // Streamed results (subscriptions, @defer) are not served by this gateway.
-      const results = Array.isArray(result) ? result : Symbol.asyncIterator in result ? [] : [result];
-      for (const { errors } of results) {
+    onResultProcess(processing) {
+      forEachResult(processing, ({ errors }) => {
         for (const error of errors ?? []) error.message = bound(error.message);
-      }
+      });
     },
   };
 }

@@ -1,7 +1,8 @@
 import { useGraphQlJit } from '@envelop/graphql-jit';
-import { GraphQLError, type DocumentNode, type ExecutionResult, type Source } from 'graphql';
+import { GraphQLError, Kind, type DocumentNode, type ExecutionResult, type Source } from 'graphql';
 import type { CompiledQuery } from 'graphql-jit';
 import type { Plugin } from 'graphql-yoga';
+import { asksForIncrementalDelivery } from './use-incremental-delivery.ts';
 
 /** The character offset in `body` of a 1-based line and column, lines ending as GraphQL's do. */
 function positionOf(body: string, line: number, column: number): number {
@@ -31,6 +32,12 @@ function placedInSource(error: GraphQLError, source: Source): GraphQLError {
   });
 }
 
+function holdsOneOperation(document: DocumentNode): boolean {
+  let operations = 0;
+  for (const definition of document.definitions) if (definition.kind === Kind.OPERATION_DEFINITION && ++operations > 1) return false;
+  return true;
+}
+
 export interface CompiledExecutionOptions {
   /** An operation compiled ahead of any request (a trusted document's, at load), when there is one. */
   precompiled?: (document: DocumentNode, operationName: string | null | undefined) => CompiledQuery | undefined;
@@ -39,10 +46,14 @@ export interface CompiledExecutionOptions {
 /**
  * Runs each query as code compiled once per document (graphql-jit, through envelop; or ahead of
  * time, `precompiled`), which costs less CPU per query than graphql-js's executor, and answers
- * errors as graphql-js does: with their locations in the query.
+ * errors as graphql-js does: with their locations in the query. graphql-jit knows nothing of
+ * `@defer` and `@stream`: a document that uses them runs on Yoga's standard executor, which answers
+ * it in parts. Nor does envelop's cache of compiled code know operation names (it keys by the
+ * document alone): a document of several operations runs on the standard executor too, lest the
+ * operation compiled first answer for another one of the same text.
  */
 export function useCompiledExecution(options: CompiledExecutionOptions = {}): Plugin {
-  const compiled = useGraphQlJit();
+  const compiled = useGraphQlJit({}, { enableIf: ({ document }) => holdsOneOperation(document) && !asksForIncrementalDelivery(document) });
   return {
     onExecute(payload) {
       const ahead = options.precompiled?.(payload.args.document, payload.args.operationName);

@@ -1,6 +1,6 @@
-import type { ExecutionResult } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { AnsweredMutation, GatewayContext } from '../../schema/context.ts';
+import { changeInitialResult } from './use-incremental-delivery.ts';
 
 /**
  * Answered `true` when some mutation of the request was answered from an earlier request with the
@@ -34,13 +34,12 @@ export function useIdempotentReplay(): Plugin<GatewayContext> {
     onExecute({ args }) {
       const context = args.contextValue;
       return {
-        onExecuteDone({ result, setResult }) {
-          if (Symbol.asyncIterator in result) return;
+        onExecuteDone(done) {
+          // Mutation fields run before the initial part: an answer in parts knows its replays now.
           const replays = replaysOf(context.answeredMutations);
-          if (!replays.length) return;
+          if (!replays.length) return undefined;
           replayedRequests.add(context.request);
-          const executed = result as ExecutionResult;
-          setResult({ ...executed, extensions: { ...executed.extensions, idempotentReplays: replays } });
+          return changeInitialResult(done, (result) => ({ ...result, extensions: { ...result.extensions, idempotentReplays: replays } }));
         },
       };
     },

@@ -1,6 +1,6 @@
 import type { Plugin } from 'graphql-yoga';
 import type { GatewayMetrics } from '../telemetry/metrics.ts';
-import { summaryOf } from './use-request-summary.ts';
+import { summaryOf, unlessStreamed } from './use-request-summary.ts';
 
 export interface MetricsPluginOptions {
   metrics: GatewayMetrics;
@@ -24,7 +24,8 @@ export function useMetrics(options: MetricsPluginOptions): Plugin {
       });
     },
     onResponse({ request, response }) {
-      return summaryOf(request, response)?.then((summary) => metrics.requestEnded(summary));
+      const summary = summaryOf(request, response);
+      return summary && unlessStreamed(request, summary.then((done) => metrics.requestEnded(done)));
     },
   };
 }

@@ -2,6 +2,7 @@ import { GraphQLError, type DocumentNode, type ExecutionResult } from 'graphql';
 import type { Plugin, YogaInitialContext } from 'graphql-yoga';
 import type { GatewayContext } from '../../schema/context.ts';
 import { estimateUpstreamCalls, type CostModel } from '../query-cost.ts';
+import { changeInitialResult } from './use-incremental-delivery.ts';
 
 export interface QueryCostOptions {
   /** The most upstream calls one operation may make in the worst case (`MAX_UPSTREAM_CALLS`). */
@@ -45,7 +46,8 @@ const withReport = (result: ExecutionResult, report: QueryCostReport): Execution
  * `query-cost.ts`) exceed the limit: one `QUERY_TOO_COSTLY` error with `cost` and `limit`, and no
  * data. The estimate is made at execution, when the variables are known. A client that sends
  * `X-Query-Cost: true` (or `extensions: { queryCost: true }`) reads the estimate in
- * `extensions.queryCost` of the answer. A caller bound to one organization is estimated as such:
+ * `extensions.queryCost` of the answer (of its initial part, for an answer in parts: deferred
+ * fields and streamed items are estimated with the rest). A caller bound to one organization is estimated as such:
  * some of its lists are filtered at the gateway, which reads more (see `CostModel`).
  */
 export function useQueryCost(options: QueryCostOptions): Plugin<YogaInitialContext> {
@@ -78,13 +80,8 @@ export function useQueryCost(options: QueryCostOptions): Plugin<YogaInitialConte
         return;
       }
       if (!report) return;
-      return {
-        onExecuteDone({ result, setResult }) {
-          // Streamed results (subscriptions, @defer) are not served by this gateway.
-          if (Symbol.asyncIterator in result) return;
-          setResult(withReport(result, report));
-        },
-      };
+      // An answer in parts (@defer, @stream) reports it in its initial part.
+      return { onExecuteDone: (done) => changeInitialResult(done, (result) => withReport(result, report)) };
     },
   };
 }

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
+import { forEachResult } from './use-incremental-delivery.ts';
 
 export interface RequestIdOptions {
   /** The header read from the client, sent to every upstream and echoed on the response. */
@@ -78,15 +79,15 @@ export function useRequestId(options: RequestIdOptions = {}): Plugin {
       const incoming = request.headers.get(header);
       requestIds.set(request, incoming && acceptableId.test(incoming) ? incoming : randomUUID());
     },
-    onResultProcess({ request, result }) {
+    onResultProcess(processing) {
+      const { request } = processing;
       processed.add(request);
       const requestId = requestIds.get(request);
       if (!requestId) return;
-      // Streamed results (subscriptions, @defer) are not served by this gateway.
-      const results = (Array.isArray(result) ? result : Symbol.asyncIterator in result ? [] : [result]) as ResultWithErrors[];
-      for (const each of results) {
+      forEachResult(processing, (result) => {
+        const each = result as ResultWithErrors;
         if (each.errors?.length) each.errors = each.errors.map((error) => withRequestId(error, requestId));
-      }
+      });
     },
     async onResponse({ request, response, setResponse, fetchAPI }) {
       const id = requestIds.get(request);

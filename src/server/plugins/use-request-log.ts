@@ -1,5 +1,5 @@
 import type { Plugin } from 'graphql-yoga';
-import { summaryOf, type RequestSummary } from './use-request-summary.ts';
+import { summaryOf, unlessStreamed, type RequestSummary } from './use-request-summary.ts';
 
 /** Where the lines go: a pino logger (object first, then the message). */
 export interface RequestLogger {
@@ -27,7 +27,7 @@ export function requestLine(summary: RequestSummary) {
 }
 
 /**
- * One `info` line per GraphQL request as it is answered (see `useRequestSummary`, which must be
+ * One `info` line per GraphQL request as it is answered, an answer in parts after its last part (see `useRequestSummary`, which must be
  * among the plugins): `{"requestId", "operation", "operationType", "outcome", "status",
  * "errorCodes", "failures", "durationMs", "caller", "msg": "graphql request"}`, and `documentId`
  * (`sha256:<hex>`) for a request that named its document by id.
@@ -36,7 +36,8 @@ export function useRequestLog(options: RequestLogOptions): Plugin {
   const { logger } = options;
   return {
     onResponse({ request, response }) {
-      return summaryOf(request, response)?.then((summary) => logger.info(requestLine(summary), 'graphql request'));
+      const summary = summaryOf(request, response);
+      return summary && unlessStreamed(request, summary.then((done) => logger.info(requestLine(done), 'graphql request')));
     },
   };
 }

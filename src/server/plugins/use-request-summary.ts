@@ -1,7 +1,8 @@
 import { getOperationAST, type DocumentNode, type GraphQLError, type OperationTypeNode } from 'graphql';
-import type { Plugin } from 'graphql-yoga';
+import { isAsyncIterable, type Plugin } from 'graphql-yoga';
 import type { AnsweredMutation, GatewayContext } from '../../schema/context.ts';
 import { asksForGraphiQL, callerOf } from './use-authentication.ts';
+import { forEachResult, whenAnswered } from './use-incremental-delivery.ts';
 import { requestIdOf } from './use-request-id.ts';
 import { namedDocumentOf, type NamedDocument } from './use-trusted-documents.ts';
 
@@ -30,6 +31,7 @@ const MUTATION_FAILURES: Readonly<Record<string, 'refused' | 'errors'>> = {
   IdempotencyKeyReused: 'refused',
   IdempotencyKeyBusy: 'refused',
   LockTimeout: 'refused',
+  ForbiddenError: 'refused',
   UpstreamFailure: 'errors',
   OutcomeUnknown: 'errors',
   ProvisioningFailed: 'errors',
@@ -63,7 +65,7 @@ export interface RequestSummary {
   failures: string[];
   /** Its mutation fields, in the order they ran. */
   mutations: MutationSummary[];
-  /** From the request's arrival to its answer being ready to send. */
+  /** From the request's arrival to its answer being ready to send (an answer in parts: to its last part). */
   durationMs: number;
   /** The caller's key (`apikey:ops-console@acme`, never the credential), once authenticated; at most 128 characters. */
   caller: string | undefined;
@@ -78,6 +80,8 @@ interface Pending {
   errorCodes: Set<string> | undefined;
   /** The context's list, filled as its mutations are answered. */
   answeredMutations: readonly AnsweredMutation[];
+  /** For an answer in parts (@defer, @stream): settled after its last part (or when its reader left). */
+  streamEnded: Promise<void> | undefined;
   summary: Promise<RequestSummary> | undefined;
 }
 
@@ -158,8 +162,17 @@ function noteOperation(facts: Pending, document: DocumentNode, operationName: st
 export function summaryOf(request: Request, response: Response): Promise<RequestSummary> | undefined {
   const facts = pending.get(request);
   if (!facts) return undefined;
-  facts.summary ??= summarize(request, response, facts);
+  facts.summary ??= (facts.streamEnded ?? Promise.resolve()).then(() => summarize(request, response, facts));
   return facts.summary;
+}
+
+/**
+ * What an `onResponse` hook that reports the request's summary returns: the report, to be waited
+ * for (its line is written before the answer leaves); or, for an answer in parts, nothing, since
+ * its summary settles after the last part, which waiting here would hold back.
+ */
+export function unlessStreamed(request: Request, report: Promise<void>): Promise<void> | undefined {
+  return pending.get(request)?.streamEnded ? undefined : report;
 }
 
 export interface RequestSummaryOptions {
@@ -184,6 +197,7 @@ export function useRequestSummary(options: RequestSummaryOptions): Plugin {
         executed: false,
         errorCodes: undefined,
         answeredMutations: [],
+        streamEnded: undefined,
         summary: undefined,
       });
     },
@@ -208,12 +222,13 @@ export function useRequestSummary(options: RequestSummaryOptions): Plugin {
         return executeFn(executed);
       });
     },
-    onResultProcess({ request, result }) {
-      const facts = pending.get(request);
+    onResultProcess(processing) {
+      const facts = pending.get(processing.request);
       if (!facts) return;
       const codes = (facts.errorCodes ??= new Set());
-      if (Array.isArray(result)) for (const each of result) addCodes(codes, each.errors);
-      else if (!(Symbol.asyncIterator in result)) addCodes(codes, (result as { errors?: readonly GraphQLError[] }).errors);
+      const answer = forEachResult(processing, (result) => addCodes(codes, result.errors));
+      // An answer in parts is summarized once, when its last part has gone, with the codes of every part.
+      if (isAsyncIterable(answer)) facts.streamEnded = new Promise((ended) => processing.setResult(whenAnswered(answer, ended)));
     },
   };
 }

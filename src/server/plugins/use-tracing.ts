@@ -1,7 +1,7 @@
 import { context, SpanKind, SpanStatusCode, trace, type Span } from '@opentelemetry/api';
 import type { Plugin } from 'graphql-yoga';
 import type { Tracing } from '../telemetry/tracing.ts';
-import { summaryOf } from './use-request-summary.ts';
+import { summaryOf, unlessStreamed } from './use-request-summary.ts';
 
 export interface TracingPluginOptions {
   tracing: Tracing;
@@ -48,7 +48,8 @@ export function useTracing(options: TracingPluginOptions): Plugin {
         span.end();
         return;
       }
-      return summary.then((done) => {
+      // An answer in parts ends its span after its last part.
+      return unlessStreamed(request, summary.then((done) => {
         span.updateName(`graphql ${done.operationName ?? 'anonymous'}`);
         span.setAttributes({
           'request.id': done.requestId,
@@ -61,7 +62,7 @@ export function useTracing(options: TracingPluginOptions): Plugin {
         });
         if (done.outcome !== 'ok') span.setStatus({ code: SpanStatusCode.ERROR, message: done.outcome });
         span.end();
-      });
+      }));
     },
   };
 }
