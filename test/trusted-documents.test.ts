@@ -5,6 +5,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { printSchema } from 'graphql';
+import { meros } from 'meros/browser';
 import type { DestinationStream } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { schema } from '../src/schema/index.ts';
@@ -131,6 +132,24 @@ describe('trusted documents named by id', () => {
     expect((await post(harness, { documentId, operationName: 'First' })).body).toEqual({ data: { user: { username: 'bob' } } });
     const unnamed = await post(harness, { documentId });
     expect(unnamed.body.errors?.map((error) => error.extensions?.['code'])).toEqual(['OPERATION_RESOLUTION_FAILURE']);
+  });
+
+  it('answers a trusted document that defers a fragment in parts, as it answers the same text', async () => {
+    const text = 'query Deferred { user(username: "bob") { username ... @defer { firstName } } }';
+    const harness = await harnessWith({ env: { TRUSTED_DOCUMENTS: writeManifest('deferred.json', [text]), TRUSTED_DOCUMENTS_ONLY: 'true' } });
+    const response = await harness.yoga.fetch('http://gateway.test/graphql', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'multipart/mixed' },
+      body: JSON.stringify({ documentId: createHash('sha256').update(text).digest('hex') }),
+    });
+    const parts = await meros<Record<string, unknown>>(response);
+    if (parts instanceof Response) throw new Error(`not multipart: ${response.headers.get('content-type')}`);
+    const bodies: unknown[] = [];
+    for await (const part of parts) bodies.push(part.body);
+    expect(bodies).toEqual([
+      { data: { user: { username: 'bob' } }, hasNext: true },
+      { incremental: [{ data: { firstName: 'Bob' }, path: ['user'] }], hasNext: false },
+    ]);
   });
 
   it('refuses a request that sends both a query and a documentId, or neither', async () => {

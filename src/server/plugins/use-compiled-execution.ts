@@ -47,8 +47,8 @@ export interface CompiledExecutionOptions {
  * Runs each query as code compiled once per document (graphql-jit, through envelop; or ahead of
  * time, `precompiled`), which costs less CPU per query than graphql-js's executor, and answers
  * errors as graphql-js does: with their locations in the query. graphql-jit knows nothing of
- * `@defer` and `@stream`: a document that uses them runs on Yoga's standard executor, which answers
- * it in parts. Nor does envelop's cache of compiled code know operation names (it keys by the
+ * `@defer` and `@stream`: a document that uses them (a trusted one too) runs on Yoga's standard
+ * executor, which answers it in parts. Nor does envelop's cache of compiled code know operation names (it keys by the
  * document alone): a document of several operations runs on the standard executor too, lest the
  * operation compiled first answer for another one of the same text.
  */
@@ -56,7 +56,8 @@ export function useCompiledExecution(options: CompiledExecutionOptions = {}): Pl
   const compiled = useGraphQlJit({}, { enableIf: ({ document }) => holdsOneOperation(document) && !asksForIncrementalDelivery(document) });
   return {
     onExecute(payload) {
-      const ahead = options.precompiled?.(payload.args.document, payload.args.operationName);
+      // A trusted document's code, compiled at load, would answer a deferred fragment at once, inline.
+      const ahead = asksForIncrementalDelivery(payload.args.document) ? undefined : options.precompiled?.(payload.args.document, payload.args.operationName);
       if (ahead) payload.setExecuteFn((args) => ahead.query(args.rootValue, args.contextValue, args.variableValues));
       else void compiled.onExecute?.(payload);
       const source = payload.args.document.loc?.source;
