@@ -14,6 +14,7 @@ import { launchChromium, serveDirectory, startGatewayProcess, type GatewayProces
 const EXAMPLE = fileURLToPath(new URL('../../examples/web/', import.meta.url));
 const run = promisify(execFile);
 const key = apiKey('web-example', ['users:read', 'users:write'], 'acme');
+const readOnlyKey = apiKey('web-example-reader', ['users:read'], 'acme');
 
 let simulators: Simulators;
 let app: Awaited<ReturnType<typeof serveDirectory>>;
@@ -34,7 +35,7 @@ beforeAll(async () => {
     EDGE_PASSWORD: simulators.edge.password,
     SWITCH_URL: simulators.switch.url,
     SWITCH_TOKEN: simulators.switch.token,
-    API_KEYS: JSON.stringify([key.entry]),
+    API_KEYS: JSON.stringify([key.entry, readOnlyKey.entry]),
     TRUSTED_DOCUMENTS: 'examples/web/src/gql/persisted-documents.json',
     TRUSTED_DOCUMENTS_ONLY: 'true',
     CORS_ORIGINS: app.origin,
@@ -55,7 +56,7 @@ afterAll(async () => {
  * The example, opened on the first page of people with the API key typed in. When the test is
  * over, every request the page sent the gateway was a hash and variables, never a document.
  */
-async function openExample(): Promise<Page> {
+async function openExample(withKey = key.key): Promise<Page> {
   const page = await browser.newPage();
   const sent: string[] = [];
   page.on('request', (request) => {
@@ -67,7 +68,7 @@ async function openExample(): Promise<Page> {
     for (const body of sent) expect(JSON.parse(body)).toEqual({ documentId: expect.stringMatching(/^sha256:[0-9a-f]{64}$/), variables: expect.any(Object) });
   });
   await page.goto(app.origin);
-  await page.getByLabel('API key').fill(key.key);
+  await page.getByLabel('API key').fill(withKey);
   await page.getByRole('button', { name: 'Show people' }).click();
   await expect.poll(() => usernames(page), { timeout: 20_000 }).toHaveLength(10);
   return page;
@@ -82,6 +83,18 @@ async function documentId(operationName: string): Promise<string> {
 }
 
 const usernames = (page: Page) => page.locator('#people-list li button').allInnerTexts();
+
+/** The provisioning form filled in for a person of acme. */
+async function fillProvisioning(page: Page, { username, password }: { username: string; password: string }) {
+  const form = page.locator('#provision');
+  await form.getByLabel('Username').fill(username);
+  await form.getByLabel('Email').fill(`${username}@acme.com`);
+  await form.getByLabel('Password').fill(password);
+  await form.getByLabel('Organization').fill('acme');
+  await form.getByLabel('First name').fill('Web');
+  await form.getByLabel('Last name').fill('Example');
+  return form;
+}
 
 /** acme's people in gate's order: the key is bound to acme. */
 const acme = () => simulators.dataset.gateUsers.filter((user) => user.organization === 'acme').map((user) => user.username);
@@ -135,13 +148,7 @@ describe('examples/web in Chromium, from another origin, with trusted documents 
 
   it('provisions a person, after a ValidationError that marks its field; the same username again is the ConflictError member', async () => {
     const page = await openExample();
-    const form = page.locator('#provision');
-    await form.getByLabel('Username').fill('web.example');
-    await form.getByLabel('Email').fill('web.example@acme.com');
-    await form.getByLabel('Password').fill('short');
-    await form.getByLabel('Organization').fill('acme');
-    await form.getByLabel('First name').fill('Web');
-    await form.getByLabel('Last name').fill('Example');
+    const form = await fillProvisioning(page, { username: 'web.example', password: 'short' });
     const outcome = page.locator('#provision-result p');
 
     await form.getByRole('button', { name: 'Provision' }).click();
@@ -163,6 +170,16 @@ describe('examples/web in Chromium, from another origin, with trusted documents 
     await expect.poll(() => outcome.getAttribute('data-outcome')).toBe('ConflictError');
     expect(await outcome.innerText()).toMatch(/^Not provisioned: /);
     expect(simulators.dataset.gateUsers.filter((user) => user.username === 'web.example')).toHaveLength(1);
+  });
+
+  it('answers a key that may not write with the ForbiddenError member, naming the scope it lacks', async () => {
+    const page = await openExample(readOnlyKey.key);
+    const form = await fillProvisioning(page, { username: 'web.reader', password: 'correct horse battery' });
+    await form.getByRole('button', { name: 'Provision' }).click();
+    const outcome = page.locator('#provision-result p');
+    await expect.poll(() => outcome.getAttribute('data-outcome')).toBe('ForbiddenError');
+    expect(await outcome.innerText()).toMatch(/\(it needs the users:write scope\)$/);
+    expect(simulators.dataset.gateUsers.filter((user) => user.username === 'web.reader')).toHaveLength(0);
   });
 
   it('refuses, from the page’s origin, a query that is not in the manifest, and an id that is not', async () => {

@@ -28,6 +28,8 @@ function verdict(outcome: Outcome): Verdict {
       return outcome.leftovers.length
         ? { text: `Not provisioned: ${outcome.message} Left behind: ${outcome.leftovers.join(', ')}. Send it again to clear them.`, sendAgain: true }
         : { text: `Not provisioned, nothing left behind: ${outcome.message}`, sendAgain: false };
+    case 'ForbiddenError':
+      return { text: `Not provisioned: ${outcome.message} (it needs the ${outcome.requiredScope} scope)`, sendAgain: false };
     case 'IdempotencyKeyReused':
       return { text: `Not provisioned: ${outcome.message}`, sendAgain: false };
     case 'UpstreamFailure':

@@ -69,6 +69,7 @@ export type ProvisionPersonMutationVariables = Exact<{
 export type ProvisionPersonMutation = { provisionUser:
     | { __typename: 'ConflictError', message: string }
     | { __typename: 'DeadlineTooShort', message: string, neededMs: number }
+    | { __typename: 'ForbiddenError', message: string, requiredScope: string }
     | { __typename: 'IdempotencyKeyBusy', message: string }
     | { __typename: 'IdempotencyKeyReused', message: string }
     | { __typename: 'OutcomeUnknown', message: string, upstream: string }
@@ -99,4 +100,4 @@ export class TypedDocumentString<TResult, TVariables>
 
 export const PeopleDocument = {"__meta__":{"hash":"sha256:c58a6719a164f19aa23f6af3b15fa8a5e725dc92c390e24dcca969d6e76ca753"}} as unknown as TypedDocumentString<PeopleQuery, PeopleQueryVariables>;
 export const PersonDocument = {"__meta__":{"hash":"sha256:2c43b2f3020f9153297f924481e2787fc17a187d70d97ed939c2b583182d2164"}} as unknown as TypedDocumentString<PersonQuery, PersonQueryVariables>;
-export const ProvisionPersonDocument = {"__meta__":{"hash":"sha256:e1e477cbafee2f2fb8467587082f234e3aa9fa28d2b4892ab30369aaf0963f46"}} as unknown as TypedDocumentString<ProvisionPersonMutation, ProvisionPersonMutationVariables>;
+export const ProvisionPersonDocument = {"__meta__":{"hash":"sha256:df6321a31ff7af1cadc872c47acf69f8844e300611dccd0cf61ee6a187b1ea24"}} as unknown as TypedDocumentString<ProvisionPersonMutation, ProvisionPersonMutationVariables>;
