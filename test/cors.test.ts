@@ -34,7 +34,7 @@ function corsHeaders(response: Response): Record<string, string> {
 function expectGrantFor(response: Response, origin: string) {
   const headers = corsHeaders(response);
   expect(headers['access-control-allow-origin']).toBe(origin);
-  expect(headers['access-control-expose-headers']?.split(/,\s*/)).toEqual(expect.arrayContaining(['x-request-id', 'retry-after']));
+  expect(headers['access-control-expose-headers']?.split(/,\s*/)).toEqual(expect.arrayContaining(['x-request-id', 'retry-after', 'idempotent-replayed']));
   expect(headers['access-control-allow-credentials']).toBeUndefined();
 }
 

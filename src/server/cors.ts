@@ -1,10 +1,11 @@
 import type { CORSOptions } from 'graphql-yoga';
+import { IDEMPOTENT_REPLAYED_HEADER } from './plugins/use-idempotent-replay.ts';
 
 /** The origins whose pages may call the gateway (`CORS_ORIGINS`): those listed, or any (`*`). */
 export type CorsOrigins = readonly string[] | '*';
 
 /** What a page of an allowed origin may read of an answer beyond the CORS-safelisted headers. */
-const EXPOSED_HEADERS = ['x-request-id', 'retry-after'];
+const EXPOSED_HEADERS = ['x-request-id', 'retry-after', IDEMPOTENT_REPLAYED_HEADER.toLowerCase()];
 
 /**
  * Yoga's CORS options for one request: a grant only for an origin `CORS_ORIGINS` lists (or any,
