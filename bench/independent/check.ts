@@ -56,14 +56,25 @@ interface Connection {
  */
 class ListUnderTest<T> {
   readonly cursorAt = new Map<number, string>();
+  readonly label: string;
+  readonly expected: readonly T[];
+  readonly project: (item: T) => Record<string, unknown>;
+  readonly ask: (args: Record<string, unknown>, selection: string) => Promise<{ connection: Connection | null | undefined; answer: Answer }>;
+  readonly fields: string;
   constructor(
-    readonly label: string,
-    readonly expected: readonly T[],
-    readonly project: (item: T) => Record<string, unknown>,
+    label: string,
+    expected: readonly T[],
+    project: (item: T) => Record<string, unknown>,
     /** the root field with its filter arguments, e.g. `users(filter: $filter, ` … the page args are added */
-    readonly ask: (args: Record<string, unknown>, selection: string) => Promise<{ connection: Connection | null | undefined; answer: Answer }>,
-    readonly fields: string,
-  ) {}
+    ask: (args: Record<string, unknown>, selection: string) => Promise<{ connection: Connection | null | undefined; answer: Answer }>,
+    fields: string,
+  ) {
+    this.label = label;
+    this.expected = expected;
+    this.project = project;
+    this.ask = ask;
+    this.fields = fields;
+  }
 
   async window(name: string, args: WindowArgs): Promise<boolean> {
     const variables: Record<string, unknown> = { first: args.first, last: args.last };

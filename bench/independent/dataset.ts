@@ -19,7 +19,10 @@ export function makeRandom(seed: number): () => number {
 }
 
 class Random {
-  constructor(readonly next: () => number) {}
+  readonly next: () => number;
+  constructor(next: () => number) {
+    this.next = next;
+  }
   int(min: number, max: number): number {
     return min + Math.floor(this.next() * (max - min + 1));
   }

@@ -41,7 +41,10 @@ interface Route {
  */
 export class Router {
   readonly #routes: Route[] = [];
-  constructor(private readonly trailingSlash: 'required' | 'optional' | 'none') {}
+  private readonly trailingSlash: 'required' | 'optional' | 'none';
+  constructor(trailingSlash: 'required' | 'optional' | 'none') {
+    this.trailingSlash = trailingSlash;
+  }
 
   add(method: string, template: string, handler: Handler): this {
     const names: string[] = [];
@@ -143,7 +146,9 @@ export class Origin {
   #socketsSeen = new Set<number>();
   readonly #openSockets = new Set<Socket>();
 
-  constructor(private readonly spec: OriginSpec) {
+  private readonly spec: OriginSpec;
+  constructor(spec: OriginSpec) {
+    this.spec = spec;
     this.server = createServer((request, response) => {
       void this.#handle(request, response).catch((error: unknown) => {
         if (!response.headersSent) send(response, { status: 500, body: { detail: 'Internal server error' } });

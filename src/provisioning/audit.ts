@@ -32,7 +32,10 @@ export class AuditTrail {
   readonly leftovers: AuditedRecord[] = [];
   replayed = false;
 
-  constructor(readonly mutation: string) {}
+  readonly mutation: string;
+  constructor(mutation: string) {
+    this.mutation = mutation;
+  }
 
   entry(who: string, requestId: string, outcome: string): AuditEntry {
     const { mutation, replayed, created, changed, removed, leftovers } = this;

@@ -42,12 +42,14 @@ const verdictNote = (attempt: string) => `write-verdict:${attempt}`;
 
 /** A balance change whose outcome is unknown, with the attempt that settles it later. */
 export class BalanceOutcomeUnknown extends OutcomeUnknown {
+  readonly attempt: BalanceAttempt;
   constructor(
     message: string,
     mayStillLand: boolean,
-    readonly attempt: BalanceAttempt,
+    attempt: BalanceAttempt,
   ) {
     super('gate', message, mayStillLand);
+    this.attempt = attempt;
   }
 }
 

@@ -21,8 +21,10 @@ export interface FieldProblem {
 
 export class ValidationError extends Error {
   override readonly name = 'ValidationError';
-  constructor(readonly fieldErrors: FieldProblem[]) {
+  readonly fieldErrors: FieldProblem[];
+  constructor(fieldErrors: FieldProblem[]) {
     super(`Invalid input: ${fieldErrors.map((problem) => `${problem.field} ${problem.message}`).join('; ')}`);
+    this.fieldErrors = fieldErrors;
   }
 }
 
@@ -37,40 +39,54 @@ export class ConflictError extends Error {
 /** The caller lacks a scope what it asked needs (`admin` for rights over a whole shared upstream): nothing was written. */
 export class ForbiddenError extends Error {
   override readonly name = 'ForbiddenError';
+  readonly requiredScope: string;
+  readonly fields: string[];
   constructor(
-    readonly requiredScope: string,
+    requiredScope: string,
     /** The input fields that need the scope, as the client wrote them; empty when the whole mutation does. */
-    readonly fields: string[],
+    fields: string[],
     message: string,
   ) {
     super(message);
+    this.requiredScope = requiredScope;
+    this.fields = fields;
   }
 }
 
 /** An upstream (or Redis, which the gateway's locks and keys live on) refused or failed the write, and nothing was left behind by it. */
 export class UpstreamFailure extends Error {
   override readonly name = 'UpstreamFailure';
+  readonly upstream: UpstreamName | 'redis';
+  readonly status: number | null;
+  readonly retryable: boolean;
   constructor(
-    readonly upstream: UpstreamName | 'redis',
+    upstream: UpstreamName | 'redis',
     message: string,
-    readonly status: number | null,
+    status: number | null,
     /** Whether the same request may succeed later (no connection, a rate limit, 5xx); a 4xx won't. */
-    readonly retryable: boolean,
+    retryable: boolean,
   ) {
     super(message);
+    this.upstream = upstream;
+    this.status = status;
+    this.retryable = retryable;
   }
 }
 
 /** A write reached the upstream, its answer was lost, and reading back could not tell whether it landed. */
 export class OutcomeUnknown extends Error {
   override readonly name = 'OutcomeUnknown';
+  readonly upstream: UpstreamName;
+  readonly mayStillLand: boolean;
   constructor(
-    readonly upstream: UpstreamName,
+    upstream: UpstreamName,
     message: string,
     /** No answer came at all: the write may still be on its way, so a read-back now proves nothing. */
-    readonly mayStillLand: boolean,
+    mayStillLand: boolean,
   ) {
     super(message);
+    this.upstream = upstream;
+    this.mayStillLand = mayStillLand;
   }
 }
 
@@ -80,25 +96,33 @@ export class OutcomeUnknown extends Error {
  */
 export class DeadlineTooShort extends Error {
   override readonly name = 'DeadlineTooShort';
+  readonly neededMs: number;
+  readonly remainingMs: number;
   constructor(
-    readonly neededMs: number,
-    readonly remainingMs: number,
+    neededMs: number,
+    remainingMs: number,
   ) {
     super(
       `not started: about ${Math.ceil(neededMs)} ms are needed and ${Math.max(0, Math.floor(remainingMs))} ms are left of the request's deadline; nothing was written, send it again (in a request of its own)`,
     );
+    this.neededMs = neededMs;
+    this.remainingMs = remainingMs;
   }
 }
 
 /** A step of a provisioning failed; what it had done was undone, except the `leftovers`. */
 export class ProvisioningFailed extends Error {
   override readonly name = 'ProvisioningFailed';
+  readonly failedStep: string;
+  readonly leftovers: string[];
   constructor(
-    readonly failedStep: string,
-    readonly leftovers: string[],
+    failedStep: string,
+    leftovers: string[],
     message: string,
   ) {
     super(message);
+    this.failedStep = failedStep;
+    this.leftovers = leftovers;
   }
 }
 

@@ -71,24 +71,28 @@ export interface ProvisioningAttempt {
 
 /** A failure that leaves an attempt for the idempotency key to settle. */
 export class ProvisioningLeftUnsettled extends OutcomeUnknown {
+  readonly attempt: ProvisioningAttempt;
   constructor(
     upstream: OutcomeUnknown['upstream'],
     message: string,
-    readonly attempt: ProvisioningAttempt,
+    attempt: ProvisioningAttempt,
   ) {
     super(upstream, message, attempt.inDoubt !== undefined);
+    this.attempt = attempt;
   }
 }
 
 /** A ProvisioningFailed whose leftovers the retry with its key clears first. */
 export class ProvisioningFailedWithLeftovers extends ProvisioningFailed {
+  readonly attempt: ProvisioningAttempt;
   constructor(
     failedStep: string,
     leftovers: string[],
     message: string,
-    readonly attempt: ProvisioningAttempt,
+    attempt: ProvisioningAttempt,
   ) {
     super(failedStep, leftovers, message);
+    this.attempt = attempt;
   }
 
 }
@@ -101,12 +105,21 @@ export class ProvisioningFailedWithLeftovers extends ProvisioningFailed {
 class Saga {
   readonly #done: { record: RecordName; id: string; undo: (clients: WriteClients) => Promise<void> }[] = [];
 
+  private readonly clients: WriteClients;
+  private readonly services: ProvisioningServices;
+  private readonly audit: AuditTrail;
+  private readonly username: string;
   constructor(
-    private readonly clients: WriteClients,
-    private readonly services: ProvisioningServices,
-    private readonly audit: AuditTrail,
-    private readonly username: string,
-  ) {}
+    clients: WriteClients,
+    services: ProvisioningServices,
+    audit: AuditTrail,
+    username: string,
+  ) {
+    this.clients = clients;
+    this.services = services;
+    this.audit = audit;
+    this.username = username;
+  }
 
   async step<T>(step: Step<T>, sent: Record<string, unknown>): Promise<T> {
     let created: T;

@@ -7,7 +7,10 @@ import { ForbiddenError, keyReused, NotFoundError, ValidationError } from './fai
  * exactly as in its reads. Without a membership (`admin`, or client auth off) everything is in.
  */
 export class WriteScope {
-  constructor(private readonly membership: Membership | undefined) {}
+  private readonly membership: Membership | undefined;
+  constructor(membership: Membership | undefined) {
+    this.membership = membership;
+  }
 
   /** Whether the writer is bound to one organization, so that what it names must be checked first. */
   get bound(): boolean {

@@ -273,7 +273,10 @@ function mulberry32(seed: number): Random {
 }
 
 class Generator {
-  constructor(private readonly random: Random) {}
+  private readonly random: Random;
+  constructor(random: Random) {
+    this.random = random;
+  }
 
   float(): number {
     return this.random();

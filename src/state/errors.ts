@@ -5,11 +5,15 @@
 export class LockTimeoutError extends Error {
   override readonly name = 'LockTimeoutError';
 
+  readonly key: string;
+  readonly waitMs: number;
   constructor(
-    readonly key: string,
-    readonly waitMs: number,
+    key: string,
+    waitMs: number,
   ) {
     super(`the lock on "${key}" was still held by someone else after waiting ${waitMs} ms`);
+    this.key = key;
+    this.waitMs = waitMs;
   }
 }
 
@@ -20,8 +24,10 @@ export class LockTimeoutError extends Error {
 export class IdempotencyKeyReusedError extends Error {
   override readonly name = 'IdempotencyKeyReusedError';
 
-  constructor(readonly key: string) {
+  readonly key: string;
+  constructor(key: string) {
     super(`the idempotency key "${key}" was already used for a different request`);
+    this.key = key;
   }
 }
 
@@ -32,11 +38,15 @@ export class IdempotencyKeyReusedError extends Error {
 export class IdempotencyBusyError extends Error {
   override readonly name = 'IdempotencyBusyError';
 
+  readonly key: string;
+  readonly waitMs: number;
   constructor(
-    readonly key: string,
-    readonly waitMs: number,
+    key: string,
+    waitMs: number,
   ) {
     super(`the first request with the idempotency key "${key}" was still running after waiting ${waitMs} ms`);
+    this.key = key;
+    this.waitMs = waitMs;
   }
 }
 
@@ -55,8 +65,10 @@ export class StateUnavailableError extends Error {
 export class LockLostError extends Error {
   override readonly name = 'LockLostError';
 
-  constructor(readonly key: string) {
+  readonly key: string;
+  constructor(key: string) {
     super(`the lock on "${key}" was no longer held when its work came to write`);
+    this.key = key;
   }
 }
 
@@ -68,7 +80,9 @@ export class LockLostError extends Error {
 export class IdempotencyKeysLostError extends Error {
   override readonly name = 'IdempotencyKeysLostError';
 
-  constructor(readonly trustedFrom: number) {
+  readonly trustedFrom: number;
+  constructor(trustedFrom: number) {
     super(`Redis lost the idempotency keys (it restarted without its data); keyed writes are refused until ${new Date(trustedFrom).toISOString()}`);
+    this.trustedFrom = trustedFrom;
   }
 }

@@ -37,14 +37,20 @@ export class UpstreamError extends Error {
   /** When the upstream said to ask again (`Retry-After`), in seconds. */
   readonly retryAfterSeconds: number | undefined;
 
+  readonly upstream: UpstreamName;
+  readonly code: UpstreamErrorCode;
+  readonly status?: number;
   constructor(
-    readonly upstream: UpstreamName,
-    readonly code: UpstreamErrorCode,
+    upstream: UpstreamName,
+    code: UpstreamErrorCode,
     message: string,
-    readonly status?: number,
+    status?: number,
     options?: { cause?: unknown; answerLost?: boolean; retryAfterSeconds?: number },
   ) {
     super(message, options);
+    this.upstream = upstream;
+    this.code = code;
+    this.status = status;
     this.answerLost = options?.answerLost ?? false;
     this.retryAfterSeconds = options?.retryAfterSeconds;
   }
@@ -141,17 +147,32 @@ class Exchange implements Dispatcher.DispatchHandler {
   readonly #chunks: Buffer[] = [];
   #size = 0;
 
+  readonly upstream: UpstreamName;
+  readonly route: string;
+  readonly url: string;
+  readonly writes: boolean;
+  readonly maxBytes: number;
+  readonly resolve: (reply: UpstreamReply) => void;
+  readonly reject: (error: Error) => void;
   constructor(
-    readonly upstream: UpstreamName,
-    readonly route: string,
+    upstream: UpstreamName,
+    route: string,
     /** The absolute URL requested. */
-    readonly url: string,
+    url: string,
     /** Whether the request may change something upstream (all but GET): then a lost answer leaves its outcome unknown. */
-    readonly writes: boolean,
-    readonly maxBytes: number,
-    readonly resolve: (reply: UpstreamReply) => void,
-    readonly reject: (error: Error) => void,
-  ) {}
+    writes: boolean,
+    maxBytes: number,
+    resolve: (reply: UpstreamReply) => void,
+    reject: (error: Error) => void,
+  ) {
+    this.upstream = upstream;
+    this.route = route;
+    this.url = url;
+    this.writes = writes;
+    this.maxBytes = maxBytes;
+    this.resolve = resolve;
+    this.reject = reject;
+  }
 
   /** Ends the exchange with an error, aborting the request; one still waiting for a connection is aborted as it starts. */
   stop(error: Error): void {
@@ -307,13 +328,17 @@ export class UpstreamHttp {
   /** How long a call is expected to take, from the attempts that got an answer. */
   readonly latency = new LatencyEstimate();
 
+  readonly upstream: UpstreamName;
+  readonly observer: UpstreamObserver;
   constructor(
-    readonly upstream: UpstreamName,
+    upstream: UpstreamName,
     endpoint: UpstreamEndpoint,
     protocol: UpstreamProtocol,
     /** Told of every attempt, retry and breaker change; the clients tell it of payload drift. */
-    readonly observer: UpstreamObserver = {},
+    observer: UpstreamObserver = {},
   ) {
+    this.upstream = upstream;
+    this.observer = observer;
     const url = new URL(endpoint.baseUrl);
     this.#origin = url.origin;
     this.basePath = url.pathname.replace(/\/+$/, '');

@@ -38,11 +38,13 @@ export class Upstreams {
   /** Hears of each loader batch (`loaderBatch`); undefined: no loader is watched. */
   readonly #onBatch: UpstreamObserver['loaderBatch'];
 
+  private readonly limits: UpstreamLimits;
   constructor(
     endpoints: UpstreamEndpoints,
-    private readonly limits: UpstreamLimits,
+    limits: UpstreamLimits,
     observer: UpstreamObserver = {},
   ) {
+    this.limits = limits;
     this.#onBatch = observer.loaderBatch?.bind(observer);
     this.gate = new UpstreamHttp('gate', endpoints.gate, gateProtocol, observer);
     this.edge = new UpstreamHttp('edge', endpoints.edge, edgeProtocol, observer);

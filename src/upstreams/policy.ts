@@ -48,7 +48,10 @@ export interface BulkheadSettings {
 class Bulkhead {
   #pending = 0;
 
-  constructor(readonly settings: BulkheadSettings) {}
+  readonly settings: BulkheadSettings;
+  constructor(settings: BulkheadSettings) {
+    this.settings = settings;
+  }
 
   admit(): boolean {
     if (this.#pending >= this.settings.maxInFlight + this.settings.maxQueued) return false;
@@ -114,11 +117,17 @@ export class CallPolicy {
   #breaker: BreakerState = 'closed';
   #openedAt = 0;
 
+  readonly upstream: UpstreamName;
+  readonly settings: CallPolicySettings;
+  private readonly observer: UpstreamObserver;
   constructor(
-    readonly upstream: UpstreamName,
-    readonly settings: CallPolicySettings,
-    private readonly observer: UpstreamObserver,
+    upstream: UpstreamName,
+    settings: CallPolicySettings,
+    observer: UpstreamObserver,
   ) {
+    this.upstream = upstream;
+    this.settings = settings;
+    this.observer = observer;
     const { breaker } = settings;
     this.#sampler = new SamplingBreaker({
       threshold: breaker.failureRatio,

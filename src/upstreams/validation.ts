@@ -134,10 +134,15 @@ export function parseTimestamp(text: string): Date | undefined {
  * field's type; anything else becomes the error of that field alone, named by field, never by value.
  */
 export class FieldReader {
+  readonly upstream: UpstreamName;
+  readonly what: string;
   constructor(
-    readonly upstream: UpstreamName,
-    readonly what: string,
-  ) {}
+    upstream: UpstreamName,
+    what: string,
+  ) {
+    this.upstream = upstream;
+    this.what = what;
+  }
 
   #fault(field: string, problem: string): UpstreamError {
     return new UpstreamError(this.upstream, 'UPSTREAM_BAD_RESPONSE', `${this.upstream} sent a ${this.what} whose ${field} ${problem}`);

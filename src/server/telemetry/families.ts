@@ -21,12 +21,18 @@ abstract class Family<L extends string, S> {
   readonly aggregator = 'sum';
   readonly #series = new Map<string, S>();
 
+  readonly name: string;
+  readonly help: string;
+  readonly labelNames: readonly L[];
   constructor(
-    readonly name: string,
-    readonly help: string,
-    readonly labelNames: readonly L[],
+    name: string,
+    help: string,
+    labelNames: readonly L[],
     registry: Registry,
   ) {
+    this.name = name;
+    this.help = help;
+    this.labelNames = labelNames;
     // The Registry types only its own metric classes; it reads nothing of a metric beyond the above.
     registry.registerMetric(this as unknown as Metric);
   }
@@ -60,7 +66,10 @@ abstract class Family<L extends string, S> {
 
 export class CounterSeries {
   value = 0;
-  constructor(readonly labels: Record<string, string>) {}
+  readonly labels: Record<string, string>;
+  constructor(labels: Record<string, string>) {
+    this.labels = labels;
+  }
   inc(by = 1): void {
     this.value += by;
   }
@@ -81,10 +90,14 @@ export class HistogramSeries {
   readonly counts: number[];
   sum = 0;
   count = 0;
+  readonly labels: Record<string, string>;
+  readonly bounds: readonly number[];
   constructor(
-    readonly labels: Record<string, string>,
-    readonly bounds: readonly number[],
+    labels: Record<string, string>,
+    bounds: readonly number[],
   ) {
+    this.labels = labels;
+    this.bounds = bounds;
     this.counts = new Array<number>(bounds.length + 1).fill(0);
   }
   observe(value: number): void {
@@ -99,14 +112,16 @@ export class HistogramSeries {
 
 export class HistogramFamily<L extends string> extends Family<L, HistogramSeries> {
   readonly type = 'histogram';
+  readonly buckets: readonly number[];
   constructor(
     name: string,
     help: string,
     labelNames: readonly L[],
-    readonly buckets: readonly number[],
+    buckets: readonly number[],
     registry: Registry,
   ) {
     super(name, help, labelNames, registry);
+    this.buckets = buckets;
   }
   protected create(labels: Labels<L>): HistogramSeries {
     return new HistogramSeries(labels, this.buckets);

@@ -55,11 +55,18 @@ class RouteSeries {
     counter.inc();
   };
 
+  readonly labels: { upstream: string; route: string; method: string };
+  readonly duration: HistogramSeries;
+  readonly requests: CounterFamily<'upstream' | 'route' | 'method' | 'status'>;
   constructor(
-    readonly labels: { upstream: string; route: string; method: string },
-    readonly duration: HistogramSeries,
-    readonly requests: CounterFamily<'upstream' | 'route' | 'method' | 'status'>,
-  ) {}
+    labels: { upstream: string; route: string; method: string },
+    duration: HistogramSeries,
+    requests: CounterFamily<'upstream' | 'route' | 'method' | 'status'>,
+  ) {
+    this.labels = labels;
+    this.duration = duration;
+    this.requests = requests;
+  }
 }
 
 /**
@@ -299,8 +306,13 @@ export class GatewayMetrics {
 }
 
 class RequestSeries {
+  readonly requests: CounterSeries;
+  readonly duration: HistogramSeries;
   constructor(
-    readonly requests: CounterSeries,
-    readonly duration: HistogramSeries,
-  ) {}
+    requests: CounterSeries,
+    duration: HistogramSeries,
+  ) {
+    this.requests = requests;
+    this.duration = duration;
+  }
 }

@@ -38,12 +38,21 @@ export interface EdgeUserFilter {
 
 /** edge's users, access tokens and login history, for one incoming request. */
 export class EdgeClient {
+  private readonly http: UpstreamHttp;
+  private readonly scope: CallScope;
+  private readonly limits: EdgeLimits;
+  private readonly paging: EdgePagingKnowledge;
   constructor(
-    private readonly http: UpstreamHttp,
-    private readonly scope: CallScope,
-    private readonly limits: EdgeLimits,
-    private readonly paging: EdgePagingKnowledge,
-  ) {}
+    http: UpstreamHttp,
+    scope: CallScope,
+    limits: EdgeLimits,
+    paging: EdgePagingKnowledge,
+  ) {
+    this.http = http;
+    this.scope = scope;
+    this.limits = limits;
+    this.paging = paging;
+  }
 
   /** A list read as far as needed, in as few rounds as its links allow (see `EdgeList`); `onPage` sees each page's items as they come. */
   #list<T>(first: UpstreamCall, schema: z.ZodType<T[]>, what: string, onPage?: (items: T[]) => void): EdgeList<T> {

@@ -53,11 +53,16 @@ export interface EdgeListSource<T> {
 class OnePage<T> {
   #checked: T[] = [];
 
+  readonly items: readonly unknown[];
+  readonly check: (items: readonly unknown[]) => T[];
   constructor(
-    readonly items: readonly unknown[],
+    items: readonly unknown[],
     /** Checks and shapes the first items of the page, as the whole page would be. */
-    readonly check: (items: readonly unknown[]) => T[],
-  ) {}
+    check: (items: readonly unknown[]) => T[],
+  ) {
+    this.items = items;
+    this.check = check;
+  }
 
   get length(): number {
     return this.items.length;

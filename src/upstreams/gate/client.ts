@@ -72,10 +72,15 @@ const extras: GateResource<GateUserExtra> = {
 
 /** gate's User, User Token and User Extra endpoints, for one incoming request. */
 export class GateClient {
+  private readonly http: UpstreamHttp;
+  private readonly scope: CallScope;
   constructor(
-    private readonly http: UpstreamHttp,
-    private readonly scope: CallScope,
-  ) {}
+    http: UpstreamHttp,
+    scope: CallScope,
+  ) {
+    this.http = http;
+    this.scope = scope;
+  }
 
   async #call<T>(call: UpstreamCall, schema: z.ZodType<T>, what: string): Promise<T> {
     const reply = await this.http.request(call, this.scope);

@@ -99,11 +99,18 @@ export interface SwitchLimits {
 
 /** switch's one documented endpoint, `GET /user/list`, for one incoming request. */
 export class SwitchClient {
+  private readonly http: UpstreamHttp;
+  private readonly scope: CallScope;
+  private readonly limits: SwitchLimits;
   constructor(
-    private readonly http: UpstreamHttp,
-    private readonly scope: CallScope,
-    private readonly limits: SwitchLimits,
-  ) {}
+    http: UpstreamHttp,
+    scope: CallScope,
+    limits: SwitchLimits,
+  ) {
+    this.http = http;
+    this.scope = scope;
+    this.limits = limits;
+  }
 
   async #readPage(query: QueryParams, page: number, perPage: number) {
     const route = '/user/list';
