@@ -159,7 +159,7 @@ async function driverMain(): Promise<number> {
   const lights = startChild({
     name: 'light clients',
     command: process.execPath,
-    args: ['--import', 'tsx', 'bench/overload.ts'],
+    args: ['bench/overload.ts'],
     cwd: REPOSITORY_ROOT,
     env: { BENCH_OVERLOAD_ROLE: 'light', BENCH_OVERLOAD_URL: url, BENCH_OVERLOAD_LIGHT_KEY: LIGHT_CLIENT.key },
   });

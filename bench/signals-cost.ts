@@ -1,4 +1,4 @@
-// `npx tsx bench/signals-cost.ts`: the CPU the gateway's signals (metrics, upstream log, request
+// `node bench/signals-cost.ts`: the CPU the gateway's signals (metrics, upstream log, request
 // log, traces) cost per query of `npm run bench`, measured apart from everything else.
 //
 // 1. Records what the upstream layer tells its observer during one nested query (50 users,

@@ -327,7 +327,7 @@ describe('start-up says when clients are not authenticated', () => {
   /** Runs the gateway as `npm start` does until it is ready; answers what it printed. */
   async function startUpOutput(env: NodeJS.ProcessEnv): Promise<{ stdout: string; stderr: string }> {
     const inherited = Object.fromEntries(Object.entries(process.env).filter(([name]) => !/^(API_KEYS|JWT_|AUTH_MODE|GATE_|EDGE_|SWITCH_)/.test(name)));
-    const gateway = spawn(process.execPath, ['--import', 'tsx', 'src/index.ts'], {
+    const gateway = spawn(process.execPath, ['src/index.ts'], {
       env: { ...inherited, HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'warn', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

@@ -66,7 +66,7 @@ describe('two gateway processes sharing one Redis', () => {
 
   /** A gateway as `npm start` runs it, on the same upstreams and Redis as the others; answers its GraphQL URL. */
   async function startGatewayProcess(): Promise<string> {
-    const gateway = spawn(process.execPath, ['--import', 'tsx', 'src/index.ts'], {
+    const gateway = spawn(process.execPath, ['src/index.ts'], {
       env: {
         ...process.env,
         HOST: '127.0.0.1',

@@ -11,7 +11,7 @@ describe('against independent implementations of the three APIs', () => {
   it(
     'answers every read and write of bench/independent/check.ts as the docs say, and leaks no secret',
     async () => {
-      const check = spawn(process.execPath, ['--import', 'tsx', 'bench/independent/check.ts'], {
+      const check = spawn(process.execPath, ['bench/independent/check.ts'], {
         env: { ...process.env, VERBOSE: '1' },
         stdio: ['ignore', 'pipe', 'pipe'],
       });

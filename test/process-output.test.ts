@@ -21,12 +21,12 @@ interface Run {
 }
 
 /**
- * Runs `node --import tsx src/index.ts` with `env` (the gateway's settings of the test's process
+ * Runs `node src/index.ts` with `env` (the gateway's settings of the test's process
  * left out) until it exits by itself, or, once `stopWhen` holds for a line, until SIGTERM ends it.
  */
 async function runGateway(env: NodeJS.ProcessEnv, stopWhen?: (line: Line) => boolean): Promise<Run> {
   const inherited = Object.fromEntries(Object.entries(process.env).filter(([name]) => !/^(API_KEYS|JWT_|AUTH_MODE|GATE_|EDGE_|SWITCH_|REDIS_URL|LOG_LEVEL)/.test(name)));
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/index.ts'], { env: { ...inherited, PORT: '0', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['src/index.ts'], { env: { ...inherited, PORT: '0', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   onTestFinished(() => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   });

@@ -319,7 +319,7 @@ describe('the audit log', () => {
   });
 
   it('reaches the stdout of a gateway process started with LOG_LEVEL=silent', { timeout: 30_000 }, async () => {
-    const gateway = spawn(process.execPath, ['--import', 'tsx', 'src/index.ts'], {
+    const gateway = spawn(process.execPath, ['src/index.ts'], {
       env: { ...process.env, HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'silent' },
       stdio: ['ignore', 'pipe', 'inherit'],
     });

@@ -19,9 +19,9 @@ afterEach(async () => {
   await simulators?.close();
 });
 
-/** The gateway as production runs it (`node --import tsx src/index.ts`, no npm in between); answers its origin. */
+/** The gateway as production runs it (`node src/index.ts`, no npm in between); answers its origin. */
 async function startGatewayProcess(env: NodeJS.ProcessEnv): Promise<{ process: ChildProcess; origin: string; output: () => string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/index.ts'], {
+  const child = spawn(process.execPath, ['src/index.ts'], {
     env: { ...process.env, HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'warn', AUTH_MODE: 'none', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -1,9 +1,9 @@
 // Black-box conformance of the gateway against the independent upstreams: starts bench/independent/
-// main.ts and the gateway (`node --import tsx src/index.ts`, AUTH_MODE=none), sends GraphQL
+// main.ts and the gateway (`node src/index.ts`, AUTH_MODE=none), sends GraphQL
 // written from schema/schema.graphql, and compares every answer with what the dataset says it
 // must be. One PASS/FAIL line per check; exits 1 on any FAIL.
 //
-//   node_modules/.bin/tsx bench/independent/check.ts            (VERBOSE=1 for every diff line)
+//   node bench/independent/check.ts            (VERBOSE=1 for every diff line)
 import { fileURLToPath } from 'node:url';
 import { createHash, randomBytes } from 'node:crypto';
 import { startChild, stopAllChildren, stopChildrenOnExit, type ManagedChild } from '../support/children.ts';
@@ -519,13 +519,13 @@ async function checkNodes(data: Dataset): Promise<void> {
 
 const gatewayLog: string[] = [];
 
-/** The gateway as a black box: node --import tsx src/index.ts, ready once it prints its ready line. */
+/** The gateway as a black box: node src/index.ts, ready once it prints its ready line. */
 async function startGateway(name: string, env: Record<string, string | undefined>): Promise<{ url: string; child: ManagedChild }> {
   const [port] = await freePorts(1);
   const child = startChild({
     name,
     command: process.execPath,
-    args: ['--import', 'tsx', 'src/index.ts'],
+    args: ['src/index.ts'],
     cwd: repositoryRoot,
     env: {
       HOST: '127.0.0.1',
@@ -565,7 +565,7 @@ async function main(): Promise<void> {
   const data = buildDataset();
   collectSecrets(data);
 
-  const servers = startChild({ name: 'independent-upstreams', command: 'node_modules/.bin/tsx', args: ['bench/independent/main.ts'], cwd: repositoryRoot, env: { SIMULATOR_LATENCY_MS: process.env['INDEP_LATENCY_MS'] ?? '0', INDEP_LOG_WRITES: '1' } });
+  const servers = startChild({ name: 'independent-upstreams', command: process.execPath, args: ['bench/independent/main.ts'], cwd: repositoryRoot, env: { SIMULATOR_LATENCY_MS: process.env['INDEP_LATENCY_MS'] ?? '0', INDEP_LOG_WRITES: '1' } });
   const keys = ['GATE_URL', 'GATE_TOKEN', 'EDGE_URL', 'EDGE_USERNAME', 'EDGE_PASSWORD', 'SWITCH_URL', 'SWITCH_TOKEN'] as const;
   const collected: Record<string, string> = {};
   const upstreamEnv = await servers.waitForStdout((line) => {

@@ -68,7 +68,7 @@ function childPids(pid: number): number[] {
   });
 }
 
-/** A process and its live descendants (a `tsx` launcher runs node as its child, for one). */
+/** A process and its live descendants (workers, or a launcher that runs node as its child). */
 export function processTree(rootPid: number): number[] {
   const pids: number[] = [];
   const pending = [rootPid];

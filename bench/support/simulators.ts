@@ -66,10 +66,10 @@ export async function startSimulatorProcess(options: {
   /** the script to run, relative to the repository root (default: our simulators) */
   entry?: string;
 }): Promise<SimulatorProcess> {
-  // The tsx binary itself, not `npm run`: npm does not pass SIGTERM on to its script.
+  // node itself, not `npm run`: npm does not pass SIGTERM on to its script.
   const child = startChild({
     name: 'simulators',
-    command: 'node_modules/.bin/tsx',
+    command: process.execPath,
     args: [options.entry ?? SIMULATORS_ENTRY],
     cwd: options.repositoryRoot,
     env: {

@@ -58,12 +58,12 @@ export interface GatewayProcess {
 }
 
 /**
- * The gateway as `npm start` runs it (`node --import tsx src/index.ts`) on 127.0.0.1 and a free
+ * The gateway as `npm start` runs it (`node src/index.ts`) on 127.0.0.1 and a free
  * port, with `env` as its settings; resolves once its ready line names its URL.
  */
 export async function startGatewayProcess(env: Record<string, string>): Promise<GatewayProcess> {
   const inherited = Object.fromEntries(Object.entries(process.env).filter(([name]) => !GATEWAY_SETTING.test(name)));
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/index.ts'], {
+  const child = spawn(process.execPath, ['src/index.ts'], {
     cwd: ROOT,
     env: { ...inherited, HOST: '127.0.0.1', PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
