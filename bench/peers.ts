@@ -16,7 +16,7 @@ import { describeErrors, GraphQLClient, type GraphQLAnswer } from './support/gra
 import type { PhaseReport, ScenarioResult } from './support/load.ts';
 import { freePorts } from './support/ports.ts';
 import { startSimulatorProcess, upstreamsEntryFromEnv, type UpstreamEnv } from './support/simulators.ts';
-import { benchmarkBaseline, nestedQueryTask, runServerPhase, withGateway, type SubjectSetting } from './support/subjects.ts';
+import { benchmarkBaseline, benchmarkGateway, nestedQueryTask, runServerPhase, withGateway, type SubjectSetting } from './support/subjects.ts';
 import { decimal, formatTable, type Cell } from './support/table.ts';
 import { loadPlans, NESTED_QUERY, UPSTREAM_LATENCIES_MS, USERS_PER_QUERY, workloadCountsFromEnv, type WorkloadCounts } from './support/workload.ts';
 
@@ -236,7 +236,7 @@ async function benchmarkPeer(peer: Peer, setting: SubjectSetting, staged: Staged
 
 // ---- one latency: simulators, then each subject alone on them ----
 
-const SUBJECTS = ['gateway', 'baseline', 'tailcall', 'hive-gateway'] as const;
+const SUBJECTS = ['gateway', 'gateway unshared', 'baseline', 'tailcall', 'hive-gateway'] as const;
 type Subject = (typeof SUBJECTS)[number];
 
 interface Phase {
@@ -293,6 +293,8 @@ async function runLatency(context: RunContext, latencyMs: number): Promise<Phase
       }),
     );
     if (gatewayRun) phase.reports.gateway = gatewayRun.report;
+    const unshared = await attempt(phase, 'gateway unshared', () => benchmarkGateway(setting, gatewayPort, 'gateway unshared'));
+    if (unshared) phase.reports['gateway unshared'] = unshared;
     const baseline = await attempt(phase, 'baseline', () => benchmarkBaseline(setting, context.connections));
     if (baseline) phase.reports.baseline = baseline;
     for (const [peer, port] of [[TAILCALL, tailcallPort], [HIVE_GATEWAY, hivePort]] as const) {
@@ -339,6 +341,35 @@ function rowsTable(phases: readonly Phase[], counts: WorkloadCounts): string {
     ),
   );
   return formatTable(headers, body);
+}
+
+/**
+ * Issue 22's goals for the gateway without shared reads, in every row: CPU per query at most
+ * Tailcall's and 1.25x the baseline's; at 20 clients, queries/s at least Tailcall's and 0.9x the baseline's.
+ */
+function goalsTable(phases: readonly Phase[], counts: WorkloadCounts): { table: string; unmet: number } {
+  const cpuOf = (subject: Subject, result: ScenarioResult | undefined) => (result ? (result.cpuMsPerQuery[subject] ?? Number.NaN) : Number.NaN);
+  const goals = phases.flatMap((phase) =>
+    loadPlans(counts, phase.upstreamLatencyMs).rows.flatMap((plan, index) => {
+      const row = (subject: Subject) => phase.reports[subject]?.rows[index];
+      const gateway = row('gateway unshared');
+      const cpu = cpuOf('gateway unshared', gateway);
+      const compared = [
+        { measure: `CPU/query without sharing, ${plan.name} (x tailcall)`, value: cpu / cpuOf('tailcall', row('tailcall')), goal: '<= 1x', met: (value: number) => value <= 1 },
+        { measure: `CPU/query without sharing, ${plan.name} (x baseline)`, value: cpu / cpuOf('baseline', row('baseline')), goal: '<= 1.25x', met: (value: number) => value <= 1.25 },
+      ];
+      if (plan.clients === 20) {
+        const rate = gateway?.queriesPerSecond ?? Number.NaN;
+        compared.push(
+          { measure: `queries/s without sharing, ${plan.name} (x tailcall)`, value: rate / (row('tailcall')?.queriesPerSecond ?? Number.NaN), goal: '>= 1x', met: (value) => value >= 1 },
+          { measure: `queries/s without sharing, ${plan.name} (x baseline)`, value: rate / (row('baseline')?.queriesPerSecond ?? Number.NaN), goal: '>= 0.9x', met: (value) => value >= 0.9 },
+        );
+      }
+      return compared.map((goal) => ({ ...goal, ok: Number.isFinite(goal.value) && goal.met(goal.value) }));
+    }),
+  );
+  const table = formatTable(['measure', 'gateway', 'goal', 'met'], goals.map((goal): Cell[] => [goal.measure, decimal(goal.value, 2), goal.goal, goal.ok ? 'yes' : 'NO']));
+  return { table, unmet: goals.filter((goal) => !goal.ok).length };
 }
 
 function correctnessTable(phases: readonly Phase[]): string {
@@ -404,6 +435,9 @@ async function main(): Promise<number> {
       }
     }
   }
+  const goals = goalsTable(phases, counts);
+  console.log('\nGoals (issue 22)');
+  console.log(goals.table);
   const failures = printFailures(phases);
   await mkdir(RESULTS_DIRECTORY, { recursive: true });
   await writeFile(

@@ -11,7 +11,7 @@ import { criticalPath, type CriticalPath } from './support/critical-path.ts';
 import type { PhaseReport, ScenarioResult } from './support/load.ts';
 import { freePorts } from './support/ports.ts';
 import { startSimulatorProcess, UPSTREAM_NAMES } from './support/simulators.ts';
-import { benchmarkBaseline, benchmarkGateway } from './support/subjects.ts';
+import { benchmarkBaseline, benchmarkGateway, type GatewayVariant } from './support/subjects.ts';
 import { decimal, formatTable, type Cell } from './support/table.ts';
 import {
   NESTED_QUERY,
@@ -28,12 +28,18 @@ const RESULTS_FILE = new URL('latest.json', RESULTS_DIRECTORY);
 
 /** Issue 13's goals, as ratios of the gateway to the hand-written baseline. */
 const GOALS = { p50Ratio: 1.1, cpuRatio: 1.25, throughputRatio: 0.9, floorRatio: 1.25 } as const;
+/**
+ * Issue 22's, for the gateway without shared reads, in every row: CPU per query and 20-client
+ * throughput against the baseline; and what shared reads cost where nothing is shared (1 client).
+ */
+const UNSHARED_GOALS = { cpuRatio: 1.25, throughputRatio: 0.9, sharingCostRatio: 1.05 } as const;
 
 // ---- one latency: simulators, then the gateway, then the baseline on the same simulators ----
 
 interface Phase {
   upstreamLatencyMs: number;
   gateway: PhaseReport;
+  'gateway unshared': PhaseReport;
   baseline: PhaseReport;
 }
 
@@ -44,9 +50,11 @@ async function runLatency(counts: WorkloadCounts, latencyMs: number, connections
     console.log(`${latencyMs} ms upstream latency: gateway rows running`);
     const setting = { repositoryRoot: REPOSITORY_ROOT, upstreamEnv: simulators.env, simulators: simulators.child, counts, latencyMs };
     const gateway = await benchmarkGateway(setting, gatewayPort);
+    console.log(`${latencyMs} ms upstream latency: gateway rows without shared reads running`);
+    const unshared = await benchmarkGateway(setting, gatewayPort, 'gateway unshared');
     console.log(`${latencyMs} ms upstream latency: baseline rows running`);
     const baseline = await benchmarkBaseline(setting, connections);
-    return { upstreamLatencyMs: latencyMs, gateway, baseline };
+    return { upstreamLatencyMs: latencyMs, gateway, 'gateway unshared': unshared, baseline };
   } finally {
     await simulators.child.stop();
   }
@@ -54,31 +62,35 @@ async function runLatency(counts: WorkloadCounts, latencyMs: number, connections
 
 // ---- report ----
 
-type Subject = 'gateway' | 'baseline';
+type Subject = GatewayVariant | 'baseline';
+const SUBJECTS = ['gateway', 'gateway unshared', 'baseline'] as const satisfies readonly Subject[];
 
 /** CPU ms per query of the process under test (its clock is named after it). */
 function subjectCpu(subject: Subject, result: ScenarioResult): number {
   return result.cpuMsPerQuery[subject] ?? Number.NaN;
 }
 
+/** One row of every subject; `gateway` stands for the variant being compared (shared reads or not). */
 interface RowPair {
   name: string;
+  variant: GatewayVariant;
   gateway: ScenarioResult;
   baseline: ScenarioResult;
 }
 
-function rowPairs(phases: readonly Phase[]): RowPair[] {
+function rowPairs(phases: readonly Phase[], variant: GatewayVariant): RowPair[] {
   return phases.flatMap((phase) =>
-    phase.gateway.rows.map((gateway, index) => {
+    phase[variant].rows.map((gateway, index) => {
       const baseline = phase.baseline.rows[index];
       if (!baseline || baseline.name !== gateway.name) throw new Error(`the baseline has no row ${gateway.name}`);
-      return { name: gateway.name, gateway, baseline };
+      return { name: gateway.name, variant, gateway, baseline };
     }),
   );
 }
 
 interface RowRatios {
   row: string;
+  variant: GatewayVariant;
   queriesPerSecond: number;
   p50: number;
   p99: number;
@@ -90,10 +102,11 @@ function ratiosOf(pair: RowPair): RowRatios {
   const { gateway, baseline } = pair;
   return {
     row: pair.name,
+    variant: pair.variant,
     queriesPerSecond: gateway.queriesPerSecond / baseline.queriesPerSecond,
     p50: gateway.latencyMs.p50 / baseline.latencyMs.p50,
     p99: gateway.latencyMs.p99 / baseline.latencyMs.p99,
-    cpu: subjectCpu('gateway', gateway) / subjectCpu('baseline', baseline),
+    cpu: subjectCpu(pair.variant, gateway) / subjectCpu('baseline', baseline),
     upstreamCalls: gateway.upstreamRequests.perQuery / baseline.upstreamRequests.perQuery,
   };
 }
@@ -147,6 +160,28 @@ function goalsOf(pairs: readonly RowPair[], phases: readonly Phase[], path: Crit
   ];
 }
 
+/** Issue 22's goals: without shared reads, in every row; and sharing free where nothing is shared. */
+function unsharedGoalsOf(shared: readonly RowPair[], unshared: readonly RowPair[]): Goal[] {
+  const cpuGoals = unshared.map((pair): Goal => {
+    const value = ratiosOf(pair).cpu;
+    return { measure: `CPU/query without sharing, ${pair.name} (x baseline)`, value, goal: `<= ${UNSHARED_GOALS.cpuRatio}x`, met: value <= UNSHARED_GOALS.cpuRatio };
+  });
+  const throughputGoals = unshared
+    .filter((pair) => pair.gateway.clients === 20)
+    .map((pair): Goal => {
+      const value = ratiosOf(pair).queriesPerSecond;
+      return { measure: `queries/s without sharing, ${pair.name} (x baseline)`, value, goal: `>= ${UNSHARED_GOALS.throughputRatio}x`, met: value >= UNSHARED_GOALS.throughputRatio };
+    });
+  const sharingCostGoals = shared
+    .filter((pair) => pair.gateway.clients === 1)
+    .map((pair): Goal => {
+      const alone = unshared.find((candidate) => candidate.name === pair.name);
+      const value = alone ? subjectCpu('gateway', pair.gateway) / subjectCpu('gateway unshared', alone.gateway) : Number.NaN;
+      return { measure: `CPU/query with sharing / without, ${pair.name} (nothing to share)`, value, goal: `<= ${UNSHARED_GOALS.sharingCostRatio}x`, met: value <= UNSHARED_GOALS.sharingCostRatio };
+    });
+  return [...cpuGoals, ...throughputGoals, ...sharingCostGoals];
+}
+
 function printCriticalPath(path: CriticalPath): void {
   const requests = path.minimalRequests;
   console.log(`\nCritical path (first ${path.users} gate users, ${path.latencyPerLevelMs} ms added to every upstream call)`);
@@ -157,15 +192,15 @@ function printCriticalPath(path: CriticalPath): void {
   );
 }
 
-function printRows(pairs: readonly RowPair[]): void {
+function printRows(phases: readonly Phase[]): void {
   console.log('\nPer row (latency client side, ms; CPU ms/query of the subject process, user + system)');
   const headers = ['row', 'subject', 'queries', 'failed', 'queries/s', 'p50', 'p99', 'CPU/query', 'CPU simulators', 'upstream calls/query', 'connections opened (gate/edge/switch)'];
-  const body = pairs.flatMap((pair) =>
-    (['gateway', 'baseline'] as const).map((subject): Cell[] => {
-      const result = pair[subject];
+  const body = phases.flatMap((phase) =>
+    phase.baseline.rows.flatMap((_, index) => SUBJECTS.map((subject): Cell[] => {
+      const result = phase[subject].rows[index] as ScenarioResult;
       const opened = result.connectionsOpened;
       return [
-        pair.name,
+        result.name,
         subject,
         result.queries,
         result.failures,
@@ -177,16 +212,16 @@ function printRows(pairs: readonly RowPair[]): void {
         decimal(result.upstreamRequests.perQuery, 1),
         `${opened.gate}/${opened.edge}/${opened.switch}`,
       ];
-    }),
+    })),
   );
   console.log(formatTable(headers, body));
 }
 
 function printRatios(ratios: readonly RowRatios[]): void {
-  console.log('\nGateway / hand-written baseline, per row');
-  const headers = ['row', 'queries/s', 'p50', 'p99', 'CPU/query', 'upstream calls/query'];
+  console.log('\nGateway / hand-written baseline, per row, with shared reads and without');
+  const headers = ['row', 'subject', 'queries/s', 'p50', 'p99', 'CPU/query', 'upstream calls/query'];
   const ratio = (value: number) => `${decimal(value, 2)}x`;
-  console.log(formatTable(headers, ratios.map((row): Cell[] => [row.row, ratio(row.queriesPerSecond), ratio(row.p50), ratio(row.p99), ratio(row.cpu), ratio(row.upstreamCalls)])));
+  console.log(formatTable(headers, ratios.map((row): Cell[] => [row.row, row.variant, ratio(row.queriesPerSecond), ratio(row.p50), ratio(row.p99), ratio(row.cpu), ratio(row.upstreamCalls)])));
 }
 
 function printGoals(goals: readonly Goal[]): void {
@@ -198,7 +233,7 @@ function printGoals(goals: readonly Goal[]): void {
 function printFailures(phases: readonly Phase[]): number {
   let failed = 0;
   for (const phase of phases) {
-    for (const subject of ['gateway', 'baseline'] as const) {
+    for (const subject of SUBJECTS) {
       for (const result of phase[subject].rows) {
         failed += result.failures;
         if (result.failures === 0) continue;
@@ -231,11 +266,12 @@ async function main(): Promise<number> {
   const phases: Phase[] = [];
   for (const latencyMs of UPSTREAM_LATENCIES_MS) phases.push(await runLatency(counts, latencyMs, connections));
 
-  const pairs = rowPairs(phases);
-  const ratios = pairs.map(ratiosOf);
-  const goals = goalsOf(pairs, phases, path, connections);
+  const pairs = rowPairs(phases, 'gateway');
+  const unshared = rowPairs(phases, 'gateway unshared');
+  const ratios = pairs.flatMap((pair, index) => [pair, unshared[index] as RowPair].map(ratiosOf));
+  const goals = [...goalsOf(pairs, phases, path, connections), ...unsharedGoalsOf(pairs, unshared)];
   printCriticalPath(path);
-  printRows(pairs);
+  printRows(phases);
   printRatios(ratios);
   printGoals(goals);
   const failedQueries = printFailures(phases);

@@ -45,9 +45,25 @@ export function nestedQueryTask(client: GraphQLClient): QueryTask {
   };
 }
 
+/**
+ * The gateway as each table shows it: with shared reads (its default) and without
+ * (`UPSTREAM_SHARE_READS=false`), as when concurrent clients ask for different things.
+ */
+export const GATEWAY_VARIANTS = {
+  gateway: {},
+  'gateway unshared': { UPSTREAM_SHARE_READS: 'false' },
+} as const satisfies Record<string, Readonly<Record<string, string>>>;
+export type GatewayVariant = keyof typeof GATEWAY_VARIANTS;
+
 /** The gateway process, its client, and what to do with them before it is stopped. */
-export async function withGateway<T>(setting: SubjectSetting, port: number, use: (gateway: ManagedChild, client: GraphQLClient) => Promise<T>): Promise<T> {
-  const gateway = await startGateway({ repositoryRoot: setting.repositoryRoot, upstreamEnv: setting.upstreamEnv, port, clientKey: BENCH_CLIENT });
+export async function withGateway<T>(
+  setting: SubjectSetting,
+  port: number,
+  use: (gateway: ManagedChild, client: GraphQLClient) => Promise<T>,
+  variant: GatewayVariant = 'gateway',
+): Promise<T> {
+  const env = GATEWAY_VARIANTS[variant];
+  const gateway = await startGateway({ repositoryRoot: setting.repositoryRoot, upstreamEnv: setting.upstreamEnv, port, clientKey: BENCH_CLIENT, env });
   const client = new GraphQLClient(port, { headers: { 'x-api-key': BENCH_CLIENT.key } });
   try {
     const answer = await client.postWithoutErrors('{ __typename }');
@@ -60,8 +76,8 @@ export async function withGateway<T>(setting: SubjectSetting, port: number, use:
   }
 }
 
-export function benchmarkGateway(setting: SubjectSetting, port: number): Promise<PhaseReport> {
-  return withGateway(setting, port, (gateway, client) => runServerPhase(setting, { name: 'gateway', pid: gateway.pid }, nestedQueryTask(client)));
+export function benchmarkGateway(setting: SubjectSetting, port: number, variant: GatewayVariant = 'gateway'): Promise<PhaseReport> {
+  return withGateway(setting, port, (gateway, client) => runServerPhase(setting, { name: variant, pid: gateway.pid }, nestedQueryTask(client)), variant);
 }
 
 /** The hand-written client (bench/baseline.ts) in a child process of its own, on the same simulators. */
