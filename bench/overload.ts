@@ -2,12 +2,13 @@
 // clients of the nested query first (the rate it can serve), then 500 of them, then one key
 // flooding 500 connections that ignore Retry-After, while 5 other clients send a light query;
 // every answer or refusal timed. See bench/README.md, "Overload".
+import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Pool } from 'undici';
 import { positiveIntegerFromEnv, requiredEnv } from './support/env.ts';
 import { benchClientKey, startGateway } from './support/gateway.ts';
 import { exitCodeAfterInterruption, startChild, stopAllChildren, stopChildrenOnExit } from './support/children.ts';
-import { processTreeCpuClock } from './support/cpu.ts';
+import { ownCpuClock, processTreeCpuClock } from './support/cpu.ts';
 import { freePorts } from './support/ports.ts';
 import { readRssBytes } from './support/proc.ts';
 import { startSimulatorProcess } from './support/simulators.ts';
@@ -187,12 +188,14 @@ async function driverMain(): Promise<number> {
     cwd: REPOSITORY_ROOT,
     env: { BENCH_OVERLOAD_ROLE: 'light', BENCH_OVERLOAD_URL: url, BENCH_OVERLOAD_LIGHT_KEY: LIGHT_CLIENT.key },
   });
-  /** A phase of `clients` loops for `seconds`, with when it ran and the gateway's CPU over it. */
+  const simulatorsCpuMs = processTreeCpuClock(simulators.child.pid);
+  /** A phase of `clients` loops for `seconds`, with when it ran and the CPU seconds of the gateway, the simulators and this driver over it. */
   const phase = async (name: string, clients: number, request: () => Promise<Timed>, pacing?: Pacing) => {
     const window = { from: Date.now(), to: Date.now() + seconds * 1000 };
-    const cpuBefore = gatewayCpuMs();
+    const before = { gateway: gatewayCpuMs(), simulators: simulatorsCpuMs(), driver: ownCpuClock() };
     const samples = await runClients(clients, seconds, request, pacing);
-    return { window, row: rowOf(name, samples, seconds, (gatewayCpuMs() - cpuBefore) / 1000) };
+    const cpu = { gateway: (gatewayCpuMs() - before.gateway) / 1000, simulators: (simulatorsCpuMs() - before.simulators) / 1000, driver: (ownCpuClock() - before.driver) / 1000 };
+    return { window, cpu, row: rowOf(name, samples, seconds, cpu.gateway) };
   };
   try {
     console.log(`warm-up, then ${servedClients} heavy clients for ${seconds} s`);
@@ -230,6 +233,10 @@ async function driverMain(): Promise<number> {
         headers,
         rows.map((row): Cell[] => [row.name, row.requests, row.answered, row.shed, row.refused, row.failed, decimal(row.answeredPerSecond), decimal(row.p50), decimal(row.p99), decimal(row.max), decimal(row.gatewayCpuSeconds)]),
       ),
+    );
+    const { cpu } = floodPhase;
+    console.log(
+      `While one key flooded: CPU seconds of the gateway ${decimal(cpu.gateway)}, the simulators ${decimal(cpu.simulators)}, this driver (the flooding key) ${decimal(cpu.driver)}, in ${seconds} s on ${availableParallelism()} cores; ${decimal((flood.flood.shed + flood.flood.refused) / seconds, 0)} refusals a second`,
     );
     const ratio = Math.min(first.flood.answeredPerSecond, second.flood.answeredPerSecond) / served.answeredPerSecond;
     const worst = Math.max(...rows.map((row) => row.max));
