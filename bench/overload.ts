@@ -10,7 +10,7 @@ import { benchClientKey, startGateway } from './support/gateway.ts';
 import { exitCodeAfterInterruption, startChild, stopAllChildren, stopChildrenOnExit } from './support/children.ts';
 import { ownCpuClock, processTreeCpuClock } from './support/cpu.ts';
 import { freePorts } from './support/ports.ts';
-import { readRssBytes } from './support/proc.ts';
+import { readRssBytes, readRunQueueWaitMs } from './support/proc.ts';
 import { startSimulatorProcess } from './support/simulators.ts';
 import { percentile } from './support/stats.ts';
 import { decimal, formatTable, type Cell } from './support/table.ts';
@@ -133,6 +133,19 @@ function rowOf(name: string, samples: readonly Sample[], seconds: number, gatewa
   };
 }
 
+/** The gateway's refusals so far, from its /metrics: made from the headers alone (by code), by admission before the body was parsed, and after. */
+async function refusalsOf(pool: Pool): Promise<{ unread: Record<string, number>; unparsed: number; parsed: number }> {
+  const text = await (await pool.request({ method: 'GET', path: '/metrics' })).body.text();
+  const refusals = { unread: {} as Record<string, number>, unparsed: 0, parsed: 0 };
+  for (const [, code, value] of text.matchAll(/^graphql_unread_refusals_total\{code="(\w+)"\} (\d+)$/gm)) refusals.unread[code as string] = Number(value);
+  for (const [, costClass, outcome, value] of text.matchAll(/^graphql_admissions_total\{class="(\w+)",outcome="([\w-]+)"\} (\d+)$/gm)) {
+    if (outcome === 'admitted') continue;
+    if (costClass === 'unparsed') refusals.unparsed += Number(value);
+    else refusals.parsed += Number(value);
+  }
+  return refusals;
+}
+
 const mib = (bytes: number | undefined) => (bytes === undefined ? Number.NaN : bytes / 2 ** 20);
 
 const LIGHT_READY = 'LIGHT_READY';
@@ -213,7 +226,9 @@ async function driverMain(): Promise<number> {
     const firstFlood = await overload('');
     const secondFlood = await overload(', again');
     console.log(`one key on ${floodConnections} connections for ${seconds} s, each sending again at once when refused, the light ones going on`);
+    const [refusalsBefore, waitedBefore] = [await refusalsOf(pool), readRunQueueWaitMs(gateway.pid) ?? Number.NaN];
     const floodPhase = await phase(`1 key, ${floodConnections} connections ignoring Retry-After`, floodConnections, nested(FLOOD_CLIENT.key), ignoringRetryAfter);
+    const [refusalsAfter, waitedAfter] = [await refusalsOf(pool), readRunQueueWaitMs(gateway.pid) ?? Number.NaN];
     const reported = lights.waitForStdout((line) => (line.startsWith(LIGHT_REPORT) ? (JSON.parse(line.slice(LIGHT_REPORT.length)) as CompactSample[]) : undefined), 'light report', 60_000);
     process.kill(lights.pid, 'SIGUSR2');
     const lightSamples = (await reported).map(([sentAt, ms, outcome]): Sample => ({ sentAt, ms, outcome }));
@@ -235,8 +250,11 @@ async function driverMain(): Promise<number> {
       ),
     );
     const { cpu } = floodPhase;
+    const unread = (code: string) => (refusalsAfter.unread[code] ?? 0) - (refusalsBefore.unread[code] ?? 0);
+    const unreadOverloaded = unread('OVERLOADED');
     console.log(
-      `While one key flooded: CPU seconds of the gateway ${decimal(cpu.gateway)}, the simulators ${decimal(cpu.simulators)}, this driver (the flooding key) ${decimal(cpu.driver)}, in ${seconds} s on ${availableParallelism()} cores; ${decimal((flood.flood.shed + flood.flood.refused) / seconds, 0)} refusals a second`,
+      `While one key flooded: CPU seconds of the gateway ${decimal(cpu.gateway)}, the simulators ${decimal(cpu.simulators)}, this driver (the flooding key) ${decimal(cpu.driver)}, in ${seconds} s on ${availableParallelism()} cores; the gateway's event loop waited ${decimal((waitedAfter - waitedBefore) / 1000)} s for a CPU. ` +
+        `${decimal((flood.flood.shed + flood.flood.refused) / seconds, 0)} refusals a second: ${unread('TOO_MANY_REQUESTS_IN_FLIGHT')} 429 and ${unreadOverloaded} 503 from the headers alone, ${refusalsAfter.unparsed - refusalsBefore.unparsed - unreadOverloaded} 503 by Yoga before parsing, ${refusalsAfter.parsed - refusalsBefore.parsed} after.`,
     );
     const ratio = Math.min(first.flood.answeredPerSecond, second.flood.answeredPerSecond) / served.answeredPerSecond;
     const worst = Math.max(...rows.map((row) => row.max));
