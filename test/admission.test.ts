@@ -1,12 +1,12 @@
 import { request } from 'undici';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { Admission, type AdmissionOutcome, type AdmissionSettings, type Admitted } from '../src/server/admission.ts';
 import { FakeClock } from './support/fake-clock.ts';
 import { apiKey } from './support/credentials.ts';
 import { harnessPerTest, type Harness } from './support/harness.ts';
 import { answersHeldUntilReleased, WAIT } from './support/held-answers.ts';
 import { person } from './support/people.ts';
-import { startReshapingProxy, type Reshaping, type ReshapingProxy } from './support/reshaping-proxy.ts';
+import { proxiesPerTest } from './support/reshaping-proxy.ts';
 import { observedGatewayPerTest, samplesOf, valueOf } from './support/signals.ts';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- answers are read field by field
@@ -199,14 +199,8 @@ describe('admission by upstream calls', () => {
   });
 });
 
-/** Proxies in front of the simulators, to hold some answers; closed after each test. */
-const proxies: ReshapingProxy[] = [];
-afterEach(() => Promise.all(proxies.splice(0).map((proxy) => proxy.close())));
-async function proxied(url: string, reshaping: Reshaping): Promise<ReshapingProxy> {
-  const proxy = await startReshapingProxy(url, reshaping);
-  proxies.push(proxy);
-  return proxy;
-}
+/** Proxies in front of the simulators, to hold some answers. */
+const proxied = proxiesPerTest();
 
 describe('admission over HTTP, against the simulators', () => {
   const start = observedGatewayPerTest();

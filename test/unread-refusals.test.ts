@@ -2,14 +2,14 @@ import { once } from 'node:events';
 import { connect, type Socket } from 'node:net';
 import { exportSPKI, generateKeyPair, SignJWT } from 'jose';
 import { request } from 'undici';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { loadConfig } from '../src/server/config.ts';
 import { KnownCallers } from '../src/server/plugins/use-authentication.ts';
 import { RefusalEpisodes, type RefusalEpisode } from '../src/server/refuse-unread.ts';
 import { apiKey } from './support/credentials.ts';
 import { FakeClock } from './support/fake-clock.ts';
 import { answersHeldUntilReleased, WAIT } from './support/held-answers.ts';
-import { startReshapingProxy, type Reshaping, type ReshapingProxy } from './support/reshaping-proxy.ts';
+import { proxiesPerTest } from './support/reshaping-proxy.ts';
 import { observedGatewayPerTest, valueOf, type ObservedGateway } from './support/signals.ts';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- answers are read field by field
@@ -22,14 +22,8 @@ const LIGHT = 'query ($username: String!) { user(username: $username) { username
 /** `first` people and their tokens: one held token lookup each (reads not shared, see UPSTREAM_SHARE_READS). */
 const tokensOf = (first: number) => `{ users(first: ${first}) { edges { node { token { isActive } } } } }`;
 
-const proxies: ReshapingProxy[] = [];
-afterEach(() => Promise.all(proxies.splice(0).map((proxy) => proxy.close())));
-
-async function proxied(url: string, reshaping: Reshaping): Promise<ReshapingProxy> {
-  const proxy = await startReshapingProxy(url, reshaping);
-  proxies.push(proxy);
-  return proxy;
-}
+/** Proxies in front of the simulators, to hold some answers. */
+const proxied = proxiesPerTest();
 
 const post = (url: string, headers: Record<string, string>, query: string, variables?: Record<string, unknown>) =>
   request(url, {

@@ -45,12 +45,12 @@ export type AdmissionOutcome = Admitted | Refused;
 /** What a listener hears (metrics, the log of shedding starting and stopping). */
 export interface AdmissionEvents {
   admitted?(cost: number, waitedMs: number): void;
-  /** `cost` is undefined for a request refused before it was parsed (see `refusalWhileFull`). */
+  /** `cost` is undefined for a request refused before it was parsed (see `certainRefusal`). */
   refused?(cost: number | undefined, reason: RefusalReason): void;
 }
 
 /** Several listeners heard as one. */
-export function allOf(listeners: readonly (AdmissionEvents | undefined)[]): AdmissionEvents {
+export function combineAdmissionEvents(listeners: readonly (AdmissionEvents | undefined)[]): AdmissionEvents {
   const present = listeners.filter((listener) => listener !== undefined);
   return {
     admitted: (cost, waitedMs) => {

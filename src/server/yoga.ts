@@ -4,7 +4,7 @@ import { schema } from '../schema/index.ts';
 import type { Upstreams } from '../upstreams/index.ts';
 import type { GatewayContext, WriteServices } from '../schema/context.ts';
 import type { GatewayConfig } from './config.ts';
-import { Admission, allOf, realClock, type AdmissionSettings } from './admission.ts';
+import { Admission, combineAdmissionEvents, realClock, type AdmissionSettings } from './admission.ts';
 import { createContext } from './context.ts';
 import { corsFor } from './cors.ts';
 import { maskGatewayError, UNEXPECTED_ERROR_MESSAGE } from './errors.ts';
@@ -89,7 +89,7 @@ export function createAdmission(settings: AdmissionSettings, signals: { logger?:
       ? logger?.warn('overloaded: shedding operations (OVERLOADED, 503)')
       : logger?.info(`no longer shedding: ${episode.refused} operations were refused`),
   );
-  const admission = new Admission(settings, realClock, allOf([signals.metrics?.admissionEvents, shedding]));
+  const admission = new Admission(settings, realClock, combineAdmissionEvents([signals.metrics?.admissionEvents, shedding]));
   signals.metrics?.watchAdmission(() => admission.state);
   return admission;
 }
