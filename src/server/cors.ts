@@ -10,7 +10,7 @@ const EXPOSED_HEADERS = ['x-request-id', 'retry-after', IDEMPOTENT_REPLAYED_HEAD
 const allowedBy = (origins: CorsOrigins) => (origin: string) => origins === '*' || origins.includes(origin);
 
 /**
- * The CORS headers of an answer made without Yoga (see `capInFlight`) to a request from `origin`,
+ * The CORS headers of an answer made without Yoga (see `refuseUnread`) to a request from `origin`,
  * as Yoga grants them by `corsFor`: the origin, if allowed, and what it may read; none otherwise.
  */
 export function corsHeadersFor(origins: CorsOrigins): (origin: string | undefined) => Record<string, string> {

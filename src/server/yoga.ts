@@ -55,7 +55,7 @@ export interface GatewayOptions {
   admission: AdmissionSettings | Admission;
   /** What operates the gateway: its signals (each optional; `/healthz` and `/readyz` are always served). */
   signals?: SignalOptions;
-  /** Told of each bearer token verified (see `capInFlight`, which tells clients apart by it). */
+  /** Told of each bearer token verified (see `refuseUnread`, which tells clients apart by it). */
   knownCallers?: KnownCallers;
 }
 

@@ -128,7 +128,7 @@ const digestOf = (token: string) => createHash('sha256').update(token).digest('b
  * Who sent a request, told from its headers alone, verifying nothing anew: the caller of a
  * configured API key (its hash looked up as authentication does), or of a bearer token that
  * authentication verified before, until the token expires. For counting a client's requests before
- * they are read (see `capInFlight`), never for letting one in: every request let on is
+ * they are read (see `refuseUnread`), never for letting one in: every request let on is
  * authenticated in full. Only the tokens' hashes are kept.
  */
 export class KnownCallers {
