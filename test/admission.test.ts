@@ -1,44 +1,16 @@
 import { request } from 'undici';
-import { afterEach, describe, expect, it, vi } from 'vitest';
-import { Admission, type AdmissionClock, type AdmissionOutcome, type AdmissionSettings, type Admitted } from '../src/server/admission.ts';
+import { describe, expect, it, vi } from 'vitest';
+import { Admission, type AdmissionOutcome, type AdmissionSettings, type Admitted } from '../src/server/admission.ts';
+import { FakeClock } from './support/fake-clock.ts';
 import { apiKey } from './support/credentials.ts';
 import { harnessPerTest, type Harness } from './support/harness.ts';
 import { answersHeldUntilReleased, WAIT } from './support/held-answers.ts';
 import { person } from './support/people.ts';
-import { startReshapingProxy, type Reshaping, type ReshapingProxy } from './support/reshaping-proxy.ts';
+import { proxiesPerTest } from './support/reshaping-proxy.ts';
 import { observedGatewayPerTest, samplesOf, valueOf } from './support/signals.ts';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- answers are read field by field
 type Loose = any;
-
-/** A clock that moves only when told, running the timers that fall due. */
-class FakeClock implements AdmissionClock {
-  time = 0;
-  readonly #timers = new Set<{ at: number; run: () => void }>();
-
-  now(): number {
-    return this.time;
-  }
-
-  setTimeout(run: () => void, ms: number): unknown {
-    const timer = { at: this.time + ms, run };
-    this.#timers.add(timer);
-    return timer;
-  }
-
-  clearTimeout(timer: unknown): void {
-    this.#timers.delete(timer as { at: number; run: () => void });
-  }
-
-  advance(ms: number): void {
-    this.time += ms;
-    for (const timer of [...this.#timers].sort((a, b) => a.at - b.at)) {
-      if (timer.at > this.time) break;
-      this.#timers.delete(timer);
-      timer.run();
-    }
-  }
-}
 
 const SETTINGS: AdmissionSettings = { budget: 10, maxQueued: 5, maxQueuedPerClient: 3 };
 const FAR = 1e9;
@@ -176,13 +148,26 @@ describe('admission by upstream calls', () => {
     const { admission } = setUp({ maxQueued: 3, maxQueuedPerClient: 2 });
     admittedNow(admission.request({ client: 'a', cost: 10, deadline: FAR }));
     // Nothing waits: a request might fit at once, so nothing is refused unread.
-    expect(admission.refusalWhileFull('a')).toBeUndefined();
+    expect(admission.certainRefusal('a', FAR)).toBeUndefined();
     void admission.request({ client: 'a', cost: 1, deadline: FAR });
     void admission.request({ client: 'a', cost: 1, deadline: FAR });
-    expect(admission.refusalWhileFull('a')).toMatchObject({ admitted: false, reason: 'client-queue-full' });
-    expect(admission.refusalWhileFull('b')).toBeUndefined();
+    expect(admission.certainRefusal('a', FAR)).toMatchObject({ admitted: false, reason: 'client-queue-full' });
+    expect(admission.certainRefusal('b', FAR)).toBeUndefined();
     void admission.request({ client: 'b', cost: 1, deadline: FAR });
-    expect(admission.refusalWhileFull('c')).toMatchObject({ admitted: false, reason: 'queue-full' });
+    expect(admission.certainRefusal('c', FAR)).toMatchObject({ admitted: false, reason: 'queue-full' });
+  });
+
+  it('says a request would be refused whatever it asks when what is served before it would keep it past its deadline', async () => {
+    const { admission, clock } = setUp({ maxQueued: 100, maxQueuedPerClient: 100 });
+    freeTenASecond(admission, clock);
+    admittedNow(admission.request({ client: 'a', cost: 10, deadline: FAR }));
+    const waiting = await watch(admission.request({ client: 'a', cost: 10, deadline: FAR }));
+    expect(waiting.outcome).toBeUndefined();
+    // Even asking nothing, a request waits 1 s for the one ahead of it in turn, then runs about 1 s.
+    for (const client of ['a', 'b']) {
+      expect(admission.certainRefusal(client, clock.now() + 1500)).toEqual({ admitted: false, reason: 'deadline', retryAfterSeconds: 1 });
+      expect(admission.certainRefusal(client, clock.now() + 2500)).toBeUndefined();
+    }
   });
 
   it('refuses at once a query whose expected wait and run would pass its deadline, by the rate the budget freed at', async () => {
@@ -214,14 +199,8 @@ describe('admission by upstream calls', () => {
   });
 });
 
-/** Proxies in front of the simulators, to hold some answers; closed after each test. */
-const proxies: ReshapingProxy[] = [];
-afterEach(() => Promise.all(proxies.splice(0).map((proxy) => proxy.close())));
-async function proxied(url: string, reshaping: Reshaping): Promise<ReshapingProxy> {
-  const proxy = await startReshapingProxy(url, reshaping);
-  proxies.push(proxy);
-  return proxy;
-}
+/** Proxies in front of the simulators, to hold some answers. */
+const proxied = proxiesPerTest();
 
 describe('admission over HTTP, against the simulators', () => {
   const start = observedGatewayPerTest();
@@ -287,9 +266,14 @@ describe('admission over HTTP, against the simulators', () => {
     expect(valueOf(metrics, 'graphql_admissions_total', { class: 'light', outcome: 'admitted' })).toBe(1);
     expect(valueOf(metrics, 'graphql_admission_queued')).toBe(0);
     expect(observed.lines().some((line) => line.msg.startsWith('overloaded: shedding operations'))).toBe(true);
-    // Logged as refused, not as failed.
+    // Refused as read, each is logged as refused, not as failed; refused unread (the client's share
+    // already full when it came), it is counted, not logged line by line.
     const outcomes = observed.lines().filter((line) => line['logger'] === 'request' && line['status'] === 503).map((line) => line['outcome']);
-    expect(outcomes).toEqual(['refused', 'refused', 'refused']);
+    expect(outcomes.every((outcome) => outcome === 'refused')).toBe(true);
+    const unread = valueOf(metrics, 'graphql_unread_refusals_total', { code: 'OVERLOADED' }) ?? 0;
+    expect(outcomes.length + unread).toBe(3);
+    // The heavy query is anonymous: counted so whichever way it was refused.
+    expect(valueOf(metrics, 'graphql_requests_total', { operation: 'anonymous', outcome: 'refused' })).toBe(3);
   });
 });
 

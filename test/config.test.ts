@@ -30,6 +30,13 @@ describe('configuration from the environment', () => {
     expect(loadConfig({ RATE_LIMIT_REDIS_WAIT_MS: '20' }).rateLimitRedisWaitMs).toBe(20);
   });
 
+  it('lets one client have 100 GraphQL requests in flight unless CLIENT_MAX_IN_FLIGHT says otherwise, and warns of a misspelt one', () => {
+    expect(loadConfig({}).clientMaxInFlight).toBe(100);
+    expect(loadConfig({ CLIENT_MAX_IN_FLIGHT: '8' }).clientMaxInFlight).toBe(8);
+    expect(() => loadConfig({ CLIENT_MAX_IN_FLIGHT: '0' })).toThrow(/CLIENT_MAX_IN_FLIGHT/);
+    expect(loadConfig({ CLIENT_MAX_INFLIGHT: '8' }).warnings).toEqual([expect.stringMatching(/^CLIENT_MAX_INFLIGHT is not a setting .* CLIENT_MAX_IN_FLIGHT$/)]);
+  });
+
   it('builds each upstream`s credentials in its own scheme', () => {
     const config = loadConfig({
       AUTH_MODE: 'none',

@@ -25,6 +25,16 @@ export function readRssBytes(pid: number): number | undefined {
   return match ? Number(match[1]) * 1024 : undefined;
 }
 
+/**
+ * How long a process's main thread (the event loop) has waited, runnable, for a CPU, in ms
+ * (`/proc/<pid>/schedstat`, its second field): on a machine shared with other work, the part of a
+ * slow answer that was the machine's doing. Undefined once the process is gone.
+ */
+export function readRunQueueWaitMs(pid: number): number | undefined {
+  const fields = readOrUndefined(`/proc/${pid}/schedstat`)?.split(' ');
+  return fields?.[1] === undefined ? undefined : Number(fields[1]) / 1e6;
+}
+
 /** /proc/<pid>/stat, or undefined once the process is gone. */
 export function readProcStat(pid: number): ProcStat | undefined {
   const line = readOrUndefined(`/proc/${pid}/stat`);

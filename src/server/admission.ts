@@ -45,8 +45,21 @@ export type AdmissionOutcome = Admitted | Refused;
 /** What a listener hears (metrics, the log of shedding starting and stopping). */
 export interface AdmissionEvents {
   admitted?(cost: number, waitedMs: number): void;
-  /** `cost` is undefined for a request refused before it was parsed (see `refusalWhileFull`). */
+  /** `cost` is undefined for a request refused before it was parsed (see `certainRefusal`). */
   refused?(cost: number | undefined, reason: RefusalReason): void;
+}
+
+/** Several listeners heard as one. */
+export function combineAdmissionEvents(listeners: readonly (AdmissionEvents | undefined)[]): AdmissionEvents {
+  const present = listeners.filter((listener) => listener !== undefined);
+  return {
+    admitted: (cost, waitedMs) => {
+      for (const listener of present) listener.admitted?.(cost, waitedMs);
+    },
+    refused: (cost, reason) => {
+      for (const listener of present) listener.refused?.(cost, reason);
+    },
+  };
 }
 
 interface Waiting {
@@ -116,13 +129,17 @@ export class Admission {
   }
 
   /**
-   * The refusal a request of `client` would get whatever it asks, the queue or the client's share
-   * of it being full while others wait (with none waiting, it might fit at once): it can be refused
-   * before it is even parsed.
+   * The refusal a request of `client` due by `deadline` would get whatever it asks, while others
+   * wait (with none waiting, it might fit at once): the queue or the client's share of it is full,
+   * or what would be served before it, in turn, would keep it waiting past its deadline even if it
+   * asked for nothing. It can be refused before it is even parsed.
    */
-  refusalWhileFull(client: string): Refused | undefined {
-    const full = this.#queued === 0 ? undefined : this.#fullFor(client);
-    return full && this.#refuse(undefined, full, this.#expectedWaitMs(0));
+  certainRefusal(client: string, deadline: number): Refused | undefined {
+    if (this.#queued === 0) return undefined;
+    const full = this.#fullFor(client);
+    if (full) return this.#refuse(undefined, full, this.#expectedWaitMs(0));
+    const expectedWaitMs = this.#expectedWaitMs(this.#shareAhead(client));
+    return this.#clock.now() + expectedWaitMs + this.#expectedRunMs() > deadline ? this.#refuse(undefined, 'deadline', expectedWaitMs) : undefined;
   }
 
   /** Why a query of `client` cannot wait: the whole queue, or the client's share of it, is full. */

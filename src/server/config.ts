@@ -169,6 +169,7 @@ const settings = z.object({
   QUERY_MAX_DIRECTIVES: wholeNumber(0, 10_000, 20),
   MAX_REQUEST_BYTES: wholeNumber(1024, 100 * 1024 ** 2, 100 * 1024),
   RATE_LIMIT_PER_MINUTE: optionalWholeNumber(1, 10_000_000),
+  CLIENT_MAX_IN_FLIGHT: wholeNumber(1, 1_000_000, 100),
   // At most Redis's own command timeout (2 s): past that the command has failed anyway.
   RATE_LIMIT_REDIS_WAIT_MS: wholeNumber(1, 2_000, 100),
   CORS_ORIGINS: corsOrigins.optional(),
@@ -281,6 +282,8 @@ export interface GatewayConfig {
   rateLimitPerMinute: number | undefined;
   /** How long a request waits for Redis to count it; past that it is counted in this process (failing open). */
   rateLimitRedisWaitMs: number;
+  /** GraphQL requests one client may have under way in this process; the next is refused before it is read. */
+  clientMaxInFlight: number;
   /** The origins whose pages get a CORS grant (`CORS_ORIGINS`); none unless listed. */
   corsOrigins: CorsOrigins;
   /** Admission control: the queries this process runs at once, in estimated upstream calls, and who waits. */
@@ -397,6 +400,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
     graphiql: config.GRAPHIQL ?? config.NODE_ENV !== 'production',
     rateLimitPerMinute: config.RATE_LIMIT_PER_MINUTE,
     rateLimitRedisWaitMs: config.RATE_LIMIT_REDIS_WAIT_MS,
+    clientMaxInFlight: config.CLIENT_MAX_IN_FLIGHT,
     corsOrigins: config.CORS_ORIGINS ?? [],
     admission: {
       // A query holds its estimate for its whole run, while its calls are in flight only level by
@@ -481,7 +485,7 @@ const settingNames = Object.keys(settings.shape);
 /** A variable named like a setting but none is ignored: said at start-up, with the settings of its kind. */
 function unknownSettings(env: NodeJS.ProcessEnv): string[] {
   return Object.keys(env)
-    .filter((name) => /^(GATE|EDGE|SWITCH|UPSTREAM|REDIS|JWT|API|QUERY|RATE|CORS|TRUSTED)_/.test(name) && !settingNames.includes(name))
+    .filter((name) => /^(GATE|EDGE|SWITCH|UPSTREAM|REDIS|JWT|API|QUERY|RATE|CORS|TRUSTED|CLIENT)_/.test(name) && !settingNames.includes(name))
     .map((name) => {
       const kind = name.slice(0, name.indexOf('_') + 1);
       return `${name} is not a setting of this gateway and is ignored; the ${kind}… settings are ${settingNames.filter((known) => known.startsWith(kind)).join(', ')}`;

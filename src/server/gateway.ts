@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { startSimulators, type Simulators } from '../simulators/index.ts';
 import { Upstreams } from '../upstreams/index.ts';
@@ -6,11 +6,16 @@ import type { UpstreamEndpoint } from '../upstreams/http.ts';
 import type { UpstreamObserver } from '../upstreams/observer.ts';
 import { edgeHeaders, gateHeaders, switchHeaders, type GatewayConfig, type UpstreamSettings } from './config.ts';
 import { createHash } from 'node:crypto';
-import { pino, type DestinationStream } from 'pino';
+import { pino, type DestinationStream, type Logger } from 'pino';
 import type { SpanExporter } from '@opentelemetry/sdk-trace-node';
 import type { AuditSink } from '../provisioning/audit.ts';
 import { createSharedState } from '../state/index.ts';
-import { createGateway, type Gateway } from './yoga.ts';
+import { createAdmission, createGateway, type Gateway } from './yoga.ts';
+import type { Admission } from './admission.ts';
+import { corsHeadersFor } from './cors.ts';
+import { incomingClientsBy, refuseUnread } from './refuse-unread.ts';
+import { KnownCallers } from './plugins/use-authentication.ts';
+import { overloadedError } from './plugins/use-admission.ts';
 import { GatewayMetrics } from './telemetry/metrics.ts';
 import { combineObservers } from './telemetry/observers.ts';
 import type { Tracing } from './telemetry/tracing.ts';
@@ -109,13 +114,16 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
   });
   let shuttingDown = false;
   let yoga: Gateway;
+  const knownCallers = new KnownCallers(config.auth);
+  const admission = createAdmission(config.admission, { logger, metrics });
   try {
     yoga = createGateway(upstreams, {
       logger,
+      knownCallers,
       writes: { state, audit: auditLog(destination), idempotencySecret: secretOf(chosen), lockWaitMs: config.lockWaitMs, settleMs: config.writeSettleMs, now: Date.now },
       security: config,
       requestDeadlineMs: config.requestDeadlineMs,
-      admission: config.admission,
+      admission,
       signals: { requestLog: logger.child({ logger: 'request' }), metrics, tracing, shuttingDown: () => shuttingDown },
     });
   } catch (error) {
@@ -123,7 +131,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
     await Promise.all([upstreams.close(), state.close(), simulators?.close(), tracing?.shutdown()]);
     throw error;
   }
-  const server = createServer(yoga);
+  const server = createServer(refusingUnread(yoga, config, { admission, knownCallers, metrics, logger }));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.port, config.host, resolve);
@@ -168,6 +176,34 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
       return closing;
     },
   };
+}
+
+/**
+ * The gateway behind what refuses requests from their headers alone (see `refuseUnread`): a
+ * client's past `CLIENT_MAX_IN_FLIGHT` under way, and those admission would shed whatever they ask.
+ */
+function refusingUnread(
+  yoga: Gateway,
+  config: GatewayConfig,
+  parts: { admission: Admission; knownCallers: KnownCallers; metrics: GatewayMetrics; logger: Logger },
+): RequestListener {
+  const log = parts.logger.child({ logger: 'graphql' });
+  const max = config.clientMaxInFlight;
+  return refuseUnread(yoga, {
+    graphqlEndpoint: yoga.graphqlEndpoint,
+    clientOf: incomingClientsBy(config.auth, parts.knownCallers),
+    maxInFlight: max,
+    overloaded: (client) => {
+      const refusal = parts.admission.certainRefusal(client, performance.now() + config.requestDeadlineMs);
+      return refusal && overloadedError(refusal);
+    },
+    corsHeadersOf: corsHeadersFor(config.corsOrigins),
+    onRefused: (refusal) => parts.metrics.refusedUnread(refusal),
+    onCapEpisode: (episode) =>
+      episode.started
+        ? log.warn({ client: episode.client }, `a client has ${max} requests in flight (CLIENT_MAX_IN_FLIGHT): refusing its next ones unread (TOO_MANY_REQUESTS_IN_FLIGHT, 429)`)
+        : log.info({ client: episode.client, refused: episode.refused }, `a client no longer at its cap: ${episode.refused} requests were refused`),
+  });
 }
 
 /** Tracing when configured (or given an exporter); OpenTelemetry's SDK is not even loaded otherwise. */

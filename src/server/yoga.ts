@@ -4,16 +4,16 @@ import { schema } from '../schema/index.ts';
 import type { Upstreams } from '../upstreams/index.ts';
 import type { GatewayContext, WriteServices } from '../schema/context.ts';
 import type { GatewayConfig } from './config.ts';
-import { Admission, realClock, type AdmissionSettings } from './admission.ts';
+import { Admission, combineAdmissionEvents, realClock, type AdmissionSettings } from './admission.ts';
 import { createContext } from './context.ts';
 import { corsFor } from './cors.ts';
 import { maskGatewayError, UNEXPECTED_ERROR_MESSAGE } from './errors.ts';
 import { EXAMPLE_QUERY } from './example-query.ts';
 import { useBoundedErrorMessages } from './plugins/use-bounded-error-messages.ts';
-import { callerOf, useAuthentication } from './plugins/use-authentication.ts';
+import { callerOf, useAuthentication, type KnownCallers } from './plugins/use-authentication.ts';
 import { clientsBy, useRateLimit } from './plugins/use-rate-limit.ts';
 import { requestIdOf, useRequestId } from './plugins/use-request-id.ts';
-import { useAdmission } from './plugins/use-admission.ts';
+import { sheddingEpisodes, useAdmission } from './plugins/use-admission.ts';
 import { useCompiledExecution } from './plugins/use-compiled-execution.ts';
 import { useIncrementalDelivery } from './plugins/use-incremental-delivery.ts';
 import { useCsrfPrevention } from './plugins/use-csrf-prevention.ts';
@@ -47,10 +47,16 @@ export interface GatewayOptions {
   security: SecuritySettings;
   /** How long one GraphQL request may take: no upstream call of it runs past that (`REQUEST_DEADLINE_MS`). */
   requestDeadlineMs: number;
-  /** How many queries run at once, in estimated upstream calls, and who waits (`ADMISSION_*`). */
-  admission: AdmissionSettings;
+  /**
+   * How many queries run at once, in estimated upstream calls, and who waits (`ADMISSION_*`): the
+   * settings, or the admission itself (`createAdmission`) where requests are also refused before
+   * Yoga sees them (see `refuseUnread`).
+   */
+  admission: AdmissionSettings | Admission;
   /** What operates the gateway: its signals (each optional; `/healthz` and `/readyz` are always served). */
   signals?: SignalOptions;
+  /** Told of each bearer token verified (see `refuseUnread`, which tells clients apart by it). */
+  knownCallers?: KnownCallers;
 }
 
 export interface SignalOptions {
@@ -75,6 +81,19 @@ const GRAPHIQL_PAGE: GraphiQLPageOptions = {
   showPersistHeadersSettings: true,
 };
 
+/** Admission control for one process, its decisions counted in the metrics and its shedding logged. */
+export function createAdmission(settings: AdmissionSettings, signals: { logger?: Logger | false; metrics?: GatewayMetrics }): Admission {
+  const logger = signals.logger ? graphqlLog(signals.logger) : undefined;
+  const shedding = sheddingEpisodes((episode) =>
+    episode.started
+      ? logger?.warn('overloaded: shedding operations (OVERLOADED, 503)')
+      : logger?.info(`no longer shedding: ${episode.refused} operations were refused`),
+  );
+  const admission = new Admission(settings, realClock, combineAdmissionEvents([signals.metrics?.admissionEvents, shedding]));
+  signals.metrics?.watchAdmission(() => admission.state);
+  return admission;
+}
+
 /**
  * The GraphQL server over the given upstreams; it listens nowhere by itself (see `index.ts`).
  * Throws a ConfigError naming each trusted document that a request could not run.
@@ -88,8 +107,7 @@ export function createGateway(upstreams: Upstreams, options: GatewayOptions): Ga
   const signals = options.signals ?? {};
   const logger = options.logger ? graphqlLog(options.logger) : undefined;
   const clientOf = clientsBy(security.auth);
-  const admission = new Admission(options.admission, realClock, signals.metrics?.admissionEvents);
-  signals.metrics?.watchAdmission(() => admission.state);
+  const admission = options.admission instanceof Admission ? options.admission : createAdmission(options.admission, { logger: options.logger, metrics: signals.metrics });
   return createYoga<Record<string, unknown>, GatewayContext>({
     schema,
     graphqlEndpoint: GRAPHQL_ENDPOINT,
@@ -118,7 +136,7 @@ export function createGateway(upstreams: Upstreams, options: GatewayOptions): Ga
       ...(signals.requestLog || signals.metrics || signals.tracing ? [useRequestSummary({ graphqlEndpoint: GRAPHQL_ENDPOINT, graphiql: security.graphiql })] : []),
       ...(signals.requestLog ? [useRequestLog({ logger: signals.requestLog })] : []),
       ...(signals.tracing ? [useTracing({ tracing: signals.tracing, graphqlEndpoint: GRAPHQL_ENDPOINT })] : []),
-      useAuthentication({ settings: security.auth, graphiql: security.graphiql, onRefused: (reason, request) => logger?.debug({ requestId: requestIdOf(request) }, `credential refused: ${reason}`),
+      useAuthentication({ settings: security.auth, graphiql: security.graphiql, known: options.knownCallers, onRefused: (reason, request) => logger?.debug({ requestId: requestIdOf(request) }, `credential refused: ${reason}`),
         onKeysUnavailable: (reason, request) => logger?.warn({ requestId: requestIdOf(request) }, `JWT_JWKS_URL cannot be fetched: ${reason}`),
       }),
       ...(security.rateLimitPerMinute === undefined
@@ -138,14 +156,7 @@ export function createGateway(upstreams: Upstreams, options: GatewayOptions): Ga
         estimatedAhead: (document, operationName, organizationBound) => trusted?.documents.fixedEstimate(document, operationName, organizationBound),
       }),
       // Last: it waits for the estimate above, and whatever is admitted runs.
-      useAdmission({
-        admission,
-        clientOf,
-        onShedding: (shedding) =>
-          shedding.started
-            ? logger?.warn('overloaded: shedding operations (OVERLOADED, 503)')
-            : logger?.info(`no longer shedding: ${shedding.refused} operations were refused`),
-      }),
+      useAdmission({ admission, clientOf, requestDeadlineMs: options.requestDeadlineMs }),
     ],
   });
 }

@@ -2,6 +2,7 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { request } from 'undici';
+import { afterEach } from 'vitest';
 
 /** An answer the proxy gives itself, instead of asking the upstream. */
 export interface ProxyReply {
@@ -91,5 +92,16 @@ export async function startReshapingProxy(target: string, reshaping: Reshaping):
         server.closeAllConnections();
         server.close(() => resolve());
       }),
+  };
+}
+
+/** For tests that put proxies in front of the simulators (to hold some answers, say): every proxy the function returned starts is closed after each test. */
+export function proxiesPerTest(): (target: string, reshaping: Reshaping) => Promise<ReshapingProxy> {
+  const started: ReshapingProxy[] = [];
+  afterEach(() => Promise.all(started.splice(0).map((proxy) => proxy.close())));
+  return async (target, reshaping) => {
+    const proxy = await startReshapingProxy(target, reshaping);
+    started.push(proxy);
+    return proxy;
   };
 }

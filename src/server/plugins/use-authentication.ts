@@ -12,6 +12,8 @@ export interface AuthenticationOptions {
   onRefused?: (reason: string, request: Request) => void;
   /** Hears that the JWKS could not be fetched (the client is answered 503). */
   onKeysUnavailable?: (reason: string, request: Request) => void;
+  /** Told of each bearer token verified, so that its caller is known by it before the next request of it is read. */
+  known?: KnownCallers;
 }
 
 /** Where client authentication is off, a request may do everything. */
@@ -59,18 +61,35 @@ function callerWith(credential: string, id: string, scopes: readonly string[], o
   return { key: `${key}@${keyPart(organization)}`, scopes: granted, organization };
 }
 
-/** The key whose hash matches, compared in constant time against every configured hash. */
-function callerByApiKey(keys: readonly ApiKeyEntry[], presented: string): Caller {
+/** The configured key whose hash matches, compared in constant time against every configured hash. */
+function apiKeyEntryOf(keys: readonly ApiKeyEntry[], presented: string): ApiKeyEntry | undefined {
   const digest = createHash('sha256').update(presented).digest();
   let found: ApiKeyEntry | undefined;
   for (const key of keys) {
     if (timingSafeEqual(digest, Buffer.from(key.sha256, 'hex')) && !found) found = key;
   }
+  return found;
+}
+
+function callerByApiKey(keys: readonly ApiKeyEntry[], presented: string): Caller {
+  const found = apiKeyEntryOf(keys, presented);
   if (!found) throw new Refused('an API key that is not configured');
   return callerWith('apikey', found.id, found.scopes, found.organization);
 }
 
-function verifierOf(jwt: JwtSettings): (token: string) => Promise<Caller> {
+/** A verified bearer token's caller, and until when (ms) the token verifies: its `exp` and the clock tolerance. */
+export interface VerifiedBearer {
+  caller: Caller;
+  validUntil: number;
+}
+
+/** The token of an `Authorization: Bearer <token>` header; undefined for any other. */
+function bearerTokenOf(authorization: string): string | undefined {
+  const [scheme, token] = authorization.split(' ');
+  return scheme?.toLowerCase() === 'bearer' && token ? token : undefined;
+}
+
+function verifierOf(jwt: JwtSettings): (token: string) => Promise<VerifiedBearer> {
   const options = {
     issuer: jwt.issuer,
     audience: jwt.audience,
@@ -94,8 +113,66 @@ function verifierOf(jwt: JwtSettings): (token: string) => Promise<Caller> {
     // Without a subject every such token would be one client, sharing keys, limits and audit name.
     if (typeof payload.sub !== 'string' || payload.sub === '') throw new Refused('a bearer token without a subject (sub)');
     const scopes = typeof payload['scope'] === 'string' ? payload['scope'].split(' ').filter(Boolean) : [];
-    return callerWith(`jwt:${keyPart(jwt.issuer)}`, payload.sub, scopes, payload['org']);
+    // `exp` is a required claim: verification failed without it.
+    const validUntil = ((payload.exp as number) + CLOCK_TOLERANCE_SECONDS) * 1000;
+    return { caller: callerWith(`jwt:${keyPart(jwt.issuer)}`, payload.sub, scopes, payload['org']), validUntil };
   };
+}
+
+/** Verified bearer tokens remembered for telling their callers; past it the longest remembered is forgotten. */
+const REMEMBERED_BEARERS = 10_000;
+
+const digestOf = (token: string) => createHash('sha256').update(token).digest('base64');
+
+/**
+ * Who sent a request, told from its headers alone, verifying nothing anew: the caller of a
+ * configured API key (its hash looked up as authentication does), or of a bearer token that
+ * authentication verified before, until the token expires. For counting a client's requests before
+ * they are read (see `refuseUnread`), never for letting one in: every request let on is
+ * authenticated in full. Only the tokens' hashes are kept.
+ */
+export class KnownCallers {
+  readonly #settings: AuthSettings;
+  readonly #now: () => number;
+  /** Each configured key's caller key; undefined for one that authentication refuses (no organization, not admin). */
+  readonly #apiKeyCallers = new Map<ApiKeyEntry, string | undefined>();
+  readonly #bearers = new Map<string, { key: string; validUntil: number }>();
+
+  constructor(settings: AuthSettings, now: () => number = Date.now) {
+    this.#settings = settings;
+    this.#now = now;
+    if (settings.mode === 'none') return;
+    for (const entry of settings.apiKeys) {
+      try {
+        this.#apiKeyCallers.set(entry, callerWith('apikey', entry.id, entry.scopes, entry.organization).key);
+      } catch {
+        this.#apiKeyCallers.set(entry, undefined);
+      }
+    }
+  }
+
+  /** The caller key the credential names, as authentication would settle it (an API key before a bearer token); undefined when not known. */
+  keyOf(apiKey: string | undefined, authorization: string | undefined): string | undefined {
+    const settings = this.#settings;
+    if (settings.mode === 'none') return undefined;
+    if (apiKey !== undefined && settings.apiKeys.length) {
+      const entry = apiKeyEntryOf(settings.apiKeys, apiKey);
+      return entry && this.#apiKeyCallers.get(entry);
+    }
+    const token = authorization !== undefined && settings.jwt ? bearerTokenOf(authorization) : undefined;
+    if (token === undefined) return undefined;
+    const digest = digestOf(token);
+    const known = this.#bearers.get(digest);
+    if (known && known.validUntil > this.#now()) return known.key;
+    if (known) this.#bearers.delete(digest);
+    return undefined;
+  }
+
+  /** Notes a bearer token authentication has just verified. */
+  rememberBearer(token: string, verified: VerifiedBearer): void {
+    if (this.#bearers.size >= REMEMBERED_BEARERS) this.#bearers.delete(this.#bearers.keys().next().value as string);
+    this.#bearers.set(digestOf(token), { key: verified.caller.key, validUntil: verified.validUntil });
+  }
 }
 
 /** GraphiQL's own page: served without a credential, which its requests then carry in their headers. */
@@ -136,9 +213,11 @@ export function useAuthentication(options: AuthenticationOptions): Plugin {
       try {
         if (apiKey !== null && settings.apiKeys.length) callers.set(request, callerByApiKey(settings.apiKeys, apiKey));
         else if (authorization !== null && verifyJwt) {
-          const [scheme, token] = authorization.split(' ');
-          if (scheme?.toLowerCase() !== 'bearer' || !token) throw new Refused('an Authorization header that is not a bearer token');
-          callers.set(request, await verifyJwt(token));
+          const token = bearerTokenOf(authorization);
+          if (token === undefined) throw new Refused('an Authorization header that is not a bearer token');
+          const verified = await verifyJwt(token);
+          options.known?.rememberBearer(token, verified);
+          callers.set(request, verified.caller);
         } else throw new Refused('no credential');
       } catch (error) {
         if (error instanceof KeysUnavailable) {

@@ -13,6 +13,11 @@ const acceptableId = /^[\w.:@/+=-]{1,128}$/;
 
 const requestIds = new WeakMap<Request, string>();
 
+/** The id a request goes by: the client's own (the header's value) when acceptable, else a fresh UUID. */
+export function requestIdFrom(incoming: string | null | undefined): string {
+  return incoming && acceptableId.test(incoming) ? incoming : randomUUID();
+}
+
 /** The id of an incoming request, as settled by the plugin (a fresh one when none came). */
 export function requestIdOf(request: Request): string {
   return requestIds.get(request) ?? randomUUID();
@@ -76,8 +81,7 @@ export function useRequestId(options: RequestIdOptions = {}): Plugin {
   const processed = new WeakSet<Request>();
   return {
     onRequest({ request }) {
-      const incoming = request.headers.get(header);
-      requestIds.set(request, incoming && acceptableId.test(incoming) ? incoming : randomUUID());
+      requestIds.set(request, requestIdFrom(request.headers.get(header)));
     },
     onResultProcess(processing) {
       const { request } = processing;

@@ -136,6 +136,13 @@ export class GatewayMetrics {
     SECONDS_BUCKETS,
     this.registry,
   );
+  readonly #unreadRefusals = new CounterFamily(
+    'graphql_unread_refusals_total',
+    'GraphQL requests refused from their headers alone, before they were read, by code (TOO_MANY_REQUESTS_IN_FLIGHT: the client had CLIENT_MAX_IN_FLIGHT under way; OVERLOADED: shed by admission); graphql_requests_total counts them too, as anonymous and refused.',
+    ['code'],
+    this.registry,
+  );
+  readonly #unreadRefusalsByCode = new Map<string, CounterSeries>();
   #admissionState: () => { inFlight: number; queued: number } = () => ({ inFlight: 0, queued: 0 });
 
   readonly #routes = new Map<string, RouteSeries>();
@@ -251,23 +258,30 @@ export class GatewayMetrics {
 
   /** One GraphQL request answered. */
   requestEnded(summary: RequestSummary): void {
-    const operation = this.#operationLabel(summary.operationName);
-    let outcomes = this.#operations.get(operation);
-    if (!outcomes) {
-      outcomes = {};
-      this.#operations.set(operation, outcomes);
-    }
-    const series = (outcomes[summary.outcome] ??= new RequestSeries(
-      this.#graphqlRequests.series({ operation, outcome: summary.outcome }),
-      this.#graphqlDuration.series({ operation, outcome: summary.outcome }),
-    ));
-    series.requests.inc();
-    series.duration.observe(summary.durationMs / 1000);
+    this.#countRequest(this.#operationLabel(summary.operationName), summary.outcome, summary.durationMs);
     // Only a manifest's ids: bounded by the manifests, never a client's own.
     const document = summary.document?.trusted ? summary.document.id : undefined;
     if (document) cachedSeries(this.#trustedDocumentSeries, `${document} ${summary.outcome}`, () => this.#trustedDocuments.series({ document, outcome: summary.outcome })).inc();
     // Both labels come from the schema's mutation fields and failure types: bounded.
     for (const { mutation, outcome } of summary.mutations) cachedSeries(this.#mutationSeries, `${mutation} ${outcome}`, () => this.#mutations.series({ mutation, outcome })).inc();
+  }
+
+  /** A GraphQL request refused from its headers alone (see `refuseUnread`); its code is one of the gateway's own, a bounded label. */
+  refusedUnread(refusal: { code: string; durationMs: number }): void {
+    const { code } = refusal;
+    cachedSeries(this.#unreadRefusalsByCode, code, () => this.#unreadRefusals.series({ code })).inc();
+    this.#countRequest('anonymous', 'refused', refusal.durationMs);
+  }
+
+  #countRequest(operation: string, outcome: RequestSummary['outcome'], durationMs: number): void {
+    let outcomes = this.#operations.get(operation);
+    if (!outcomes) {
+      outcomes = {};
+      this.#operations.set(operation, outcomes);
+    }
+    const series = (outcomes[outcome] ??= new RequestSeries(this.#graphqlRequests.series({ operation, outcome }), this.#graphqlDuration.series({ operation, outcome })));
+    series.requests.inc();
+    series.duration.observe(durationMs / 1000);
   }
 
   /** A client names its operations as it likes: a few names are told apart, the rest are `other`. */
