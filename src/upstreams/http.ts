@@ -195,16 +195,10 @@ export class UpstreamHttp {
     });
   }
 
-  /** What a call is sent as: to its route expanded, or the link it follows, with the request id. */
+  /** What a call is sent as: to its route expanded, or the link it follows. */
   #optionsOf(call: UpstreamCall, scope: CallScope): CallOptions {
     const path = call.target ?? this.basePath + expandRoute(call.route, call.params) + buildQueryString(call.query);
-    const headers: Record<string, string> = { ...this.#headers, 'x-request-id': scope.requestId };
-    let body: string | undefined;
-    if (call.body !== undefined) {
-      body = JSON.stringify(call.body);
-      headers['content-type'] = 'application/json';
-    }
-    return { method: call.method ?? 'GET', path, headers, body, route: call.route, scope, attempt: 1 };
+    return new OutgoingCall(call.method ?? 'GET', path, call.route, scope, this.#headers, call.body === undefined ? undefined : JSON.stringify(call.body));
   }
 
   /** Where the breaker and the bulkhead stand now. */
@@ -215,6 +209,36 @@ export class UpstreamHttp {
 
   close(): Promise<void> {
     return this.#pool.close();
+  }
+}
+
+/**
+ * A call's options. Its headers (with the request id) are made as it is sent: a read that
+ * another's call answers never is.
+ */
+class OutgoingCall implements CallOptions {
+  attempt = 1;
+
+  readonly method: Dispatcher.HttpMethod;
+  readonly path: string;
+  readonly route: string;
+  readonly scope: CallScope;
+  /** The upstream's own: credentials and `accept`. */
+  readonly upstreamHeaders: Record<string, string>;
+  readonly body: string | undefined;
+  constructor(method: Dispatcher.HttpMethod, path: string, route: string, scope: CallScope, upstreamHeaders: Record<string, string>, body: string | undefined) {
+    this.method = method;
+    this.path = path;
+    this.route = route;
+    this.scope = scope;
+    this.upstreamHeaders = upstreamHeaders;
+    this.body = body;
+  }
+
+  get headers(): Record<string, string> {
+    const headers: Record<string, string> = { ...this.upstreamHeaders, 'x-request-id': this.scope.requestId };
+    if (this.body !== undefined) headers['content-type'] = 'application/json';
+    return headers;
   }
 }
 

@@ -97,9 +97,7 @@ class UnconfirmedCall implements ReplyHandler {
     this.handler = handler;
   }
 
-  onRequestStart(controller: Dispatcher.DispatchController, context: unknown): void {
-    this.handler.onRequestStart(controller, context);
-  }
+  onRequestStart(): void {}
 
   onReply(controller: Dispatcher.DispatchController, reply: UpstreamReply): void {
     this.base.confirmed = true;

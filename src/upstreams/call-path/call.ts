@@ -13,14 +13,13 @@ export interface CallOptions extends Dispatcher.DispatchOptions {
 }
 
 /**
- * What the layers above `reply` hear of an exchange: that it was sent (undici's
- * `onRequestStart`), then either its reply, parsed and judged (a 2xx with a JSON body that
- * refuses nothing), or the UpstreamError it ended with. The body is parsed once, below them,
- * however many readers share the reply. `onRequestStart` is there for `compose` too: it wraps a
- * handler without one as a legacy handler.
+ * What the layers above `reply` hear of an exchange: its reply, parsed and judged (a 2xx with a
+ * JSON body that refuses nothing), or the UpstreamError it ended with; nothing of its bytes. The
+ * body is parsed once, below them, however many readers share the reply.
  */
 export interface ReplyHandler extends Dispatcher.DispatchHandler {
-  onRequestStart(controller: Dispatcher.DispatchController, context: unknown): void;
+  /** Not told above `reply`; there because `compose` takes a handler without it for a legacy one, and wraps it. */
+  onRequestStart(): void;
   onReply(controller: Dispatcher.DispatchController, reply: UpstreamReply): void;
   onResponseError(controller: Dispatcher.DispatchController, error: UpstreamError): void;
 }

@@ -42,9 +42,7 @@ class ObservedTry implements ReplyHandler {
     this.endSpan = endSpan;
   }
 
-  onRequestStart(controller: Dispatcher.DispatchController, context: unknown): void {
-    this.handler.onRequestStart(controller, context);
-  }
+  onRequestStart(): void {}
 
   onReply(controller: Dispatcher.DispatchController, reply: UpstreamReply): void {
     const durationMs = performance.now() - this.started;

@@ -55,9 +55,7 @@ class PolicedCall implements ReplyHandler {
     this.dispatch(options, this);
   }
 
-  onRequestStart(controller: Dispatcher.DispatchController, context: unknown): void {
-    this.handler.onRequestStart(controller, context);
-  }
+  onRequestStart(): void {}
 
   onReply(controller: Dispatcher.DispatchController, reply: UpstreamReply): void {
     this.settings.policy.settle(this.#admission, undefined);

@@ -51,9 +51,7 @@ class ReplyReader implements Dispatcher.DispatchHandler {
     this.handler = handler;
   }
 
-  onRequestStart(controller: Dispatcher.DispatchController, context: unknown): void {
-    this.handler.onRequestStart(controller, context);
-  }
+  onRequestStart(): void {}
 
   onResponseStart(_controller: Dispatcher.DispatchController, status: number, headers: IncomingHttpHeaders): void {
     this.#status = status;

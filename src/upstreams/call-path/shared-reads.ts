@@ -50,7 +50,7 @@ class ReadsInFlight {
     const shared = this.#reads.get(options.path);
     if (shared && shared.writes === this.writeEvents) {
       this.settings.observer.readShared?.(this.settings.upstream, options.route);
-      shared.follow(new Follower(this, shared, options, handler));
+      shared.follow(options, handler);
       return true;
     }
     const read = new SharedRead(this, options, handler);
@@ -69,13 +69,18 @@ class ReadsInFlight {
   }
 }
 
-/** The call of the first reader, which the others follow. */
+/**
+ * The call of the first reader, which the others follow. A follower is its options and its
+ * handler, and nothing more unless its deadline comes before the call's (most come after it: they
+ * began later): then its handler is one that stops waiting at that deadline.
+ */
 class SharedRead implements ReplyHandler {
   /** The writes sent and answered when it started: a read begun after another write may not join it. */
   readonly writes: number;
   readonly path: string;
   readonly deadline: number;
-  #followers: Follower[] | undefined;
+  #followers: CallOptions[] | undefined;
+  #handlers: ReplyHandler[] | undefined;
 
   readonly reads: ReadsInFlight;
   readonly handler: ReplyHandler;
@@ -87,75 +92,78 @@ class SharedRead implements ReplyHandler {
     this.deadline = options.scope.deadline;
   }
 
-  follow(follower: Follower): void {
-    (this.#followers ??= []).push(follower);
+  follow(options: CallOptions, handler: ReplyHandler): void {
+    const outlasts = options.scope.deadline >= this.deadline;
+    (this.#followers ??= []).push(options);
+    (this.#handlers ??= []).push(outlasts ? handler : new ImpatientFollower(this.reads.settings.upstream, options, handler));
   }
 
-  onRequestStart(controller: Dispatcher.DispatchController, context: unknown): void {
-    this.handler.onRequestStart(controller, context);
-  }
+  onRequestStart(): void {}
 
   onReply(controller: Dispatcher.DispatchController, reply: UpstreamReply): void {
     this.reads.ended(this);
     this.handler.onReply(controller, reply);
-    if (this.#followers) for (const follower of this.#followers) follower.onReply(controller, reply);
+    const handlers = this.#handlers;
+    if (handlers) for (let i = 0; i < handlers.length; i++) (handlers[i] as ReplyHandler).onReply(controller, reply);
   }
 
+  /** A follower whose deadline outlasts a call that timed out asks again on its own, if its deadline has not passed too. */
   onResponseError(controller: Dispatcher.DispatchController, error: UpstreamError): void {
     this.reads.ended(this);
     this.handler.onResponseError(controller, error);
-    if (this.#followers) for (const follower of this.#followers) follower.onResponseError(controller, error);
+    const followers = this.#followers;
+    const handlers = this.#handlers;
+    if (!followers || !handlers) return;
+    const timedOut = error.code === 'UPSTREAM_TIMEOUT';
+    const now = performance.now();
+    for (let i = 0; i < followers.length; i++) {
+      const { deadline } = (followers[i] as CallOptions).scope;
+      if (timedOut && deadline >= this.deadline && now < deadline) this.reads.dispatch(followers[i] as CallOptions, handlers[i] as ReplyHandler);
+      else (handlers[i] as ReplyHandler).onResponseError(controller, error);
+    }
   }
 }
 
-function expireFollower(follower: Follower, waitMs: number): void {
-  if (!follower.end()) return;
-  const { upstream } = follower.reads.settings;
+function stopWaiting(follower: ImpatientFollower, waitMs: number): void {
+  if (follower.done) return;
+  follower.done = true;
+  const { upstream } = follower;
   const message = `${upstream} did not answer GET ${follower.options.route} within ${Math.round(waitMs)} ms`;
   follower.handler.onResponseError(unsent, new UpstreamError(upstream, 'UPSTREAM_TIMEOUT', message));
 }
 
-/** A reader answered by another's call, by its own deadline at the latest. */
-class Follower {
-  /** Whether its deadline is no sooner than the shared call's: then the call's own timeout comes first. */
-  readonly outlasts: boolean;
-  #timer: NodeJS.Timeout | undefined;
-  #done = false;
+/** A follower whose deadline comes before the shared call's: it waits for the call until then, and no longer. */
+class ImpatientFollower implements ReplyHandler {
+  done = false;
+  readonly #timer: NodeJS.Timeout;
 
-  readonly reads: ReadsInFlight;
+  readonly upstream: UpstreamName;
   readonly options: CallOptions;
   readonly handler: ReplyHandler;
-  constructor(reads: ReadsInFlight, shared: SharedRead, options: CallOptions, handler: ReplyHandler) {
-    this.reads = reads;
+  constructor(upstream: UpstreamName, options: CallOptions, handler: ReplyHandler) {
+    this.upstream = upstream;
     this.options = options;
     this.handler = handler;
-    const { deadline } = options.scope;
-    this.outlasts = deadline >= shared.deadline;
-    if (!this.outlasts) {
-      const waitMs = Math.max(0, deadline - performance.now());
-      this.#timer = setTimeout(expireFollower, waitMs, this, waitMs);
-    }
+    const waitMs = Math.max(0, options.scope.deadline - performance.now());
+    this.#timer = setTimeout(stopWaiting, waitMs, this, waitMs);
   }
 
-  /** Whether it had not ended already; it has now. */
-  end(): boolean {
-    if (this.#done) return false;
-    this.#done = true;
-    clearTimeout(this.#timer);
-    return true;
-  }
+  onRequestStart(): void {}
 
   onReply(controller: Dispatcher.DispatchController, reply: UpstreamReply): void {
-    if (this.end()) this.handler.onReply(controller, reply);
+    if (this.#end()) this.handler.onReply(controller, reply);
   }
 
   onResponseError(controller: Dispatcher.DispatchController, error: UpstreamError): void {
-    if (!this.end()) return;
-    if (this.outlasts && error.code === 'UPSTREAM_TIMEOUT' && performance.now() < this.options.scope.deadline) {
-      this.reads.dispatch(this.options, this.handler);
-    } else {
-      this.handler.onResponseError(controller, error);
-    }
+    if (this.#end()) this.handler.onResponseError(controller, error);
+  }
+
+  /** Whether it was still waiting; it is not now. */
+  #end(): boolean {
+    if (this.done) return false;
+    this.done = true;
+    clearTimeout(this.#timer);
+    return true;
   }
 }
 
@@ -168,9 +176,7 @@ class FencingWrite implements ReplyHandler {
     this.handler = handler;
   }
 
-  onRequestStart(controller: Dispatcher.DispatchController, context: unknown): void {
-    this.handler.onRequestStart(controller, context);
-  }
+  onRequestStart(): void {}
 
   onReply(controller: Dispatcher.DispatchController, reply: UpstreamReply): void {
     this.reads.writeEvents++;
