@@ -39,6 +39,6 @@ export const unsent: Dispatcher.DispatchController = {
 };
 
 /** What the observer is told of one try of a call. */
-export function attemptOf(upstream: UpstreamName, options: CallOptions, attempt = options.attempt): UpstreamAttempt {
-  return { upstream, method: options.method, route: options.route, requestId: options.scope.requestId, attempt };
+export function attemptOf(upstream: UpstreamName, options: CallOptions): UpstreamAttempt {
+  return { upstream, method: options.method, route: options.route, requestId: options.scope.requestId, attempt: options.attempt };
 }
