@@ -1,6 +1,7 @@
 import { CircuitState, SamplingBreaker } from 'cockatiel';
 import type { BreakerState, UpstreamObserver } from './observer.ts';
-import { UpstreamError, type CallScope, type UpstreamName } from './http.ts';
+import { UpstreamError, type UpstreamName } from './errors.ts';
+import type { CallScope } from './http.ts';
 
 /** How long each part of one upstream call may take. */
 export interface UpstreamTimeouts {

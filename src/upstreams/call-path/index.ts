@@ -1,0 +1,41 @@
+import type { Dispatcher } from 'undici';
+import { baseProbe, type BaseProbeSettings } from './base-probe.ts';
+import type { CallDispatch } from './call.ts';
+import { deadline, type DeadlineSettings } from './deadline.ts';
+import { observe, type ObserveSettings } from './observe.ts';
+import { policy, type PolicySettings } from './policy.ts';
+import { reply, type ReplySettings } from './reply.ts';
+import { sharedReads, type SharedReadsSettings } from './shared-reads.ts';
+
+export type CallPathSettings = DeadlineSettings &
+  ReplySettings &
+  BaseProbeSettings &
+  ObserveSettings &
+  PolicySettings &
+  SharedReadsSettings & {
+    /** Whether identical reads in flight at once share one call; without it, that layer is left out. */
+    shareReads: boolean;
+  };
+
+/**
+ * `compose` types every layer as taking undici's own options and handlers; ours take a call's
+ * options (`CallOptions`), and those above `reply` hand up and hear replies (`ReplyHandler`).
+ */
+const layer = (interceptor: (dispatch: never) => unknown) => interceptor as Dispatcher.DispatcherComposeInterceptor;
+
+/**
+ * The upstream call path: undici interceptors joined by `compose` over the upstream's pool. A call
+ * goes down through them in this order, and its reply comes back up the other way:
+ *
+ * 1. `sharedReads`: identical reads in flight at once share one call; writes fence them.
+ * 2. `policy`: the bulkhead and the breaker admit each try, and failed reads are tried again.
+ * 3. `observe`: each try told to the observer (spans, metrics, log) and the latency estimate.
+ * 4. `baseProbe`: a 404 before any reply asks whether the base URL itself is wrong.
+ * 5. `reply`: the body parsed as JSON and judged (status, the upstream's refusals).
+ * 6. `deadline`: the exchange ended at its deadline, and its body at the size cap.
+ */
+export function callPath(pool: Dispatcher, settings: CallPathSettings): CallDispatch {
+  const layers = [deadline(settings), reply(settings), baseProbe(settings), observe(settings), policy(settings)].map(layer);
+  if (settings.shareReads) layers.push(layer(sharedReads(settings)));
+  return pool.compose(layers).dispatch;
+}
