@@ -1,5 +1,5 @@
 import cluster, { type Worker } from 'node:cluster';
-import { ExponentialBackoff, type IBackoff } from 'cockatiel';
+import { ExponentialBackoff, noJitterGenerator, type IBackoff } from 'cockatiel';
 import { AggregatorRegistry } from 'prom-client';
 import type { Simulators } from '../../simulators/index.ts';
 import type { GatewayConfig, UpstreamSettings } from '../config.ts';
@@ -9,8 +9,11 @@ import type { Scrape } from '../telemetry/metrics.ts';
 import { Peer, type Channel } from './ipc.ts';
 import { PRIMARY_ASK_TIMEOUT_MS, type PrimaryAnswers, type PrimaryNote, type WorkerAnswers, type WorkerNote } from './protocol.ts';
 
-/** How soon a worker that died is replaced: at first at once, then ever later while replacements die too. */
-const RESTART_BACKOFF = { initialDelay: 100, maxDelay: 30_000 };
+/**
+ * How soon a worker that died is replaced: 100 ms, then twice as long each time a replacement dies
+ * too, up to 30 s. No jitter: one primary restarts its own workers, nobody else competes.
+ */
+const RESTART_BACKOFF = { initialDelay: 100, maxDelay: 30_000, generator: noJitterGenerator };
 /** A worker that served this long before it died was no crash loop: its replacement starts the backoff afresh. */
 const BACKOFF_RESET_AFTER_MS = 60_000;
 
