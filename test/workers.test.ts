@@ -12,7 +12,7 @@ import { IDEMPOTENT_REPLAYED_HEADER } from '../src/server/plugins/use-idempotent
 import { startSimulators } from '../src/simulators/index.ts';
 import { upstreamEnv } from './support/harness.ts';
 import { person } from './support/people.ts';
-import { startTestRedis, type TestRedis } from './support/redis.ts';
+import { openSilentServer, startTestRedis, type TestRedis } from './support/redis.ts';
 
 type Json = Record<string, any>;
 type Line = Json & { pid: number; logger: string; msg: string };
@@ -254,6 +254,27 @@ describe('WORKERS=2', () => {
         msg: 'Invalid configuration: REDIS_URL is required when WORKERS is more than 1 (it is 2): the workers share locks, idempotency keys and rate limits through it',
       }),
     ]);
+  });
+
+  it('that cannot start says why once, from the first worker, and the primary exits 1 without starting the others', { timeout: 60_000 }, async () => {
+    const silent = await openSilentServer();
+    try {
+      const gateway = new GatewayProcess({ WORKERS: '2', REDIS_URL: silent.url });
+      expect(await gateway.exited).toBe(1);
+      expect(gateway.notJson).toEqual([]);
+      const [reason, stopped, ...more] = gateway.lines;
+      expect(reason).toMatchObject({ level: 60, logger: 'lifecycle', setting: 'REDIS_URL', msg: expect.stringMatching(/^REDIS_URL: Redis at .* did not answer PING/) });
+      expect(reason?.pid).not.toBe(gateway.child.pid);
+      expect(stopped).toMatchObject({
+        level: 60,
+        logger: 'lifecycle',
+        pid: gateway.child.pid,
+        msg: `the gateway could not start: worker ${reason?.pid} exited before it was ready (exit code 1)`,
+      });
+      expect(more).toEqual([]);
+    } finally {
+      await silent.close();
+    }
   });
 
   it('on SIGTERM answers the queries under way in every worker, then every worker and the primary exit 0, none left behind', { timeout: 120_000 }, async () => {

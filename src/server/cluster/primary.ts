@@ -72,6 +72,7 @@ class Workers {
   /** From the moment every first worker serves: a worker that dies then is replaced. */
   #serving = false;
   #stopping = false;
+  #stopped: Promise<number> | undefined;
   #backoff: IBackoff<unknown> | undefined;
   readonly #restarts = new Set<NodeJS.Timeout>();
 
@@ -87,6 +88,7 @@ class Workers {
    */
   async start(): Promise<string> {
     const url = await this.#fork().ready;
+    if (this.#stopping) throw new Error('stopped while starting');
     await Promise.all(Array.from({ length: this.#count - 1 }, () => this.#fork().ready));
     this.#serving = true;
     return url;
@@ -97,7 +99,12 @@ class Workers {
   }
 
   /** Every worker shuts down gracefully; then the simulators. Resolves with 0 when every worker exited 0, else 1. */
-  async stop(): Promise<number> {
+  stop(): Promise<number> {
+    this.#stopped ??= this.#stopAll();
+    return this.#stopped;
+  }
+
+  async #stopAll(): Promise<number> {
     this.#stopping = true;
     for (const timer of this.#restarts) clearTimeout(timer);
     const running = [...this.#running];
