@@ -6,10 +6,9 @@ import { exitOnSignals, lifecycle, logAuthentication, logReady, logStartFailure 
 async function serveAlone(config: GatewayConfig): Promise<void> {
   const { startGateway } = await import('./server/gateway.ts');
   const gateway = await startGateway(config);
-  logAuthentication(config, gateway.simulated);
-  logReady(gateway.url, gateway.simulated, 1);
   // Graceful: not ready, no new connection, requests under way answered (within the request
-  // deadline), then pools, Redis and simulators closed and spans flushed. A second signal stops at once.
+  // deadline), then pools, Redis and simulators closed and spans flushed. A second signal stops at
+  // once. Heard before the ready line is written: whoever reads it may signal at once.
   exitOnSignals(async (signal) => {
     const closed = gateway.close();
     lifecycle.info({ signal }, `${signal} received: no new connections; finishing the requests under way (at most ${config.requestDeadlineMs} ms), then closing`);
@@ -17,6 +16,8 @@ async function serveAlone(config: GatewayConfig): Promise<void> {
     lifecycle.info('closed');
     return 0;
   });
+  logAuthentication(config, gateway.simulated);
+  logReady(gateway.url, gateway.simulated, 1);
 }
 
 try {

@@ -6,12 +6,14 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import { readdirSync, readFileSync } from 'node:fs';
+import type { Readable } from 'node:stream';
 import { Client } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { IDEMPOTENT_REPLAYED_HEADER } from '../src/server/plugins/use-idempotent-replay.ts';
 import { startSimulators } from '../src/simulators/index.ts';
 import { upstreamEnv } from './support/harness.ts';
 import { person } from './support/people.ts';
+import { environmentWithoutSettings, readJsonLines } from './support/gateway-process.ts';
 import { openSilentServer, startTestRedis, type TestRedis } from './support/redis.ts';
 
 type Json = Record<string, any>;
@@ -33,28 +35,18 @@ class GatewayProcess {
   readonly exited: Promise<number | null>;
 
   constructor(env: NodeJS.ProcessEnv) {
-    // The gateway's settings of the test's own environment stay out: these say everything.
-    const inherited = Object.fromEntries(Object.entries(process.env).filter(([name]) => !/^(API_KEYS|JWT_|AUTH_MODE|GATE_|EDGE_|SWITCH_|REDIS_URL|LOG_LEVEL|WORKERS)/.test(name)));
-    this.child = spawn(process.execPath, ['src/index.ts'], { env: { ...inherited, HOST: '127.0.0.1', PORT: '0', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    this.child = spawn(process.execPath, ['src/index.ts'], { env: { ...environmentWithoutSettings(), HOST: '127.0.0.1', PORT: '0', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     this.exited = once(this.child, 'close').then(([code]) => code as number | null);
-    let partial = '';
-    const read = (chunk: Buffer) => {
-      const parts = (partial + String(chunk)).split('\n');
-      partial = parts.pop() ?? '';
-      for (const part of parts.filter(Boolean)) {
-        let line: Line;
-        try {
-          line = JSON.parse(part) as Line;
-        } catch {
-          this.notJson.push(part);
-          continue;
-        }
-        this.lines.push(line);
-        for (const listener of this.#listeners) listener(line);
-      }
-    };
-    this.child.stdout?.on('data', read);
-    this.child.stderr?.on('data', read);
+    for (const stream of [this.child.stdout, this.child.stderr]) {
+      readJsonLines<Line>(
+        stream as Readable,
+        (line) => {
+          this.lines.push(line);
+          for (const listener of this.#listeners) listener(line);
+        },
+        (other) => this.notJson.push(other),
+      );
+    }
   }
 
   /** The first line, already written or still to come, that `matches`; fails if the process ends first. */
