@@ -1,4 +1,5 @@
 import { generateKeyPairSync } from 'node:crypto';
+import { availableParallelism } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../src/server/config.ts';
 
@@ -105,6 +106,40 @@ describe('configuration from the environment', () => {
     [{ EDGE_URL: 'http://edge.internal/api', EDGE_TOKEN: 'a:b', EDGE_USERNAME: 'ops', EDGE_PASSWORD: 'pw' }, /EDGE_TOKEN and EDGE_USERNAME\/EDGE_PASSWORD are two ways/],
     [{ EDGE_URL: 'http://edge.internal/api', EDGE_USERNAME: 'ops:x', EDGE_PASSWORD: 'pw' }, /EDGE_USERNAME must not contain ":"/],
   ])('refuses what could only go wrong later: %o', (env, message) => {
+    expect(() => loadConfig(env)).toThrow(ConfigError);
+    expect(() => loadConfig(env)).toThrow(message);
+  });
+
+  it('runs one process unless WORKERS says how many, or `auto`: one per core available', () => {
+    expect(loadConfig({}).workers).toBe(1);
+    expect(loadConfig({ WORKERS: '3', REDIS_URL: 'redis://127.0.0.1:6379' }).workers).toBe(3);
+    expect(loadConfig({ WORKERS: 'auto', REDIS_URL: 'redis://127.0.0.1:6379' }).workers).toBe(availableParallelism());
+  });
+
+  it('gives each of WORKERS processes an equal share of the upstream connections, bulkheads and admission, so that together they keep them', () => {
+    const alone = loadConfig({ UPSTREAM_CONNECTIONS: '100', UPSTREAM_MAX_QUEUED: '1000', ADMISSION_MAX_QUEUED: '500', ADMISSION_MAX_QUEUED_PER_CLIENT: '50' });
+    expect(alone).toMatchObject({
+      upstreamConnections: 100,
+      callPolicy: { bulkhead: { maxInFlight: 100, maxQueued: 1000 } },
+      admission: { budget: 900, maxQueued: 500, maxQueuedPerClient: 50 },
+    });
+    const three = loadConfig({ WORKERS: '3', REDIS_URL: 'redis://127.0.0.1:6379', UPSTREAM_CONNECTIONS: '100', UPSTREAM_MAX_QUEUED: '1000', ADMISSION_MAX_QUEUED: '500', ADMISSION_MAX_QUEUED_PER_CLIENT: '50' });
+    // Rounded down: three shares never add up to more than the whole.
+    expect(three).toMatchObject({
+      upstreamConnections: 33,
+      callPolicy: { bulkhead: { maxInFlight: 33, maxQueued: 333 } },
+      admission: { budget: 300, maxQueued: 166, maxQueuedPerClient: 16 },
+    });
+    expect(loadConfig({ WORKERS: '2', REDIS_URL: 'redis://127.0.0.1:6379', ADMISSION_BUDGET: '1001' }).admission.budget).toBe(500);
+  });
+
+  it.each([
+    [{ WORKERS: '0' }, /WORKERS must be at least 1/],
+    [{ WORKERS: 'all' }, /WORKERS must be a whole number from 1 to 1024, or "auto"/],
+    [{ WORKERS: '2' }, /REDIS_URL is required when WORKERS is more than 1 \(it is 2\): the workers share locks, idempotency keys and rate limits through it/],
+    [{ WORKERS: '4', REDIS_URL: 'redis://127.0.0.1:6379', UPSTREAM_CONNECTIONS: '3' }, /UPSTREAM_CONNECTIONS must be at least WORKERS \(4\)/],
+    [{ WORKERS: '4', REDIS_URL: 'redis://127.0.0.1:6379', ADMISSION_BUDGET: '2' }, /ADMISSION_BUDGET must be at least WORKERS \(4\)/],
+  ])('refuses workers that could not keep their promises: %o', (env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(message);
   });

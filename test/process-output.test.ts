@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { once } from 'node:events';
 import { describe, expect, it, onTestFinished } from 'vitest';
+import { environmentWithoutSettings, readJsonLines } from './support/gateway-process.ts';
 import { openSilentServer } from './support/redis.ts';
 
 type Line = Record<string, unknown> & { level: number; logger: string; msg: string };
@@ -25,35 +26,25 @@ interface Run {
  * left out) until it exits by itself, or, once `stopWhen` holds for a line, until SIGTERM ends it.
  */
 async function runGateway(env: NodeJS.ProcessEnv, stopWhen?: (line: Line) => boolean): Promise<Run> {
-  const inherited = Object.fromEntries(Object.entries(process.env).filter(([name]) => !/^(API_KEYS|JWT_|AUTH_MODE|GATE_|EDGE_|SWITCH_|REDIS_URL|LOG_LEVEL)/.test(name)));
-  const child = spawn(process.execPath, ['src/index.ts'], { env: { ...inherited, PORT: '0', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['src/index.ts'], { env: { ...environmentWithoutSettings(), PORT: '0', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   onTestFinished(() => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   });
   let text = '';
   const lines: Line[] = [];
   const notJson: string[] = [];
-  let partial = '';
-  const read = (chunk: Buffer) => {
-    text += String(chunk);
-    const parts = (partial + String(chunk)).split('\n');
-    partial = parts.pop() ?? '';
-    for (const part of parts.filter(Boolean)) {
-      let line: Line;
-      try {
-        line = JSON.parse(part) as Line;
-      } catch {
-        notJson.push(part);
-        continue;
-      }
-      lines.push(line);
-      if (stopWhen?.(line)) child.kill('SIGTERM');
-    }
-  };
-  child.stdout.on('data', read);
-  child.stderr.on('data', read);
+  for (const stream of [child.stdout, child.stderr]) {
+    stream.on('data', (chunk: Buffer) => (text += String(chunk)));
+    readJsonLines<Line>(
+      stream,
+      (line) => {
+        lines.push(line);
+        if (stopWhen?.(line)) child.kill('SIGTERM');
+      },
+      (other) => notJson.push(other),
+    );
+  }
   const [code] = (await once(child, 'close')) as [number | null];
-  if (partial) notJson.push(partial);
   return { lines, notJson, text, code };
 }
 

@@ -2,6 +2,7 @@ import type { AdmissionSettings } from './admission.ts';
 import type { CorsOrigins } from './cors.ts';
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 import { SCOPES, type Scope } from '../schema/context.ts';
 import { readTrustedManifests, type TrustedManifest } from './trusted-manifests.ts';
@@ -46,6 +47,16 @@ function optionalWholeNumber(min: number, max: number) {
 function wholeNumber(min: number, max: number, fallback: number) {
   return optionalWholeNumber(min, max).default(fallback);
 }
+
+/** The most gateway processes `WORKERS` may ask for: far more than any machine's cores. */
+const MAX_WORKERS = 1024;
+
+/** `WORKERS`: how many gateway processes serve the port, or `auto`: one per core available to this process. */
+const workerCount = z
+  .string()
+  .regex(/^(\d+|auto)$/, `must be a whole number from 1 to ${MAX_WORKERS}, or "auto" (one per core available)`)
+  .transform((value) => (value === 'auto' ? availableParallelism() : Number(value)))
+  .pipe(z.number().min(1, 'must be at least 1').max(MAX_WORKERS, `must be at most ${MAX_WORKERS}`));
 
 const optionalSecret = z.string().min(1, 'must not be empty').optional();
 
@@ -105,6 +116,7 @@ const apiKeysSchema = z.array(apiKeySchema);
 const settings = z.object({
   HOST: z.string().min(1, 'must not be empty').optional(),
   PORT: wholeNumber(0, 65_535, 4000),
+  WORKERS: workerCount.default(1),
   GATE_URL: baseUrl('gate'),
   GATE_TOKEN: optionalSecret,
   EDGE_URL: baseUrl('edge'),
@@ -225,6 +237,17 @@ const envSchema = settings.superRefine((env, ctx) => {
       if (!env[needed]) complain(needed, 'is required with JWT_PUBLIC_KEY or JWT_JWKS_URL');
     }
   }
+  if (env.WORKERS > 1) {
+    // A promise one worker made (an idempotency key, a lock, a client's count) must hold in the others.
+    if (!env.REDIS_URL) {
+      complain('REDIS_URL', `is required when WORKERS is more than 1 (it is ${env.WORKERS}): the workers share locks, idempotency keys and rate limits through it`);
+    }
+    // Each worker takes its share of these (see \`loadConfig\`): each needs at least one.
+    for (const total of ['UPSTREAM_CONNECTIONS', 'ADMISSION_BUDGET'] as const) {
+      const value = env[total];
+      if (value !== undefined && value < env.WORKERS) complain(total, `must be at least WORKERS (${env.WORKERS}): each worker takes an equal share of it`);
+    }
+  }
   // Real upstreams behind no client authentication is a choice to make out loud, not by omission.
   const realUpstreams = ['GATE_URL', 'EDGE_URL', 'SWITCH_URL'].filter((url) => env[url as keyof typeof env]);
   const clientsAuthenticate = env.API_KEYS || env.API_KEYS_FILE || env.JWT_PUBLIC_KEY || env.JWT_JWKS_URL;
@@ -245,12 +268,19 @@ export interface GatewayConfig {
   /** Where to listen: `HOST`, else loopback for the demo (every upstream simulated), else every interface. */
   host: string;
   port: number;
+  /**
+   * The gateway processes serving the port (`WORKERS`; 1: this one alone). The settings that bound
+   * the whole gateway's upstream traffic (connections, bulkheads, admission) are given here as one
+   * process's share of them.
+   */
+  workers: number;
   /** How long one GraphQL request may take; every upstream call of it gets at most what is left. */
   requestDeadlineMs: number;
   /** Each upstream's own, or `UPSTREAM_…` where it has none. */
   upstreamTimeouts: Record<UpstreamKey, UpstreamTimeouts>;
-  /** Retries, circuit breaker and bulkhead: one policy, one breaker and bulkhead per upstream. */
+  /** Retries, circuit breaker and bulkhead: one policy, one breaker and bulkhead per upstream (this process's share of the bulkhead). */
   callPolicy: CallPolicySettings;
+  /** Connections per upstream of this process: its share of `UPSTREAM_CONNECTIONS`. */
   upstreamConnections: number;
   /** Identical reads in flight at once share one upstream call. */
   upstreamShareReads: boolean;
@@ -286,7 +316,7 @@ export interface GatewayConfig {
   clientMaxInFlight: number;
   /** The origins whose pages get a CORS grant (`CORS_ORIGINS`); none unless listed. */
   corsOrigins: CorsOrigins;
-  /** Admission control: the queries this process runs at once, in estimated upstream calls, and who waits. */
+  /** Admission control: the queries this process runs at once, in estimated upstream calls, and who waits (its share of `ADMISSION_…`). */
   admission: AdmissionSettings;
   /** The persisted documents of `TRUSTED_DOCUMENTS`, and whether only they run; undefined: none. */
   trustedDocuments: TrustedDocumentSettings | undefined;
@@ -354,9 +384,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
     throw new ConfigError(`Invalid configuration:\n  ${problems.join('\n  ')}`);
   }
   const config = result.data;
+  const share = (total: number) => Math.floor(total / config.WORKERS);
   return {
     host: config.HOST ?? (config.GATE_URL || config.EDGE_URL || config.SWITCH_URL ? '0.0.0.0' : '127.0.0.1'),
     port: config.PORT,
+    workers: config.WORKERS,
     requestDeadlineMs: config.REQUEST_DEADLINE_MS,
     upstreamTimeouts: {
       gate: timeoutsOf(config, 'GATE'),
@@ -371,9 +403,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
         minimumCalls: config.UPSTREAM_BREAKER_MIN_CALLS,
         halfOpenAfterMs: config.UPSTREAM_BREAKER_HALF_OPEN_AFTER_MS,
       },
-      bulkhead: { maxInFlight: config.UPSTREAM_CONNECTIONS, maxQueued: config.UPSTREAM_MAX_QUEUED },
+      bulkhead: { maxInFlight: share(config.UPSTREAM_CONNECTIONS), maxQueued: share(config.UPSTREAM_MAX_QUEUED) },
     },
-    upstreamConnections: config.UPSTREAM_CONNECTIONS,
+    upstreamConnections: share(config.UPSTREAM_CONNECTIONS),
     upstreamShareReads: config.UPSTREAM_SHARE_READS,
     upstreamMaxResponseBytes: config.UPSTREAM_MAX_RESPONSE_BYTES,
     edgeMaxPages: config.EDGE_MAX_PAGES,
@@ -406,9 +438,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
       // A query holds its estimate for its whole run, while its calls are in flight only level by
       // level: three times the three pools' connections runs some 8 nested queries at once, where
       // the overload bench measured the most answers per second (see README, "Admission control").
-      budget: config.ADMISSION_BUDGET ?? 3 * 3 * config.UPSTREAM_CONNECTIONS,
-      maxQueued: config.ADMISSION_MAX_QUEUED,
-      maxQueuedPerClient: config.ADMISSION_MAX_QUEUED_PER_CLIENT,
+      // Each of WORKERS processes admits its share: together they keep the budget (and the queues' bounds).
+      budget: share(config.ADMISSION_BUDGET ?? 3 * 3 * config.UPSTREAM_CONNECTIONS),
+      maxQueued: share(config.ADMISSION_MAX_QUEUED),
+      maxQueuedPerClient: share(config.ADMISSION_MAX_QUEUED_PER_CLIENT),
     },
     trustedDocuments: trustedDocumentSettings(config),
     warnings: [...unknownSettings(env), ...ignoredCredentials(config)],

@@ -1,10 +1,11 @@
 import { createServer, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { startSimulators, type Simulators } from '../simulators/index.ts';
+import type { Simulators } from '../simulators/index.ts';
 import { Upstreams } from '../upstreams/index.ts';
 import type { UpstreamEndpoint } from '../upstreams/http.ts';
 import type { UpstreamObserver } from '../upstreams/observer.ts';
-import { edgeHeaders, gateHeaders, switchHeaders, type GatewayConfig, type UpstreamSettings } from './config.ts';
+import type { GatewayConfig, UpstreamSettings } from './config.ts';
+import { startEmbeddedSimulators, type UpstreamKey } from './embedded-simulators.ts';
 import { createHash } from 'node:crypto';
 import { pino, type DestinationStream, type Logger } from 'pino';
 import type { SpanExporter } from '@opentelemetry/sdk-trace-node';
@@ -16,7 +17,7 @@ import { corsHeadersFor } from './cors.ts';
 import { incomingClientsBy, refuseUnread } from './refuse-unread.ts';
 import { KnownCallers } from './plugins/use-authentication.ts';
 import { overloadedError } from './plugins/use-admission.ts';
-import { GatewayMetrics } from './telemetry/metrics.ts';
+import { GatewayMetrics, type Scrape } from './telemetry/metrics.ts';
 import { combineObservers } from './telemetry/observers.ts';
 import type { Tracing } from './telemetry/tracing.ts';
 import { errorFields } from './telemetry/error-fields.ts';
@@ -34,17 +35,6 @@ export interface RunningGateway {
   metrics: GatewayMetrics;
   /** Graceful shutdown (see `startGateway`); `/readyz` answers 503 from the moment it is called. */
   close(): Promise<void>;
-}
-
-type UpstreamKey = keyof GatewayConfig['upstreams'];
-
-/** Where the simulators answer and how to authenticate to them, as config would say it. */
-export function simulatorSettings(simulators: Simulators): Record<UpstreamKey, UpstreamSettings> {
-  return {
-    gate: { url: simulators.gate.url, headers: gateHeaders(simulators.gate.token) },
-    edge: { url: simulators.edge.url, headers: edgeHeaders({ username: simulators.edge.username, password: simulators.edge.password }) },
-    switch: { url: simulators.switch.url, headers: switchHeaders(simulators.switch.token) },
-  };
 }
 
 export type UpstreamLimitSettings = Pick<
@@ -81,26 +71,19 @@ export interface StartOptions {
   logDestination?: DestinationStream;
   /** Spans go here, each as it ends, instead of to `OTEL_EXPORTER_OTLP_ENDPOINT` (tests: an `InMemorySpanExporter`). */
   spanExporter?: SpanExporter;
+  /** What `/metrics` answers instead of this process's metrics alone (a worker's: every worker's). */
+  scrapeAll?: () => Promise<Scrape>;
 }
 
 /** Serves the gateway over HTTP; upstreams left unconfigured are served by embedded simulators. */
 export async function startGateway(config: GatewayConfig, options: StartOptions = {}): Promise<RunningGateway> {
-  const keys: UpstreamKey[] = ['gate', 'edge', 'switch'];
-  const simulated = keys.filter((key) => !config.upstreams[key]);
-  const simulators = simulated.length ? await startSimulators({ recordRequests: false }) : undefined;
-  const fallback = simulators && simulatorSettings(simulators);
-  const settings = (key: UpstreamKey): UpstreamSettings => {
-    const chosen = config.upstreams[key] ?? fallback?.[key];
-    if (!chosen) throw new Error(`no ${key} upstream`);
-    return chosen;
-  };
-  const chosen = { gate: settings('gate'), edge: settings('edge'), switch: settings('switch') };
+  const { simulators, simulated, upstreams: chosen } = await startEmbeddedSimulators(config.upstreams);
   // One destination for the log and the audit trail: their lines never interleave.
   const destination = options.logDestination ?? pino.destination({ dest: process.stdout.fd });
   const logger = pino({ level: config.logLevel }, destination);
   const lifecycle = logger.child({ logger: 'lifecycle' });
   const stateLog = logger.child({ logger: 'state' });
-  const metrics = new GatewayMetrics();
+  const metrics = new GatewayMetrics({ scrapeAll: options.scrapeAll });
   const tracing = await startTracing(config, options.spanExporter);
   const upstreams = createUpstreams(chosen, config, combineObservers([metrics.observer, upstreamLogObserver(logger), tracing?.observer]));
   metrics.watchHealth(() => upstreams.health());

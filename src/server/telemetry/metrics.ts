@@ -9,6 +9,17 @@ export interface MetricsOptions {
   maxOperations?: number;
   /** Process metrics (CPU, memory, event loop, GC) as prom-client collects them. */
   processMetrics?: boolean;
+  /**
+   * What `scrape()` answers instead of this registry alone: with WORKERS > 1, every worker's
+   * metrics, aggregated by the primary (this registry is one of them).
+   */
+  scrapeAll?: () => Promise<Scrape>;
+}
+
+/** The Prometheus text of `/metrics`, and its content type. */
+export interface Scrape {
+  contentType: string;
+  body: string;
 }
 
 /** What an operation name may be as a label: a GraphQL name of at most this many characters. */
@@ -155,6 +166,7 @@ export class GatewayMetrics {
   readonly #mutationSeries = new Map<string, CounterSeries>();
   readonly #trustedDocumentSeries = new Map<string, CounterSeries>();
   readonly #maxOperations: number;
+  readonly #scrapeAll: (() => Promise<Scrape>) | undefined;
   #health: () => readonly UpstreamHealth[] = () => [];
 
   /** For `Upstreams`: every hook is cheap, and none throws. */
@@ -180,11 +192,13 @@ export class GatewayMetrics {
 
   constructor(options: MetricsOptions = {}) {
     this.#maxOperations = options.maxOperations ?? 100;
+    this.#scrapeAll = options.scrapeAll;
     if (options.processMetrics ?? true) collectDefaultMetrics({ register: this.registry });
     const health = () => this.#health();
     new Gauge({
       name: 'upstream_breaker_state',
-      help: "Each upstream's circuit breaker: 1 for the state it is in, 0 for the others.",
+      // Summed over workers, as every gauge here: how many of them see the upstream so.
+      help: "Each upstream's circuit breaker: 1 for the state it is in, 0 for the others (with WORKERS > 1, how many workers' breakers are in it).",
       labelNames: ['upstream', 'state'],
       registers: [this.registry],
       collect() {
@@ -251,8 +265,9 @@ export class GatewayMetrics {
     this.#health = health;
   }
 
-  /** The Prometheus text of every metric, and its content type. */
-  async scrape(): Promise<{ contentType: string; body: string }> {
+  /** The Prometheus text of every metric (of every worker, with WORKERS > 1), and its content type. */
+  async scrape(): Promise<Scrape> {
+    if (this.#scrapeAll) return this.#scrapeAll();
     return { contentType: this.registry.contentType, body: await this.registry.metrics() };
   }
 
