@@ -276,15 +276,20 @@ describe('WORKERS=2', () => {
       const origin = await gateway.origin();
       const workers = gateway.workerPids();
       expect(workers).toHaveLength(2);
-      // One query on each of two connections, held at gate: one in each worker.
+      // One query on each of two connections, held at gate: one in each worker. The primary hands
+      // connections out round robin, a worker going to the back once it has taken one: the second
+      // connection is opened only once the first one's query is held, so it goes to the other worker.
       simulators.injectFault('gate', { action: 'hold', path: '/user/', times: 2 });
       const connections = [new Client(origin), new Client(origin)];
-      const queries = connections.map((connection) =>
-        connection
-          .request({ method: 'POST', path: '/graphql', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: '{ users(first: 2) { edges { node { username } } } }' }) })
-          .then(async (response) => ({ status: response.statusCode, body: (await response.body.json()) as Json })),
-      );
-      await simulators.whenHeld('gate', 2);
+      const queries: Promise<{ status: number; body: Json }>[] = [];
+      for (const connection of connections) {
+        queries.push(
+          connection
+            .request({ method: 'POST', path: '/graphql', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: '{ users(first: 2) { edges { node { username } } } }' }) })
+            .then(async (response) => ({ status: response.statusCode, body: (await response.body.json()) as Json })),
+        );
+        await simulators.whenHeld('gate', queries.length);
+      }
       gateway.child.kill('SIGTERM');
       await gateway.line((line) => line.logger === 'lifecycle' && line['signal'] === 'SIGTERM');
       await simulators.releaseHeld('gate');
