@@ -297,9 +297,10 @@ describe('WORKERS=2', () => {
         expect(answer.status).toBe(200);
         expect(answer.body['data']?.['users']?.['edges']).toHaveLength(2);
       }
+      expect(await gateway.exited).toBe(0);
+      // Read once every line was: a request's line may be written after its answer.
       const served = gateway.lines.filter((line) => line.logger === 'request').map((line) => line.pid);
       expect(new Set(served)).toEqual(new Set(workers));
-      expect(await gateway.exited).toBe(0);
       expect(gateway.lines.at(-1)).toMatchObject({ logger: 'lifecycle', pid: gateway.child.pid, msg: 'closed' });
       expect(workers.filter(isProcessAlive)).toEqual([]);
       await Promise.all(connections.map((connection) => connection.close()));
