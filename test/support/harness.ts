@@ -78,8 +78,10 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     settings[key] = { ...settings[key], ...(proxies[key] && { url: proxies[key].url }), ...options.override?.[key] };
   }
   const config = loadConfig(options.env ?? {});
+  const { clock } = options;
+  const now = clock ? () => clock.now() : Date.now;
   const cache = cachesReads(config)
-    ? { store: await createReadCacheStore({ redisUrl: config.redisUrl, keyPrefix: options.redisKeyPrefix, timeoutMs: config.upstreamCache.timeoutMs }), now: options.clock?.now ?? Date.now }
+    ? { store: await createReadCacheStore({ redisUrl: config.redisUrl, keyPrefix: options.redisKeyPrefix, timeoutMs: config.upstreamCache.timeoutMs }), now }
     : undefined;
   const upstreams = createUpstreams(settings, config, options.observer, cache);
   const state = await createSharedState({
@@ -98,7 +100,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       idempotencySecret: 'harness',
       lockWaitMs: config.lockWaitMs,
       settleMs: config.writeSettleMs,
-      now: options.clock?.now ?? Date.now,
+      now,
     },
     security: config,
     requestDeadlineMs: config.requestDeadlineMs,
