@@ -1,3 +1,4 @@
+import { once } from 'node:events';
 import { Redis, type Result } from 'ioredis';
 import type { ReadCacheStore } from './read-cache.ts';
 
@@ -37,13 +38,24 @@ const scripts = {
 export class RedisReadCache implements ReadCacheStore {
   readonly #redis: Redis;
   readonly #prefix: string;
+  readonly #connectTimeoutMs: number;
 
   constructor(redisUrl: string, keyPrefix: string, timeoutMs: number) {
-    this.#redis = new Redis(redisUrl, { connectTimeout: Math.max(timeoutMs, 1_000), commandTimeout: timeoutMs, maxRetriesPerRequest: 0, enableOfflineQueue: false });
+    this.#connectTimeoutMs = Math.max(timeoutMs, 1_000);
+    this.#redis = new Redis(redisUrl, { connectTimeout: this.#connectTimeoutMs, commandTimeout: timeoutMs, maxRetriesPerRequest: 0, enableOfflineQueue: false });
     for (const [name, lua] of Object.entries(scripts)) this.#redis.defineCommand(name, { numberOfKeys: 2, lua });
     // Failures reach the callers of each command (and the breaker's log): the event is only for ioredis.
     this.#redis.on('error', () => {});
     this.#prefix = keyPrefix;
+  }
+
+  /**
+   * Resolves once connected, or once connecting failed or took too long: with no queue, a command
+   * sent before then would fail; one sent after a failure fails too, and the breaker sees to it.
+   */
+  async connected(): Promise<void> {
+    if (this.#redis.status === 'ready') return;
+    await once(this.#redis, 'ready', { signal: AbortSignal.timeout(this.#connectTimeoutMs) }).catch(() => {});
   }
 
   async lookup(generationKey: string, entryKey: string): Promise<{ generation: number; entry: string | undefined }> {

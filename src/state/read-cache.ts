@@ -1,4 +1,4 @@
-import { BrokenCircuitError, circuitBreaker, ConsecutiveBreaker, handleAll, type CircuitBreakerPolicy } from 'cockatiel';
+import { circuitBreaker, ConsecutiveBreaker, handleAll, type CircuitBreakerPolicy } from 'cockatiel';
 import { LRUCache } from 'lru-cache';
 import { requireMs } from './timing.ts';
 
@@ -42,6 +42,8 @@ export interface ReadCacheOptions {
    * answers again: once each, for the log.
    */
   onAvailability?: (available: boolean, reason?: Error) => void;
+  /** How long the cache stays off once its breaker opened before one call tries Redis again (default 5 s). */
+  retryAfterMs?: number;
 }
 
 /** The most bytes of entries one process keeps in memory when there is no Redis. */
@@ -59,7 +61,8 @@ export async function createReadCacheStore(options: ReadCacheOptions): Promise<R
   // Loaded only here, so that a gateway without Redis never loads ioredis.
   const { RedisReadCache } = await import('./read-cache-redis.ts');
   const redis = new RedisReadCache(options.redisUrl, options.keyPrefix ?? 'user-gateway:', options.timeoutMs);
-  return new GuardedReadCache(redis, options.onAvailability ?? (() => {}));
+  await redis.connected();
+  return new GuardedReadCache(redis, options.retryAfterMs ?? BREAKER_HALF_OPEN_AFTER_MS, options.onAvailability ?? (() => {}));
 }
 
 /** In one process: generations in a Map (a few per upstream), entries in an LRU bounded by their bytes. */
@@ -98,24 +101,36 @@ export class MemoryReadCache implements ReadCacheStore {
  *
  * Bumps never wait for the breaker: a write's invalidation is owed to the other processes, whose
  * Redis may answer while this one's does not. One that fails is owed, and paid as soon as Redis
- * takes it (tried again every second), before which this process looks nothing up.
+ * takes it (tried again at the next lookup, and every second), before which this process looks
+ * nothing up.
  */
 class GuardedReadCache implements ReadCacheStore {
   readonly #store: ReadCacheStore;
   readonly #breaker: CircuitBreakerPolicy;
   /** Each generation owed, with the count of failed bumps of it: one owed again while it is paid stays owed. */
   readonly #owed = new Map<string, number>();
-  #payingBack: NodeJS.Timeout | undefined;
+  #payingLater: NodeJS.Timeout | undefined;
+  #paying: Promise<void> | undefined;
 
-  constructor(store: ReadCacheStore, onAvailability: (available: boolean, reason?: Error) => void) {
+  constructor(store: ReadCacheStore, retryAfterMs: number, onAvailability: (available: boolean, reason?: Error) => void) {
     this.#store = store;
-    this.#breaker = circuitBreaker(handleAll, { halfOpenAfter: BREAKER_HALF_OPEN_AFTER_MS, breaker: new ConsecutiveBreaker(BREAKER_FAILURES) });
-    this.#breaker.onBreak((reason) => onAvailability(false, 'error' in reason ? toError(reason.error) : undefined));
-    this.#breaker.onReset(() => onAvailability(true));
+    this.#breaker = circuitBreaker(handleAll, { halfOpenAfter: retryAfterMs, breaker: new ConsecutiveBreaker(BREAKER_FAILURES) });
+    // The breaker opens again after each try that fails while half open: the log hears of the first time only.
+    let available = true;
+    this.#breaker.onBreak((reason) => {
+      if (!available) return;
+      available = false;
+      onAvailability(false, 'error' in reason ? toError(reason.error) : undefined);
+    });
+    this.#breaker.onReset(() => {
+      available = true;
+      onAvailability(true);
+    });
   }
 
-  lookup(generationKey: string, entryKey: string): Promise<{ generation: number; entry: string | undefined }> {
-    if (this.#owed.size > 0) return Promise.reject(new Error('invalidations are owed to Redis: nothing is looked up until they are made'));
+  async lookup(generationKey: string, entryKey: string): Promise<{ generation: number; entry: string | undefined }> {
+    if (this.#owed.size > 0) await this.#payBack();
+    if (this.#owed.size > 0) throw new Error('invalidations are owed to Redis: nothing is looked up until they are made');
     return this.#breaker.execute(() => this.#store.lookup(generationKey, entryKey));
   }
 
@@ -128,12 +143,18 @@ class GuardedReadCache implements ReadCacheStore {
       await this.#store.bump(generationKeys);
     } catch (error) {
       for (const key of generationKeys) this.#owed.set(key, (this.#owed.get(key) ?? 0) + 1);
-      this.#payingBack ??= setInterval(() => void this.#payBack(), OWED_RETRY_MS).unref();
+      this.#payingLater ??= setInterval(() => void this.#payBack(), OWED_RETRY_MS).unref();
       throw error;
     }
   }
 
-  async #payBack(): Promise<void> {
+  /** Pays what is owed, once at a time however many ask; what Redis still does not take stays owed. */
+  #payBack(): Promise<void> {
+    this.#paying ??= this.#payOwed().finally(() => (this.#paying = undefined));
+    return this.#paying;
+  }
+
+  async #payOwed(): Promise<void> {
     const owed = [...this.#owed];
     try {
       await this.#store.bump(owed.map(([key]) => key));
@@ -142,22 +163,17 @@ class GuardedReadCache implements ReadCacheStore {
     }
     for (const [key, count] of owed) if (this.#owed.get(key) === count) this.#owed.delete(key);
     if (this.#owed.size === 0) {
-      clearInterval(this.#payingBack);
-      this.#payingBack = undefined;
+      clearInterval(this.#payingLater);
+      this.#payingLater = undefined;
     }
   }
 
   close(): Promise<void> {
-    clearInterval(this.#payingBack);
+    clearInterval(this.#payingLater);
     return this.#store.close();
   }
 }
 
 function toError(error: unknown): Error {
   return error instanceof Error ? error : new Error(String(error));
-}
-
-/** Whether a call failed only because the cache is off just now (its breaker is open): nothing to report. */
-export function isCacheOff(error: unknown): boolean {
-  return error instanceof BrokenCircuitError;
 }
