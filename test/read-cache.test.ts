@@ -10,6 +10,7 @@ import { FakeClock } from './support/fake-clock.ts';
 import { harnessPerTest, type Harness, type HarnessOptions } from './support/harness.ts';
 import { startOwnRedis, startTestRedis, type TestRedis } from './support/redis.ts';
 import { selectEverything } from './support/select-everything.ts';
+import { observedGatewayPerTest, valueOf } from './support/signals.ts';
 
 type Json = Record<string, any>;
 
@@ -134,6 +135,27 @@ describe('tenancy', () => {
   });
 });
 
+describe('writes', () => {
+  it('check what a client bound to an organization may touch anew, never by what the cache holds', async () => {
+    const acme = apiKey('cache-acme-writer', ['users:read', 'users:write'], 'acme');
+    const { first, second } = await twoGateways({ env: { API_KEYS: JSON.stringify([acme.entry]) } });
+    const { dataset } = first.simulators;
+    const moving = dataset.gateUsers.find((user) => user.organization === 'acme' && dataset.edgeUsers.some((edge) => edge.username === user.username));
+    if (!moving) throw new Error('acme has nobody with an edge account');
+    const asAcme = { 'x-api-key': acme.key };
+    expect(await person(first, moving.username, asAcme)).toMatchObject({ organization: 'acme' });
+    // Moved to another organization at gate directly: the cache still holds it as acme's.
+    moving.organization = 'umbrella';
+    expect(await person(second, moving.username, asAcme)).toMatchObject({ organization: 'acme' });
+    const update = `mutation($username: String!) {
+      updateEdgeUser(input: { username: $username, changes: { description: "acme was here" } }) { __typename }
+    }`;
+    const answer = (await second.execute(update, { username: moving.username }, asAcme)) as Json;
+    expect(answer['data']['updateEdgeUser']).toEqual({ __typename: 'NotFoundError' });
+    expect(dataset.edgeUsers.find((edge) => edge.username === moving.username)?.description).not.toBe('acme was here');
+  });
+});
+
 describe('secrets', () => {
   /** What the upstreams hold that must never be stored, with the gateway's own credentials. */
   function secretsOf(simulators: Simulators): string[] {
@@ -227,5 +249,31 @@ describe('failures', () => {
     } finally {
       await own.stop();
     }
+  });
+});
+
+describe('signals', () => {
+  const observed = observedGatewayPerTest();
+
+  it('counts hits, misses, invalidations and bytes in /metrics, in a gateway without Redis (a cache in its memory)', async () => {
+    const { graphql, scrape, simulators } = await observed({ env: { GATE_CACHE_TTL_MS: String(TTL_MS) } });
+    const username = everywhere(simulators, 6);
+    const ask = async (query: string, variables: Json) => {
+      const body = (await (await graphql(query, variables)).json()) as Json;
+      expect(body['errors']).toBeUndefined();
+    };
+    await ask(PERSON, { username });
+    await ask(PERSON, { username });
+    await ask(ADD_BALANCE, { username, seconds: 1 });
+    const metrics = await scrape();
+    // gate alone is cached: its user, user token and user extra, read once each and then hit.
+    expect(valueOf(metrics, 'upstream_cache_misses_total', { upstream: 'gate' })).toBe(3);
+    expect(valueOf(metrics, 'upstream_cache_hits_total', { upstream: 'gate' })).toBe(3);
+    expect(valueOf(metrics, 'upstream_cache_hits_total', { upstream: 'edge' })).toBeUndefined();
+    // The top-up's PATCH of the user token, before it is sent and once answered.
+    expect(valueOf(metrics, 'upstream_cache_invalidations_total', { upstream: 'gate' })).toBe(2);
+    const stored = valueOf(metrics, 'upstream_cache_bytes_total', { upstream: 'gate', direction: 'stored' }) ?? 0;
+    expect(stored).toBeGreaterThan(300);
+    expect(valueOf(metrics, 'upstream_cache_bytes_total', { upstream: 'gate', direction: 'served' })).toBe(stored);
   });
 });
