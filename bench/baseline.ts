@@ -240,7 +240,7 @@ async function runOneIteration(upstreams: Upstreams): Promise<void> {
 async function fetchOnePerson(upstreams: Upstreams, username: string): Promise<void> {
   const { body: user } = await upstreams.gate.get<GateUser>(`/user/username/${query(username)}/`);
   const person = await fetchPerson(upstreams, user);
-  if (!person.token) throw new Error(`baseline found no user token of ${username}`);
+  if (person.username !== username) throw new Error(`baseline asked for ${username}, got ${person.username}`);
 }
 
 // ---- main ----

@@ -27,7 +27,7 @@ describe('configuration from the environment', () => {
   });
 
   it('caches no upstream read unless UPSTREAM_CACHE_TTL_MS, or an upstream’s own …_CACHE_TTL_MS, says for how long (0: never)', () => {
-    expect(loadConfig({}).upstreamCache).toEqual({ ttlMs: { gate: 0, edge: 0, switch: 0 }, timeoutMs: 250 });
+    expect(loadConfig({}).upstreamCache).toEqual({ ttlMs: { gate: 0, edge: 0, switch: 0 }, timeoutMs: 500 });
     expect(loadConfig({ UPSTREAM_CACHE_TTL_MS: '30000', EDGE_CACHE_TTL_MS: '0', SWITCH_CACHE_TTL_MS: '600000', UPSTREAM_CACHE_TIMEOUT_MS: '50' }).upstreamCache).toEqual({
       ttlMs: { gate: 30_000, edge: 0, switch: 600_000 },
       timeoutMs: 50,

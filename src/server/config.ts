@@ -156,7 +156,7 @@ const settings = z.object({
   GATE_CACHE_TTL_MS: optionalWholeNumber(0, 86_400_000),
   EDGE_CACHE_TTL_MS: optionalWholeNumber(0, 86_400_000),
   SWITCH_CACHE_TTL_MS: optionalWholeNumber(0, 86_400_000),
-  UPSTREAM_CACHE_TIMEOUT_MS: wholeNumber(1, 10_000, 250),
+  UPSTREAM_CACHE_TIMEOUT_MS: wholeNumber(1, 10_000, 500),
   ADMISSION_BUDGET: optionalWholeNumber(1, 100_000_000),
   ADMISSION_MAX_QUEUED: wholeNumber(0, 1_000_000, 1000),
   ADMISSION_MAX_QUEUED_PER_CLIENT: wholeNumber(0, 1_000_000, 200),

@@ -33,7 +33,8 @@ const scripts = {
  * The read cache in Redis, under `<keyPrefix>` (entries and generations as the call path names
  * them). A connection of its own, unlike the shared state's: a cache must fail fast rather than
  * wait, so commands time out after `timeoutMs` and none is queued while the connection is down
- * (`enableOfflineQueue: false`), nor sent again (`maxRetriesPerRequest: 0`).
+ * (`enableOfflineQueue: false`), nor sent again (`maxRetriesPerRequest: 0`). The lookups of one
+ * tick (a loader's batch) go out in one write (`enableAutoPipelining`).
  */
 export class RedisReadCache implements ReadCacheStore {
   readonly #redis: Redis;
@@ -42,7 +43,7 @@ export class RedisReadCache implements ReadCacheStore {
 
   constructor(redisUrl: string, keyPrefix: string, timeoutMs: number) {
     this.#connectTimeoutMs = Math.max(timeoutMs, 1_000);
-    this.#redis = new Redis(redisUrl, { connectTimeout: this.#connectTimeoutMs, commandTimeout: timeoutMs, maxRetriesPerRequest: 0, enableOfflineQueue: false });
+    this.#redis = new Redis(redisUrl, { connectTimeout: this.#connectTimeoutMs, commandTimeout: timeoutMs, maxRetriesPerRequest: 0, enableOfflineQueue: false, enableAutoPipelining: true });
     for (const [name, lua] of Object.entries(scripts)) this.#redis.defineCommand(name, { numberOfKeys: 2, lua });
     // Failures reach the callers of each command (and the breaker's log): the event is only for ioredis.
     this.#redis.on('error', () => {});
