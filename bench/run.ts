@@ -96,16 +96,7 @@ function printRepeatedReads(reads: RepeatedReads): void {
   const body = REPEATED_SUBJECTS.map((subject): Cell[] => {
     const result = reads[subject].rows[0] as ScenarioResult;
     return [
-      result.name,
-      subject,
-      result.queries,
-      result.failures,
-      decimal(result.queriesPerSecond),
-      decimal(result.latencyMs.p50),
-      decimal(result.latencyMs.p99),
-      decimal(subjectCpu(subject, result), 2),
-      decimal(result.cpuMsPerQuery['simulators'], 2),
-      decimal(result.upstreamRequests.perQuery, 2),
+      ...measuredCells(subject, result, 2),
       `${decimal(subjectCpu(subject, result) / subjectCpu('baseline', baseline), 2)}x`,
       `${decimal(result.upstreamRequests.perQuery / baseline.upstreamRequests.perQuery, 2)}x`,
     ];
@@ -114,14 +105,7 @@ function printRepeatedReads(reads: RepeatedReads): void {
 }
 
 function repeatedReadsFailures(reads: RepeatedReads): number {
-  let failed = 0;
-  for (const subject of REPEATED_SUBJECTS) {
-    for (const result of reads[subject].rows) {
-      failed += result.failures;
-      if (result.failures > 0) console.error(`\nFAILED: ${subject}, ${result.name}: ${result.failures} of ${result.queries} queries failed, e.g.:\n  ${result.failureSamples.join('\n  ')}`);
-    }
-  }
-  return failed;
+  return REPEATED_SUBJECTS.reduce((failed, subject) => failed + reportFailures(subject, reads[subject].rows), 0);
 }
 
 // ---- report ----
@@ -258,6 +242,22 @@ function printCriticalPath(path: CriticalPath): void {
   );
 }
 
+/** What every table of rows shows of one: its name and subject, queries, latency, CPU and upstream calls (to `callDigits` decimals). */
+function measuredCells(subject: Subject, result: ScenarioResult, callDigits: number): Cell[] {
+  return [
+    result.name,
+    subject,
+    result.queries,
+    result.failures,
+    decimal(result.queriesPerSecond),
+    decimal(result.latencyMs.p50),
+    decimal(result.latencyMs.p99),
+    decimal(subjectCpu(subject, result), 2),
+    decimal(result.cpuMsPerQuery['simulators'], 2),
+    decimal(result.upstreamRequests.perQuery, callDigits),
+  ];
+}
+
 function printRows(phases: readonly Phase[]): void {
   console.log('\nPer row (latency client side, ms; CPU ms/query of the subject process, user + system)');
   const headers = ['row', 'subject', 'queries', 'failed', 'queries/s', 'p50', 'p99', 'CPU/query', 'CPU simulators', 'upstream calls/query', 'connections opened (gate/edge/switch)'];
@@ -265,19 +265,7 @@ function printRows(phases: readonly Phase[]): void {
     phase.baseline.rows.flatMap((_, index) => SUBJECTS.map((subject): Cell[] => {
       const result = phase[subject].rows[index] as ScenarioResult;
       const opened = result.connectionsOpened;
-      return [
-        result.name,
-        subject,
-        result.queries,
-        result.failures,
-        decimal(result.queriesPerSecond),
-        decimal(result.latencyMs.p50),
-        decimal(result.latencyMs.p99),
-        decimal(subjectCpu(subject, result), 2),
-        decimal(result.cpuMsPerQuery['simulators'], 2),
-        decimal(result.upstreamRequests.perQuery, 1),
-        `${opened.gate}/${opened.edge}/${opened.switch}`,
-      ];
+      return [...measuredCells(subject, result, 1), `${opened.gate}/${opened.edge}/${opened.switch}`];
     })),
   );
   console.log(formatTable(headers, body));
@@ -298,15 +286,18 @@ function printGoals(goals: readonly Goal[]): void {
 
 function printFailures(phases: readonly Phase[]): number {
   let failed = 0;
-  for (const phase of phases) {
-    for (const subject of SUBJECTS) {
-      for (const result of phase[subject].rows) {
-        failed += result.failures;
-        if (result.failures === 0) continue;
-        console.error(`\nFAILED: ${subject}, ${result.name}: ${result.failures} of ${result.queries} queries failed, e.g.:`);
-        for (const sample of result.failureSamples) console.error(`  ${sample}`);
-      }
-    }
+  for (const phase of phases) for (const subject of SUBJECTS) failed += reportFailures(subject, phase[subject].rows);
+  return failed;
+}
+
+/** The failed queries of one subject's rows, each row's said with its samples. */
+function reportFailures(subject: Subject, rows: readonly ScenarioResult[]): number {
+  let failed = 0;
+  for (const result of rows) {
+    failed += result.failures;
+    if (result.failures === 0) continue;
+    console.error(`\nFAILED: ${subject}, ${result.name}: ${result.failures} of ${result.queries} queries failed, e.g.:`);
+    for (const sample of result.failureSamples) console.error(`  ${sample}`);
   }
   return failed;
 }
