@@ -94,9 +94,9 @@ const KEEP_PAST_TTL_MS = 60_000;
  * a miss stores is always the answer of a call that began after its lookup, never one it joined.
  *
  * Writes move the generations of every collection they may change on twice: before they are sent
- * (a read that began before cannot store what it read), and once they are answered or given up
- * (an entry stored while the write was on its way answers no more), and only then is the write's
- * answer handed up. A write whose answer was lost, which may still land later, moves them on once
+ * (what was stored before answers no more: the write may land before its answer comes, and a read
+ * under way cannot store what it read), and once they are answered or given up (an entry stored
+ * while the write was on its way answers no more), and only then is the write's answer handed up. A write whose answer was lost, which may still land later, moves them on once
  * more when it would have landed by (`settleMs`).
  *
  * The cache costs nothing when it cannot answer: a lookup that fails (its store is down, slow, or
