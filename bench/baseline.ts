@@ -7,7 +7,7 @@ import { ownCpuClock, processTreeCpuClock, type CpuClock } from './support/cpu.t
 import { requiredEnv } from './support/env.ts';
 import { runPhase } from './support/load.ts';
 import { SimulatorCounters, upstreamEnvFromProcess, type UpstreamEnv } from './support/simulators.ts';
-import { loadPlans, USERS_PER_QUERY, workloadCountsFromEnv } from './support/workload.ts';
+import { loadPlans, personDraws, repeatedReadsPlans, USERS_PER_QUERY, workloadCountsFromEnv } from './support/workload.ts';
 
 /** The gateway's default UPSTREAM_TIMEOUT_MS; its connections per upstream are handed down by the bench. */
 const TIMEOUT_MS = 10_000;
@@ -236,6 +236,13 @@ async function runOneIteration(upstreams: Upstreams): Promise<void> {
   if (people.length !== USERS_PER_QUERY) throw new Error(`baseline got ${people.length} users, expected ${USERS_PER_QUERY}`);
 }
 
+/** The person query of the repeated-reads row: the gate user by username, then the same fan-out. */
+async function fetchOnePerson(upstreams: Upstreams, username: string): Promise<void> {
+  const { body: user } = await upstreams.gate.get<GateUser>(`/user/username/${query(username)}/`);
+  const person = await fetchPerson(upstreams, user);
+  if (person.username !== username) throw new Error(`baseline asked for ${username}, got ${person.username}`);
+}
+
 // ---- main ----
 
 function cpuClocks(): Record<string, CpuClock> {
@@ -249,8 +256,12 @@ function cpuClocks(): Record<string, CpuClock> {
 async function main(): Promise<void> {
   const env = upstreamEnvFromProcess();
   const upstreams = openUpstreams(env, Number(requiredEnv('BENCH_UPSTREAM_CONNECTIONS')));
-  const plans = loadPlans(workloadCountsFromEnv(), Number(requiredEnv('BENCH_UPSTREAM_LATENCY_MS')));
-  const task = () => runOneIteration(upstreams);
+  const counts = workloadCountsFromEnv();
+  const latencyMs = Number(requiredEnv('BENCH_UPSTREAM_LATENCY_MS'));
+  const repeatedReads = process.env['BENCH_WORKLOAD'] === 'repeated reads';
+  const plans = repeatedReads ? repeatedReadsPlans(counts, latencyMs) : loadPlans(counts, latencyMs);
+  const draw = personDraws();
+  const task = repeatedReads ? () => fetchOnePerson(upstreams, draw()) : () => runOneIteration(upstreams);
   const measuring = { counters: new SimulatorCounters(env), cpuClocks: cpuClocks() };
   try {
     console.log(baselineReportLine(await runPhase(plans, task, measuring)));

@@ -1,6 +1,8 @@
 // `npm run bench`: the gateway under the nested query, against simulators with 20 ms and then 0 ms
 // per upstream call, at 1, 20 and 50 clients, next to a hand-written baseline doing the same
-// upstream fan-out on the same simulators. See bench/README.md.
+// upstream fan-out on the same simulators; then a row of repeated reads (20 clients, people drawn
+// from 50) with the gateway's upstream cache on, which `BENCH_ONLY=repeated-reads` runs alone.
+// See bench/README.md.
 import { mkdir, writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -11,10 +13,12 @@ import { criticalPath, type CriticalPath } from './support/critical-path.ts';
 import type { PhaseReport, ScenarioResult } from './support/load.ts';
 import { freePorts } from './support/ports.ts';
 import { startSimulatorProcess, UPSTREAM_NAMES } from './support/simulators.ts';
-import { benchmarkBaseline, benchmarkGateway, type GatewayVariant } from './support/subjects.ts';
+import { benchmarkBaseline, benchmarkGateway, benchmarkGatewayRepeatedReads, type GatewayVariant } from './support/subjects.ts';
 import { decimal, formatTable, type Cell } from './support/table.ts';
 import {
   NESTED_QUERY,
+  PERSON_QUERY,
+  REPEATED_READS_PEOPLE,
   UPSTREAM_LATENCIES_MS,
   UPSTREAM_LATENCY_MS,
   USERS_PER_QUERY,
@@ -25,6 +29,7 @@ import {
 const REPOSITORY_ROOT = fileURLToPath(new URL('..', import.meta.url));
 const RESULTS_DIRECTORY = new URL('results/', import.meta.url);
 const RESULTS_FILE = new URL('latest.json', RESULTS_DIRECTORY);
+const REPEATED_READS_FILE = new URL('repeated-reads.json', RESULTS_DIRECTORY);
 
 /** Issue 13's goals, as ratios of the gateway to the hand-written baseline. */
 const GOALS = { p50Ratio: 1.1, cpuRatio: 1.25, throughputRatio: 0.9, floorRatio: 1.25 } as const;
@@ -60,8 +65,53 @@ async function runLatency(counts: WorkloadCounts, latencyMs: number, connections
   }
 }
 
+// ---- the row of repeated reads (issue 23): people drawn at random, the gateway with its cache on ----
+
+/** Its subjects, one after another on the same simulators: the gateway with its upstream cache, without, and the baseline. */
+const REPEATED_SUBJECTS = ['gateway cached', 'gateway', 'baseline'] as const satisfies readonly Subject[];
+type RepeatedReads = { upstreamLatencyMs: number } & Record<(typeof REPEATED_SUBJECTS)[number], PhaseReport>;
+
+async function runRepeatedReads(counts: WorkloadCounts, connections: number): Promise<RepeatedReads> {
+  const latencyMs = UPSTREAM_LATENCY_MS;
+  const [gatePort, edgePort, switchPort, gatewayPort] = (await freePorts(4)) as [number, number, number, number];
+  const simulators = await startSimulatorProcess({ repositoryRoot: REPOSITORY_ROOT, latencyMs, ports: { gate: gatePort, edge: edgePort, switch: switchPort } });
+  try {
+    const setting = { repositoryRoot: REPOSITORY_ROOT, upstreamEnv: simulators.env, simulators: simulators.child, counts, latencyMs };
+    console.log(`repeated reads, ${latencyMs} ms upstream latency: the gateway with its cache (${process.env['REDIS_URL'] ? 'in REDIS_URL' : 'in its memory'}) running`);
+    const cached = await benchmarkGatewayRepeatedReads(setting, gatewayPort, 'gateway cached');
+    console.log(`repeated reads, ${latencyMs} ms upstream latency: the gateway without cache running`);
+    const uncached = await benchmarkGatewayRepeatedReads(setting, gatewayPort, 'gateway');
+    console.log(`repeated reads, ${latencyMs} ms upstream latency: baseline running`);
+    const baseline = await benchmarkBaseline(setting, connections, 'repeated reads');
+    return { upstreamLatencyMs: latencyMs, 'gateway cached': cached, gateway: uncached, baseline };
+  } finally {
+    await simulators.child.stop();
+  }
+}
+
+function printRepeatedReads(reads: RepeatedReads): void {
+  console.log(`\nRepeated reads: ${PERSON_QUERY.slice(0, PERSON_QUERY.indexOf('('))}, people drawn at random from ${REPEATED_READS_PEOPLE} (CPU ms/query of the subject process; x: next to the baseline)`);
+  const baseline = reads.baseline.rows[0] as ScenarioResult;
+  const headers = ['row', 'subject', 'queries', 'failed', 'queries/s', 'p50', 'p99', 'CPU/query', 'CPU simulators', 'upstream calls/query', 'CPU x', 'upstream calls x'];
+  const body = REPEATED_SUBJECTS.map((subject): Cell[] => {
+    const result = reads[subject].rows[0] as ScenarioResult;
+    return [
+      ...measuredCells(subject, result, 2),
+      `${decimal(subjectCpu(subject, result) / subjectCpu('baseline', baseline), 2)}x`,
+      `${decimal(result.upstreamRequests.perQuery / baseline.upstreamRequests.perQuery, 2)}x`,
+    ];
+  });
+  console.log(formatTable(headers, body));
+}
+
+function repeatedReadsFailures(reads: RepeatedReads): number {
+  return REPEATED_SUBJECTS.reduce((failed, subject) => failed + reportFailures(subject, reads[subject].rows), 0);
+}
+
 // ---- report ----
 
+/** The variants of the nested query's rows. */
+type NestedVariant = Exclude<GatewayVariant, 'gateway cached'>;
 type Subject = GatewayVariant | 'baseline';
 const SUBJECTS = ['gateway', 'gateway unshared', 'baseline'] as const satisfies readonly Subject[];
 
@@ -73,12 +123,12 @@ function subjectCpu(subject: Subject, result: ScenarioResult): number {
 /** One row of every subject; `gateway` stands for the variant being compared (shared reads or not). */
 interface RowPair {
   name: string;
-  variant: GatewayVariant;
+  variant: NestedVariant;
   gateway: ScenarioResult;
   baseline: ScenarioResult;
 }
 
-function rowPairs(phases: readonly Phase[], variant: GatewayVariant): RowPair[] {
+function rowPairs(phases: readonly Phase[], variant: NestedVariant): RowPair[] {
   return phases.flatMap((phase) =>
     phase[variant].rows.map((gateway, index) => {
       const baseline = phase.baseline.rows[index];
@@ -90,7 +140,7 @@ function rowPairs(phases: readonly Phase[], variant: GatewayVariant): RowPair[] 
 
 interface RowRatios {
   row: string;
-  variant: GatewayVariant;
+  variant: NestedVariant;
   queriesPerSecond: number;
   p50: number;
   p99: number;
@@ -192,6 +242,22 @@ function printCriticalPath(path: CriticalPath): void {
   );
 }
 
+/** What every table of rows shows of one: its name and subject, queries, latency, CPU and upstream calls (to `callDigits` decimals). */
+function measuredCells(subject: Subject, result: ScenarioResult, callDigits: number): Cell[] {
+  return [
+    result.name,
+    subject,
+    result.queries,
+    result.failures,
+    decimal(result.queriesPerSecond),
+    decimal(result.latencyMs.p50),
+    decimal(result.latencyMs.p99),
+    decimal(subjectCpu(subject, result), 2),
+    decimal(result.cpuMsPerQuery['simulators'], 2),
+    decimal(result.upstreamRequests.perQuery, callDigits),
+  ];
+}
+
 function printRows(phases: readonly Phase[]): void {
   console.log('\nPer row (latency client side, ms; CPU ms/query of the subject process, user + system)');
   const headers = ['row', 'subject', 'queries', 'failed', 'queries/s', 'p50', 'p99', 'CPU/query', 'CPU simulators', 'upstream calls/query', 'connections opened (gate/edge/switch)'];
@@ -199,19 +265,7 @@ function printRows(phases: readonly Phase[]): void {
     phase.baseline.rows.flatMap((_, index) => SUBJECTS.map((subject): Cell[] => {
       const result = phase[subject].rows[index] as ScenarioResult;
       const opened = result.connectionsOpened;
-      return [
-        result.name,
-        subject,
-        result.queries,
-        result.failures,
-        decimal(result.queriesPerSecond),
-        decimal(result.latencyMs.p50),
-        decimal(result.latencyMs.p99),
-        decimal(subjectCpu(subject, result), 2),
-        decimal(result.cpuMsPerQuery['simulators'], 2),
-        decimal(result.upstreamRequests.perQuery, 1),
-        `${opened.gate}/${opened.edge}/${opened.switch}`,
-      ];
+      return [...measuredCells(subject, result, 1), `${opened.gate}/${opened.edge}/${opened.switch}`];
     })),
   );
   console.log(formatTable(headers, body));
@@ -232,23 +286,26 @@ function printGoals(goals: readonly Goal[]): void {
 
 function printFailures(phases: readonly Phase[]): number {
   let failed = 0;
-  for (const phase of phases) {
-    for (const subject of SUBJECTS) {
-      for (const result of phase[subject].rows) {
-        failed += result.failures;
-        if (result.failures === 0) continue;
-        console.error(`\nFAILED: ${subject}, ${result.name}: ${result.failures} of ${result.queries} queries failed, e.g.:`);
-        for (const sample of result.failureSamples) console.error(`  ${sample}`);
-      }
-    }
+  for (const phase of phases) for (const subject of SUBJECTS) failed += reportFailures(subject, phase[subject].rows);
+  return failed;
+}
+
+/** The failed queries of one subject's rows, each row's said with its samples. */
+function reportFailures(subject: Subject, rows: readonly ScenarioResult[]): number {
+  let failed = 0;
+  for (const result of rows) {
+    failed += result.failures;
+    if (result.failures === 0) continue;
+    console.error(`\nFAILED: ${subject}, ${result.name}: ${result.failures} of ${result.queries} queries failed, e.g.:`);
+    for (const sample of result.failureSamples) console.error(`  ${sample}`);
   }
   return failed;
 }
 
-async function writeResults(results: object): Promise<void> {
+async function writeResults(results: object, file = RESULTS_FILE): Promise<void> {
   await mkdir(RESULTS_DIRECTORY, { recursive: true });
-  await writeFile(RESULTS_FILE, `${JSON.stringify(results, null, 2)}\n`);
-  console.log(`\nwritten to ${fileURLToPath(RESULTS_FILE)}`);
+  await writeFile(file, `${JSON.stringify(results, null, 2)}\n`);
+  console.log(`\nwritten to ${fileURLToPath(file)}`);
 }
 
 // ---- main ----
@@ -263,8 +320,18 @@ async function main(): Promise<number> {
     `node ${process.version}, ${availableParallelism()} CPUs; ${connections} connections per upstream; warm-up ${counts.warmup}, ` +
       `rows of 1 client ${counts.singleClient}, 20 clients ${counts.twentyClients}, 50 clients ${counts.fiftyClients} queries`,
   );
+  // `BENCH_ONLY=repeated-reads`: that row alone, its results in a file of their own.
+  if (process.env['BENCH_ONLY'] === 'repeated-reads') {
+    const reads = await runRepeatedReads(counts, connections);
+    printRepeatedReads(reads);
+    const failedQueries = repeatedReadsFailures(reads);
+    const machine = { node: process.version, cpus: availableParallelism() };
+    await writeResults({ generatedAt: new Date().toISOString(), machine, workload: { ...counts, upstreamConnections: connections }, query: PERSON_QUERY, repeatedReads: reads, failedQueries }, REPEATED_READS_FILE);
+    return failedQueries > 0 ? 1 : 0;
+  }
   const phases: Phase[] = [];
   for (const latencyMs of UPSTREAM_LATENCIES_MS) phases.push(await runLatency(counts, latencyMs, connections));
+  const repeatedReads = await runRepeatedReads(counts, connections);
 
   const pairs = rowPairs(phases, 'gateway');
   const unshared = rowPairs(phases, 'gateway unshared');
@@ -274,7 +341,8 @@ async function main(): Promise<number> {
   printRows(phases);
   printRatios(ratios);
   printGoals(goals);
-  const failedQueries = printFailures(phases);
+  printRepeatedReads(repeatedReads);
+  const failedQueries = printFailures(phases) + repeatedReadsFailures(repeatedReads);
   await writeResults({
     generatedAt: new Date().toISOString(),
     machine: { node: process.version, cpus: availableParallelism() },
@@ -284,6 +352,7 @@ async function main(): Promise<number> {
     phases,
     ratios,
     goals,
+    repeatedReads,
     failedQueries,
   });
   return failedQueries > 0 ? 1 : 0;

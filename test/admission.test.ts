@@ -340,3 +340,24 @@ describe('admission and mutations', () => {
     expect((await post(harness, '{ users(first: 1) { edges { node { username } } } }')).status).toBe(200);
   });
 });
+
+describe('reads the upstream cache answered', () => {
+  it('give back what they were estimated at while their query runs, never more than its share, nothing after it ended', async () => {
+    const { admission } = setUp();
+    const running = admittedNow(admission.request({ client: 'a', cost: 8, deadline: FAR }));
+    const waiting = await watch(admission.request({ client: 'b', cost: 5, deadline: FAR }));
+    expect(waiting.outcome).toBeUndefined();
+    running.giveBack(2);
+    await flush();
+    expect(waiting.outcome).toBeUndefined();
+    running.giveBack(1);
+    await flush();
+    expect(admission.state).toEqual({ inFlight: 10, running: 2, queued: 0 });
+    expect(waiting.outcome).toMatchObject({ admitted: true });
+    running.giveBack(100);
+    expect(admission.state.inFlight).toBe(5);
+    running.release();
+    running.giveBack(1);
+    expect(admission.state).toEqual({ inFlight: 5, running: 1, queued: 0 });
+  });
+});

@@ -26,6 +26,16 @@ describe('configuration from the environment', () => {
     expect(loadConfig({ CORS_ORIGINS: '*' }).corsOrigins).toBe('*');
   });
 
+  it('caches no upstream read unless UPSTREAM_CACHE_TTL_MS, or an upstream’s own …_CACHE_TTL_MS, says for how long (0: never)', () => {
+    expect(loadConfig({}).upstreamCache).toEqual({ ttlMs: { gate: 0, edge: 0, switch: 0 }, timeoutMs: 500 });
+    expect(loadConfig({ UPSTREAM_CACHE_TTL_MS: '30000', EDGE_CACHE_TTL_MS: '0', SWITCH_CACHE_TTL_MS: '600000', UPSTREAM_CACHE_TIMEOUT_MS: '50' }).upstreamCache).toEqual({
+      ttlMs: { gate: 30_000, edge: 0, switch: 600_000 },
+      timeoutMs: 50,
+    });
+    expect(loadConfig({ GATE_CACHE_TTL_MS: '5000' }).upstreamCache.ttlMs).toEqual({ gate: 5000, edge: 0, switch: 0 });
+    expect(() => loadConfig({ UPSTREAM_CACHE_TTL_MS: '-1' })).toThrow(/UPSTREAM_CACHE_TTL_MS/);
+  });
+
   it('waits 100 ms for Redis to count a request against the rate limit unless RATE_LIMIT_REDIS_WAIT_MS says otherwise', () => {
     expect(loadConfig({}).rateLimitRedisWaitMs).toBe(100);
     expect(loadConfig({ RATE_LIMIT_REDIS_WAIT_MS: '20' }).rateLimitRedisWaitMs).toBe(20);
@@ -155,7 +165,7 @@ describe('configuration from the environment', () => {
   it('warns of variables named like settings that are none, naming the settings of their kind', () => {
     const { warnings } = loadConfig({ AUTH_MODE: 'none', GATE_URL: 'http://gate.internal/api/v1', GATE_TOKEN: 'x', GATE_TOKN: 'typo', UPSTREAM_TIMEOUT: '5', PATH: '/usr/bin' });
     expect(warnings).toEqual([
-      'GATE_TOKN is not a setting of this gateway and is ignored; the GATE_… settings are GATE_URL, GATE_TOKEN, GATE_TIMEOUT_MS, GATE_CONNECT_TIMEOUT_MS, GATE_HEADERS_TIMEOUT_MS, GATE_BODY_TIMEOUT_MS',
+      'GATE_TOKN is not a setting of this gateway and is ignored; the GATE_… settings are GATE_URL, GATE_TOKEN, GATE_TIMEOUT_MS, GATE_CONNECT_TIMEOUT_MS, GATE_HEADERS_TIMEOUT_MS, GATE_BODY_TIMEOUT_MS, GATE_CACHE_TTL_MS',
       expect.stringMatching(/^UPSTREAM_TIMEOUT is not a setting .* UPSTREAM_TIMEOUT_MS, .*UPSTREAM_MAX_RESPONSE_BYTES$/),
     ]);
   });

@@ -30,16 +30,16 @@ export class GraphQLClient {
   }
 
   /** POSTs one query; throws on an HTTP error, returns the answer with any GraphQL errors in it. */
-  async post(query: string): Promise<GraphQLAnswer> {
-    const response = await this.#pool.request({ method: 'POST', path: this.#path, headers: this.#headers, body: JSON.stringify({ query }) });
+  async post(query: string, variables?: Record<string, unknown>): Promise<GraphQLAnswer> {
+    const response = await this.#pool.request({ method: 'POST', path: this.#path, headers: this.#headers, body: JSON.stringify({ query, variables }) });
     const text = await response.body.text();
     if (response.statusCode !== 200) throw new Error(`answered ${response.statusCode}: ${text.slice(0, 300)}`);
     return JSON.parse(text) as GraphQLAnswer;
   }
 
   /** POSTs one query and throws unless it answered without GraphQL errors. */
-  async postWithoutErrors(query: string): Promise<GraphQLAnswer> {
-    const answer = await this.post(query);
+  async postWithoutErrors(query: string, variables?: Record<string, unknown>): Promise<GraphQLAnswer> {
+    const answer = await this.post(query, variables);
     if (answer.errors?.length) throw new Error(describeErrors(answer.errors));
     return answer;
   }

@@ -7,7 +7,7 @@ import { benchClientKey, startGateway, startNodeFlags } from './gateway.ts';
 import { GraphQLClient } from './graphql-client.ts';
 import { runPhase, type PhaseReport, type QueryTask } from './load.ts';
 import { SimulatorCounters, type UpstreamEnv } from './simulators.ts';
-import { loadPlans, NESTED_QUERY, USERS_PER_QUERY, workloadCountsAsEnv, type WorkloadCounts } from './workload.ts';
+import { loadPlans, NESTED_QUERY, PERSON_QUERY, personDraws, repeatedReadsPlans, USERS_PER_QUERY, workloadCountsAsEnv, type WorkloadCounts } from './workload.ts';
 
 /** The baseline's phase, warm-up included; far above what the default counts take. */
 const BASELINE_TIMEOUT_MS = 5 * 60_000;
@@ -27,13 +27,18 @@ export interface SubjectSetting {
   latencyMs: number;
 }
 
-/** The rows of a GraphQL server already answering, its CPU read from its process tree. */
-export function runServerPhase(setting: SubjectSetting, server: { name: string; pid: number }, task: QueryTask): Promise<PhaseReport> {
+/** The rows of a GraphQL server already answering (the nested query's, unless `plans` say), its CPU read from its process tree. */
+export function runServerPhase(
+  setting: SubjectSetting,
+  server: { name: string; pid: number },
+  task: QueryTask,
+  plans: ReturnType<typeof loadPlans> = loadPlans(setting.counts, setting.latencyMs),
+): Promise<PhaseReport> {
   const measuring = {
     counters: new SimulatorCounters(setting.upstreamEnv),
     cpuClocks: { [server.name]: processTreeCpuClock(server.pid), simulators: processTreeCpuClock(setting.simulators.pid), driver: ownCpuClock },
   };
-  return runPhase(loadPlans(setting.counts, setting.latencyMs), task, measuring);
+  return runPhase(plans, task, measuring);
 }
 
 /** The nested query through the gateway's client; throws unless the answer has no errors and all its edges. */
@@ -45,13 +50,29 @@ export function nestedQueryTask(client: GraphQLClient): QueryTask {
   };
 }
 
+/** One person of the repeated-reads row, drawn at random; throws unless the answer has no errors and the person. */
+export function personQueryTask(client: GraphQLClient): QueryTask {
+  const draw = personDraws();
+  return async () => {
+    const username = draw();
+    const answer = await client.postWithoutErrors(PERSON_QUERY, { username });
+    if (!answer.data?.['user']) throw new Error(`expected ${username}, got no user`);
+  };
+}
+
+/** How long the cached variant keeps a read: far past a row, so that the row measures reads the cache answers. */
+const BENCH_CACHE_TTL_MS = '60000';
+
 /**
  * The gateway as each table shows it: with shared reads (its default) and without
- * (`UPSTREAM_SHARE_READS=false`), as when concurrent clients ask for different things.
+ * (`UPSTREAM_SHARE_READS=false`), as when concurrent clients ask for different things; and with
+ * the upstream cache on (issue 23), in the Redis of `REDIS_URL` when the bench is given one, as
+ * replicas share it, else in its memory.
  */
 export const GATEWAY_VARIANTS = {
   gateway: {},
   'gateway unshared': { UPSTREAM_SHARE_READS: 'false' },
+  'gateway cached': { UPSTREAM_CACHE_TTL_MS: BENCH_CACHE_TTL_MS, ...(process.env['REDIS_URL'] ? { REDIS_URL: process.env['REDIS_URL'] } : {}) },
 } as const satisfies Record<string, Readonly<Record<string, string>>>;
 export type GatewayVariant = keyof typeof GATEWAY_VARIANTS;
 
@@ -80,8 +101,14 @@ export function benchmarkGateway(setting: SubjectSetting, port: number, variant:
   return withGateway(setting, port, (gateway, client) => runServerPhase(setting, { name: variant, pid: gateway.pid }, nestedQueryTask(client)), variant);
 }
 
-/** The hand-written client (bench/baseline.ts) in a child process of its own, on the same simulators. */
-export async function benchmarkBaseline(setting: SubjectSetting, connections: number): Promise<PhaseReport> {
+/** The row of repeated reads through the gateway. */
+export function benchmarkGatewayRepeatedReads(setting: SubjectSetting, port: number, variant: GatewayVariant): Promise<PhaseReport> {
+  const plans = repeatedReadsPlans(setting.counts, setting.latencyMs);
+  return withGateway(setting, port, (gateway, client) => runServerPhase(setting, { name: variant, pid: gateway.pid }, personQueryTask(client), plans), variant);
+}
+
+/** The hand-written client (bench/baseline.ts) in a child process of its own, on the same simulators: the nested query's rows, or the repeated reads'. */
+export async function benchmarkBaseline(setting: SubjectSetting, connections: number, workload: 'nested' | 'repeated reads' = 'nested'): Promise<PhaseReport> {
   const baseline = startChild({
     name: 'baseline',
     command: process.execPath,
@@ -93,6 +120,7 @@ export async function benchmarkBaseline(setting: SubjectSetting, connections: nu
       BENCH_UPSTREAM_LATENCY_MS: String(setting.latencyMs),
       BENCH_UPSTREAM_CONNECTIONS: String(connections),
       BENCH_SIMULATORS_PID: String(setting.simulators.pid),
+      BENCH_WORKLOAD: workload,
     },
   });
   try {

@@ -1,5 +1,7 @@
 // What both the gateway run and the baseline do, so that their numbers compare.
+import { createDataset } from '../../src/simulators/dataset.ts';
 import { positiveIntegerFromEnv } from './env.ts';
+import { seededRandom } from './random.ts';
 
 /** The nested query asks for this many users; the baseline fetches the same ones. */
 export const USERS_PER_QUERY = 50;
@@ -10,6 +12,18 @@ export const UPSTREAM_LATENCY_MS = 20;
 export const NESTED_QUERY =
   'query Nested { users(first: 50) { edges { node { token { isActive } balance { seconds } extra { preferences } edgeAccount { id } loginHistory(first: 3) { totalCount } switchAccount { userId } } } } }';
 
+/**
+ * The row of repeated reads (issue 23): each client asks for one person at a time, drawn at random
+ * from the first 50 gate users (those the nested query asks for), with a relation on every upstream:
+ * what dashboards do, and what the upstream cache is for.
+ */
+export const PERSON_QUERY =
+  'query Person($username: String!) { user(username: $username) { token { isActive } balance { seconds } extra { preferences } edgeAccount { id } loginHistory(first: 3) { totalCount } switchAccount { userId } } }';
+export const REPEATED_READS_PEOPLE = 50;
+export const REPEATED_READS_CLIENTS = 20;
+/** The repeated-reads row's draws are the same run after run. */
+export const REPEATED_READS_SEED = 23;
+
 export interface WorkloadCounts {
   /** unmeasured queries first, at one client, so that the JIT and the connection pools are warm */
   warmup: number;
@@ -19,9 +33,17 @@ export interface WorkloadCounts {
   twentyClients: number;
   /** queries in a row of 50 clients, in total (rounded up to a multiple of them) */
   fiftyClients: number;
+  /** queries in the row of repeated reads, in total (rounded up to a multiple of its 20 clients) */
+  repeatedReads: number;
 }
 
-const COUNT_VARIABLES = { warmup: 'BENCH_WARMUP', singleClient: 'BENCH_QUERIES_1', twentyClients: 'BENCH_QUERIES_20', fiftyClients: 'BENCH_QUERIES_50' } as const;
+const COUNT_VARIABLES = {
+  warmup: 'BENCH_WARMUP',
+  singleClient: 'BENCH_QUERIES_1',
+  twentyClients: 'BENCH_QUERIES_20',
+  fiftyClients: 'BENCH_QUERIES_50',
+  repeatedReads: 'BENCH_QUERIES_REPEATED',
+} as const;
 
 export function workloadCountsFromEnv(): WorkloadCounts {
   return {
@@ -29,6 +51,7 @@ export function workloadCountsFromEnv(): WorkloadCounts {
     singleClient: positiveIntegerFromEnv(COUNT_VARIABLES.singleClient, 100),
     twentyClients: positiveIntegerFromEnv(COUNT_VARIABLES.twentyClients, 600),
     fiftyClients: positiveIntegerFromEnv(COUNT_VARIABLES.fiftyClients, 1000),
+    repeatedReads: positiveIntegerFromEnv(COUNT_VARIABLES.repeatedReads, 2000),
   };
 }
 
@@ -68,4 +91,20 @@ export function loadPlans(counts: WorkloadCounts, upstreamLatencyMs: number): { 
       queriesPerClient: Math.ceil(total(clients) / clients),
     })),
   };
+}
+
+/** The warm-up (one client) and the one row of repeated reads, at one upstream latency. */
+export function repeatedReadsPlans(counts: WorkloadCounts, upstreamLatencyMs: number): { warmup: LoadPlan; rows: LoadPlan[] } {
+  const clients = REPEATED_READS_CLIENTS;
+  return {
+    warmup: { name: 'warm-up', upstreamLatencyMs, clients: 1, queriesPerClient: counts.warmup },
+    rows: [{ name: `${clients} clients, people from ${REPEATED_READS_PEOPLE}, ${upstreamLatencyMs} ms`, upstreamLatencyMs, clients, queriesPerClient: Math.ceil(counts.repeatedReads / clients) }],
+  };
+}
+
+/** The usernames the repeated-reads row draws from, one draw after another (seeded: the same sequence in every subject). */
+export function personDraws(): () => string {
+  const people = createDataset().gateUsers.slice(0, REPEATED_READS_PEOPLE).map((user) => user.username);
+  const random = seededRandom(REPEATED_READS_SEED);
+  return () => random.pick(people);
 }

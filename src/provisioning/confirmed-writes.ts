@@ -1,23 +1,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { UpstreamError, type UpstreamName } from '../upstreams/http.ts';
+import { UpstreamError, writeFault, type UpstreamName, type WriteFault } from '../upstreams/errors.ts';
 import type { WriteClients } from '../upstreams/index.ts';
 import { ConflictError, NotFoundError, OutcomeUnknown, UpstreamFailure } from './failures.ts';
 
-/**
- * How a write that failed leaves the record: `refused` (it did not land), `answered` (the exchange
- * ended without a usable answer: a 5xx, an unreadable or oversized body, the connection closed by
- * the other side; it may have landed, and a read-back tells), or `unanswered` (the gateway gave up
- * waiting, or a proxy did: a timeout after sending, a 502 or 504; it may have landed, or may still
- * land later, so a read-back that does not show it proves nothing).
- */
-export type WriteFault = 'refused' | 'answered' | 'unanswered';
-
-export function writeFault(error: unknown): WriteFault {
-  if (!(error instanceof UpstreamError)) return 'refused';
-  if ((error.answerLost && error.code === 'UPSTREAM_TIMEOUT') || error.status === 502 || error.status === 504) return 'unanswered';
-  if (error.answerLost || error.code === 'UPSTREAM_BAD_RESPONSE' || error.code === 'UPSTREAM_RESPONSE_TOO_LARGE') return 'answered';
-  return error.status !== undefined && error.status >= 500 ? 'answered' : 'refused';
-}
+// How a failed write leaves its record is told where upstream errors are made: the cache needs it too.
+export { writeFault, type WriteFault } from '../upstreams/errors.ts';
 
 /** Whether a write that failed may have landed: only a read-back tells. */
 export function mayHaveLanded(error: unknown): error is UpstreamError {

@@ -1,6 +1,7 @@
 import type { AuditSink } from '../provisioning/audit.ts';
 import type { WriteScope } from '../provisioning/tenancy.ts';
 import type { SharedState } from '../state/index.ts';
+import type { CacheUse } from '../upstreams/call-path/cache.ts';
 import type { RequestUpstreams } from '../upstreams/index.ts';
 
 /** What the gateway's writes need beyond the upstreams: the same for every request. */
@@ -62,4 +63,6 @@ export interface GatewayContext extends RequestUpstreams {
   writeScope: WriteScope;
   /** Each mutation field answered so far, in the order they ran. */
   answeredMutations: AnsweredMutation[];
+  /** How its reads meet the upstream cache: settled by `useReadCache` before any resolver runs. */
+  cacheUse: CacheUse;
 }

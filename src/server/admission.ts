@@ -38,7 +38,17 @@ export interface AdmissionRequest {
 
 export type RefusalReason = 'queue-full' | 'client-queue-full' | 'deadline';
 
-export type Admitted = { admitted: true; waitedMs: number; release: () => void };
+export type Admitted = {
+  admitted: true;
+  waitedMs: number;
+  /** Gives back what is left of its share: the query has ended. */
+  release: () => void;
+  /**
+   * Gives back `calls` of its share at once, while it runs: reads the upstream cache answered, which
+   * made no upstream call (never more than its share, and nothing after `release`).
+   */
+  giveBack: (calls: number) => void;
+};
 export type Refused = { admitted: false; reason: RefusalReason; retryAfterSeconds: number };
 export type AdmissionOutcome = Admitted | Refused;
 
@@ -157,14 +167,22 @@ export class Admission {
     this.#running++;
     const admittedAt = this.#clock.now();
     let released = false;
+    let held = share;
     this.#events.admitted?.(cost, waitedMs);
     return {
       admitted: true,
       waitedMs,
+      giveBack: (calls) => {
+        const back = released ? 0 : Math.min(calls, held);
+        if (back <= 0) return;
+        held -= back;
+        this.#inFlight -= back;
+        this.#dispatch();
+      },
       release: () => {
         if (released) return;
         released = true;
-        this.#inFlight -= share;
+        this.#inFlight -= held;
         this.#running--;
         const now = this.#clock.now();
         this.#finished.push({ at: now, share, heldMs: now - admittedAt });

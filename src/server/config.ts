@@ -152,6 +152,11 @@ const settings = z.object({
   UPSTREAM_MAX_QUEUED: wholeNumber(0, 1_000_000, 16_384),
   UPSTREAM_CONNECTIONS: wholeNumber(1, 65_536, 256),
   UPSTREAM_SHARE_READS: flag.default(true),
+  UPSTREAM_CACHE_TTL_MS: wholeNumber(0, 86_400_000, 0),
+  GATE_CACHE_TTL_MS: optionalWholeNumber(0, 86_400_000),
+  EDGE_CACHE_TTL_MS: optionalWholeNumber(0, 86_400_000),
+  SWITCH_CACHE_TTL_MS: optionalWholeNumber(0, 86_400_000),
+  UPSTREAM_CACHE_TIMEOUT_MS: wholeNumber(1, 10_000, 500),
   ADMISSION_BUDGET: optionalWholeNumber(1, 100_000_000),
   ADMISSION_MAX_QUEUED: wholeNumber(0, 1_000_000, 1000),
   ADMISSION_MAX_QUEUED_PER_CLIENT: wholeNumber(0, 1_000_000, 200),
@@ -284,6 +289,8 @@ export interface GatewayConfig {
   upstreamConnections: number;
   /** Identical reads in flight at once share one upstream call. */
   upstreamShareReads: boolean;
+  /** The cache of upstream reads (off for an upstream whose TTL is 0): shared through Redis when `redisUrl` is set. */
+  upstreamCache: UpstreamCacheSettings;
   upstreamMaxResponseBytes: number;
   edgeMaxPages: number;
   /** The page size edge lists are asked for in, once their links show the parameter (edge serves up to its own cap). */
@@ -324,6 +331,13 @@ export interface GatewayConfig {
   warnings: string[];
   /** An upstream left unset is served by its embedded simulator. */
   upstreams: { gate?: UpstreamSettings; edge?: UpstreamSettings; switch?: UpstreamSettings };
+}
+
+export interface UpstreamCacheSettings {
+  /** How long a read answers again, per upstream: its own `…_CACHE_TTL_MS`, else `UPSTREAM_CACHE_TTL_MS`; 0: never. */
+  ttlMs: Record<UpstreamKey, number>;
+  /** How long one look into the cache (or one store) may take before the read goes upstream anyway. */
+  timeoutMs: number;
 }
 
 export interface ApiKeyEntry {
@@ -407,6 +421,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
     },
     upstreamConnections: share(config.UPSTREAM_CONNECTIONS),
     upstreamShareReads: config.UPSTREAM_SHARE_READS,
+    upstreamCache: {
+      ttlMs: {
+        gate: config.GATE_CACHE_TTL_MS ?? config.UPSTREAM_CACHE_TTL_MS,
+        edge: config.EDGE_CACHE_TTL_MS ?? config.UPSTREAM_CACHE_TTL_MS,
+        switch: config.SWITCH_CACHE_TTL_MS ?? config.UPSTREAM_CACHE_TTL_MS,
+      },
+      timeoutMs: config.UPSTREAM_CACHE_TIMEOUT_MS,
+    },
     upstreamMaxResponseBytes: config.UPSTREAM_MAX_RESPONSE_BYTES,
     edgeMaxPages: config.EDGE_MAX_PAGES,
     edgePageSize: config.EDGE_PAGE_SIZE,

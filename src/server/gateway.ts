@@ -11,6 +11,7 @@ import { pino, type DestinationStream, type Logger } from 'pino';
 import type { SpanExporter } from '@opentelemetry/sdk-trace-node';
 import type { AuditSink } from '../provisioning/audit.ts';
 import { createSharedState } from '../state/index.ts';
+import { createReadCacheStore, type ReadCacheStore } from '../state/read-cache.ts';
 import { createAdmission, createGateway, type Gateway } from './yoga.ts';
 import type { Admission } from './admission.ts';
 import { corsHeadersFor } from './cors.ts';
@@ -39,11 +40,38 @@ export interface RunningGateway {
 
 export type UpstreamLimitSettings = Pick<
   GatewayConfig,
-  'upstreamConnections' | 'upstreamShareReads' | 'upstreamTimeouts' | 'callPolicy' | 'upstreamMaxResponseBytes' | 'edgeMaxPages' | 'edgePageSize' | 'edgeNameSearchMaxMatches' | 'switchNameSearchMaxMatches' | 'tenantScanMaxItems' | 'writeRecoveryMs'
+  | 'upstreamConnections'
+  | 'upstreamShareReads'
+  | 'upstreamCache'
+  | 'upstreamTimeouts'
+  | 'callPolicy'
+  | 'upstreamMaxResponseBytes'
+  | 'edgeMaxPages'
+  | 'edgePageSize'
+  | 'edgeNameSearchMaxMatches'
+  | 'switchNameSearchMaxMatches'
+  | 'tenantScanMaxItems'
+  | 'writeRecoveryMs'
+  | 'writeSettleMs'
 >;
 
-/** One pool per upstream, sized, timed and bounded as configured. */
-export function createUpstreams(settings: Record<UpstreamKey, UpstreamSettings>, limits: UpstreamLimitSettings, observer?: UpstreamObserver): Upstreams {
+/** Where the upstream read cache keeps its entries, and the clock that ages them (epoch ms). */
+export interface ReadCache {
+  store: ReadCacheStore;
+  now: () => number;
+}
+
+/** Whether any upstream's reads are cached (a `…_CACHE_TTL_MS` above 0): only then is a store made. */
+export function cachesReads(settings: Pick<GatewayConfig, 'upstreamCache'>): boolean {
+  return Object.values(settings.upstreamCache.ttlMs).some((ttlMs) => ttlMs > 0);
+}
+
+/** One pool per upstream, sized, timed and bounded as configured; reads cached in `cache` where a TTL is set. */
+export function createUpstreams(settings: Record<UpstreamKey, UpstreamSettings>, limits: UpstreamLimitSettings, observer?: UpstreamObserver, cache?: ReadCache): Upstreams {
+  const cacheOf = (key: UpstreamKey) => {
+    const ttlMs = limits.upstreamCache.ttlMs[key];
+    return cache && ttlMs > 0 ? { cache: { ...cache, ttlMs, settleMs: limits.writeSettleMs } } : {};
+  };
   const endpoint = (key: UpstreamKey): UpstreamEndpoint => ({
     baseUrl: settings[key].url,
     headers: settings[key].headers,
@@ -53,9 +81,11 @@ export function createUpstreams(settings: Record<UpstreamKey, UpstreamSettings>,
     policy: limits.callPolicy,
     maxResponseBytes: limits.upstreamMaxResponseBytes,
     configuredBy: `${key.toUpperCase()}_URL`,
+    ...cacheOf(key),
   });
   return new Upstreams(
     { gate: endpoint('gate'), edge: endpoint('edge'), switch: endpoint('switch') },
+    cache?.store,
     {
       edge: { maxPages: limits.edgeMaxPages, pageSize: limits.edgePageSize, nameSearchMaxMatches: limits.edgeNameSearchMaxMatches },
       switch: { nameSearchMaxMatches: limits.switchNameSearchMaxMatches },
@@ -85,7 +115,8 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
   const stateLog = logger.child({ logger: 'state' });
   const metrics = new GatewayMetrics({ scrapeAll: options.scrapeAll });
   const tracing = await startTracing(config, options.spanExporter);
-  const upstreams = createUpstreams(chosen, config, combineObservers([metrics.observer, upstreamLogObserver(logger), tracing?.observer]));
+  const cache = cachesReads(config) ? { store: await createReadCacheStore({ redisUrl: config.redisUrl, timeoutMs: config.upstreamCache.timeoutMs, onAvailability: cacheAvailability(stateLog) }), now: Date.now } : undefined;
+  const upstreams = createUpstreams(chosen, config, combineObservers([metrics.observer, upstreamLogObserver(logger), tracing?.observer]), cache);
   metrics.watchHealth(() => upstreams.health());
   const state = await createSharedState({
     redisUrl: config.redisUrl,
@@ -158,6 +189,14 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
       closing ??= shutDown();
       return closing;
     },
+  };
+}
+
+/** The cache going off and coming back, said once each: while it is off, every read goes upstream. */
+function cacheAvailability(log: Logger): (available: boolean, reason?: Error) => void {
+  return (available, reason) => {
+    if (available) log.info('upstream cache: Redis answers again, reads are cached again');
+    else log.warn({ ...(reason && { error: errorFields(reason) }) }, 'upstream cache: Redis failed or was too slow (UPSTREAM_CACHE_TIMEOUT_MS): reads go upstream until it answers again');
   };
 }
 

@@ -21,6 +21,7 @@ import { useGraphiQLPage, type GraphiQLPageOptions } from './plugins/use-graphiq
 import { useIdempotentReplay } from './plugins/use-idempotent-replay.ts';
 import { useQueryCost } from './plugins/use-query-cost.ts';
 import { useQueryLimits } from './plugins/use-query-limits.ts';
+import { useReadCache } from './plugins/use-read-cache.ts';
 import { useRequestBodyLimit } from './plugins/use-request-body-limit.ts';
 import { useSchemaExposure } from './plugins/use-schema-exposure.ts';
 import { useHealth } from './plugins/use-health.ts';
@@ -155,6 +156,7 @@ export function createGateway(upstreams: Upstreams, options: GatewayOptions): Ga
         maxUpstreamCalls: security.queryLimits.maxUpstreamCalls,
         estimatedAhead: (document, operationName, organizationBound) => trusted?.documents.fixedEstimate(document, operationName, organizationBound),
       }),
+      ...(upstreams.cachesReads ? [useReadCache()] : []),
       // Last: it waits for the estimate above, and whatever is admitted runs.
       useAdmission({ admission, clientOf, requestDeadlineMs: options.requestDeadlineMs }),
     ],

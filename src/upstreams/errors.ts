@@ -47,3 +47,19 @@ export class UpstreamError extends Error {
     this.retryAfterSeconds = options?.retryAfterSeconds;
   }
 }
+
+/**
+ * How a write that failed leaves the record: `refused` (it did not land), `answered` (the exchange
+ * ended without a usable answer: a 5xx, an unreadable or oversized body, the connection closed by
+ * the other side; it may have landed, and a read-back tells), or `unanswered` (the gateway gave up
+ * waiting, or a proxy did: a timeout after sending, a 502 or 504; it may have landed, or may still
+ * land later, so a read-back that does not show it proves nothing).
+ */
+export type WriteFault = 'refused' | 'answered' | 'unanswered';
+
+export function writeFault(error: unknown): WriteFault {
+  if (!(error instanceof UpstreamError)) return 'refused';
+  if ((error.answerLost && error.code === 'UPSTREAM_TIMEOUT') || error.status === 502 || error.status === 504) return 'unanswered';
+  if (error.answerLost || error.code === 'UPSTREAM_BAD_RESPONSE' || error.code === 'UPSTREAM_RESPONSE_TOO_LARGE') return 'answered';
+  return error.status !== undefined && error.status >= 500 ? 'answered' : 'refused';
+}

@@ -1,6 +1,8 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { Pool } from 'undici';
 import type { Dispatcher } from 'undici';
+import type { ReadCacheStore } from '../state/read-cache.ts';
+import type { CachePlan, CacheUse } from './call-path/cache.ts';
 import type { CallDispatch, CallOptions, ReplyHandler } from './call-path/call.ts';
 import { callPath } from './call-path/index.ts';
 import { UpstreamError, type UpstreamErrorCode, type UpstreamName } from './errors.ts';
@@ -35,9 +37,11 @@ export interface CallScope {
   deadline: number;
   /**
    * Reads that a write is computed from or settled by (under a lock, a read-back): each goes
-   * upstream itself, never joining a read that began before it.
+   * upstream itself, never joining a read that began before it, nor answered by the cache.
    */
   fresh?: boolean;
+  /** How the request's reads meet the cache (settled once its operation is known); without it, as a request that may show any secret. */
+  cache?: CacheUse;
 }
 
 export interface UpstreamReply {
@@ -66,6 +70,17 @@ export interface UpstreamEndpoint {
   configuredBy?: string;
   /** Whether identical reads in flight at once share one call (`UPSTREAM_SHARE_READS`); default true. */
   shareReads?: boolean;
+  /** The cache of reads (`…_CACHE_TTL_MS` above 0); without it, every read goes upstream. */
+  cache?: UpstreamCacheSettings;
+}
+
+export interface UpstreamCacheSettings {
+  store: ReadCacheStore;
+  ttlMs: number;
+  /** The clock entries are aged by (epoch ms). */
+  now: () => number;
+  /** How long after sending a write whose answer was lost it may still land (`WRITE_SETTLE_MS`). */
+  settleMs: number;
 }
 
 /** What the shared layer needs to know of an upstream besides where it is. */
@@ -76,6 +91,8 @@ export interface UpstreamProtocol {
    */
   baseProbe: UpstreamCall;
   refusal?: RefusalReader;
+  /** What a cache of its reads must know: its collections, what writes change, its secrets. Without it, nothing is cached. */
+  caching?: CachePlan;
 }
 
 /**
@@ -162,6 +179,7 @@ export class UpstreamHttp {
       latency: this.latency,
       policy: this.#policy,
       shareReads: endpoint.shareReads ?? true,
+      cache: endpoint.cache && protocol.caching && { ...endpoint.cache, upstream, plan: protocol.caching, origin: url.origin, baseUrl: endpoint.baseUrl, observer },
     });
   }
 

@@ -8,6 +8,7 @@ import type { UpstreamHealth, UpstreamObserver } from './observer.ts';
 import { SwitchClient, switchProtocol, type SwitchLimits } from './switch/client.ts';
 import { createSwitchLoaders, type SwitchLoaders } from './switch/loaders.ts';
 import type { Tenancy, TenantScanLimit } from './tenancy.ts';
+import type { ReadCacheStore } from '../state/read-cache.ts';
 
 export type { Tenancy } from './tenancy.ts';
 
@@ -39,16 +40,25 @@ export class Upstreams {
   readonly #onBatch: UpstreamObserver['loaderBatch'];
 
   private readonly limits: UpstreamLimits;
+  /** The store of the read cache the endpoints share, closed with them. */
+  private readonly cacheStore: ReadCacheStore | undefined;
   constructor(
     endpoints: UpstreamEndpoints,
+    cacheStore: ReadCacheStore | undefined,
     limits: UpstreamLimits,
     observer: UpstreamObserver = {},
   ) {
     this.limits = limits;
+    this.cacheStore = cacheStore;
     this.#onBatch = observer.loaderBatch?.bind(observer);
     this.gate = new UpstreamHttp('gate', endpoints.gate, gateProtocol, observer);
     this.edge = new UpstreamHttp('edge', endpoints.edge, edgeProtocol, observer);
     this.switch = new UpstreamHttp('switch', endpoints.switch, switchProtocol, observer);
+  }
+
+  /** Whether some upstream's reads are cached. */
+  get cachesReads(): boolean {
+    return this.cacheStore !== undefined;
   }
 
   /** Each upstream's breaker and bulkhead, for `/readyz` and the metrics. */
@@ -92,7 +102,7 @@ export class Upstreams {
   }
 
   async close(): Promise<void> {
-    await Promise.all([this.gate.close(), this.edge.close(), this.switch.close()]);
+    await Promise.all([this.gate.close(), this.edge.close(), this.switch.close(), this.cacheStore?.close()]);
   }
 }
 

@@ -62,6 +62,14 @@ export interface UpstreamObserver {
   payloadDrift?(drift: PayloadDrift): void;
   /** A read was answered by an identical one in flight for another request, instead of a call of its own. */
   readShared?(upstream: UpstreamName, route: string): void;
+  /** A read was answered by the cache (`bytes`: the entry's size), instead of a call. */
+  cacheHit?(upstream: UpstreamName, bytes: number): void;
+  /** A read the cache could have answered went upstream: nothing stored, or stored before a write or past its TTL. */
+  cacheMiss?(upstream: UpstreamName): void;
+  /** A read's reply was stored in the cache (`bytes`: the entry's size). */
+  cacheStored?(upstream: UpstreamName, bytes: number): void;
+  /** A write moved the generations of `collections` of the upstream's records on: their entries answer no more. */
+  cacheInvalidated?(upstream: UpstreamName, collections: number): void;
   /** A DataLoader batch went out with `size` keys (`loader` names it: `gate.userById`). */
   loaderBatch?(loader: string, size: number): void;
 }

@@ -2,12 +2,13 @@ import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { print, type GraphQLFormattedError } from 'graphql';
 import { afterEach } from 'vitest';
 import { loadConfig, type UpstreamSettings } from '../../src/server/config.ts';
-import { createUpstreams } from '../../src/server/gateway.ts';
+import { cachesReads, createUpstreams } from '../../src/server/gateway.ts';
 import { simulatorSettings } from '../../src/server/embedded-simulators.ts';
 import { createGateway, type Gateway } from '../../src/server/yoga.ts';
 import { startSimulators, type EdgePaging, type SimulatedRequest, type Simulators } from '../../src/simulators/index.ts';
 import type { AuditEntry } from '../../src/provisioning/audit.ts';
 import { createSharedState } from '../../src/state/index.ts';
+import { createReadCacheStore } from '../../src/state/read-cache.ts';
 import type { Upstreams } from '../../src/upstreams/index.ts';
 import type { UpstreamObserver } from '../../src/upstreams/observer.ts';
 import { startReshapingProxy, type Reshaping, type ReshapingProxy } from './reshaping-proxy.ts';
@@ -62,7 +63,7 @@ export interface HarnessOptions {
    * (with the same REDIS_URL and key prefix, the same shared state too); the other harness closes them.
    */
   sharing?: Harness;
-  /** The clock the writes settle by (`WRITE_SETTLE_MS`), for tests that move time instead of waiting. */
+  /** The clock the writes settle by (`WRITE_SETTLE_MS`) and cached reads age by, for tests that move time instead of waiting. */
   clock?: { now: () => number };
 }
 
@@ -77,7 +78,12 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     settings[key] = { ...settings[key], ...(proxies[key] && { url: proxies[key].url }), ...options.override?.[key] };
   }
   const config = loadConfig(options.env ?? {});
-  const upstreams = createUpstreams(settings, config, options.observer);
+  const { clock } = options;
+  const now = clock ? () => clock.now() : Date.now;
+  const cache = cachesReads(config)
+    ? { store: await createReadCacheStore({ redisUrl: config.redisUrl, keyPrefix: options.redisKeyPrefix, timeoutMs: config.upstreamCache.timeoutMs }), now }
+    : undefined;
+  const upstreams = createUpstreams(settings, config, options.observer, cache);
   const state = await createSharedState({
     redisUrl: config.redisUrl,
     keyPrefix: options.redisKeyPrefix,
@@ -94,7 +100,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       idempotencySecret: 'harness',
       lockWaitMs: config.lockWaitMs,
       settleMs: config.writeSettleMs,
-      now: options.clock?.now ?? Date.now,
+      now,
     },
     security: config,
     requestDeadlineMs: config.requestDeadlineMs,

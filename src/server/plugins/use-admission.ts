@@ -75,7 +75,8 @@ function overloadedResponse(fetchAPI: { Response: typeof Response }, refusal: Re
  * (from `useQueryCost`, which must come before) to fit the process's budget, before its first
  * upstream call, or is refused at once with 503, `Retry-After` and `OVERLOADED`. Once admitted it
  * is never cancelled by load: a mutation under way runs to its end. Its share is given back when
- * its execution ends, however it ends (an answer in parts: after its last part). Operations that call no upstream are never held.
+ * its execution ends, however it ends (an answer in parts: after its last part), and one call of it
+ * at once for each read the upstream cache answered. Operations that call no upstream are never held.
  */
 export function useAdmission(options: AdmissionPluginOptions): Plugin {
   const { admission, clientOf, requestDeadlineMs } = options;
@@ -98,6 +99,8 @@ export function useAdmission(options: AdmissionPluginOptions): Plugin {
         setResultAndStopExecution(overloaded(outcome));
         return;
       }
+      // A read the cache answers makes no upstream call: what it was estimated at goes back at once.
+      context.cacheUse.onHit = () => outcome.giveBack(1);
       // An answer in parts (@defer, @stream) keeps its share until its last part: its deferred
       // fields make the upstream calls they were estimated at.
       setExecuteFn(async (executed) => {

@@ -127,6 +127,25 @@ export class GatewayMetrics {
     ['upstream', 'route'],
     this.registry,
   );
+  readonly #cacheHits = new CounterFamily('upstream_cache_hits_total', 'Upstream reads answered by the cache (UPSTREAM_CACHE_TTL_MS) instead of a call.', ['upstream'], this.registry);
+  readonly #cacheMisses = new CounterFamily(
+    'upstream_cache_misses_total',
+    'Upstream reads the cache could have answered that went upstream (nothing stored, stored before a write, or past the TTL).',
+    ['upstream'],
+    this.registry,
+  );
+  readonly #cacheInvalidations = new CounterFamily(
+    'upstream_cache_invalidations_total',
+    "Collections of upstream records (gate's user tokens, edge's users, ...) whose cached reads a write of the gateway invalidated: two per collection a write may change, before it is sent and once it is answered.",
+    ['upstream'],
+    this.registry,
+  );
+  readonly #cacheBytes = new CounterFamily(
+    'upstream_cache_bytes_total',
+    'Bytes of cache entries, by upstream and direction (stored: written to the cache; served: answered from it).',
+    ['upstream', 'direction'],
+    this.registry,
+  );
   readonly #drift = new CounterFamily(
     'upstream_payload_drift_total',
     'Upstream payloads that differ from what the gateway reads without failing it, by route, dotted field path and kind (unexpected, missing).',
@@ -188,6 +207,13 @@ export class GatewayMetrics {
       series.inc();
     },
     loaderBatch: (loader, size) => cachedSeries(this.#batches, loader, () => this.#batchSize.series({ loader })).observe(size),
+    cacheHit: (upstream, bytes) => {
+      this.#cacheHits.series({ upstream }).inc();
+      this.#cacheBytes.series({ upstream, direction: 'served' }).inc(bytes);
+    },
+    cacheMiss: (upstream) => this.#cacheMisses.series({ upstream }).inc(),
+    cacheStored: (upstream, bytes) => this.#cacheBytes.series({ upstream, direction: 'stored' }).inc(bytes),
+    cacheInvalidated: (upstream, collections) => this.#cacheInvalidations.series({ upstream }).inc(collections),
   };
 
   constructor(options: MetricsOptions = {}) {

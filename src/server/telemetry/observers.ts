@@ -14,6 +14,10 @@ export function combineObservers(observers: readonly (UpstreamObserver | undefin
   const drifts = present.filter((observer) => observer.payloadDrift);
   const batches = present.filter((observer) => observer.loaderBatch);
   const shares = present.filter((observer) => observer.readShared);
+  const hits = present.filter((observer) => observer.cacheHit);
+  const misses = present.filter((observer) => observer.cacheMiss);
+  const stores = present.filter((observer) => observer.cacheStored);
+  const invalidations = present.filter((observer) => observer.cacheInvalidated);
   const combined: UpstreamObserver = {};
   if (starts.length) {
     combined.attemptStarted = (attempt) => {
@@ -29,6 +33,10 @@ export function combineObservers(observers: readonly (UpstreamObserver | undefin
   if (breakers.length) combined.breakerChanged = (upstream, state) => breakers.forEach((observer) => observer.breakerChanged!(upstream, state));
   if (drifts.length) combined.payloadDrift = (drift) => drifts.forEach((observer) => observer.payloadDrift!(drift));
   if (shares.length) combined.readShared = (upstream, route) => shares.forEach((observer) => observer.readShared!(upstream, route));
+  if (hits.length) combined.cacheHit = (upstream, bytes) => hits.forEach((observer) => observer.cacheHit!(upstream, bytes));
+  if (misses.length) combined.cacheMiss = (upstream) => misses.forEach((observer) => observer.cacheMiss!(upstream));
+  if (stores.length) combined.cacheStored = (upstream, bytes) => stores.forEach((observer) => observer.cacheStored!(upstream, bytes));
+  if (invalidations.length) combined.cacheInvalidated = (upstream, collections) => invalidations.forEach((observer) => observer.cacheInvalidated!(upstream, collections));
   if (batches.length) combined.loaderBatch = (loader, size) => batches.forEach((observer) => observer.loaderBatch!(loader, size));
   return combined;
 }

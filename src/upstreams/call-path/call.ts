@@ -38,6 +38,9 @@ export const unsent: Dispatcher.DispatchController = {
   resume() {},
 };
 
+/** The controller a call's handler hears of when its reply came from the cache: no exchange to control. */
+export const answeredWithoutCall: Dispatcher.DispatchController = { ...unsent, aborted: false };
+
 /** What the observer is told of one try of a call. */
 export function attemptOf(upstream: UpstreamName, options: CallOptions): UpstreamAttempt {
   return { upstream, method: options.method, route: options.route, requestId: options.scope.requestId, attempt: options.attempt };

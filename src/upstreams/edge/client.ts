@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import { cachePlan } from '../call-path/cache.ts';
 import { nullWhenNotFound, UpstreamError, type UpstreamCall, type UpstreamHttp, type UpstreamProtocol, type CallScope } from '../http.ts';
 import { EdgeList, type EdgePagingKnowledge } from './list.ts';
 import { parsePayload } from '../validation.ts';
@@ -16,7 +17,21 @@ import {
   type EdgeUserFields,
 } from './types.ts';
 
-export const edgeProtocol: UpstreamProtocol = { baseProbe: { route: '/users/' } };
+/**
+ * edge's collections as the cache sees them: a user's write changes its access tokens and login
+ * history too (a user deleted takes them with it). An access token's `hashed_token` (and its
+ * `token`, empty after creation) are stored as null; the gateway serves neither.
+ */
+const edgeCaching = cachePlan({
+  collections: {
+    users: { routes: ['/users/', '/users/{id}/'], writesChange: ['users', 'tokens', 'history'] },
+    tokens: { routes: ['/users/{id}/tokens/', '/users/{id}/tokens/{tokenId}/'], writesChange: ['tokens'] },
+    history: { routes: ['/users/{id}/history/'], writesChange: ['history'] },
+  },
+  secretKeys: ['hashed_token', 'token'],
+});
+
+export const edgeProtocol: UpstreamProtocol = { baseProbe: { route: '/users/' }, caching: edgeCaching };
 
 export interface EdgeLimits {
   /** The most pages read of one list (`EDGE_MAX_PAGES`). */

@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import { cachePlan } from '../call-path/cache.ts';
 import { isAddressable, nullWhenNotFound, UpstreamError, type QueryParams, type UpstreamCall, type UpstreamHttp, type UpstreamProtocol, type CallScope } from '../http.ts';
 import { readOffsetWindow, type ListWindow, type WindowPage } from '../paging.ts';
 import { parsePayload } from '../validation.ts';
@@ -24,7 +25,23 @@ import {
 /** gate caps a page at 100 items. */
 export const GATE_MAX_PAGE_SIZE = 100;
 
-export const gateProtocol: UpstreamProtocol = { baseProbe: { route: '/user/', query: { limit: 1 } } };
+/**
+ * gate's collections as the cache sees them. A user's write changes its tokens and extras too, as
+ * far as the cache knows: a user deleted takes its user extra with it, and the three are one
+ * person. A user token's AAA token string is the secret: stored as null, so that a request that
+ * may show it (`tokens:secret` asking for `Token.token`) reads user tokens upstream.
+ */
+const gateCaching = cachePlan({
+  collections: {
+    users: { routes: ['/user/', '/user/{id}/', '/user/username/{username}/'], writesChange: ['users', 'tokens', 'extras'] },
+    tokens: { routes: ['/user_token/', '/user_token/{id}/'], writesChange: ['tokens'] },
+    extras: { routes: ['/user_extra/', '/user_extra/{id}/'], writesChange: ['extras'] },
+  },
+  secretKeys: ['token'],
+  withholding: ['tokens'],
+});
+
+export const gateProtocol: UpstreamProtocol = { baseProbe: { route: '/user/', query: { limit: 1 } }, caching: gateCaching };
 
 export interface GateUserFilter {
   username?: string;

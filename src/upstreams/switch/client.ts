@@ -1,3 +1,4 @@
+import { cachePlan } from '../call-path/cache.ts';
 import { UpstreamError, type QueryParams, type RefusalReader, type UpstreamHttp, type UpstreamProtocol, type CallScope } from '../http.ts';
 import { readPagedWindow, type ListWindow, type WindowPage } from '../paging.ts';
 import { parsePayload } from '../validation.ts';
@@ -87,9 +88,16 @@ const readSwitchRefusal: RefusalReader = (status, body) => {
   };
 };
 
+/** switch's one collection (the gateway never writes to it); `passwd` and `cdr_api_token` are stored as null. */
+const switchCaching = cachePlan({
+  collections: { users: { routes: ['/user/list'], writesChange: ['users'] } },
+  secretKeys: ['passwd', 'cdr_api_token'],
+});
+
 export const switchProtocol: UpstreamProtocol = {
   baseProbe: { route: '/user/list', query: { page: 0, per_page: 1 } },
   refusal: readSwitchRefusal,
+  caching: switchCaching,
 };
 
 export interface SwitchLimits {
