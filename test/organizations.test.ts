@@ -4,43 +4,19 @@ import { parse } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { schema } from '../src/schema/index.ts';
 import { estimateUpstreamCalls } from '../src/server/query-cost.ts';
-import type { Dataset } from '../src/simulators/dataset.ts';
 import { apiKey } from './support/credentials.ts';
 import { present } from './support/expect.ts';
 import { harnessPerTest, startHarness, type Harness } from './support/harness.ts';
+import { expectedOrganization, REPORT_CLOCK } from './support/organizations.ts';
 import { person } from './support/people.ts';
 
 type Json = Record<string, any>;
-
-/** The gateway's clock: within a year of most simulated access tokens' creation, so some are usable and some expired. */
-export const REPORT_CLOCK = Date.UTC(2025, 6, 1);
 
 const admin = apiKey('admin', ['users:read', 'users:write', 'admin']);
 const tinycoOps = apiKey('tinyco-ops', ['users:read', 'users:write'], 'tinyco');
 /** Bound to an organization gate has no member of yet: its first people come with newOrganization. */
 const freshOps = apiKey('fresh-ops', ['users:read', 'users:write'], 'fresh-org');
 const API_KEYS = JSON.stringify([admin.entry, tinycoOps.entry, freshOps.entry]);
-
-/** What the simulated upstreams hold of one organization, worked out from their dataset. */
-export function expectedOrganization(dataset: Dataset, organization: string, now: number) {
-  const members = dataset.gateUsers.filter((user) => user.organization === organization);
-  const usernames = new Set(members.map((member) => member.username));
-  const tokens = dataset.userTokens.filter((token) => token.organization === organization);
-  const balanceOf = new Map(tokens.map((token) => [token.username, Math.trunc(token.balance_seconds)]));
-  const usable = (token: { active: boolean; expires: string }) => token.active && Date.parse(`${token.expires}Z`) > now;
-  const edgeOf = new Map(dataset.edgeUsers.map((account) => [account.username, account]));
-  const activeTokens = members.flatMap((member) => (edgeOf.get(member.username)?.tokens ?? []).filter(usable).map((token) => ({ owner: member.username, edgeId: token.id })));
-  const online = dataset.switchUsers.filter((user) => usernames.has(user.name) && user.is_online === 1).map((user) => user.name);
-  return {
-    members: members.map((member) => member.username),
-    balanceOf,
-    tokens: tokens.length,
-    seconds: tokens.reduce((sum, token) => sum + Math.trunc(token.balance_seconds), 0),
-    usage: tokens.reduce((sum, token) => sum + Math.trunc(token.totalUsageSeconds), 0),
-    activeTokens,
-    online,
-  };
-}
 
 let harness: Harness;
 beforeAll(async () => {
