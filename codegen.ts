@@ -2,22 +2,35 @@ import type { CodegenConfig } from '@graphql-codegen/cli';
 import { printSchema } from 'graphql';
 import { schema } from './src/schema/index.ts';
 
+const scalars = { DateTime: 'string', SafeInt: 'number', JSON: 'unknown', ID: 'string' };
+
+/** Where the report CLI's operations are typed, and their trusted-documents manifest written. */
+export const REPORT_GENERATED = 'src/cli/report/gql/';
+
 /**
  * `npm run codegen`: prints the code-first schema to `schema/schema.graphql` (sorted, committed,
- * checked for staleness in CI) and types the test operations in `test/operations/`.
+ * checked for staleness in CI), types the test operations in `test/operations/`, and types the
+ * report CLI's operations with their manifest (`persisted-documents.json`, sha256 ids, the
+ * documents kept in the code so that a gateway without the manifest runs them as text).
  */
 const config: CodegenConfig = {
   schema: printSchema(schema),
-  documents: 'test/operations/*.graphql',
   generates: {
     'schema/schema.graphql': {
       plugins: ['schema-ast'],
       config: { includeDirectives: true, sort: true },
     },
     'test/generated/': {
+      documents: 'test/operations/*.graphql',
       preset: 'client',
       presetConfig: { fragmentMasking: false },
-      config: { importExtension: '.ts', useTypeImports: true, enumsAsTypes: true, scalars: { DateTime: 'string', SafeInt: 'number', JSON: 'unknown', ID: 'string' } },
+      config: { importExtension: '.ts', useTypeImports: true, enumsAsTypes: true, scalars },
+    },
+    [REPORT_GENERATED]: {
+      documents: 'src/cli/report/*.graphql',
+      preset: 'client',
+      presetConfig: { fragmentMasking: false, persistedDocuments: { mode: 'embedHashInDocument', hashAlgorithm: 'sha256' } },
+      config: { documentMode: 'string', importExtension: '.ts', useTypeImports: true, enumsAsTypes: true, strictScalars: true, scalars },
     },
   },
 };

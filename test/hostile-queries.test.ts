@@ -124,7 +124,7 @@ describe('the upstream cost estimate', () => {
       estimate(
         'mutation { provisionUser(input: { idempotencyKey: "k", username: "x", email: "x@y.z", password: "long-enough", organization: "acme" }) { __typename } }',
       ),
-    ).toBe(12);
+    ).toBe(13);
   });
 
   it('counts what filtering for an organization reads: whole lists, and its people once a request', () => {

@@ -22,9 +22,16 @@ export interface FieldProblem {
 export class ValidationError extends Error {
   override readonly name = 'ValidationError';
   readonly fieldErrors: FieldProblem[];
-  constructor(fieldErrors: FieldProblem[]) {
+  /**
+   * Whether the same input is refused again whatever the upstreams come to hold: such a refusal is
+   * kept under an idempotency key. One that depends on them (an organization gate has no member
+   * of yet) is not: the key stays free for the input once it passes.
+   */
+  readonly lasting: boolean;
+  constructor(fieldErrors: FieldProblem[], lasting = true) {
     super(`Invalid input: ${fieldErrors.map((problem) => `${problem.field} ${problem.message}`).join('; ')}`);
     this.fieldErrors = fieldErrors;
+    this.lasting = lasting;
   }
 }
 

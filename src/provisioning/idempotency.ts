@@ -93,7 +93,8 @@ export interface SettledValue<T> {
  * client's answer is never served to another): the same key with the same input
  * answers the first result without running again, also while the first is still running (in this
  * process or another sharing Redis); another input under the key is `IdempotencyKeyReusedError`.
- * Kept are answers and final refusals (a conflict, a missing record, a refused value); a failure
+ * Kept are answers and final refusals (a conflict, a missing record, a refused value, unless
+ * it is not `lasting`); a failure
  * after which nothing is left upstream (an upstream down, a step undone) releases the key, so a
  * retry runs again. An outcome that is not known (`OutcomeUnknown` carrying its `attempt`) keeps
  * the key bound to that attempt: the next call with the key runs `settle` on it, which answers
@@ -122,7 +123,7 @@ export async function once<T>(
       fresh = settled.value;
       return { result: store({ value: forStorage(settled.value) }), keep: true, replayed: settled.replayed };
     } catch (error) {
-      if (isRefusal(error)) return { result: store({ refusal: error }), keep: true };
+      if (isRefusal(error) && !(error instanceof ValidationError && !error.lasting)) return { result: store({ refusal: error }), keep: true };
       const attempt = unsettledAttempt(error);
       if (attempt !== undefined) return { result: store({ refusal: error }), unsettled: attempt };
       throw error;

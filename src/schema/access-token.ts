@@ -15,7 +15,7 @@ import { checkedInput, mutationResult, NotFoundError, payloadType, performMutati
 import { settleNodes } from './nodes.ts';
 
 /** An access token with the edge account it lives under (its id is only unique there). */
-type AccessTokenShape = EdgeAccessToken & { userId: string };
+export type AccessTokenShape = EdgeAccessToken & { userId: string };
 
 export const AccessTokenRef = builder.objectRef<AccessTokenShape>('AccessToken');
 
@@ -45,7 +45,8 @@ builder.node(AccessTokenRef, {
   }),
 });
 
-addEdgeAccountList({
+/** The connection of access tokens: every list of `AccessToken`s pages as one. */
+export const AccessTokenConnectionRef = addEdgeAccountList({
   field: 'accessTokens',
   node: AccessTokenRef,
   name: 'AccessToken',

@@ -105,7 +105,8 @@ async function accountListOf<T>(user: GateUser, context: GatewayContext, list: D
 
 /**
  * A per-account edge list (access tokens, login history) as one connection type, served on
- * `EdgeUser` and on the person. Nullable: when edge fails, the rest of the answer stands.
+ * `EdgeUser` and on the person. Nullable: when edge fails, the rest of the answer stands. Answers
+ * the connection type, for other lists of the same items.
  */
 export function addEdgeAccountList<T, N>(options: {
   field: string;
@@ -115,7 +116,7 @@ export function addEdgeAccountList<T, N>(options: {
   list: (context: GatewayContext) => DataLoader<string, PositionedList<T>>;
   /** Shapes an item of the served page as its node, knowing the account, its place in the list (`items`: those read, by position) and the list. */
   toNode: (accountId: string, items: readonly T[], index: number, list: PositionedList<T>) => N;
-}): void {
+}) {
   const connection = builder.connectionObject({ type: options.node, name: `${options.name}Connection` }, { name: `${options.name}Edge` });
   const description = `${options.description} ${connectionDescription}`;
   builder.objectField(EdgeUserRef, options.field, (t) =>
@@ -146,6 +147,7 @@ export function addEdgeAccountList<T, N>(options: {
       connection,
     ),
   );
+  return connection;
 }
 
 // ---- mutations: edge `/users/` ----

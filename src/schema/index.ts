@@ -10,6 +10,7 @@ import './edge-user.ts';
 import './access-token.ts';
 import './login-history.ts';
 import './switch-user.ts';
+import './organization.ts';
 import './provisioning.ts';
 
 // `@defer` and `@stream` are part of the published schema, so that clients' tooling (codegen,

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { deprovisionUser } from '../provisioning/deprovision-user.ts';
 import { once } from '../provisioning/idempotency.ts';
 import { personLock, withLocks } from '../provisioning/locks.ts';
+import { requireKnownOrganization, type KnownOrganizations } from '../provisioning/organizations.ts';
 import { provisionUser, settleProvisioning, type ProvisionedPerson, type ProvisioningAttempt, type ProvisioningServices } from '../provisioning/provision-user.ts';
 import { CreatedAccessTokenRef } from './access-token.ts';
 import { builder } from './builder.ts';
@@ -56,7 +57,13 @@ const ProvisionUserInput = builder.inputType('ProvisionUserInput', {
     username: t.string({ required: true }),
     email: t.string({ required: true }),
     password: t.string({ required: true, description: 'At least 8 characters; set on gate (and edge), never shown again.' }),
-    organization: t.string({ required: true }),
+    organization: t.string({
+      required: true,
+      description: 'An organization gate has members of; a new one only with `newOrganization` (else a ValidationError names the closest known one).',
+    }),
+    newOrganization: t.boolean({
+      description: 'Set when the organization has no member yet: the person is its first. Harmless when it has members (a rerun). Not part of what the idempotency key compares.',
+    }),
     firstName: t.string(),
     lastName: t.string(),
     role: t.string(),
@@ -77,6 +84,7 @@ const newPerson = z
     email: emailInput,
     password: passwordInput,
     organization: requiredNameInput,
+    newOrganization: optional(z.boolean()),
     firstName: optional(nameInput),
     lastName: optional(nameInput),
     role: optional(nameInput),
@@ -131,6 +139,12 @@ const DeprovisionUserResult = mutationResult(
   [ValidationError, NotFoundError, ConflictError, ...writeFailures, ProvisioningFailed],
 );
 
+/** Whether gate has members of an organization (read fresh), and the organizations this writer may see. */
+const knownOrganizations = (context: GatewayContext): KnownOrganizations => ({
+  hasMembers: async (name) => (await context.clients.gate.listUsers({ organization: name }, { offset: 0, limit: 0 })).total > 0,
+  all: () => context.gate.organizations.get(),
+});
+
 /** Lets later fields of the request see the person as written. */
 function rememberPerson(context: GatewayContext, person: ProvisionedPerson): void {
   context.gate.wrote.user(person.user);
@@ -148,7 +162,7 @@ builder.mutationFields((t) => ({
     args: { input: t.arg({ type: ProvisionUserInput, required: true }) },
     resolve: (_root, { input }, context, info) =>
       performMutation(context, info, async (audit) => {
-        const { idempotencyKey, ...person } = checkedInput(newPerson, input);
+        const { idempotencyKey, newOrganization, ...person } = checkedInput(newPerson, input);
         context.writeScope.checkOrganization(person.organization, 'organization');
         const services: ProvisioningServices = context.writes;
         const value = await once(context.writes, {
@@ -156,7 +170,11 @@ builder.mutationFields((t) => ({
           caller: context.caller.key,
           key: idempotencyKey,
           input: person,
-          work: () => provisionUser(context.clients, services, person, audit),
+          // A replay answers as the first run did; a refused organization leaves the key free (the flag is not in `input`).
+          work: async () => {
+            await requireKnownOrganization(knownOrganizations(context), person.organization, newOrganization === true);
+            return provisionUser(context.clients, services, person, audit);
+          },
           settle: async (attempt) => ({
             value: await settleProvisioning(context.clients, services, attempt as ProvisioningAttempt, person, audit),
             replayed: false,

@@ -100,6 +100,9 @@ const SwitchUserOrder = builder.inputType('SwitchUserOrder', {
   }),
 });
 
+/** The connection of switch users: every list of `SwitchUser`s pages as one. */
+export const SwitchUserConnectionRef = builder.connectionObject({ type: SwitchUserRef, name: 'SwitchUserConnection' }, { name: 'SwitchUserEdge' });
+
 const isoOrUndefined = (date: Date | null | undefined) => date?.toISOString();
 
 builder.queryField('switchUsers', (t) =>
@@ -130,7 +133,6 @@ builder.queryField('switchUsers', (t) =>
         return resolveConnection(args, countedListReader((window) => context.switch.users.load({ ...read, window })));
       },
     },
-    { name: 'SwitchUserConnection' },
-    { name: 'SwitchUserEdge' },
+    SwitchUserConnectionRef,
   ),
 );

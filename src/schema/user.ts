@@ -49,6 +49,9 @@ const UserFilter = builder.inputType('UserFilter', {
   }),
 });
 
+/** The connection of people: every list of `User`s pages as one. */
+export const UserConnectionRef = builder.connectionObject({ type: UserRef, name: 'UserConnection' }, { name: 'UserEdge' });
+
 builder.queryFields((t) => ({
   user: t.field({
     type: UserRef,
@@ -70,8 +73,7 @@ builder.queryFields((t) => ({
         return resolveConnection(args, countedListReader((window) => context.gate.users.load({ ...read, window })));
       },
     },
-    { name: 'UserConnection' },
-    { name: 'UserEdge' },
+    UserConnectionRef,
   ),
 }));
 

@@ -73,6 +73,12 @@ export interface CostModel {
   organizationBound: boolean;
   /** The most gate or switch calls one whole-list read for an organization makes (`TENANT_SCAN_MAX_ITEMS`'s default, 20 000, in pages of 100). */
   tenantScanPages: number;
+  /**
+   * How many members an organization is taken to have where something is read of each one (its
+   * edge account and access tokens, for `Organization.activeAccessTokens`): its length is unknown
+   * before its members are read. 100 covers the simulated organizations (4 to 130 people).
+   */
+  organizationMembers: number;
 }
 
 export const DEFAULT_COST_MODEL: CostModel = {
@@ -84,6 +90,7 @@ export const DEFAULT_COST_MODEL: CostModel = {
   edgeMaxPages: 1000,
   organizationBound: false,
   tenantScanPages: 200,
+  organizationMembers: 100,
 };
 
 /** What a field's parent record knows, handed to the rules of its fields. */
@@ -261,6 +268,45 @@ const totalCount = (upstream: Upstream): CostRule => ({
   cost: (_args, parent) => ({ calls: parent.page?.countCalls ?? 0 }),
 });
 
+// ---- organizations: gate's lists read whole for one organization ----
+
+const MEMBERS = 'the organization’s members';
+const ORGANIZATION_TOKENS = 'the organization’s user tokens';
+
+/** A list of one organization read whole, once for every field of the organization that needs it (≤ 200 calls). */
+const wholeOrganizationList = (key: string, model: CostModel): FieldCost['sharedLookup'] => ({ key, calls: model.tenantScanPages });
+
+/** A connection over a list held whole: it costs only what it is read from. */
+const heldConnection = (summary: string, cost: (model: CostModel) => Omit<FieldCost, 'page'>): CostRule => ({
+  summary: `${summary}; edges.node × page size`,
+  cost: (args, _parent, model) => ({ ...cost(model), page: { items: pageWindow(args).items, countCalls: 0 }, readInDetail: false }),
+});
+
+/**
+ * Every organization, from gate's whole user list (≤ 200 calls; for a caller bound to one, its
+ * people, once a request). There are as many as there are users at most: what is selected under
+ * them counts that many times, so what costs calls belongs on `organization(name:)`.
+ */
+const organizationList: CostRule = {
+  summary: 'gate’s whole user list (≤ 200; a bound caller: its people once a request); what is selected × 20 000 (1 for a bound caller)',
+  cost: (_args, _parent, model) =>
+    model.organizationBound
+      ? { calls: 0, oncePerRequest: { key: PEOPLE, calls: model.tenantScanPages }, items: 1, readInDetail: false }
+      : { calls: model.tenantScanPages, items: model.tenantScanPages * model.gatePageSize, readInDetail: false },
+};
+
+/**
+ * The members' usable access tokens: the members read whole (shared), then each member's edge
+ * account (1) and its tokens (assumed 2 pages), for an organization taken to have 100 members.
+ */
+const organizationAccessTokens: CostRule = {
+  summary: 'the members (shared, ≤ 200) + per member, assumed 100: edge account (1) and its tokens (assumed 2 pages); edges.node × page size',
+  cost: (args, _parent, model) => {
+    const fanOut = model.organizationMembers * (1 + model.edgeAccountListPages);
+    return { calls: fanOut, sharedLookup: wholeOrganizationList(MEMBERS, model), page: { items: pageWindow(args).items, countCalls: 0 }, readInDetail: false };
+  },
+};
+
 /**
  * Records loaded by global id. Most types load with one call; a LoginHistory reads its account's
  * whole history (edge has no attempt by id): the costliest, counted for every id. For a caller
@@ -290,6 +336,8 @@ export const UPSTREAM_COSTS: Readonly<Record<string, CostRule>> = {
   'Query.extras': filteredForOrganization('gate', { detailed: true }),
   'Query.switchUsers': filteredForOrganization('switch'),
   'Query.edgeUsers': edgeDirectory(),
+  'Query.organizations': organizationList,
+  'Query.organization': calls(1, 'gate user count of the organization'),
   'Query.node': nodeLoads(() => 1),
   'Query.nodes': nodeLoads((args) => (Array.isArray(args['ids']) ? args['ids'].length : 0)),
 
@@ -327,6 +375,25 @@ export const UPSTREAM_COSTS: Readonly<Record<string, CostRule>> = {
   'LoginHistory.account': calls(1, 'edge user by id'),
   'SwitchUser.user': calls(1, 'gate user by username'),
 
+  // ---- an organization ----
+  'Organization.members': connection('gate'),
+  'Organization.balanceTotals': {
+    summary: 'its user tokens read whole, with balances (shared, ≤ 200)',
+    cost: (_args, _parent, model) => ({ calls: 0, sharedLookup: wholeOrganizationList(ORGANIZATION_TOKENS, model), readInDetail: true }),
+  },
+  // Its user tokens (shared with balanceTotals) and its members (≤ 200), joined by username.
+  'Organization.membersBelowBalance': heldConnection('its members (≤ 200) + its user tokens (shared, ≤ 200)', (model) => ({
+    calls: model.tenantScanPages,
+    sharedLookup: wholeOrganizationList(ORGANIZATION_TOKENS, model),
+  })),
+  'Organization.activeAccessTokens': organizationAccessTokens,
+  // switch's online users read whole (≤ 200; for a bound caller filtered by its people, once a request) and the members (shared).
+  'Organization.onlineSwitchUsers': heldConnection('switch’s online users read whole (≤ 200) + the members (shared, ≤ 200)', (model) => ({
+    calls: model.tenantScanPages,
+    sharedLookup: wholeOrganizationList(MEMBERS, model),
+    ...(model.organizationBound && { oncePerRequest: { key: PEOPLE, calls: model.tenantScanPages } }),
+  })),
+
   // ---- mutations: what is selected on their payloads counts on top ----
   'Mutation.createUser': write(3),
   'Mutation.updateUser': write(3),
@@ -348,7 +415,9 @@ export const UPSTREAM_COSTS: Readonly<Record<string, CostRule>> = {
   'Mutation.revokeAccessToken': write(3),
   'Mutation.deleteAccessToken': write(3),
   // Checks on every upstream, five records, and their undoing when a step fails.
-  'Mutation.provisionUser': write(12),
+  // And whether gate has members of its organization (1). A refused organization reads the
+  // organizations for a suggestion, once a request: not counted, as only a refusal pays it.
+  'Mutation.provisionUser': write(13),
   'Mutation.deprovisionUser': write(12),
 };
 

@@ -4,10 +4,10 @@ import { getNamedType, isLeafType, isObjectType, isUnionType, type GraphQLObject
  * A selection of every field of `type` and of every object it reaches, to the given depth (a union
  * through each of its members): what the gateway can possibly answer there.
  */
-export function selectionOf(type: GraphQLObjectType, pageSize: number, depth: number): string {
+export function selectionOf(type: GraphQLObjectType, pageSize: number, depth: number, without: readonly string[] = []): string {
   const parts: string[] = [];
   for (const field of Object.values(type.getFields())) {
-    if (field.args.some((arg) => arg.type.toString().endsWith('!'))) continue;
+    if (without.includes(field.name) || field.args.some((arg) => arg.type.toString().endsWith('!'))) continue;
     const named = getNamedType(field.type);
     const args = field.args.some((arg) => arg.name === 'first') ? `(first: ${pageSize})` : '';
     if (isLeafType(named)) parts.push(field.name);
@@ -20,7 +20,21 @@ export function selectionOf(type: GraphQLObjectType, pageSize: number, depth: nu
   return parts.join(' ');
 }
 
-/** A query selecting every field of every object reachable from the root lists, to the given depth: for checks that hold over the whole API. */
-export function selectEverything(schema: GraphQLSchema, pageSize: number, depth: number): string {
-  return `{ ${selectionOf(schema.getQueryType()!, pageSize, depth)} }`;
+/**
+ * A query selecting every field of every object reachable from the root lists, to the given depth: for checks that hold over the whole API.
+ * `roots.given` asks root fields with required arguments too (`{ organization: '(name: "acme")' }`); `roots.without` leaves root fields out.
+ */
+export function selectEverything(
+  schema: GraphQLSchema,
+  pageSize: number,
+  depth: number,
+  roots: { given?: Readonly<Record<string, string>>; without?: readonly string[] } = {},
+): string {
+  const query = schema.getQueryType()!;
+  const parts = [selectionOf(query, pageSize, depth, roots.without)];
+  for (const [name, args] of Object.entries(roots.given ?? {})) {
+    const named = getNamedType(query.getFields()[name]!.type);
+    if (isObjectType(named)) parts.push(`${name}${args} { ${selectionOf(named, pageSize, depth - 1)} }`);
+  }
+  return `{ ${parts.join(' ')} }`;
 }

@@ -29,6 +29,15 @@ export interface GateTenancy {
 
 const EMPTY_PAGE: WindowPage<never> = { items: [], total: 0 };
 
+/** An organization gate files users under, and how many. */
+export interface OrganizationCount {
+  name: string;
+  memberCount: number;
+}
+
+/** Names in a stable order that does not depend on the locale the gateway runs in. */
+const compareNames = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
 /**
  * gate has no multi-key filters: one request per distinct key, each key once per request. A
  * record read one way (a list, a lookup by username) is primed for the other ways, so a later
@@ -60,13 +69,12 @@ export function createGateLoaders(client: GateClient, tenancy: GateTenancy, onBa
   }, watch('gate.userByUsername'));
   const ownsUserId = async (id: string) => organization === undefined || (await userById.load(id)) !== null;
 
+  /** Every item of a gate list, refused past `TENANT_SCAN_MAX_ITEMS`. */
+  const readAll = <T>(read: (window: ListWindow) => Promise<WindowPage<T>>, what: string): Promise<T[]> =>
+    readWhole(read, GATE_MAX_PAGE_SIZE, tenancy.scan.maxItems, scanTooLong('gate', what, tenancy.scan));
+
   const people = sharedOnce(async () => {
-    const users = await readWhole(
-      (window) => client.listUsers({ organization }, window),
-      GATE_MAX_PAGE_SIZE,
-      tenancy.scan.maxItems,
-      scanTooLong('gate', 'user list of one organization', tenancy.scan),
-    );
+    const users = await readAll((window) => client.listUsers({ organization }, window), 'user list of one organization');
     const mine = users.filter((user) => owned(user) !== null);
     mine.forEach(primeUser);
     return { usernames: new Set(mine.map((user) => user.username)), ids: new Set(mine.map((user) => user.id)) };
@@ -91,7 +99,7 @@ export function createGateLoaders(client: GateClient, tenancy: GateTenancy, onBa
   ): Promise<WindowPage<T>> => {
     const page = await read(window);
     if (page.items.every((item) => owned(item) !== null)) return page;
-    const whole = await readWhole(read, GATE_MAX_PAGE_SIZE, tenancy.scan.maxItems, scanTooLong('gate', what, tenancy.scan));
+    const whole = await readAll(read, what);
     return windowOf(whole.filter((item) => owned(item) !== null), window);
   };
   /** The organization's share of a list filtered by `organization`: none when the filter names another. */
@@ -144,16 +152,56 @@ export function createGateLoaders(client: GateClient, tenancy: GateTenancy, onBa
     const organizationId = filter.organizationId ?? (organization === undefined ? undefined : tenancy.extraNumbers.get(organization));
     const [{ ids }, whole] = await Promise.all([
       people.get(),
-      readWhole(
-        (slice) => client.listExtras({ ...filter, organizationId }, slice, detailed),
-        GATE_MAX_PAGE_SIZE,
-        tenancy.scan.maxItems,
-        scanTooLong('gate', 'user extra list', tenancy.scan),
-      ),
+      readAll((slice) => client.listExtras({ ...filter, organizationId }, slice, detailed), 'user extra list'),
     ]);
     const mine = whole.filter((extra) => ids.has(extra.parent));
     mine.forEach(learnNumber);
     return windowOf(mine, window);
+  };
+
+  /**
+   * The organizations gate files users under, with their member counts, by name: every user read
+   * once (admin), or the caller's own organization when it has members.
+   */
+  const organizations = sharedOnce(async (): Promise<OrganizationCount[]> => {
+    if (organization !== undefined) {
+      const { usernames } = await people.get();
+      return usernames.size > 0 ? [{ name: organization, memberCount: usernames.size }] : [];
+    }
+    const users = await readAll((window) => client.listUsers({}, window), 'user list');
+    users.forEach(primeUser);
+    const counts = new Map<string, number>();
+    for (const user of users) {
+      if (user.organization) counts.set(user.organization, (counts.get(user.organization) ?? 0) + 1);
+    }
+    return [...counts].map(([name, memberCount]) => ({ name, memberCount })).sort((a, b) => compareNames(a.name, b.name));
+  });
+
+  /** Everything of a list gate filters by `organization` that is filed under exactly that organization (none of another for a bound request). */
+  const wholeOrganization = async <T extends { organization: string | null }>(
+    name: string,
+    read: (filter: { organization: string }, window: ListWindow) => Promise<WindowPage<T>>,
+    what: string,
+  ): Promise<T[]> => {
+    const items = await readAll((window) => organizationWindow({ organization: name }, window, read, what), what);
+    return items.filter((item) => item.organization === name);
+  };
+
+  const members = loaderByKey(async (name) => {
+    const users = await wholeOrganization(name, (filter, window) => client.listUsers(filter, window), 'user list of one organization');
+    users.forEach(primeUser);
+    return users;
+  }, watch('gate.members'));
+  const organizationTokens = loaderByKey(async (name) => {
+    const found = await wholeOrganization(name, (filter, window) => client.listTokens(filter, window, true), 'user token list of one organization');
+    for (const token of found) tokens.prime(token, true);
+    return found;
+  }, watch('gate.organizationTokens'));
+  /** A person written or gone changes who belongs where. */
+  const forgetMemberships = () => {
+    people.reset();
+    organizations.reset();
+    members.clearAll();
   };
 
   return {
@@ -163,13 +211,13 @@ export function createGateLoaders(client: GateClient, tenancy: GateTenancy, onBa
      */
     wrote: {
       user(user: GateUser) {
-        people.reset();
+        forgetMemberships();
         userById.clear(user.id);
         userByUsername.clear(user.username);
         if (owned(user)) primeUser(user);
       },
       userGone(key: GateUserKey) {
-        people.reset();
+        forgetMemberships();
         if ('username' in key) {
           userByUsername.clear(key.username);
           return;
@@ -179,10 +227,12 @@ export function createGateLoaders(client: GateClient, tenancy: GateTenancy, onBa
         userByUsername.clearAll();
       },
       token(token: GateUserToken) {
+        organizationTokens.clearAll();
         if (owned(token)) tokens.replace(token);
         else tokens.forget(token);
       },
       tokenGone(token: GateUserToken) {
+        organizationTokens.clearAll();
         tokens.forget(token);
       },
       extra(extra: GateUserExtra) {
@@ -200,6 +250,11 @@ export function createGateLoaders(client: GateClient, tenancy: GateTenancy, onBa
     extraByParent: extras.byKey,
     /** For the edge and switch loaders of a request bound to an organization. */
     membership,
+    organizations,
+    /** The gate users of one organization, every one (`TENANT_SCAN_MAX_ITEMS` at most), in gate's order. */
+    members,
+    /** The user tokens gate files under one organization, every one, with their balances. */
+    organizationTokens,
     users: loaderByValue(async ({ filter, window }: GateListRead<GateUserFilter>) => {
       const page = await organizationWindow(filter, window, (narrowed, slice) => client.listUsers(narrowed, slice), 'user list');
       page.items.forEach(primeUser);

@@ -1,5 +1,5 @@
 import { ENDS_CHAIN, forgetfulLoader, loaderByKey, loaderByValue, loaderWatcher, type LoaderBatchObserver } from '../batching.ts';
-import { readWhole, windowOf, type ListWindow, type WindowPage } from '../paging.ts';
+import { readWhole, windowOf, type ListWindow } from '../paging.ts';
 import { scanTooLong, type Membership, type TenantScanLimit } from '../tenancy.ts';
 import { SWITCH_PAGE_SIZE, type SwitchClient, type SwitchUserFilter, type SwitchUserOrder } from './client.ts';
 import type { SwitchUser } from './types.ts';
@@ -43,19 +43,23 @@ export function createSwitchLoaders(client: SwitchClient, { membership, scan }: 
     if (user) primeUser(user);
     return user;
   }, watch('switch.userByName'), ENDS_CHAIN);
-  const organizationUsers = async (members: Membership, { filter, order, window }: SwitchListRead): Promise<WindowPage<SwitchUser>> => {
-    const [{ usernames }, whole] = await Promise.all([
-      members.everyone(),
+  /** Every user of the filtered list that this request may see: read whole (`TENANT_SCAN_MAX_ITEMS` at most), filtered here for an organization. */
+  const everyUser = loaderByValue(async ({ filter, order }: Omit<SwitchListRead, 'window'>) => {
+    const [visible, whole] = await Promise.all([
+      membership?.everyone(),
       readWhole((slice) => client.listUsers(filter, order, slice), SWITCH_PAGE_SIZE, scan.maxItems, scanTooLong('switch', 'user list', scan)),
     ]);
-    return windowOf(whole.filter((user) => usernames.has(user.name)), window);
-  };
-  const users = loaderByValue(async (read: SwitchListRead) => {
-    const page = membership === undefined ? await client.listUsers(read.filter, read.order, read.window) : await organizationUsers(membership, read);
+    const mine = visible === undefined ? whole : whole.filter((user) => visible.usernames.has(user.name));
+    mine.forEach(primeUser);
+    return mine;
+  }, watch('switch.everyUser'));
+  const users = loaderByValue(async ({ window, ...read }: SwitchListRead) => {
+    if (membership !== undefined) return windowOf(await everyUser.load(read), window);
+    const page = await client.listUsers(read.filter, read.order, window);
     page.items.forEach(primeUser);
     return page;
   }, watch('switch.users'));
-  return { userById, userByName, users };
+  return { userById, userByName, users, everyUser };
 }
 
 export type SwitchLoaders = ReturnType<typeof createSwitchLoaders>;

@@ -25,6 +25,9 @@ export type ProvisionUserInput = {
   isActive?: boolean | null | undefined;
   lastName?: string | null | undefined;
   maxSessions?: number | null | undefined;
+  /** Set when the organization has no member yet: the person is its first. Harmless when it has members (a rerun). Not part of what the idempotency key compares. */
+  newOrganization?: boolean | null | undefined;
+  /** An organization gate has members of; a new one only with `newOrganization` (else a ValidationError names the closest known one). */
   organization: string;
   /** At least 8 characters; set on gate (and edge), never shown again. */
   password: string;
