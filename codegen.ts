@@ -2,22 +2,37 @@ import type { CodegenConfig } from '@graphql-codegen/cli';
 import { printSchema } from 'graphql';
 import { schema } from './src/schema/index.ts';
 
+const scalars = { DateTime: 'string', SafeInt: 'number', JSON: 'unknown', ID: 'string' };
+
 /**
  * `npm run codegen`: prints the code-first schema to `schema/schema.graphql` (sorted, committed,
- * checked for staleness in CI) and types the test operations in `test/operations/`.
+ * checked for staleness in CI), types the test operations in `test/operations/`, and types the
+ * onboarding CLI's operations with their trusted-documents manifest (`persisted-documents.json`,
+ * which a gateway that runs trusted documents only loads with `TRUSTED_DOCUMENTS`).
  */
 const config: CodegenConfig = {
   schema: printSchema(schema),
-  documents: 'test/operations/*.graphql',
   generates: {
     'schema/schema.graphql': {
       plugins: ['schema-ast'],
       config: { includeDirectives: true, sort: true },
     },
     'test/generated/': {
+      documents: 'test/operations/*.graphql',
       preset: 'client',
       presetConfig: { fragmentMasking: false },
-      config: { importExtension: '.ts', useTypeImports: true, enumsAsTypes: true, scalars: { DateTime: 'string', SafeInt: 'number', JSON: 'unknown', ID: 'string' } },
+      config: { importExtension: '.ts', useTypeImports: true, enumsAsTypes: true, scalars },
+    },
+    'src/cli/onboard/generated/': {
+      documents: 'src/cli/onboard/operations.graphql',
+      preset: 'client',
+      presetConfig: {
+        fragmentMasking: false,
+        // The CLI holds each operation's hash, never its text: it runs against a gateway that
+        // runs only the documents of the manifest written next to it.
+        persistedDocuments: { mode: 'replaceDocumentWithHash', hashAlgorithm: 'sha256' },
+      },
+      config: { documentMode: 'string', importExtension: '.ts', useTypeImports: true, enumsAsTypes: true, strictScalars: true, scalars },
     },
   },
 };
