@@ -201,10 +201,9 @@ export async function applyPlan(options: ApplyOptions): Promise<RowOutcome[]> {
 
   const queue = new PQueue({ concurrency: options.concurrency });
   const started = new Set<(typeof tasks)[number]>();
-  const stop = () => queue.clear();
-  signal.addEventListener('abort', stop, { once: true });
   for (const task of tasks) {
     void queue.add(async () => {
+      // After Ctrl-C the rows still queued end here, unstarted.
       if (signal.aborted) return;
       started.add(task);
       const base = { line: task.line, username: task.username };
@@ -212,7 +211,6 @@ export async function applyPlan(options: ApplyOptions): Promise<RowOutcome[]> {
     });
   }
   await queue.onIdle();
-  signal.removeEventListener('abort', stop);
   for (const task of tasks.filter((task) => !started.has(task))) {
     end({ line: task.line, username: task.username, outcome: 'skipped', note: 'not started: stopped by Ctrl-C' });
   }

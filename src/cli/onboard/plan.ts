@@ -61,7 +61,8 @@ export function differencesOf(row: ValidRow, member: Member): { fields: string[]
   const { username } = input;
   const fields = new Set<string>();
   const steps: Step[] = [];
-  const note = (changes: Record<string, unknown>, prefix = '') => Object.keys(changes).forEach((key) => fields.add(prefix + key));
+  // By column: an email that differs on gate and on edge is one difference, `email`.
+  const note = (changes: Record<string, unknown>) => Object.keys(changes).forEach((key) => fields.add(key === 'memberships' ? 'edge.memberships' : key));
 
   const userChanges = changesOf(input, member, ['email', 'firstName', 'lastName', 'role'] as const);
   note(userChanges);
@@ -104,7 +105,7 @@ export function differencesOf(row: ValidRow, member: Member): { fields: string[]
         { ...account, memberships: sorted(account.memberships) },
         ['email', 'firstName', 'lastName', 'isActive', 'memberships'] as const,
       );
-      note(edgeChanges, 'edge.');
+      note(edgeChanges);
       if (edgeChanges.memberships) edgeChanges.memberships = memberships;
       if (Object.keys(edgeChanges).length) steps.push({ mutation: 'updateEdgeUser', input: { username, changes: edgeChanges } });
     }
