@@ -25,25 +25,31 @@ export interface PeopleFile {
   problems: RowProblem[];
 }
 
-const newlines = (text: string) => text.split('\n').length - 1;
+const NEWLINE = 0x0a;
+const CARRIAGE_RETURN = 0x0d;
 
 /**
  * The records of a CSV text, each with the line it starts on. csv-parse counts lines itself, but
- * counts a CRLF inside a quoted cell twice; the raw text of the records counts them right.
+ * counts a CRLF inside a quoted cell twice; the byte each record ends at counts them right.
  */
 function recordsWithLines(text: string): { line: number; cells: string[] }[] {
-  let records: { record: string[]; raw: string }[];
+  let records: { record: string[]; info: { bytes: number } }[];
   try {
-    records = parse(text, { raw: true, bom: true, skip_empty_lines: true, relax_column_count: true }) as unknown as typeof records;
+    records = parse(text, { info: true, bom: true, skip_empty_lines: true, relax_column_count: true }) as unknown as typeof records;
   } catch (error) {
     if (error instanceof CsvError) throw new PeopleFileError(`line ${(error as CsvError & { lines?: number }).lines ?? '?'}: ${error.message}`);
     throw error;
   }
-  let before = 0;
-  return records.map(({ record, raw }) => {
-    // Empty lines skipped before a record are part of its raw text.
-    const line = before + newlines(/^[\r\n]*/.exec(raw)?.[0] ?? '') + 1;
-    before += newlines(raw);
+  const bytes = Buffer.from(text);
+  let line = 1;
+  let counted = 0;
+  let end = 0;
+  return records.map(({ record, info }) => {
+    // A record starts past the line ends (and empty lines) after the one before it.
+    let start = end;
+    while (bytes[start] === NEWLINE || bytes[start] === CARRIAGE_RETURN) start++;
+    for (; counted < start; counted++) if (bytes[counted] === NEWLINE) line++;
+    end = info.bytes;
     return { line, cells: record };
   });
 }
