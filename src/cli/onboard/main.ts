@@ -28,7 +28,7 @@ Checks every row of the file by the gateway's rules and prints the plan; writes 
   --new-organization    the organization has no member yet: create it (newOrganization on every row)
   --secrets <file>      where generated passwords and access-token plaintexts go (mode 0600); needed by
                         --apply when the plan makes any
-  --results <file>      one JSON line per row: line, username, outcome, ids
+  --results <file>      with --apply: one JSON line per row (line, username, outcome, ids)
   --concurrency <n>     rows under way at once (default 4)
 
 Columns are the fields of ProvisionUserInput (nested ones as edge.memberships); a list cell holds its
