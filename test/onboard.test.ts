@@ -24,6 +24,14 @@ const GOOD_ROWS = [
   'donald.k,donald.k@newco.test,Donald,Knuth,newco,,120,1,,BLUE,',
 ];
 
+/** What the upstreams hold of `newco` once the good rows are in. */
+const GOOD_HOLDINGS = {
+  users: ['ada.l', 'barbara.l', 'donald.k', 'grace.h'],
+  tokens: ['ada.l', 'barbara.l', 'donald.k', 'grace.h'],
+  extras: 4,
+  edge: ['ada.l', 'donald.k'],
+};
+
 /** The four good rows (lines 2, 3, 10, 11) among bad ones, a row in another organization and one in conflict. */
 const MIXED_FILE = [
   HEADER,
@@ -112,12 +120,7 @@ describe('npm run onboard', () => {
     const args = [people, '--apply', '--new-organization', '--secrets', secrets, '--results', results, '--concurrency', '2'];
     const applied = await onboard(args, cli);
     expect(applied.code).toBe(1);
-    expect(holdings(simulators, 'newco')).toEqual({
-      users: ['ada.l', 'barbara.l', 'donald.k', 'grace.h'],
-      tokens: ['ada.l', 'barbara.l', 'donald.k', 'grace.h'],
-      extras: 4,
-      edge: ['ada.l', 'donald.k'],
-    });
+    expect(holdings(simulators, 'newco')).toEqual(GOOD_HOLDINGS);
     const outcomes = readLines<RowOutcome>(results);
     expect(outcomes.map(({ line, outcome, error }) => [line, outcome, error?.type])).toEqual([
       [2, 'created', undefined],
@@ -198,12 +201,7 @@ describe('npm run onboard', () => {
       ['barbara.l', 'unchanged'],
       ['donald.k', 'unchanged'],
     ]);
-    expect(holdings(simulators, 'newco')).toEqual({
-      users: ['ada.l', 'barbara.l', 'donald.k', 'grace.h'],
-      tokens: ['ada.l', 'barbara.l', 'donald.k', 'grace.h'],
-      extras: 4,
-      edge: ['ada.l', 'donald.k'],
-    });
+    expect(holdings(simulators, 'newco')).toEqual(GOOD_HOLDINGS);
   });
 
   it('stops cleanly on Ctrl-C (the rows under way finish, no new one starts) and a rerun resumes without duplicates', async () => {

@@ -98,7 +98,8 @@ export function differencesOf(row: ValidRow, member: Member): { fields: string[]
     if (!account) {
       fields.add('edge');
       const { email, firstName, lastName, organization, isActive } = input;
-      steps.push({ mutation: 'createEdgeUser', input: { username, email, firstName: firstName ?? '', lastName: lastName ?? '', organization, isActive, memberships } });
+      // provisionUser's rules require both names of a row with `edge`: a valid row has them.
+      steps.push({ mutation: 'createEdgeUser', input: { username, email, firstName: firstName as string, lastName: lastName as string, organization, isActive, memberships } });
     } else {
       const edgeChanges = changesOf(
         { ...input, memberships: sorted(memberships) },
