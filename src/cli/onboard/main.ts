@@ -97,7 +97,8 @@ function optionsOf(argv: string[]): Options | 'help' {
 
 /** What to do about a gateway that refused, or did not answer, the plan's reads. */
 function hintFor(error: unknown, url: string): string {
-  if (error instanceof GatewayRefusal && error.code === 'PERSISTED_QUERY_NOT_FOUND') {
+  // A gateway without this manifest: an id it does not know, or (no manifest at all) a parameter it does not take.
+  if (error instanceof GatewayRefusal && (error.code === 'PERSISTED_QUERY_NOT_FOUND' || error.code === 'BAD_REQUEST')) {
     return `; the gateway does not hold this CLI's documents: start it with TRUSTED_DOCUMENTS=${MANIFEST} (comma-separated with any other manifest)`;
   }
   if (error instanceof GatewayRefusal && error.status === 401) return '; set GATEWAY_API_KEY to an API key with users:read and users:write';
