@@ -174,6 +174,13 @@ describe('npm run onboard', () => {
     expect(writes(simulators)).toEqual([]);
   });
 
+  it('tells how to start a gateway that does not hold its trusted documents', async () => {
+    const observed = await gatewayWith();
+    const refused = await onboard([file('good.csv', [HEADER, ...GOOD_ROWS].join('\n'))], { GATEWAY_URL: observed.gateway.url });
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain(`the gateway does not hold this CLI's documents: start it with TRUSTED_DOCUMENTS=${ONBOARD_MANIFEST}`);
+  });
+
   it('reports a row that fails, creates the others, and creates it on the next run', async () => {
     const { simulators, cli } = await gateway();
     const people = file('good.csv', [HEADER, ...GOOD_ROWS].join('\n'));
