@@ -10,8 +10,10 @@ export const REPORT_GENERATED = 'src/cli/report/gql/';
 /**
  * `npm run codegen`: prints the code-first schema to `schema/schema.graphql` (sorted, committed,
  * checked for staleness in CI), types the test operations in `test/operations/`, and types the
- * report CLI's operations with their manifest (`persisted-documents.json`, sha256 ids, the
- * documents kept in the code so that a gateway without the manifest runs them as text).
+ * command-line tools' operations with their trusted-documents manifests (`persisted-documents.json`,
+ * sha256 ids, which a gateway that runs trusted documents only loads with `TRUSTED_DOCUMENTS`): the
+ * report keeps its documents' text too (a gateway without the manifest runs them as text), the
+ * onboarding CLI only their hashes.
  */
 const config: CodegenConfig = {
   schema: printSchema(schema),
@@ -30,6 +32,17 @@ const config: CodegenConfig = {
       documents: 'src/cli/report/*.graphql',
       preset: 'client',
       presetConfig: { fragmentMasking: false, persistedDocuments: { mode: 'embedHashInDocument', hashAlgorithm: 'sha256' } },
+      config: { documentMode: 'string', importExtension: '.ts', useTypeImports: true, enumsAsTypes: true, strictScalars: true, scalars },
+    },
+    'src/cli/onboard/generated/': {
+      documents: 'src/cli/onboard/operations.graphql',
+      preset: 'client',
+      presetConfig: {
+        fragmentMasking: false,
+        // The CLI holds each operation's hash, never its text: it runs against a gateway that
+        // runs only the documents of the manifest written next to it.
+        persistedDocuments: { mode: 'replaceDocumentWithHash', hashAlgorithm: 'sha256' },
+      },
       config: { documentMode: 'string', importExtension: '.ts', useTypeImports: true, enumsAsTypes: true, strictScalars: true, scalars },
     },
   },

@@ -9,19 +9,8 @@ import { builder } from './builder.ts';
 import type { GatewayContext } from './context.ts';
 import { EdgeUserRef } from './edge-user.ts';
 import { ExtraRef } from './extra.ts';
-import {
-  countInput,
-  emailInput,
-  idempotencyKeyInput,
-  jsonObjectInput,
-  nameInput,
-  newUsernameInput,
-  optional,
-  passwordInput,
-  requiredNameInput,
-  secondsInput,
-  usernameInput,
-} from './inputs.ts';
+import { usernameInput } from './inputs.ts';
+import { newPerson } from './new-person.ts';
 import {
   checkedInput,
   ConflictError,
@@ -76,37 +65,6 @@ const ProvisionUserInput = builder.inputType('ProvisionUserInput', {
     edge: t.field({ type: ProvisionEdgeInput }),
   }),
 });
-
-const newPerson = z
-  .object({
-    idempotencyKey: idempotencyKeyInput,
-    username: newUsernameInput,
-    email: emailInput,
-    password: passwordInput,
-    organization: requiredNameInput,
-    newOrganization: optional(z.boolean()),
-    firstName: optional(nameInput),
-    lastName: optional(nameInput),
-    role: optional(nameInput),
-    isActive: optional(z.boolean()),
-    initialBalanceSeconds: optional(secondsInput),
-    accessLevel: optional(nameInput),
-    maxSessions: optional(countInput),
-    preferences: optional(jsonObjectInput),
-    customFields: optional(jsonObjectInput),
-    edge: optional(
-      z.object({
-        memberships: optional(z.array(requiredNameInput).max(100, 'may hold at most 100 memberships')),
-        accessTokenTitle: optional(z.string().min(1, 'must not be empty').max(100, 'must be at most 100 characters')),
-      }),
-    ),
-  })
-  .superRefine((person, ctx) => {
-    if (!person.edge) return;
-    for (const field of ['firstName', 'lastName'] as const) {
-      if (!person[field]) ctx.addIssue({ code: 'custom', path: [field], message: 'is required by edge (with `edge`)' });
-    }
-  });
 
 const ProvisionUserPayload = payloadType<ProvisionedPerson>('ProvisionUserPayload', 'The person, as every upstream now has them.', (t) => ({
   user: t.field({ type: UserRef, resolve: ({ user }) => user }),
