@@ -189,7 +189,7 @@ describe('secrets', () => {
     const clock = new FakeClock();
     const options = cachedOn(redis.url, clock, { env: { API_KEYS: JSON.stringify([withSecrets.entry]), MAX_UPSTREAM_CALLS: '1000000' } });
     const harness = await harnessWith(options);
-    const result = (await harness.execute(selectEverything(schema, 300, 5), {}, { 'x-api-key': withSecrets.key })) as Json;
+    const result = (await harness.execute(selectEverything(schema, 300, 5, { given: { organization: '(name: "acme")' }, without: ['organizations'] }), {}, { 'x-api-key': withSecrets.key })) as Json;
     expect(result['errors']).toBeUndefined();
     // The client may see the token strings, and was shown them: read upstream, not from the cache.
     const tokenStrings = new Set(harness.simulators.dataset.userTokens.map((token) => token.token));
