@@ -4,16 +4,16 @@ import { schema } from './src/schema/index.ts';
 
 const scalars = { DateTime: 'string', SafeInt: 'number', JSON: 'unknown', ID: 'string' };
 
-/** Where the report CLI's operations are typed, and their trusted-documents manifest written. */
-export const REPORT_GENERATED = 'src/cli/report/gql/';
+/** Where the command-line tools' operations are typed, and their one trusted-documents manifest written. */
+export const CLI_GENERATED = 'src/cli/generated/';
 
 /**
  * `npm run codegen`: prints the code-first schema to `schema/schema.graphql` (sorted, committed,
  * checked for staleness in CI), types the test operations in `test/operations/`, and types the
- * command-line tools' operations with their trusted-documents manifests (`persisted-documents.json`,
- * sha256 ids, which a gateway that runs trusted documents only loads with `TRUSTED_DOCUMENTS`): the
- * report keeps its documents' text too (a gateway without the manifest runs them as text), the
- * onboarding CLI only their hashes.
+ * command-line tools' operations (every `.graphql` file under `src/cli/`) with one
+ * trusted-documents manifest for them all (`persisted-documents.json`, sha256 ids, which a gateway
+ * that runs trusted documents only loads with `TRUSTED_DOCUMENTS`). Each document keeps its text
+ * beside its id: the tools send the id, and the text to a gateway that does not hold the manifest.
  */
 const config: CodegenConfig = {
   schema: printSchema(schema),
@@ -28,21 +28,10 @@ const config: CodegenConfig = {
       presetConfig: { fragmentMasking: false },
       config: { importExtension: '.ts', useTypeImports: true, enumsAsTypes: true, scalars },
     },
-    [REPORT_GENERATED]: {
-      documents: 'src/cli/report/*.graphql',
+    [CLI_GENERATED]: {
+      documents: 'src/cli/**/*.graphql',
       preset: 'client',
       presetConfig: { fragmentMasking: false, persistedDocuments: { mode: 'embedHashInDocument', hashAlgorithm: 'sha256' } },
-      config: { documentMode: 'string', importExtension: '.ts', useTypeImports: true, enumsAsTypes: true, strictScalars: true, scalars },
-    },
-    'src/cli/onboard/generated/': {
-      documents: 'src/cli/onboard/operations.graphql',
-      preset: 'client',
-      presetConfig: {
-        fragmentMasking: false,
-        // The CLI holds each operation's hash, never its text: it runs against a gateway that
-        // runs only the documents of the manifest written next to it.
-        persistedDocuments: { mode: 'replaceDocumentWithHash', hashAlgorithm: 'sha256' },
-      },
       config: { documentMode: 'string', importExtension: '.ts', useTypeImports: true, enumsAsTypes: true, strictScalars: true, scalars },
     },
   },

@@ -1,5 +1,4 @@
 import PQueue from 'p-queue';
-import { GatewayRefusal, NoAnswer, Stopped, type GatewayClient, type RunOptions } from './gateway-client.ts';
 import {
   OnboardCreateAccessTokenDocument,
   OnboardCreateEdgeUserDocument,
@@ -11,7 +10,8 @@ import {
   OnboardUpdateEdgeUserDocument,
   OnboardUpdateTokenDocument,
   OnboardUpdateUserDocument,
-} from './generated/graphql.ts';
+} from '../generated/graphql.ts';
+import { GatewayRefusal, NoAnswer, Stopped, type GatewayClient, type RequestOptions } from '../gateway-client.ts';
 import type { RowError, RowOutcome } from './outcomes.ts';
 import type { Plan, RowPlan, Step } from './plan.ts';
 import type { Progress } from './progress.ts';
@@ -78,7 +78,7 @@ export async function applyPlan(options: ApplyOptions): Promise<RowOutcome[]> {
     outcomes.push(outcome);
     progress.ended(outcome, sent);
   };
-  const run = (label: string, repeatable: boolean): RunOptions => ({ label, repeatable, signal });
+  const run = (label: string, repeatable: boolean): RequestOptions => ({ label, repeatable, signal });
   progress.start(plan.invalid.length + plan.rows.length + plan.removals.length);
 
   /** The row's password for `secret`: one an earlier run wrote, else the file's or a new one, written before it is sent. */
@@ -104,8 +104,7 @@ export async function applyPlan(options: ApplyOptions): Promise<RowOutcome[]> {
     const base = { line: row.line, username };
     const input = { ...row.input, password: passwordFor(row, 'password') };
     // Keyed: sending it again replays the first answer instead of provisioning twice.
-    const { data } = await client.run(OnboardProvisionDocument, { input }, run(`provisionUser ${username} (line ${row.line})`, true));
-    const result = data.provisionUser;
+    const result = (await client.run(OnboardProvisionDocument, { input }, run(`provisionUser ${username} (line ${row.line})`, true))).data.provisionUser;
     if (result.__typename !== 'ProvisionUserPayload') return { ...base, outcome: 'failed', error: errorOf(result) };
     const ids: Record<string, string> = { user: result.user.id, token: result.token.id, extra: result.extra.id };
     if (result.edgeAccount) ids['edgeUser'] = result.edgeAccount.id;

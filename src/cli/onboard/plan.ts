@@ -8,7 +8,7 @@ import type {
   UpdateEdgeUserInput,
   UpdateTokenInput,
   UpdateUserInput,
-} from './generated/graphql.ts';
+} from '../generated/graphql.ts';
 import type { Member } from './members.ts';
 import type { InvalidRow, ValidRow } from './rows.ts';
 

@@ -3,7 +3,7 @@ import { coerceInputValue, type GraphQLInputObjectType } from 'graphql';
 import stringify from 'safe-stable-stringify';
 import { newPerson } from '../../schema/new-person.ts';
 import { LIST_SEPARATOR, type Column } from './columns.ts';
-import type { ProvisionUserInput } from './generated/graphql.ts';
+import type { ProvisionUserInput } from '../generated/graphql.ts';
 import type { FileRow, RowProblem } from './people-file.ts';
 
 /** A row the gateway's rules accept: the input `provisionUser` will get for it. */

@@ -1,13 +1,13 @@
 import { stringify } from 'csv-stringify/sync';
 import { closestOrganization } from '../../provisioning/organizations.ts';
-import { CliFailure, EXIT, type GatewayClient } from '../gateway-client.ts';
 import {
   ReportAccessTokensDocument,
   ReportMembersDocument,
   ReportOnlineSwitchUsersDocument,
   ReportOrganizationsDocument,
   type ReportMembersQuery,
-} from './gql/graphql.ts';
+} from '../generated/graphql.ts';
+import { CliFailure, EXIT, type GatewayClient, type RequestOptions } from '../gateway-client.ts';
 
 /** One line of the report: a member of the organization. */
 export interface ReportRow {
@@ -62,11 +62,14 @@ function pageOf<N, T>(
   return { items: connection.edges.map((edge) => item(edge.node)), ...connection.pageInfo };
 }
 
+/** Every request of the report is a read: sending it again after no answer came does no harm. */
+const read = (label: string): RequestOptions => ({ label, repeatable: true });
+
 type Member = NonNullable<NonNullable<ReportMembersQuery['organization']>['members']>['edges'][number]['node'];
 
 /** The failure for an organization gate has no member of, naming the closest one this client may see. */
 async function unknownOrganization(client: GatewayClient, organization: string): Promise<CliFailure> {
-  const { organizations } = await client.request(ReportOrganizationsDocument, {});
+  const { organizations } = await client.request(ReportOrganizationsDocument, {}, read('the organizations'));
   const closest = closestOrganization(organization, organizations ?? []);
   const suggestion = closest === undefined ? '' : `; did you mean ${JSON.stringify(closest)}?`;
   return new CliFailure(`gate has no member of organization ${JSON.stringify(organization)}${suggestion}`, EXIT.notFound);
@@ -78,17 +81,17 @@ async function unknownOrganization(client: GatewayClient, organization: string):
  */
 export async function organizationReport(client: GatewayClient, organization: string): Promise<ReportRow[]> {
   const members = await everyItem<Member>(async (after) => {
-    const { organization: found } = await client.request(ReportMembersDocument, { organization, first: MEMBERS_PAGE, after });
+    const { organization: found } = await client.request(ReportMembersDocument, { organization, first: MEMBERS_PAGE, after }, read(`the members of ${organization}`));
     return found && pageOf(found.members, 'members', (node) => node);
   });
   if (!members) throw await unknownOrganization(client, organization);
   const [owners, online] = await Promise.all([
     everyItem(async (after) => {
-      const { organization: found } = await client.request(ReportAccessTokensDocument, { organization, first: TOKENS_PAGE, after });
+      const { organization: found } = await client.request(ReportAccessTokensDocument, { organization, first: TOKENS_PAGE, after }, read(`the access tokens of ${organization}`));
       return found && pageOf(found.activeAccessTokens, 'access tokens', (node) => node.owner?.username);
     }),
     everyItem(async (after) => {
-      const { organization: found } = await client.request(ReportOnlineSwitchUsersDocument, { organization, first: SWITCH_PAGE, after });
+      const { organization: found } = await client.request(ReportOnlineSwitchUsersDocument, { organization, first: SWITCH_PAGE, after }, read(`the online switch users of ${organization}`));
       return found && pageOf(found.onlineSwitchUsers, 'switch users', (node) => node.name);
     }),
   ]);

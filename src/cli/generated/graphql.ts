@@ -379,6 +379,38 @@ export type OnboardDeprovisionMutation = { deprovisionUser:
     | { __typename: 'ValidationError', message: string, fieldErrors: Array<{ field: string, message: string }> }
    };
 
+export type ReportMembersQueryVariables = Exact<{
+  organization: string;
+  first: number;
+  after?: string | null | undefined;
+}>;
+
+
+export type ReportMembersQuery = { organization: { name: string, memberCount: number, members: { pageInfo: { hasNextPage: boolean, endCursor: string | null }, edges: Array<{ node: { username: string, email: string | null, firstName: string | null, lastName: string | null, role: string | null, balance: { seconds: number | null } | null } }> } | null } | null };
+
+export type ReportAccessTokensQueryVariables = Exact<{
+  organization: string;
+  first: number;
+  after?: string | null | undefined;
+}>;
+
+
+export type ReportAccessTokensQuery = { organization: { activeAccessTokens: { pageInfo: { hasNextPage: boolean, endCursor: string | null }, edges: Array<{ node: { owner: { username: string } | null } }> } | null } | null };
+
+export type ReportOnlineSwitchUsersQueryVariables = Exact<{
+  organization: string;
+  first: number;
+  after?: string | null | undefined;
+}>;
+
+
+export type ReportOnlineSwitchUsersQuery = { organization: { onlineSwitchUsers: { pageInfo: { hasNextPage: boolean, endCursor: string | null }, edges: Array<{ node: { name: string } }> } | null } | null };
+
+export type ReportOrganizationsQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type ReportOrganizationsQuery = { organizations: Array<{ name: string, memberCount: number }> | null };
+
 export class TypedDocumentString<TResult, TVariables>
   extends String
   implements DocumentTypeDecoration<TResult, TVariables>
@@ -492,15 +524,536 @@ export const OnboardMemberFragmentDoc = new TypedDocumentString(`
     }
   }
 }`, {"fragmentName":"OnboardMember"}) as unknown as TypedDocumentString<OnboardMemberFragment, unknown>;
-export const OnboardMembersDocument = {"__meta__":{"hash":"sha256:ab2260058a95da491c4fd17e9c11d713948710203e8ac88688f75dd1b41142aa"}} as unknown as TypedDocumentString<OnboardMembersQuery, OnboardMembersQueryVariables>;
-export const OnboardHolderDocument = {"__meta__":{"hash":"sha256:efd133b60ebdbfe021a727f83a00950af0ac95ae004349d2333d1fe522c3d66c"}} as unknown as TypedDocumentString<OnboardHolderQuery, OnboardHolderQueryVariables>;
-export const OnboardProvisionDocument = {"__meta__":{"hash":"sha256:91908fa3bca589b9833d195d5f8fbf7f37eba9d996ad35819f4a8864b22fc6a9"}} as unknown as TypedDocumentString<OnboardProvisionMutation, OnboardProvisionMutationVariables>;
-export const OnboardUpdateUserDocument = {"__meta__":{"hash":"sha256:9d9a828c7153da304b1c92083709e83e48e0b8c9c779836532addb3f9c2d95c8"}} as unknown as TypedDocumentString<OnboardUpdateUserMutation, OnboardUpdateUserMutationVariables>;
-export const OnboardCreateTokenDocument = {"__meta__":{"hash":"sha256:001b292e4e2395d30b55d1ef510905cbbce1867585e800aec8cc5b78bf493a28"}} as unknown as TypedDocumentString<OnboardCreateTokenMutation, OnboardCreateTokenMutationVariables>;
-export const OnboardUpdateTokenDocument = {"__meta__":{"hash":"sha256:69f24bcb6ecf1a93743def0cc9e699c6123a6e74514ebc7e10694107003cd2cd"}} as unknown as TypedDocumentString<OnboardUpdateTokenMutation, OnboardUpdateTokenMutationVariables>;
-export const OnboardCreateExtraDocument = {"__meta__":{"hash":"sha256:2c5626457a9a786ac286df834da7324c8bd5c8dbfd5ec56c45adbbcb8364fc1b"}} as unknown as TypedDocumentString<OnboardCreateExtraMutation, OnboardCreateExtraMutationVariables>;
-export const OnboardReplaceExtraDocument = {"__meta__":{"hash":"sha256:d6771d4327d66e9cd8befc38ab4007693ea177ea2caf3a472f8f68cac749247a"}} as unknown as TypedDocumentString<OnboardReplaceExtraMutation, OnboardReplaceExtraMutationVariables>;
-export const OnboardCreateEdgeUserDocument = {"__meta__":{"hash":"sha256:d9ced8cb5baaa28d89efbdb053e24d08ffa1cb0a0eaf910176e425645a5eb0d8"}} as unknown as TypedDocumentString<OnboardCreateEdgeUserMutation, OnboardCreateEdgeUserMutationVariables>;
-export const OnboardUpdateEdgeUserDocument = {"__meta__":{"hash":"sha256:2785662c94e1ca266cb0d619713a5ef5b3f16204e1be0ed9d8ce389a5e706d8b"}} as unknown as TypedDocumentString<OnboardUpdateEdgeUserMutation, OnboardUpdateEdgeUserMutationVariables>;
-export const OnboardCreateAccessTokenDocument = {"__meta__":{"hash":"sha256:1e0e97cc316ed9cde2b13ab8be06b4a7c7e8fe203d13a3409fdf93423a451946"}} as unknown as TypedDocumentString<OnboardCreateAccessTokenMutation, OnboardCreateAccessTokenMutationVariables>;
-export const OnboardDeprovisionDocument = {"__meta__":{"hash":"sha256:f332b207e3f2cb2f63162580435e5792a93198444e274df3f177a76abc026672"}} as unknown as TypedDocumentString<OnboardDeprovisionMutation, OnboardDeprovisionMutationVariables>;
+export const OnboardMembersDocument = new TypedDocumentString(`
+    query OnboardMembers($organization: String!, $first: Int!, $after: String, $withAccessTokens: Boolean!) {
+  users(filter: {organization: $organization}, first: $first, after: $after) {
+    pageInfo {
+      hasNextPage
+      endCursor
+    }
+    edges {
+      node {
+        ...OnboardMember
+      }
+    }
+  }
+}
+    fragment OnboardEdgeAccount on EdgeUser {
+  id
+  edgeId
+  email
+  firstName
+  lastName
+  isActive
+  memberships
+  accessTokens(first: 100) @include(if: $withAccessTokens) {
+    edges {
+      node {
+        id
+        title
+        active
+      }
+    }
+  }
+}
+fragment OnboardMember on User {
+  id
+  gateId
+  username
+  email
+  firstName
+  lastName
+  role
+  organization
+  token {
+    id
+    gateId
+    email
+    isActive
+    accessLevel
+    maxSessions
+  }
+  extra {
+    id
+    gateId
+    organizationId
+    preferences
+    customFields
+  }
+  edgeAccount {
+    ...OnboardEdgeAccount
+  }
+}`, {"hash":"sha256:ab2260058a95da491c4fd17e9c11d713948710203e8ac88688f75dd1b41142aa"}) as unknown as TypedDocumentString<OnboardMembersQuery, OnboardMembersQueryVariables>;
+export const OnboardHolderDocument = new TypedDocumentString(`
+    query OnboardHolder($username: String!) {
+  user(username: $username) {
+    username
+    organization
+  }
+}
+    `, {"hash":"sha256:efd133b60ebdbfe021a727f83a00950af0ac95ae004349d2333d1fe522c3d66c"}) as unknown as TypedDocumentString<OnboardHolderQuery, OnboardHolderQueryVariables>;
+export const OnboardProvisionDocument = new TypedDocumentString(`
+    mutation OnboardProvision($input: ProvisionUserInput!) {
+  provisionUser(input: $input) {
+    __typename
+    ...OnboardFailure
+    ... on ProvisionUserPayload {
+      user {
+        id
+      }
+      token {
+        id
+      }
+      extra {
+        id
+      }
+      edgeAccount {
+        id
+      }
+      accessToken {
+        plaintext
+        accessToken {
+          id
+        }
+      }
+    }
+  }
+}
+    fragment OnboardFailure on Error {
+  __typename
+  message
+  ... on ValidationError {
+    fieldErrors {
+      field
+      message
+    }
+  }
+  ... on UpstreamFailure {
+    upstream
+    status
+    retryable
+  }
+  ... on OutcomeUnknown {
+    upstream
+  }
+  ... on ProvisioningFailed {
+    failedStep
+    leftovers
+  }
+  ... on ForbiddenError {
+    requiredScope
+    fields
+  }
+}`, {"hash":"sha256:91908fa3bca589b9833d195d5f8fbf7f37eba9d996ad35819f4a8864b22fc6a9"}) as unknown as TypedDocumentString<OnboardProvisionMutation, OnboardProvisionMutationVariables>;
+export const OnboardUpdateUserDocument = new TypedDocumentString(`
+    mutation OnboardUpdateUser($input: UpdateUserInput!) {
+  updateUser(input: $input) {
+    __typename
+    ...OnboardFailure
+    ... on UpdateUserPayload {
+      user {
+        id
+      }
+    }
+  }
+}
+    fragment OnboardFailure on Error {
+  __typename
+  message
+  ... on ValidationError {
+    fieldErrors {
+      field
+      message
+    }
+  }
+  ... on UpstreamFailure {
+    upstream
+    status
+    retryable
+  }
+  ... on OutcomeUnknown {
+    upstream
+  }
+  ... on ProvisioningFailed {
+    failedStep
+    leftovers
+  }
+  ... on ForbiddenError {
+    requiredScope
+    fields
+  }
+}`, {"hash":"sha256:9d9a828c7153da304b1c92083709e83e48e0b8c9c779836532addb3f9c2d95c8"}) as unknown as TypedDocumentString<OnboardUpdateUserMutation, OnboardUpdateUserMutationVariables>;
+export const OnboardCreateTokenDocument = new TypedDocumentString(`
+    mutation OnboardCreateToken($input: CreateTokenInput!) {
+  createToken(input: $input) {
+    __typename
+    ...OnboardFailure
+    ... on CreateTokenPayload {
+      token {
+        id
+      }
+    }
+  }
+}
+    fragment OnboardFailure on Error {
+  __typename
+  message
+  ... on ValidationError {
+    fieldErrors {
+      field
+      message
+    }
+  }
+  ... on UpstreamFailure {
+    upstream
+    status
+    retryable
+  }
+  ... on OutcomeUnknown {
+    upstream
+  }
+  ... on ProvisioningFailed {
+    failedStep
+    leftovers
+  }
+  ... on ForbiddenError {
+    requiredScope
+    fields
+  }
+}`, {"hash":"sha256:001b292e4e2395d30b55d1ef510905cbbce1867585e800aec8cc5b78bf493a28"}) as unknown as TypedDocumentString<OnboardCreateTokenMutation, OnboardCreateTokenMutationVariables>;
+export const OnboardUpdateTokenDocument = new TypedDocumentString(`
+    mutation OnboardUpdateToken($input: UpdateTokenInput!) {
+  updateToken(input: $input) {
+    __typename
+    ...OnboardFailure
+    ... on UpdateTokenPayload {
+      token {
+        id
+      }
+    }
+  }
+}
+    fragment OnboardFailure on Error {
+  __typename
+  message
+  ... on ValidationError {
+    fieldErrors {
+      field
+      message
+    }
+  }
+  ... on UpstreamFailure {
+    upstream
+    status
+    retryable
+  }
+  ... on OutcomeUnknown {
+    upstream
+  }
+  ... on ProvisioningFailed {
+    failedStep
+    leftovers
+  }
+  ... on ForbiddenError {
+    requiredScope
+    fields
+  }
+}`, {"hash":"sha256:69f24bcb6ecf1a93743def0cc9e699c6123a6e74514ebc7e10694107003cd2cd"}) as unknown as TypedDocumentString<OnboardUpdateTokenMutation, OnboardUpdateTokenMutationVariables>;
+export const OnboardCreateExtraDocument = new TypedDocumentString(`
+    mutation OnboardCreateExtra($input: CreateExtraInput!) {
+  createExtra(input: $input) {
+    __typename
+    ...OnboardFailure
+    ... on CreateExtraPayload {
+      extra {
+        id
+      }
+    }
+  }
+}
+    fragment OnboardFailure on Error {
+  __typename
+  message
+  ... on ValidationError {
+    fieldErrors {
+      field
+      message
+    }
+  }
+  ... on UpstreamFailure {
+    upstream
+    status
+    retryable
+  }
+  ... on OutcomeUnknown {
+    upstream
+  }
+  ... on ProvisioningFailed {
+    failedStep
+    leftovers
+  }
+  ... on ForbiddenError {
+    requiredScope
+    fields
+  }
+}`, {"hash":"sha256:2c5626457a9a786ac286df834da7324c8bd5c8dbfd5ec56c45adbbcb8364fc1b"}) as unknown as TypedDocumentString<OnboardCreateExtraMutation, OnboardCreateExtraMutationVariables>;
+export const OnboardReplaceExtraDocument = new TypedDocumentString(`
+    mutation OnboardReplaceExtra($input: ReplaceExtraInput!) {
+  replaceExtra(input: $input) {
+    __typename
+    ...OnboardFailure
+    ... on ReplaceExtraPayload {
+      extra {
+        id
+      }
+    }
+  }
+}
+    fragment OnboardFailure on Error {
+  __typename
+  message
+  ... on ValidationError {
+    fieldErrors {
+      field
+      message
+    }
+  }
+  ... on UpstreamFailure {
+    upstream
+    status
+    retryable
+  }
+  ... on OutcomeUnknown {
+    upstream
+  }
+  ... on ProvisioningFailed {
+    failedStep
+    leftovers
+  }
+  ... on ForbiddenError {
+    requiredScope
+    fields
+  }
+}`, {"hash":"sha256:d6771d4327d66e9cd8befc38ab4007693ea177ea2caf3a472f8f68cac749247a"}) as unknown as TypedDocumentString<OnboardReplaceExtraMutation, OnboardReplaceExtraMutationVariables>;
+export const OnboardCreateEdgeUserDocument = new TypedDocumentString(`
+    mutation OnboardCreateEdgeUser($input: CreateEdgeUserInput!) {
+  createEdgeUser(input: $input) {
+    __typename
+    ...OnboardFailure
+    ... on CreateEdgeUserPayload {
+      edgeUser {
+        id
+      }
+    }
+  }
+}
+    fragment OnboardFailure on Error {
+  __typename
+  message
+  ... on ValidationError {
+    fieldErrors {
+      field
+      message
+    }
+  }
+  ... on UpstreamFailure {
+    upstream
+    status
+    retryable
+  }
+  ... on OutcomeUnknown {
+    upstream
+  }
+  ... on ProvisioningFailed {
+    failedStep
+    leftovers
+  }
+  ... on ForbiddenError {
+    requiredScope
+    fields
+  }
+}`, {"hash":"sha256:d9ced8cb5baaa28d89efbdb053e24d08ffa1cb0a0eaf910176e425645a5eb0d8"}) as unknown as TypedDocumentString<OnboardCreateEdgeUserMutation, OnboardCreateEdgeUserMutationVariables>;
+export const OnboardUpdateEdgeUserDocument = new TypedDocumentString(`
+    mutation OnboardUpdateEdgeUser($input: UpdateEdgeUserInput!) {
+  updateEdgeUser(input: $input) {
+    __typename
+    ...OnboardFailure
+    ... on UpdateEdgeUserPayload {
+      edgeUser {
+        id
+      }
+    }
+  }
+}
+    fragment OnboardFailure on Error {
+  __typename
+  message
+  ... on ValidationError {
+    fieldErrors {
+      field
+      message
+    }
+  }
+  ... on UpstreamFailure {
+    upstream
+    status
+    retryable
+  }
+  ... on OutcomeUnknown {
+    upstream
+  }
+  ... on ProvisioningFailed {
+    failedStep
+    leftovers
+  }
+  ... on ForbiddenError {
+    requiredScope
+    fields
+  }
+}`, {"hash":"sha256:2785662c94e1ca266cb0d619713a5ef5b3f16204e1be0ed9d8ce389a5e706d8b"}) as unknown as TypedDocumentString<OnboardUpdateEdgeUserMutation, OnboardUpdateEdgeUserMutationVariables>;
+export const OnboardCreateAccessTokenDocument = new TypedDocumentString(`
+    mutation OnboardCreateAccessToken($input: CreateAccessTokenInput!) {
+  createAccessToken(input: $input) {
+    __typename
+    ...OnboardFailure
+    ... on CreatedAccessToken {
+      plaintext
+      accessToken {
+        id
+      }
+    }
+  }
+}
+    fragment OnboardFailure on Error {
+  __typename
+  message
+  ... on ValidationError {
+    fieldErrors {
+      field
+      message
+    }
+  }
+  ... on UpstreamFailure {
+    upstream
+    status
+    retryable
+  }
+  ... on OutcomeUnknown {
+    upstream
+  }
+  ... on ProvisioningFailed {
+    failedStep
+    leftovers
+  }
+  ... on ForbiddenError {
+    requiredScope
+    fields
+  }
+}`, {"hash":"sha256:1e0e97cc316ed9cde2b13ab8be06b4a7c7e8fe203d13a3409fdf93423a451946"}) as unknown as TypedDocumentString<OnboardCreateAccessTokenMutation, OnboardCreateAccessTokenMutationVariables>;
+export const OnboardDeprovisionDocument = new TypedDocumentString(`
+    mutation OnboardDeprovision($input: DeprovisionUserInput!) {
+  deprovisionUser(input: $input) {
+    __typename
+    ...OnboardFailure
+    ... on DeprovisionUserPayload {
+      username
+      removed
+    }
+  }
+}
+    fragment OnboardFailure on Error {
+  __typename
+  message
+  ... on ValidationError {
+    fieldErrors {
+      field
+      message
+    }
+  }
+  ... on UpstreamFailure {
+    upstream
+    status
+    retryable
+  }
+  ... on OutcomeUnknown {
+    upstream
+  }
+  ... on ProvisioningFailed {
+    failedStep
+    leftovers
+  }
+  ... on ForbiddenError {
+    requiredScope
+    fields
+  }
+}`, {"hash":"sha256:f332b207e3f2cb2f63162580435e5792a93198444e274df3f177a76abc026672"}) as unknown as TypedDocumentString<OnboardDeprovisionMutation, OnboardDeprovisionMutationVariables>;
+export const ReportMembersDocument = new TypedDocumentString(`
+    query ReportMembers($organization: String!, $first: Int!, $after: String) {
+  organization(name: $organization) {
+    name
+    memberCount
+    members(first: $first, after: $after) {
+      pageInfo {
+        hasNextPage
+        endCursor
+      }
+      edges {
+        node {
+          username
+          email
+          firstName
+          lastName
+          role
+          balance {
+            seconds
+          }
+        }
+      }
+    }
+  }
+}
+    `, {"hash":"sha256:23d7821f2703f028b87b9b57fc01afa20132d48accbcca8aea5e210e05ad2fb7"}) as unknown as TypedDocumentString<ReportMembersQuery, ReportMembersQueryVariables>;
+export const ReportAccessTokensDocument = new TypedDocumentString(`
+    query ReportAccessTokens($organization: String!, $first: Int!, $after: String) {
+  organization(name: $organization) {
+    activeAccessTokens(first: $first, after: $after) {
+      pageInfo {
+        hasNextPage
+        endCursor
+      }
+      edges {
+        node {
+          owner {
+            username
+          }
+        }
+      }
+    }
+  }
+}
+    `, {"hash":"sha256:769260cd24fedeacc394300fbc2ec05c8ad3be6c4234ed4ed1ad9066978e1e21"}) as unknown as TypedDocumentString<ReportAccessTokensQuery, ReportAccessTokensQueryVariables>;
+export const ReportOnlineSwitchUsersDocument = new TypedDocumentString(`
+    query ReportOnlineSwitchUsers($organization: String!, $first: Int!, $after: String) {
+  organization(name: $organization) {
+    onlineSwitchUsers(first: $first, after: $after) {
+      pageInfo {
+        hasNextPage
+        endCursor
+      }
+      edges {
+        node {
+          name
+        }
+      }
+    }
+  }
+}
+    `, {"hash":"sha256:de8230d9b4a74e6fbd5021e340784f5e7b91552836cb1dc54b4d5cef19c62a99"}) as unknown as TypedDocumentString<ReportOnlineSwitchUsersQuery, ReportOnlineSwitchUsersQueryVariables>;
+export const ReportOrganizationsDocument = new TypedDocumentString(`
+    query ReportOrganizations {
+  organizations {
+    name
+    memberCount
+  }
+}
+    `, {"hash":"sha256:82693f43ed4dad770687f153af269d9c615cf050a68f5184915d1e336bdcb5dd"}) as unknown as TypedDocumentString<ReportOrganizationsQuery, ReportOrganizationsQueryVariables>;
