@@ -7,10 +7,11 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startChild, type ManagedChild } from '../bench/support/children.ts';
 import { readyUrl } from '../bench/support/gateway.ts';
+import { CLI_MANIFEST } from '../src/cli/gateway-client.ts';
 import type { RowOutcome } from '../src/cli/onboard/outcomes.ts';
 import type { SecretEntry } from '../src/cli/onboard/secrets.ts';
 import { apiKey } from './support/credentials.ts';
-import { ONBOARD_MANIFEST, onboard } from './support/onboard-cli.ts';
+import { onboard } from './support/onboard-cli.ts';
 
 const repositoryRoot = fileURLToPath(new URL('..', import.meta.url));
 const STARTUP_TIMEOUT_MS = 60_000;
@@ -46,7 +47,7 @@ beforeAll(async () => {
       PORT: '0',
       LOG_LEVEL: 'warn',
       API_KEYS: JSON.stringify([admin.entry]),
-      TRUSTED_DOCUMENTS: ONBOARD_MANIFEST,
+      TRUSTED_DOCUMENTS: CLI_MANIFEST,
       TRUSTED_DOCUMENTS_ONLY: 'true',
       // Idempotency keys in this gateway's memory only: a Redis would remember another run's rows.
       REDIS_URL: undefined,

@@ -1,14 +1,16 @@
 // `npm run onboard` as an operator runs it: the CLI in a process of its own, against a gateway
-// listening over HTTP that runs trusted documents only, over simulators faults are injected into.
+// listening over HTTP that runs trusted documents only (and one started as `npm start` starts it),
+// over simulators faults are injected into.
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { CLI_MANIFEST, EXIT } from '../src/cli/gateway-client.ts';
 import type { RowOutcome } from '../src/cli/onboard/outcomes.ts';
 import type { SecretEntry } from '../src/cli/onboard/secrets.ts';
 import type { Simulators } from '../src/simulators/index.ts';
 import { apiKey } from './support/credentials.ts';
-import { ONBOARD_MANIFEST, onboard, startOnboard } from './support/onboard-cli.ts';
+import { onboard, startOnboard } from './support/onboard-cli.ts';
 import { observedGatewayPerTest } from './support/signals.ts';
 
 const directory = mkdtempSync(join(tmpdir(), 'onboard-'));
@@ -84,7 +86,7 @@ describe('npm run onboard', () => {
   async function gateway(env: NodeJS.ProcessEnv = {}) {
     const admin = apiKey('onboarding', ['admin', 'users:read', 'users:write']);
     const observed = await gatewayWith({
-      env: { API_KEYS: JSON.stringify([admin.entry]), TRUSTED_DOCUMENTS: ONBOARD_MANIFEST, TRUSTED_DOCUMENTS_ONLY: 'true', ...env },
+      env: { API_KEYS: JSON.stringify([admin.entry]), TRUSTED_DOCUMENTS: CLI_MANIFEST, TRUSTED_DOCUMENTS_ONLY: 'true', ...env },
     });
     return { simulators: observed.simulators, cli: { GATEWAY_URL: observed.gateway.url, GATEWAY_API_KEY: admin.key } };
   }
@@ -166,19 +168,40 @@ describe('npm run onboard', () => {
     const people = file('good.csv', [HEADER, ...GOOD_ROWS].join('\n'));
     simulators.resetRequests();
     const newOrganization = await onboard([people, '--apply', '--secrets', join(directory, 'unused.jsonl')], cli);
-    expect(newOrganization.code).toBe(2);
+    expect(newOrganization.code).toBe(EXIT.notFound);
     expect(newOrganization.stderr).toContain('organization "newco" has no member yet; if it is spelt right, run again with --new-organization');
     const noSecrets = await onboard([people, '--apply', '--new-organization'], cli);
-    expect(noSecrets.code).toBe(2);
+    expect(noSecrets.code).toBe(EXIT.usage);
     expect(noSecrets.stderr).toContain('name the file they go to with --secrets <file>');
     expect(writes(simulators)).toEqual([]);
   });
 
-  it('tells how to start a gateway that does not hold its trusted documents', async () => {
-    const observed = await gatewayWith();
+  it('tells how to start a gateway that runs trusted documents only and does not hold the tools`', async () => {
+    const observed = await gatewayWith({ env: { TRUSTED_DOCUMENTS: 'examples/web/src/gql/persisted-documents.json', TRUSTED_DOCUMENTS_ONLY: 'true' } });
     const refused = await onboard([file('good.csv', [HEADER, ...GOOD_ROWS].join('\n'))], { GATEWAY_URL: observed.gateway.url });
-    expect(refused.code).toBe(2);
-    expect(refused.stderr).toContain(`the gateway does not hold this CLI's documents: start it with TRUSTED_DOCUMENTS=${ONBOARD_MANIFEST}`);
+    expect(refused.code).toBe(EXIT.failed);
+    expect(refused.stderr).toBe(
+      `user-gateway-onboard: the members of newco: the gateway runs trusted documents only and does not hold the command-line tools': start it with TRUSTED_DOCUMENTS=${CLI_MANIFEST} (beside any other manifest, comma-separated)\n`,
+    );
+  });
+
+  it('checks and plans the example file against a gateway started as `npm start` starts it, without a manifest', async () => {
+    const observed = await gatewayWith();
+    const example = 'examples/onboarding/people.csv';
+    const { code, stdout, stderr } = await onboard([example], { GATEWAY_URL: observed.gateway.url.replace('127.0.0.1', 'localhost') });
+    expect(stderr).toBe('');
+    expect(stdout).toContain(`${example}: 10 rows for organization "northwind", which has 0 members now.`);
+    expect(stdout).toContain(`${example}:10: email: must be an email address`);
+    expect(stdout).toContain(
+      [
+        'To create (9):',
+        '  ada.lovelace (line 2), alan.turing (line 3), hedy.lamarr (line 4), katherine.johnson (line 5),',
+        '  edsger.dijkstra (line 6), barbara.liskov (line 7), donald.knuth (line 8),',
+        '  margaret.hamilton (line 9), frances.allen (line 11)',
+      ].join('\n'),
+    );
+    expect(stdout).toContain('WARNING: organization "northwind" has no member yet');
+    expect(code).toBe(EXIT.failed);
   });
 
   it('reports a row that fails, creates the others, and creates it on the next run', async () => {

@@ -5,9 +5,6 @@ import { environmentWithoutSettings } from './gateway-process.ts';
 
 const repositoryRoot = fileURLToPath(new URL('../..', import.meta.url));
 
-/** The onboarding CLI's trusted-documents manifest, as a gateway loads it. */
-export const ONBOARD_MANIFEST = fileURLToPath(new URL('../../src/cli/onboard/generated/persisted-documents.json', import.meta.url));
-
 export interface OnboardExit {
   code: number | null;
   signal: NodeJS.Signals | null;
