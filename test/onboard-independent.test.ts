@@ -11,7 +11,7 @@ import { CLI_MANIFEST } from '../src/cli/gateway-client.ts';
 import type { RowOutcome } from '../src/cli/onboard/outcomes.ts';
 import type { SecretEntry } from '../src/cli/onboard/secrets.ts';
 import { apiKey } from './support/credentials.ts';
-import { onboard } from './support/onboard-cli.ts';
+import { runCli } from './support/cli.ts';
 
 const repositoryRoot = fileURLToPath(new URL('..', import.meta.url));
 const STARTUP_TIMEOUT_MS = 60_000;
@@ -120,7 +120,7 @@ describe('npm run onboard against independent implementations of the three APIs'
     );
     const secrets = join(directory, 'secrets.jsonl');
     const results = join(directory, 'results.jsonl');
-    const applied = await onboard([people, '--apply', '--new-organization', '--secrets', secrets, '--results', results], cli);
+    const applied = await runCli('onboard', [people, '--apply', '--new-organization', '--secrets', secrets, '--results', results], cli);
     expect(applied.code, applied.stdout + applied.stderr).toBe(1);
     expect(readLines<RowOutcome>(results).map(({ line, outcome }) => [line, outcome])).toEqual([
       [2, 'created'],
@@ -139,7 +139,7 @@ describe('npm run onboard against independent implementations of the three APIs'
     expect(entries.map(({ username, secret }) => `${username} ${secret}`).sort()).toEqual(['ivy.a accessToken', 'ivy.a password', 'jack.b password', 'lee.d password', 'max.e password']);
     for (const { value } of entries) expect([applied.stdout, applied.stderr, readFileSync(results, 'utf8')].join('\n')).not.toContain(value);
 
-    const rerun = await onboard([people], cli);
+    const rerun = await runCli('onboard', [people], cli);
     expect(rerun.stdout).toContain('Unchanged (4):\n  ivy.a (line 2), jack.b (line 3), lee.d (line 5), max.e (line 6)');
 
     writeFileSync(
@@ -151,7 +151,7 @@ describe('npm run onboard against independent implementations of the three APIs'
         'lee.d,lee.d@indepco.test,Lee,Diaz,indepco,,,,,BLUE,',
       ].join('\n'),
     );
-    const synced = await onboard([people, '--apply', '--sync', '--prune', '--secrets', secrets, '--results', results], cli);
+    const synced = await runCli('onboard', [people, '--apply', '--sync', '--prune', '--secrets', secrets, '--results', results], cli);
     expect(synced.code, synced.stdout + synced.stderr).toBe(0);
     expect(readLines<RowOutcome>(results).map(({ username, outcome }) => [username, outcome])).toEqual([
       ['ivy.a', 'changed'],
@@ -165,7 +165,7 @@ describe('npm run onboard against independent implementations of the three APIs'
       edge: ['ivy.a GREEN', 'lee.d BLUE'],
       accessTokens: ['Console'],
     });
-    const settled = await onboard([people, '--sync', '--prune'], cli);
+    const settled = await runCli('onboard', [people, '--sync', '--prune'], cli);
     expect(settled.code, settled.stdout).toBe(0);
     expect(settled.stdout).toContain('Unchanged (3):');
   }, 120_000);

@@ -10,7 +10,7 @@ import type { RowOutcome } from '../src/cli/onboard/outcomes.ts';
 import type { SecretEntry } from '../src/cli/onboard/secrets.ts';
 import type { Simulators } from '../src/simulators/index.ts';
 import { apiKey } from './support/credentials.ts';
-import { onboard, startOnboard } from './support/onboard-cli.ts';
+import { runCli, startCli } from './support/cli.ts';
 import { observedGatewayPerTest } from './support/signals.ts';
 
 const directory = mkdtempSync(join(tmpdir(), 'onboard-'));
@@ -95,7 +95,7 @@ describe('npm run onboard', () => {
     const { simulators, cli } = await gateway();
     const people = file('mixed.csv', MIXED_FILE);
     simulators.resetRequests();
-    const { code, stdout } = await onboard([people], cli);
+    const { code, stdout } = await runCli('onboard', [people], cli);
     for (const problem of [
       'username: may hold only letters, digits and @ . + - _',
       'email: must be an email address',
@@ -120,7 +120,7 @@ describe('npm run onboard', () => {
     const secrets = join(directory, 'apply-secrets.jsonl');
     const results = join(directory, 'apply-results.jsonl');
     const args = [people, '--apply', '--new-organization', '--secrets', secrets, '--results', results, '--concurrency', '2'];
-    const applied = await onboard(args, cli);
+    const applied = await runCli('onboard', args, cli);
     expect(applied.code).toBe(1);
     expect(holdings(simulators, 'newco')).toEqual(GOOD_HOLDINGS);
     const outcomes = readLines<RowOutcome>(results);
@@ -155,7 +155,7 @@ describe('npm run onboard', () => {
     for (const { value } of entries) expect(shown).not.toContain(value);
 
     simulators.resetRequests();
-    const again = await onboard(args, cli);
+    const again = await runCli('onboard', args, cli);
     expect(again.code).toBe(1);
     expect(again.stdout).toContain('Unchanged (4):');
     expect(readLines<RowOutcome>(results).filter((outcome) => outcome.outcome === 'unchanged').map((outcome) => outcome.line)).toEqual([2, 3, 10, 11]);
@@ -167,10 +167,10 @@ describe('npm run onboard', () => {
     const { simulators, cli } = await gateway();
     const people = file('good.csv', [HEADER, ...GOOD_ROWS].join('\n'));
     simulators.resetRequests();
-    const newOrganization = await onboard([people, '--apply', '--secrets', join(directory, 'unused.jsonl')], cli);
+    const newOrganization = await runCli('onboard', [people, '--apply', '--secrets', join(directory, 'unused.jsonl')], cli);
     expect(newOrganization.code).toBe(EXIT.notFound);
     expect(newOrganization.stderr).toContain('organization "newco" has no member yet; if it is spelt right, run again with --new-organization');
-    const noSecrets = await onboard([people, '--apply', '--new-organization'], cli);
+    const noSecrets = await runCli('onboard', [people, '--apply', '--new-organization'], cli);
     expect(noSecrets.code).toBe(EXIT.usage);
     expect(noSecrets.stderr).toContain('name the file they go to with --secrets <file>');
     expect(writes(simulators)).toEqual([]);
@@ -178,7 +178,7 @@ describe('npm run onboard', () => {
 
   it('tells how to start a gateway that runs trusted documents only and does not hold the tools`', async () => {
     const observed = await gatewayWith({ env: { TRUSTED_DOCUMENTS: 'examples/web/src/gql/persisted-documents.json', TRUSTED_DOCUMENTS_ONLY: 'true' } });
-    const refused = await onboard([file('good.csv', [HEADER, ...GOOD_ROWS].join('\n'))], { GATEWAY_URL: observed.gateway.url });
+    const refused = await runCli('onboard', [file('good.csv', [HEADER, ...GOOD_ROWS].join('\n'))], { GATEWAY_URL: observed.gateway.url });
     expect(refused.code).toBe(EXIT.failed);
     expect(refused.stderr).toBe(
       `user-gateway-onboard: the members of newco: the gateway runs trusted documents only and does not hold the command-line tools': start it with TRUSTED_DOCUMENTS=${CLI_MANIFEST} (beside any other manifest, comma-separated)\n`,
@@ -188,7 +188,7 @@ describe('npm run onboard', () => {
   it('checks and plans the example file against a gateway started as `npm start` starts it, without a manifest', async () => {
     const observed = await gatewayWith();
     const example = 'examples/onboarding/people.csv';
-    const { code, stdout, stderr } = await onboard([example], { GATEWAY_URL: observed.gateway.url.replace('127.0.0.1', 'localhost') });
+    const { code, stdout, stderr } = await runCli('onboard', [example], { GATEWAY_URL: observed.gateway.url.replace('127.0.0.1', 'localhost') });
     expect(stderr).toBe('');
     expect(stdout).toContain(`${example}: 10 rows for organization "northwind", which has 0 members now.`);
     expect(stdout).toContain(`${example}:10: email: must be an email address`);
@@ -211,7 +211,7 @@ describe('npm run onboard', () => {
     const args = [people, '--apply', '--new-organization', '--secrets', join(directory, 'failing-secrets.jsonl'), '--results', results, '--concurrency', '1'];
     // The first user token made fails: the first row's provisioning undoes its gate user.
     simulators.injectFault('gate', { method: 'POST', path: '/user_token/', action: 'refuse', status: 400, message: 'token store full' });
-    const first = await onboard(args, cli);
+    const first = await runCli('onboard', args, cli);
     expect(first.code).toBe(1);
     const outcomes = readLines<RowOutcome>(results);
     expect(outcomes.map(({ username, outcome }) => [username, outcome])).toEqual([
@@ -223,7 +223,7 @@ describe('npm run onboard', () => {
     expect(outcomes[0]?.error).toMatchObject({ type: 'ProvisioningFailed', message: expect.stringContaining('gate.userToken') });
     expect(holdings(simulators, 'newco').users).toEqual(['barbara.l', 'donald.k', 'grace.h']);
 
-    const second = await onboard(args, cli);
+    const second = await runCli('onboard', args, cli);
     expect(second.code).toBe(0);
     expect(readLines<RowOutcome>(results).map(({ username, outcome }) => [username, outcome])).toEqual([
       ['ada.l', 'created'],
@@ -242,7 +242,7 @@ describe('npm run onboard', () => {
     const args = [people, '--apply', '--new-organization', '--secrets', join(directory, 'interrupted-secrets.jsonl'), '--results', results, '--concurrency', '2'];
     // Every new gate user is held upstream: two rows are under way, and stay so until released.
     simulators.injectFault('gate', { method: 'POST', path: '/user/', action: 'hold', times: 'always' });
-    const run = startOnboard(args, cli);
+    const run = startCli('onboard', args, cli);
     await simulators.whenHeld('gate', 2);
     run.child.kill('SIGINT');
     await run.printed(/Ctrl-C: no new row starts/);
@@ -256,7 +256,7 @@ describe('npm run onboard', () => {
     expect(outcomes.filter((outcome) => outcome.outcome === 'skipped')).toHaveLength(6);
     expect(holdings(simulators, 'newco').users).toEqual(outcomes.filter((outcome) => outcome.outcome === 'created').map((outcome) => outcome.username).sort());
 
-    const resumed = await onboard(args, cli);
+    const resumed = await runCli('onboard', args, cli);
     expect(resumed.code).toBe(0);
     const after = readLines<RowOutcome>(results);
     expect(after.filter((outcome) => outcome.outcome === 'unchanged')).toHaveLength(2);
@@ -274,7 +274,7 @@ describe('npm run onboard', () => {
     const people = file('three.csv', [HEADER, ...GOOD_ROWS.slice(1)].join('\n'));
     const results = join(directory, 'limited-results.jsonl');
     simulators.injectFault('gate', { method: 'POST', path: '/user/', action: 'hold' });
-    const run = startOnboard([people, '--apply', '--new-organization', '--secrets', join(directory, 'limited-secrets.jsonl'), '--results', results, '--concurrency', '2'], cli);
+    const run = startCli('onboard', [people, '--apply', '--new-organization', '--secrets', join(directory, 'limited-secrets.jsonl'), '--results', results, '--concurrency', '2'], cli);
     await simulators.whenHeld('gate', 1);
     await run.printed(/provisionUser \S+ \(line \d\): the gateway answered 429 TOO_MANY_REQUESTS_IN_FLIGHT; waiting 1 s as its Retry-After says/);
     await simulators.releaseHeld('gate');
@@ -287,7 +287,7 @@ describe('npm run onboard', () => {
   it('with --sync makes the organization what a changed file says, and with --prune removes whom it no longer lists', async () => {
     const { simulators, cli } = await gateway();
     const secrets = join(directory, 'sync-secrets.jsonl');
-    const first = await onboard([file('good.csv', [HEADER, ...GOOD_ROWS].join('\n')), '--apply', '--new-organization', '--secrets', secrets], cli);
+    const first = await runCli('onboard', [file('good.csv', [HEADER, ...GOOD_ROWS].join('\n')), '--apply', '--new-organization', '--secrets', secrets], cli);
     expect(first.code).toBe(0);
 
     const changed = file(
@@ -302,7 +302,7 @@ describe('npm run onboard', () => {
       ].join('\n'),
     );
     simulators.resetRequests();
-    const plan = await onboard([changed, '--sync', '--prune'], cli);
+    const plan = await runCli('onboard', [changed, '--sync', '--prune'], cli);
     expect(plan.code).toBe(0);
     expect(plan.stdout).toContain('To change (2):\n  ada.l (line 2): email, role, edge.memberships\n  donald.k (line 4): preferences, edge.accessTokenTitle');
     expect(plan.stdout).toContain('To create (1):\n  frances.a (line 5)');
@@ -311,7 +311,7 @@ describe('npm run onboard', () => {
     expect(writes(simulators)).toEqual([]);
 
     const results = join(directory, 'sync-results.jsonl');
-    const synced = await onboard([changed, '--sync', '--prune', '--apply', '--secrets', secrets, '--results', results], cli);
+    const synced = await runCli('onboard', [changed, '--sync', '--prune', '--apply', '--secrets', secrets, '--results', results], cli);
     expect(synced.code).toBe(0);
     expect(readLines<RowOutcome>(results).map(({ username, outcome }) => [username, outcome])).toEqual([
       ['ada.l', 'changed'],
@@ -339,7 +339,7 @@ describe('npm run onboard', () => {
     expect(entries.filter((entry) => entry.username === 'donald.k' && entry.secret === 'accessToken').map((entry) => entry.title)).toEqual(['TeX']);
     for (const { value } of entries) expect([synced.stdout, synced.stderr, readFileSync(results, 'utf8')].join('\n')).not.toContain(value);
 
-    const settled = await onboard([changed, '--sync', '--prune'], cli);
+    const settled = await runCli('onboard', [changed, '--sync', '--prune'], cli);
     expect(settled.code).toBe(0);
     expect(settled.stdout).toContain('Unchanged (4):');
     expect(settled.stdout).not.toContain('To remove');

@@ -12,8 +12,8 @@ import { organizationReport, REPORT_COLUMNS, reportCsv } from '../src/cli/report
 import { loadConfig } from '../src/server/config.ts';
 import type { Dataset } from '../src/simulators/dataset.ts';
 import { buildDataset, type Dataset as IndependentDataset } from '../bench/independent/dataset.ts';
+import { runCli } from './support/cli.ts';
 import { apiKey } from './support/credentials.ts';
-import { environmentWithoutSettings } from './support/gateway-process.ts';
 import { harnessPerTest, startHarness, type Harness } from './support/harness.ts';
 import { person } from './support/people.ts';
 import { expectedOrganization, REPORT_CLOCK } from './support/organizations.ts';
@@ -145,17 +145,6 @@ describe('the report on a gateway that runs trusted documents only', () => {
   });
 });
 
-/** Runs `npm run report`'s script as a child process; its exit code, standard output and standard error. */
-async function runReport(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, ['src/cli/report/main.ts', ...args], { env: { ...environmentWithoutSettings(), ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk) => (stdout += String(chunk)));
-  child.stderr.on('data', (chunk) => (stderr += String(chunk)));
-  const [code] = (await once(child, 'exit')) as [number | null];
-  return { code, stdout, stderr };
-}
-
 describe('the report CLI over HTTP', () => {
   let harness: Harness;
   let server: Server;
@@ -173,7 +162,7 @@ describe('the report CLI over HTTP', () => {
   });
 
   it('writes the CSV to standard output and exits 0', async () => {
-    const { code, stdout, stderr } = await runReport(['--organization', 'globex'], { GATEWAY_URL: url, GATEWAY_API_KEY: reader.key });
+    const { code, stdout, stderr } = await runCli('report', ['--organization', 'globex'], { GATEWAY_URL: url, GATEWAY_API_KEY: reader.key });
     expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
     expect(rowsOf(stdout)).toEqual(expectedRows(harness.simulators.dataset, 'globex'));
   });
@@ -187,7 +176,7 @@ describe('the report CLI over HTTP', () => {
       [[], { GATEWAY_URL: url }, EXIT.usage, /--organization <name> is required/],
     ];
     for (const [args, env, exitCode, message] of cases) {
-      const { code, stdout, stderr } = await runReport(args, env);
+      const { code, stdout, stderr } = await runCli('report', args, env);
       expect({ code, stdout }).toEqual({ code: exitCode, stdout: '' });
       expect(stderr).toMatch(message);
       expect(stderr.trimEnd().split('\n')).toHaveLength(1);

@@ -5,24 +5,30 @@ import { environmentWithoutSettings } from './gateway-process.ts';
 
 const repositoryRoot = fileURLToPath(new URL('../..', import.meta.url));
 
-export interface OnboardExit {
+/** The command-line tools, by their npm script's name. */
+export type Tool = 'onboard' | 'report';
+
+export interface CliExit {
   code: number | null;
   signal: NodeJS.Signals | null;
   stdout: string;
   stderr: string;
 }
 
-export interface OnboardRun {
-  /** The CLI's own node process (not npm's): a signal sent to it is the CLI's. */
+export interface CliRun {
+  /** The tool's own node process (not npm's): a signal sent to it is the tool's. */
   child: ChildProcess;
   /** Resolves once stdout or stderr printed a match of `pattern`. */
   printed(pattern: RegExp): Promise<RegExpExecArray>;
-  exited: Promise<OnboardExit>;
+  exited: Promise<CliExit>;
 }
 
-/** `npm run onboard -- …args` as node itself, against the gateway `env` names (GATEWAY_URL, GATEWAY_API_KEY). */
-export function startOnboard(args: string[], env: Record<string, string>): OnboardRun {
-  const child = spawn(process.execPath, ['src/cli/onboard/main.ts', ...args], {
+/**
+ * `npm run <tool> -- …args` as node itself, against the gateway `env` names (GATEWAY_URL,
+ * GATEWAY_API_KEY; neither taken from this process's environment).
+ */
+export function startCli(tool: Tool, args: string[], env: Record<string, string>): CliRun {
+  const child = spawn(process.execPath, [`src/cli/${tool}/main.ts`, ...args], {
     cwd: repositoryRoot,
     env: { ...environmentWithoutSettings(), GATEWAY_URL: '', GATEWAY_API_KEY: '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -54,13 +60,13 @@ export function startOnboard(args: string[], env: Record<string, string>): Onboa
           resolve(found);
         };
         waiting.add(check);
-        void exited.then(({ stdout: out, stderr: err }) => reject(new Error(`the CLI exited without printing ${pattern}:\n${out}\n${err}`)));
+        void exited.then(({ stdout: out, stderr: err }) => reject(new Error(`${tool} exited without printing ${pattern}:\n${out}\n${err}`)));
         check();
       }),
   };
 }
 
-/** Runs the CLI to its end. */
-export function onboard(args: string[], env: Record<string, string>): Promise<OnboardExit> {
-  return startOnboard(args, env).exited;
+/** Runs the tool to its end. */
+export function runCli(tool: Tool, args: string[], env: Record<string, string>): Promise<CliExit> {
+  return startCli(tool, args, env).exited;
 }
