@@ -103,7 +103,7 @@ const planSucceeds = (plan: Plan, options: Options) =>
   plan.rows.every((row) => row.action !== 'conflict' && (row.action !== 'change' || options.sync)) &&
   (!plan.newOrganization || options.newOrganization);
 
-export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
+async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
   const options = optionsOf(argv);
   if (options === 'help') {
     console.log(USAGE);
