@@ -8,6 +8,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } 
 import { startSimulators } from '../src/simulators/index.ts';
 import { harnessPerTest, startHarness, upstreamEnv, type GraphQLResult, type Harness } from './support/harness.ts';
 import { apiKey } from './support/credentials.ts';
+import { environmentWithoutSettings } from './support/gateway-process.ts';
 
 const ISSUER = 'https://issuer.test/';
 const AUDIENCE = 'user-gateway';
@@ -326,9 +327,8 @@ describe('the demo (every upstream simulated)', () => {
 describe('start-up says when clients are not authenticated', () => {
   /** Runs the gateway as `npm start` does until it is ready; answers what it printed. */
   async function startUpOutput(env: NodeJS.ProcessEnv): Promise<{ stdout: string; stderr: string }> {
-    const inherited = Object.fromEntries(Object.entries(process.env).filter(([name]) => !/^(API_KEYS|JWT_|AUTH_MODE|GATE_|EDGE_|SWITCH_)/.test(name)));
     const gateway = spawn(process.execPath, ['src/index.ts'], {
-      env: { ...inherited, HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'warn', ...env },
+      env: { ...environmentWithoutSettings(), HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'warn', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';

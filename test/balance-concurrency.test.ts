@@ -6,6 +6,7 @@ import { startSimulators, type Simulators } from '../src/simulators/index.ts';
 import { harnessPerTest, upstreamEnv, type GraphQLResult, type Harness } from './support/harness.ts';
 import { apiKey } from './support/credentials.ts';
 import { startTestRedis, type TestRedis } from './support/redis.ts';
+import { environmentWithoutSettings } from './support/gateway-process.ts';
 
 const ADD = `mutation($username: String!) {
   addBalance(input: { username: $username, seconds: 10 }) { __typename ... on Error { message } ... on BalancePayload { balance { seconds } } }
@@ -68,7 +69,7 @@ describe('two gateway processes sharing one Redis', () => {
   async function startGatewayProcess(): Promise<string> {
     const gateway = spawn(process.execPath, ['src/index.ts'], {
       env: {
-        ...process.env,
+        ...environmentWithoutSettings(),
         HOST: '127.0.0.1',
         PORT: '0',
         LOG_LEVEL: 'warn',

@@ -7,6 +7,7 @@ import type { FaultRule } from '../src/simulators/index.ts';
 import { harnessPerTest, startHarness, type GraphQLResult, type Harness } from './support/harness.ts';
 import { person } from './support/people.ts';
 import { observedGatewayPerTest } from './support/signals.ts';
+import { environmentWithoutSettings } from './support/gateway-process.ts';
 
 type Loose = GraphQLResult<Record<string, any>>;
 
@@ -320,7 +321,7 @@ describe('the audit log', () => {
 
   it('reaches the stdout of a gateway process started with LOG_LEVEL=silent', { timeout: 30_000 }, async () => {
     const gateway = spawn(process.execPath, ['src/index.ts'], {
-      env: { ...process.env, HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'silent' },
+      env: { ...environmentWithoutSettings(), HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'silent' },
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     try {

@@ -6,6 +6,7 @@ import { Client } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startSimulators, type Simulators } from '../src/simulators/index.ts';
 import { upstreamEnv } from './support/harness.ts';
+import { environmentWithoutSettings } from './support/gateway-process.ts';
 
 const SLOW = 'query Slow { users(first: 2) { edges { node { username } } } }';
 
@@ -22,7 +23,7 @@ afterEach(async () => {
 /** The gateway as production runs it (`node src/index.ts`, no npm in between); answers its origin. */
 async function startGatewayProcess(env: NodeJS.ProcessEnv): Promise<{ process: ChildProcess; origin: string; output: () => string }> {
   const child = spawn(process.execPath, ['src/index.ts'], {
-    env: { ...process.env, HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'warn', AUTH_MODE: 'none', ...env },
+    env: { ...environmentWithoutSettings(), HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'warn', AUTH_MODE: 'none', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

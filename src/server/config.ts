@@ -207,6 +207,9 @@ const settings = z.object({
   OTEL_SERVICE_NAME: z.string().min(1, 'must not be empty').default('user-gateway'),
 });
 
+/** Every environment variable the gateway reads. */
+export const SETTING_NAMES: ReadonlySet<string> = new Set(Object.keys(settings.shape));
+
 const envSchema = settings.superRefine((env, ctx) => {
   const complain = (path: keyof typeof env, message: string) => ctx.addIssue({ code: 'custom', path: [path], message });
   const requires = (when: keyof typeof env, needed: keyof typeof env) => {

@@ -1,10 +1,13 @@
 import type { Readable } from 'node:stream';
+import { SETTING_NAMES } from '../../src/server/config.ts';
 
-const GATEWAY_SETTINGS = /^(API_KEYS|JWT_|AUTH_MODE|GATE_|EDGE_|SWITCH_|REDIS_URL|LOG_LEVEL|WORKERS)/;
-
-/** This process's environment without the gateway's settings: a spawned gateway gets those from its test alone. */
+/**
+ * This process's environment without the gateway's settings: a spawned gateway gets those from its
+ * test alone (an `UPSTREAM_CACHE_TTL_MS` in the shell running the tests must not turn its cache on).
+ * `NODE_ENV` stays: the tests' own mode.
+ */
 export function environmentWithoutSettings(): NodeJS.ProcessEnv {
-  return Object.fromEntries(Object.entries(process.env).filter(([name]) => !GATEWAY_SETTINGS.test(name)));
+  return Object.fromEntries(Object.entries(process.env).filter(([name]) => name === 'NODE_ENV' || !SETTING_NAMES.has(name)));
 }
 
 /**
