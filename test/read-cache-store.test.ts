@@ -1,6 +1,7 @@
 // The read cache's stores (state/read-cache.ts): the same contract in memory and over a real Redis,
 // and a Redis that fails or stalls turning the cache off (said once) and on again (said once).
 import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createReadCacheStore, MemoryReadCache, type ReadCacheStore } from '../src/state/read-cache.ts';
 import { openRedisProxy, startTestRedis, type TestRedis } from './support/redis.ts';
@@ -20,12 +21,13 @@ describe.each(stores)('the store %s', (_name, open) => {
   it('answers an entry only under the generation it was stored under', async () => {
     const store = await open();
     try {
-      expect(await store.lookup('generation', 'entry')).toEqual({ generation: 0, entry: undefined });
-      await store.store('generation', 0, 'entry', '{"a":1}', 60_000);
-      expect(await store.lookup('generation', 'entry')).toEqual({ generation: 0, entry: '{"a":1}' });
+      const first = await store.lookup('generation', 'entry');
+      expect(first.entry).toBeUndefined();
+      await store.store('generation', first.generation, 'entry', '{"a":1}', 60_000);
+      expect(await store.lookup('generation', 'entry')).toEqual({ generation: first.generation, entry: '{"a":1}' });
       await store.bump(['generation', 'other']);
-      expect(await store.lookup('generation', 'entry')).toEqual({ generation: 1, entry: undefined });
-      expect(await store.lookup('other', 'entry')).toEqual({ generation: 1, entry: undefined });
+      expect(await store.lookup('generation', 'entry')).toEqual({ generation: first.generation + 1, entry: undefined });
+      expect((await store.lookup('other', 'entry')).entry).toBeUndefined();
     } finally {
       await store.close();
     }
@@ -39,6 +41,28 @@ describe.each(stores)('the store %s', (_name, open) => {
       await store.store('generation', generation, 'entry', '{"before":"the write"}', 60_000);
       expect(await store.lookup('generation', 'entry')).toEqual({ generation: generation + 1, entry: undefined });
     } finally {
+      await store.close();
+    }
+  });
+});
+
+describe('over Redis', () => {
+  it('never answers an entry of before a generation Redis lost (evicted, deleted): the collection starts again past it', async () => {
+    const keyPrefix = `test-${randomUUID()}:`;
+    const store = await createReadCacheStore({ redisUrl: redis.url, keyPrefix, timeoutMs: 1_000 });
+    const raw = new Redis(redis.url);
+    try {
+      const { generation } = await store.lookup('generation', 'entry');
+      await store.bump(['generation']);
+      await store.store('generation', generation + 1, 'entry', '{"read":"before the loss"}', 60_000);
+      expect((await store.lookup('generation', 'entry')).entry).toBe('{"read":"before the loss"}');
+      await raw.del(`${keyPrefix}generation`);
+      expect((await store.lookup('generation', 'entry')).entry).toBeUndefined();
+      await raw.del(`${keyPrefix}generation`);
+      await store.bump(['generation']);
+      expect((await store.lookup('generation', 'entry')).entry).toBeUndefined();
+    } finally {
+      raw.disconnect();
       await store.close();
     }
   });
@@ -66,12 +90,13 @@ describe('over a Redis that fails', () => {
       onAvailability: (available) => said.push(available ? 'on' : 'off'),
     });
     try {
-      await store.store('generation', 0, 'entry', 'value', 60_000);
+      const { generation } = await store.lookup('generation', 'entry');
+      await store.store('generation', generation, 'entry', 'value', 60_000);
       proxy.stall();
       for (let call = 0; call < 6; call++) await expect(store.lookup('generation', 'entry')).rejects.toThrow();
       expect(said).toEqual(['off']);
       proxy.resume();
-      expect(await store.lookup('generation', 'entry')).toEqual({ generation: 0, entry: 'value' });
+      expect(await store.lookup('generation', 'entry')).toEqual({ generation, entry: 'value' });
       expect(said).toEqual(['off', 'on']);
     } finally {
       await store.close();
@@ -85,7 +110,8 @@ describe('over a Redis that fails', () => {
     const store = await createReadCacheStore({ redisUrl: proxy.url, keyPrefix, timeoutMs: 50, retryAfterMs: 0 });
     const direct = await createReadCacheStore({ redisUrl: redis.url, keyPrefix, timeoutMs: 1_000 });
     try {
-      await store.store('generation', 0, 'entry', 'value', 60_000);
+      const { generation } = await store.lookup('generation', 'entry');
+      await store.store('generation', generation, 'entry', 'value', 60_000);
       proxy.stall();
       await expect(store.bump(['generation'])).rejects.toThrow();
       // Owed, and not paid while Redis does not answer: nothing is looked up here meanwhile.

@@ -6,8 +6,17 @@ declare module 'ioredis' {
   interface RedisCommander<Context> {
     cacheLookup(generationKey: string, entryKey: string): Result<[string, string | null], Context>;
     cacheStore(generationKey: string, entryKey: string, generation: string, entry: string, keepMs: number): Result<number, Context>;
+    cacheBump(generationKey: string): Result<number, Context>;
   }
 }
+
+/**
+ * A collection's first generation, and the one it gets again if Redis ever lets its key go (an
+ * eviction, a `DEL`): Redis's clock in microseconds, past every generation counted up from an
+ * earlier one, so that no entry stored before can match it. Counting up from 0 again would let the
+ * entries stored under 1, 2, ... answer once more.
+ */
+const FRESH_GENERATION = `local now = redis.call('TIME') return now[1] .. string.format('%06d', now[2])`;
 
 /**
  * An entry is held as `<generation> <entry>`: the lookup compares the two inside Redis, so an
@@ -16,7 +25,12 @@ declare module 'ioredis' {
  */
 const scripts = {
   cacheLookup: `
-    local generation = redis.call('GET', KEYS[1]) or '0'
+    local function fresh() ${FRESH_GENERATION} end
+    local generation = redis.call('GET', KEYS[1])
+    if not generation then
+      generation = fresh()
+      redis.call('SET', KEYS[1], generation)
+    end
     local held = redis.call('GET', KEYS[2])
     if held then
       local prefix = generation .. ' '
@@ -27,7 +41,13 @@ const scripts = {
     if (redis.call('GET', KEYS[1]) or '0') ~= ARGV[1] then return 0 end
     redis.call('SET', KEYS[2], ARGV[1] .. ' ' .. ARGV[2], 'PX', ARGV[3])
     return 1`,
+  cacheBump: `
+    local function fresh() ${FRESH_GENERATION} end
+    if redis.call('EXISTS', KEYS[1]) == 0 then redis.call('SET', KEYS[1], fresh()) end
+    return redis.call('INCR', KEYS[1])`,
 };
+
+const KEYS_OF: Record<keyof typeof scripts, number> = { cacheLookup: 2, cacheStore: 2, cacheBump: 1 };
 
 /**
  * The read cache in Redis, under `<keyPrefix>` (entries and generations as the call path names
@@ -44,7 +64,7 @@ export class RedisReadCache implements ReadCacheStore {
   constructor(redisUrl: string, keyPrefix: string, timeoutMs: number) {
     this.#connectTimeoutMs = Math.max(timeoutMs, 1_000);
     this.#redis = new Redis(redisUrl, { connectTimeout: this.#connectTimeoutMs, commandTimeout: timeoutMs, maxRetriesPerRequest: 0, enableOfflineQueue: false, enableAutoPipelining: true });
-    for (const [name, lua] of Object.entries(scripts)) this.#redis.defineCommand(name, { numberOfKeys: 2, lua });
+    for (const [name, lua] of Object.entries(scripts)) this.#redis.defineCommand(name, { numberOfKeys: KEYS_OF[name as keyof typeof scripts], lua });
     // Failures reach the callers of each command (and the breaker's log): the event is only for ioredis.
     this.#redis.on('error', () => {});
     this.#prefix = keyPrefix;
@@ -70,7 +90,7 @@ export class RedisReadCache implements ReadCacheStore {
 
   async bump(generationKeys: readonly string[]): Promise<void> {
     const pipeline = this.#redis.pipeline();
-    for (const key of generationKeys) pipeline.incr(this.#prefix + key);
+    for (const key of generationKeys) pipeline.cacheBump(this.#prefix + key);
     const replies = (await pipeline.exec()) ?? [];
     const failed = replies.find(([error]) => error !== null)?.[0];
     if (failed) throw failed;
