@@ -1,5 +1,6 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import { retryAfterMs } from '../upstreams/retry-after.ts';
 import type { TypedDocumentString } from './generated/graphql.ts';
 
 /** The command-line tools' trusted documents, one manifest for all: what a gateway's `TRUSTED_DOCUMENTS` lists. */
@@ -155,15 +156,6 @@ export async function runTool(name: string, main: () => Promise<number>): Promis
 
 const DEFAULT_WAIT_MS = 1_000;
 const REPEATS_AFTER_NO_ANSWER = 2;
-
-/** `Retry-After` in ms: delay-seconds, or an HTTP date; undefined when absent or unreadable. */
-export function retryAfterMs(header: string | null, now: number): number | undefined {
-  if (header === null) return undefined;
-  const value = header.trim();
-  if (/^\d+$/.test(value)) return Number(value) * 1000;
-  const date = Date.parse(value);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
-}
 
 type Sent<TData> = { ok: boolean; status: number; retryAfter: string | null; data: TData | null | undefined; errors: GatewayError[] } | { lost: string };
 

@@ -213,12 +213,3 @@ export class CallPolicy {
     return Math.random() * Math.min(maxDelayMs, baseDelayMs * 2 ** (retry - 1));
   }
 }
-
-/** `Retry-After` in seconds: a number of seconds, or an HTTP date. */
-export function retryAfterSeconds(header: string | string[] | undefined): number | undefined {
-  const value = Array.isArray(header) ? header[0] : header;
-  if (value === undefined || value === '') return undefined;
-  if (/^\d+$/.test(value.trim())) return Number(value.trim());
-  const at = Date.parse(value);
-  return Number.isNaN(at) ? undefined : Math.max(0, Math.ceil((at - Date.now()) / 1000));
-}

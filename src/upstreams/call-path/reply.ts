@@ -2,7 +2,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { Dispatcher } from 'undici';
 import { UpstreamError, type UpstreamErrorCode, type UpstreamName } from '../errors.ts';
 import type { RefusalReader, UpstreamReply } from '../http.ts';
-import { retryAfterSeconds } from '../policy.ts';
+import { retryAfterSeconds } from '../retry-after.ts';
 import type { CallDispatch, CallOptions, ReplyHandler } from './call.ts';
 
 export interface ReplySettings {
