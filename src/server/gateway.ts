@@ -11,7 +11,7 @@ import { pino, type DestinationStream, type Logger } from 'pino';
 import type { SpanExporter } from '@opentelemetry/sdk-trace-node';
 import type { AuditSink } from '../provisioning/audit.ts';
 import { createSharedState } from '../state/index.ts';
-import { createReadCacheStore, type ReadCacheStore } from '../state/read-cache.ts';
+import { createReadCacheStore, type ReadCacheOptions, type ReadCacheStore } from '../state/read-cache.ts';
 import { createAdmission, createGateway, type Gateway } from './yoga.ts';
 import type { Admission } from './admission.ts';
 import { corsHeadersFor } from './cors.ts';
@@ -61,9 +61,17 @@ export interface ReadCache {
   now: () => number;
 }
 
-/** Whether any upstream's reads are cached (a `…_CACHE_TTL_MS` above 0): only then is a store made. */
-export function cachesReads(settings: Pick<GatewayConfig, 'upstreamCache'>): boolean {
-  return Object.values(settings.upstreamCache.ttlMs).some((ttlMs) => ttlMs > 0);
+/**
+ * The read cache the config asks for, aged by `now`: none unless some upstream's reads are cached
+ * (a `…_CACHE_TTL_MS` above 0); in Redis with `REDIS_URL`, else in this process's memory.
+ */
+export async function readCacheFor(
+  config: Pick<GatewayConfig, 'upstreamCache' | 'redisUrl'>,
+  now: () => number,
+  store: Pick<ReadCacheOptions, 'keyPrefix' | 'onAvailability'> = {},
+): Promise<ReadCache | undefined> {
+  if (!Object.values(config.upstreamCache.ttlMs).some((ttlMs) => ttlMs > 0)) return undefined;
+  return { store: await createReadCacheStore({ redisUrl: config.redisUrl, timeoutMs: config.upstreamCache.timeoutMs, ...store }), now };
 }
 
 /** One pool per upstream, sized, timed and bounded as configured; reads cached in `cache` where a TTL is set. */
@@ -115,7 +123,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
   const stateLog = logger.child({ logger: 'state' });
   const metrics = new GatewayMetrics({ scrapeAll: options.scrapeAll });
   const tracing = await startTracing(config, options.spanExporter);
-  const cache = cachesReads(config) ? { store: await createReadCacheStore({ redisUrl: config.redisUrl, timeoutMs: config.upstreamCache.timeoutMs, onAvailability: cacheAvailability(stateLog) }), now: Date.now } : undefined;
+  const cache = await readCacheFor(config, Date.now, { onAvailability: cacheAvailability(stateLog) });
   const upstreams = createUpstreams(chosen, config, combineObservers([metrics.observer, upstreamLogObserver(logger), tracing?.observer]), cache);
   metrics.watchHealth(() => upstreams.health());
   const state = await createSharedState({

@@ -2,13 +2,12 @@ import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { print, type GraphQLFormattedError } from 'graphql';
 import { afterEach } from 'vitest';
 import { loadConfig, type UpstreamSettings } from '../../src/server/config.ts';
-import { cachesReads, createUpstreams } from '../../src/server/gateway.ts';
+import { createUpstreams, readCacheFor } from '../../src/server/gateway.ts';
 import { simulatorSettings } from '../../src/server/embedded-simulators.ts';
 import { createGateway, type Gateway } from '../../src/server/yoga.ts';
 import { startSimulators, type EdgePaging, type SimulatedRequest, type Simulators } from '../../src/simulators/index.ts';
 import type { AuditEntry } from '../../src/provisioning/audit.ts';
 import { createSharedState } from '../../src/state/index.ts';
-import { createReadCacheStore } from '../../src/state/read-cache.ts';
 import type { Upstreams } from '../../src/upstreams/index.ts';
 import type { UpstreamObserver } from '../../src/upstreams/observer.ts';
 import { startReshapingProxy, type Reshaping, type ReshapingProxy } from './reshaping-proxy.ts';
@@ -80,9 +79,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const config = loadConfig(options.env ?? {});
   const { clock } = options;
   const now = clock ? () => clock.now() : Date.now;
-  const cache = cachesReads(config)
-    ? { store: await createReadCacheStore({ redisUrl: config.redisUrl, keyPrefix: options.redisKeyPrefix, timeoutMs: config.upstreamCache.timeoutMs }), now }
-    : undefined;
+  const cache = await readCacheFor(config, now, { keyPrefix: options.redisKeyPrefix });
   const upstreams = createUpstreams(settings, config, options.observer, cache);
   const state = await createSharedState({
     redisUrl: config.redisUrl,
